@@ -1,0 +1,153 @@
+/**
+ * The one place that reads the environment. Everything else receives a typed `Config`.
+ * Each variable is parsed with zod once, at start-up; a bad value fails fast with a message
+ * that names the variable.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const EnvSchema = z.object({
+  /** postgres:// URL of an existing database. Unset: `npm start` runs an embedded PostgreSQL under DATA_DIR. */
+  DATABASE_URL: z
+    .string()
+    .refine((v) => /^postgres(ql)?:\/\//.test(v), 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  /** HTTP port of the API. */
+  PORT: int(0, 65535).default(3000),
+  /** Folder holding config.json and access.json in the upstream gateway's formats. */
+  CONF_DIR: z.string().min(1).default('conf'),
+  /** pino level. */
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `production` forbids the development signing key fallback. */
+  NODE_ENV: z.string().default('development'),
+  /** Overrides config.json `token_public_keys_url`: an http(s) URL or a file path. */
+  TOKEN_PUBLIC_KEYS_URL: z.string().min(1).optional(),
+  /** Overrides config.json `access_config`: a path to access.json. */
+  ACCESS_CONFIG: z.string().min(1).optional(),
+  /** Local state of the all-in-one mode: embedded PostgreSQL data and the development key pair. */
+  DATA_DIR: z.string().min(1).default('.data'),
+  /** Port of the embedded PostgreSQL (all-in-one mode only). */
+  EMBEDDED_PG_PORT: int(1, 65535).default(54329),
+  /** Upper bound of API connections per process. */
+  DB_POOL_MAX: int(1, 100).default(10),
+  /** Per-statement limit on API reads; a slower read answers 503 rather than hanging. */
+  DB_STATEMENT_TIMEOUT_MS: int(100, 600_000).default(5_000),
+  /** How long the API waits for a connection before answering 503. */
+  DB_CONNECT_TIMEOUT_MS: int(100, 120_000).default(3_000),
+  /** Seconds announced in Retry-After when the database is unavailable. */
+  RETRY_AFTER_SECONDS: int(1, 3600).default(5),
+  /** Statement timeout of one materialized view refresh. */
+  REFRESH_STATEMENT_TIMEOUT_MS: int(100, 3_600_000).default(600_000),
+  /** Lock timeout of one materialized view refresh. */
+  REFRESH_LOCK_TIMEOUT_MS: int(10, 600_000).default(10_000),
+  /** JSON object view name -> cron expression, overriding the registry's schedules. */
+  REFRESH_SCHEDULES: z.string().optional(),
+  /** Rows the all-in-one mode seeds into an empty database. */
+  DEMO_RUNS: int(0, 10_000_000).default(20_000),
+});
+
+const FileConfigSchema = z
+  .object({
+    token_public_keys_url: z.string().min(1).optional(),
+    access_config: z.string().min(1).optional(),
+  })
+  .passthrough();
+
+export interface Config {
+  readonly databaseUrl: string | undefined;
+  readonly port: number;
+  readonly confDir: string;
+  readonly logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  readonly production: boolean;
+  readonly tokenPublicKeysUrl: string | undefined;
+  readonly accessConfigPath: string;
+  readonly dataDir: string;
+  readonly embeddedPgPort: number;
+  readonly db: {
+    readonly poolMax: number;
+    readonly statementTimeoutMs: number;
+    readonly connectTimeoutMs: number;
+    readonly retryAfterSeconds: number;
+  };
+  readonly refresh: {
+    readonly statementTimeoutMs: number;
+    readonly lockTimeoutMs: number;
+    readonly schedules: Readonly<Record<string, string>>;
+  };
+  readonly demoRuns: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function describe(issues: z.core.$ZodIssue[]): string {
+  return issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+}
+
+function readFileConfig(confDir: string): z.infer<typeof FileConfigSchema> {
+  const file = path.join(confDir, 'config.json');
+  if (!existsSync(file)) return {};
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`${file} is not valid JSON: ${(err as Error).message}`);
+  }
+  const parsed = FileConfigSchema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(`${file}: ${describe(parsed.error.issues)}`);
+  return parsed.data;
+}
+
+const SchedulesSchema = z.record(z.string(), z.string().min(1));
+
+/** Builds the configuration from an environment (process.env by default). Throws ConfigError naming the bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // Empty strings count as unset, as shells often export VAR= to clear a value.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = EnvSchema.safeParse(cleaned);
+  if (!parsed.success) throw new ConfigError(`invalid configuration: ${describe(parsed.error.issues)}`);
+  const e = parsed.data;
+  const file = readFileConfig(e.CONF_DIR);
+  let schedules: Record<string, string> = {};
+  if (e.REFRESH_SCHEDULES) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(e.REFRESH_SCHEDULES);
+    } catch {
+      throw new ConfigError('invalid configuration: REFRESH_SCHEDULES: must be a JSON object of view name to cron expression');
+    }
+    const s = SchedulesSchema.safeParse(raw);
+    if (!s.success) throw new ConfigError(`invalid configuration: REFRESH_SCHEDULES: ${describe(s.error.issues)}`);
+    schedules = s.data;
+  }
+  // Paths inside config.json are relative to the working directory, as in the upstream gateway.
+  const resolveConf = (p: string) => (/^https?:\/\//.test(p) ? p : path.resolve(p));
+  const keysUrl = e.TOKEN_PUBLIC_KEYS_URL ?? file.token_public_keys_url;
+  return Object.freeze({
+    databaseUrl: e.DATABASE_URL,
+    port: e.PORT,
+    confDir: e.CONF_DIR,
+    logLevel: e.LOG_LEVEL,
+    production: e.NODE_ENV === 'production',
+    tokenPublicKeysUrl: keysUrl === undefined ? undefined : resolveConf(keysUrl),
+    accessConfigPath: e.ACCESS_CONFIG ?? (file.access_config ? resolveConf(file.access_config) : path.join(e.CONF_DIR, 'access.json')),
+    dataDir: e.DATA_DIR,
+    embeddedPgPort: e.EMBEDDED_PG_PORT,
+    db: Object.freeze({
+      poolMax: e.DB_POOL_MAX,
+      statementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
+      connectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS,
+      retryAfterSeconds: e.RETRY_AFTER_SECONDS,
+    }),
+    refresh: Object.freeze({
+      statementTimeoutMs: e.REFRESH_STATEMENT_TIMEOUT_MS,
+      lockTimeoutMs: e.REFRESH_LOCK_TIMEOUT_MS,
+      schedules: Object.freeze(schedules),
+    }),
+    demoRuns: e.DEMO_RUNS,
+  });
+}

@@ -1,0 +1,21 @@
+import { fileURLToPath } from 'node:url';
+import { runner } from 'node-pg-migrate';
+
+/** migrations/ beside src/ (and beside dist/src/ after `npm run build`, which copies it). */
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
+
+export const MIGRATIONS_TABLE = 'pgmigrations';
+
+/** Applies every pending migration; a second run is a no-op. Returns the names it applied. */
+export async function migrateUp(databaseUrl: string, log: (msg: string) => void = () => {}): Promise<string[]> {
+  const applied = await runner({
+    databaseUrl,
+    dir: MIGRATIONS_DIR,
+    migrationsTable: MIGRATIONS_TABLE,
+    direction: 'up',
+    checkOrder: true,
+    log,
+    logger: { debug: () => {}, info: log, warn: log, error: log },
+  });
+  return applied.map((m) => m.name);
+}

@@ -1,0 +1,35 @@
+import pg from 'pg';
+import type { Logger } from 'pino';
+
+export interface PoolOptions {
+  readonly connectionString: string;
+  readonly max: number;
+  readonly statementTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+  /** API sessions are read-only; refresh and seeding use their own writable connections. */
+  readonly readOnly: boolean;
+  readonly applicationName: string;
+}
+
+/**
+ * A bounded pool. pg connects lazily, so creating it costs nothing until the first query, and a
+ * Lambda container keeps it across warm invocations. `query_timeout` backs up the server-side
+ * statement_timeout, so a dead server cannot hang a request either.
+ */
+export function createPool(options: PoolOptions, log?: Logger): pg.Pool {
+  const settings = [`-c statement_timeout=${options.statementTimeoutMs}`];
+  if (options.readOnly) settings.push('-c default_transaction_read_only=on');
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.max,
+    connectionTimeoutMillis: options.connectTimeoutMs,
+    query_timeout: options.statementTimeoutMs + options.connectTimeoutMs,
+    idleTimeoutMillis: 30_000,
+    keepAlive: true,
+    application_name: options.applicationName,
+    options: settings.join(' '),
+  });
+  // An idle client losing its connection emits here; without a listener it would crash the process.
+  pool.on('error', (err) => log?.warn({ err }, 'idle database connection failed'));
+  return pool;
+}

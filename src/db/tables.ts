@@ -1,0 +1,29 @@
+/**
+ * Every table and view name that SQL text may contain. Identifiers never come from request input:
+ * builders interpolate only these constants, and values travel as $n parameters.
+ */
+export const TABLES = Object.freeze({
+  runs: 'public_cps_za_runs',
+  runsJobs: 'public_cps_za_runs_jobs',
+  dlchange: 'public_cps_za_dlchange',
+  test: 'public_cps_za_test',
+  statusChange: 'public_cps_za_status_change_aggregated_job',
+  refreshLog: 'eventstats.refresh_log',
+});
+
+/** Gateway topics (lower-cased) and the table each is stored in. */
+export const TOPICS = Object.freeze({
+  'public.cps.za.runs': TABLES.runs,
+  'public.cps.za.dlchange': TABLES.dlchange,
+  'public.cps.za.test': TABLES.test,
+  'public.cps.za.status_change': TABLES.statusChange,
+} as const);
+
+export type TopicName = keyof typeof TOPICS;
+
+export function isTopic(name: string): name is TopicName {
+  return Object.hasOwn(TOPICS, name);
+}
+
+/** The only topic the raw-rows endpoint POST /stats/{topic_name} serves, as upstream. */
+export const RAW_STATS_TOPICS: readonly TopicName[] = Object.freeze(['public.cps.za.runs']);

@@ -1,0 +1,55 @@
+/**
+ * A fresh, migrated database per suite on the run's PostgreSQL server (see global-database.ts).
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { migrateUp } from '../../src/db/migrate.ts';
+import { ADMIN_URL_ENV } from './global-database.ts';
+
+export interface TestDatabase {
+  readonly url: string;
+  readonly name: string;
+  /** A writable pool for fixtures. */
+  readonly pool: pg.Pool;
+  drop(): Promise<void>;
+}
+
+function adminUrl(): string {
+  const url = process.env[ADMIN_URL_ENV];
+  if (!url) throw new Error('the test database server is not started (test/helpers/global-database.ts)');
+  return url;
+}
+
+export function databaseUrl(name: string): string {
+  const u = new URL(adminUrl());
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: adminUrl() });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Creates an empty database; `migrate: false` leaves it without the schema. */
+export async function createTestDatabase(options: { migrate?: boolean } = {}): Promise<TestDatabase> {
+  const name = `es_test_${randomBytes(5).toString('hex')}`;
+  await admin((c) => c.query(`CREATE DATABASE ${name}`));
+  const url = databaseUrl(name);
+  if (options.migrate !== false) await migrateUp(url);
+  const pool = new pg.Pool({ connectionString: url, max: 4 });
+  return {
+    url,
+    name,
+    pool,
+    async drop() {
+      await pool.end();
+      await admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    },
+  };
+}
