@@ -10,7 +10,7 @@ CREATE TABLE eventstats.refresh_log (
     started_at  TIMESTAMPTZ NOT NULL,
     finished_at TIMESTAMPTZ,
     duration_ms INTEGER,
-    outcome     TEXT NOT NULL CHECK (outcome IN ('running', 'refreshed', 'skipped', 'failed')),
+    outcome     TEXT NOT NULL CHECK (outcome IN ('refreshed', 'skipped', 'failed')),
     error       TEXT,
     watermark   TEXT
 );

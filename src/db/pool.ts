@@ -33,3 +33,7 @@ export function createPool(options: PoolOptions, log?: Logger): pg.Pool {
   pool.on('error', (err) => log?.warn({ err }, 'idle database connection failed'));
   return pool;
 }
+
+// int8 (count(*), bigint epoch ms) arrives as a string by default; every int8 this service reads
+// is an epoch-ms timestamp or a count, far below 2^53, so a JS number is exact.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));

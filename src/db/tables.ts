@@ -11,6 +11,16 @@ export const TABLES = Object.freeze({
   refreshLog: 'eventstats.refresh_log',
 });
 
+/** The materialized views, one per compiled query, all in the eventstats schema. */
+export const VIEWS = Object.freeze({
+  failedJobs: 'eventstats.mv_failed_jobs',
+  aggregationByCatalog: 'eventstats.mv_aggregation_by_catalog',
+  jobStatusTrend: 'eventstats.mv_job_status_trend',
+  runStatusSummary: 'eventstats.mv_run_status_summary',
+} as const);
+
+export type ViewName = (typeof VIEWS)[keyof typeof VIEWS];
+
 /** Gateway topics (lower-cased) and the table each is stored in. */
 export const TOPICS = Object.freeze({
   'public.cps.za.runs': TABLES.runs,

@@ -1,0 +1,58 @@
+/**
+ * createApp(deps): the Express app, wired and nothing else. The server, the Lambda handler and the
+ * tests all build it the same way, with their own collaborators.
+ */
+import { randomUUID } from 'node:crypto';
+import express, { type Express } from 'express';
+import type { Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
+import type { AccessControl } from './auth/acl.ts';
+import type { KeyProvider } from './auth/keys.ts';
+import type { Executor } from './db/executor.ts';
+import { authenticate } from './http/auth.ts';
+import { errorHandler, notFoundRoute } from './http/errors.ts';
+import { healthRoutes, type HealthChecks } from './http/health.ts';
+import { queryRoutes } from './http/routes/queries.ts';
+import { rawStatsRoutes } from './http/routes/stats.ts';
+import { authorizeTopic, resolveTopic } from './http/topic.ts';
+
+export interface AppDeps {
+  readonly executor: Executor;
+  readonly keys: KeyProvider;
+  readonly acl: AccessControl;
+  readonly log: Logger;
+  readonly health: HealthChecks;
+  readonly retryAfterSeconds: number;
+  readonly now?: () => number;
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+export function createApp(deps: AppDeps): Express {
+  const now = deps.now ?? Date.now;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(
+    pinoHttp({
+      logger: deps.log,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+    }),
+  );
+  app.use(healthRoutes(deps.health, deps.retryAfterSeconds));
+
+  // Upstream clients do not always send Content-Type: every /stats body is read as JSON.
+  app.use('/stats', express.json({ type: () => true, limit: '64kb' }));
+  app.use('/stats/:topic_name', authenticate(deps.keys), resolveTopic, authorizeTopic(deps.acl));
+  app.use(rawStatsRoutes({ executor: deps.executor, now }));
+  app.use(queryRoutes({ executor: deps.executor, now }));
+
+  app.use(notFoundRoute);
+  app.use(errorHandler());
+  return app;
+}

@@ -1,0 +1,156 @@
+/**
+ * The per-topic ACL, read from access.json in the upstream gateway's format:
+ *   { "<topic>": ["alice", "bob"] }                                  listed users see every row
+ *   { "<topic>": { "carol": { "tenant_id": ["acme.*"] }, "dave": {} } }  per-user row constraints
+ * A constraint maps a row field to regular expressions, one of which must match the whole value.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+export const SCOPED_FIELDS = Object.freeze(['tenant_id', 'source_app', 'environment'] as const);
+export type ScopedField = (typeof SCOPED_FIELDS)[number];
+
+export type Constraints = Readonly<Partial<Record<ScopedField, readonly string[]>>>;
+export type Access = { readonly kind: 'all' } | { readonly kind: 'constrained'; readonly constraints: Constraints };
+
+const ALL: Access = Object.freeze({ kind: 'all' });
+
+/**
+ * 's': `.` matches a newline, as in PostgreSQL; 'u': strict syntax, which rejects the lenient legacy forms
+ * (lone braces, unknown escapes such as \y) whose meaning differs between JS and PostgreSQL.
+ */
+const FLAGS = 'su';
+
+/**
+ * Constructs that both engines accept but read differently, so the JS check (valueAllowed) and the SQL
+ * scope (scope.ts) could disagree. PostgreSQL: \b is backspace, \B a backslash, \x takes any number of hex
+ * digits, [[:alpha:]] is a class; JS: \b \B are word boundaries, \x takes two digits, [[:alpha:]] is a set
+ * of characters; named groups, \k, \p and \u{...} exist in JS only.
+ */
+function nonPortableConstruct(pattern: string): string | undefined {
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    const next = pattern[i + 1] ?? '';
+    if (c === '\\') {
+      if ('bBxkpP'.includes(next) || (next === 'u' && pattern[i + 2] === '{')) return `\\${next}`;
+      i++;
+    } else if (inClass) {
+      if (c === ']') inClass = false;
+      else if (c === '[' && ':.='.includes(next) && next !== '') return `[${next}`;
+    } else if (c === '[') {
+      inClass = true;
+    } else if (c === '(' && pattern.startsWith('(?<', i) && !/^\(\?<[=!]/.test(pattern.slice(i))) {
+      return '(?<name>';
+    }
+  }
+  return undefined;
+}
+
+const Pattern = z.string().min(1, 'a pattern must not be empty').superRefine((p, ctx) => {
+  try {
+    new RegExp(p, FLAGS);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `invalid regular expression ${JSON.stringify(p)}: ${(err as Error).message}` });
+    return;
+  }
+  const bad = nonPortableConstruct(p);
+  if (bad !== undefined) {
+    ctx.addIssue({ code: 'custom', message: `regular expression ${JSON.stringify(p)} uses ${bad}, which PostgreSQL reads differently` });
+  }
+});
+const ConstraintsSchema = z.strictObject({
+  tenant_id: z.array(Pattern).min(1).optional(),
+  source_app: z.array(Pattern).min(1).optional(),
+  environment: z.array(Pattern).min(1).optional(),
+});
+const UserListSchema = z.array(z.string().trim().min(1));
+const UserMapSchema = z.record(z.string().trim().min(1), ConstraintsSchema);
+const FileSchema = z.record(z.string().trim().min(1), z.unknown());
+
+function where(path: readonly PropertyKey[]): string {
+  const labels = ['topic', 'user', 'field', 'pattern'];
+  return path
+    .map((p, i) => `${labels[i] ?? 'at'} ${typeof p === 'number' ? `#${p + 1}` : JSON.stringify(String(p))}`)
+    .join(', ');
+}
+
+function parse<T>(label: string, schema: z.ZodType<T>, value: unknown, prefix: readonly PropertyKey[]): T {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const detail =
+    issue?.code === 'unrecognized_keys'
+      ? `unknown field ${issue.keys.join(', ')}; allowed: ${SCOPED_FIELDS.join(', ')}`
+      : (issue?.message ?? 'invalid');
+  const at = where([...prefix, ...(issue?.path ?? [])]);
+  throw new Error(`${label}: ${at === '' ? '' : `${at}: `}${detail}`);
+}
+
+function toAccess(constraints: z.infer<typeof ConstraintsSchema>): Access {
+  const present = SCOPED_FIELDS.filter((f) => constraints[f] !== undefined);
+  if (present.length === 0) return ALL;
+  const frozen = Object.fromEntries(present.map((f) => [f, Object.freeze([...(constraints[f] ?? [])])]));
+  return Object.freeze({ kind: 'constrained', constraints: Object.freeze(frozen) });
+}
+
+export class AccessControl {
+  private constructor(private readonly topics: ReadonlyMap<string, ReadonlyMap<string, Access>>) {}
+
+  /** Reads and validates access.json; throws an Error naming the file, topic, user and field at fault. */
+  static fromFile(path: string): AccessControl {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(path, 'utf8'));
+    } catch (err) {
+      throw new Error(`${path}: cannot read the access file: ${(err as Error).message}`, { cause: err });
+    }
+    return AccessControl.fromObject(raw, path);
+  }
+
+  static fromObject(raw: unknown, label = 'access.json'): AccessControl {
+    const topics = new Map<string, Map<string, Access>>();
+    for (const [topicKey, entry] of Object.entries(parse(label, FileSchema, raw, []))) {
+      const topic = topicKey.trim().toLowerCase();
+      if (topics.has(topic)) throw new Error(`${label}: topic ${JSON.stringify(topicKey)} is listed twice (topics are case-insensitive)`);
+      const users = new Map<string, Access>();
+      const add = (name: string, access: Access) => {
+        const user = name.trim().toLowerCase();
+        if (users.has(user)) {
+          throw new Error(`${label}: topic ${JSON.stringify(topicKey)}, user ${JSON.stringify(name)} is listed twice (user names are case-insensitive)`);
+        }
+        users.set(user, access);
+      };
+      if (Array.isArray(entry)) {
+        for (const name of parse(label, UserListSchema, entry, [topicKey])) add(name, ALL);
+      } else {
+        for (const [name, c] of Object.entries(parse(label, UserMapSchema, entry, [topicKey]))) add(name, toAccess(c));
+      }
+      topics.set(topic, users);
+    }
+    return new AccessControl(topics);
+  }
+
+  /** The user's access to the topic, or undefined when the user (or topic) is not listed: the caller answers 403. */
+  access(topic: string, user: string): Access | undefined {
+    return this.topics.get(topic.trim().toLowerCase())?.get(user.trim().toLowerCase());
+  }
+}
+
+const compiled = new Map<string, RegExp>();
+function fullMatch(pattern: string): RegExp {
+  let re = compiled.get(pattern);
+  if (re === undefined) {
+    // Patterns only come from access.json, so this cache is bounded by the file.
+    re = new RegExp(`^(?:${pattern})$`, FLAGS);
+    compiled.set(pattern, re);
+  }
+  return re;
+}
+
+/** Whether a value lies inside the user's constraints on a field: some pattern matches the WHOLE value. */
+export function valueAllowed(access: Access, field: ScopedField, value: string): boolean {
+  if (access.kind === 'all') return true;
+  const patterns = access.constraints[field];
+  return patterns === undefined || patterns.some((p) => fullMatch(p).test(value));
+}

@@ -1,0 +1,50 @@
+/**
+ * The views' refresh state, read from eventstats.refresh_log: written by refresh, read by the
+ * compiled queries (meta) and by /health.
+ */
+import type { Executor } from '../db/executor.ts';
+import { TABLES } from '../db/tables.ts';
+
+export interface ViewFreshness {
+  readonly view: string;
+  /** Finish time of the last successful refresh. */
+  readonly refreshedAt: Date | null;
+  /** Last time a refresh confirmed the source unchanged (or refreshed it). */
+  readonly sourceCheckedAt: Date | null;
+  readonly lastOutcome: string | null;
+  readonly lastAttemptAt: Date | null;
+  readonly lastError: string | null;
+}
+
+export async function readFreshness(executor: Executor, views: readonly string[]): Promise<Map<string, ViewFreshness>> {
+  const rows = await executor.query<{
+    view: string;
+    refreshed_at: Date | null;
+    checked_at: Date | null;
+    last_outcome: string | null;
+    last_attempt_at: Date | null;
+    last_error: string | null;
+  }>({
+    text: `SELECT v.view,
+       (SELECT finished_at FROM ${TABLES.refreshLog} l WHERE l.view_name = v.view AND l.outcome = 'refreshed' ORDER BY id DESC LIMIT 1) AS refreshed_at,
+       (SELECT finished_at FROM ${TABLES.refreshLog} l WHERE l.view_name = v.view AND l.outcome IN ('refreshed', 'skipped') ORDER BY id DESC LIMIT 1) AS checked_at,
+       last.outcome AS last_outcome, last.started_at AS last_attempt_at, last.error AS last_error
+  FROM unnest($1::text[]) AS v(view)
+  LEFT JOIN LATERAL (SELECT outcome, started_at, error FROM ${TABLES.refreshLog} l
+                      WHERE l.view_name = v.view ORDER BY id DESC LIMIT 1) last ON true`,
+    values: [views],
+  });
+  return new Map(
+    rows.map((r) => [
+      r.view,
+      {
+        view: r.view,
+        refreshedAt: r.refreshed_at,
+        sourceCheckedAt: r.checked_at,
+        lastOutcome: r.last_outcome,
+        lastAttemptAt: r.last_attempt_at,
+        lastError: r.last_error,
+      },
+    ]),
+  );
+}

@@ -1,0 +1,100 @@
+/**
+ * Bearer-token authentication: RS256 JWTs from `Authorization: Bearer <jwt>` or the upstream gateway's
+ * bare `bearer: <jwt>` header. On success `res.locals.user` holds the token's `sub`; every failure
+ * reaches the error middleware as an AuthError(401) whose message never contains the token.
+ */
+import { verify as verifySignature, type KeyObject } from 'node:crypto';
+import type { Request, RequestHandler, Response } from 'express';
+import { expressjwt, UnauthorizedError } from 'express-jwt';
+import jwt from 'jsonwebtoken';
+import type { KeyProvider } from '../auth/keys.ts';
+import { AppError, AuthError } from '../errors.ts';
+
+const REQUEST_PROPERTY = 'auth';
+
+/**
+ * The token of a request, or undefined when it carries none. The bare `bearer` header wins, as upstream;
+ * an Authorization header with another scheme (Basic, ...) is an error rather than "no token".
+ */
+export function bearerToken(req: Request): string | undefined {
+  const bare = req.headers.bearer;
+  if (typeof bare === 'string' && bare.trim() !== '') return bare.trim().replace(/^Bearer\s+/i, '');
+  const authorization = req.headers.authorization?.trim();
+  if (authorization === undefined || authorization === '') return undefined;
+  const match = /^Bearer\s+(\S+)$/i.exec(authorization);
+  if (match === null) throw new AuthError(401, "malformed Authorization header: expected 'Bearer <token>'");
+  return match[1];
+}
+
+function signedBy(token: string, key: KeyObject): boolean {
+  const dot = token.lastIndexOf('.');
+  try {
+    return verifySignature('RSA-SHA256', Buffer.from(token.slice(0, dot)), key, Buffer.from(token.slice(dot + 1), 'base64url'));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * express-jwt verifies against one key per request, while rotation means several candidates. So this
+ * callback picks the candidate whose RSA signature matches (a bare signature check, cheap and free of claim
+ * rules) and returns it; express-jwt then runs the full jsonwebtoken verification with it (RS256 only,
+ * exp, nbf). The header checks here only give clearer messages: express-jwt would reject those tokens too.
+ */
+function verificationKey(keys: KeyProvider) {
+  return async (req: Request, decoded: jwt.Jwt | undefined): Promise<KeyObject> => {
+    // jsonwebtoken's decode answers null, not undefined, for an undecodable token.
+    if (decoded === undefined || decoded === null) throw new AuthError(401, 'malformed token');
+    if (decoded.header.alg !== 'RS256') throw new AuthError(401, 'token must be signed with RS256');
+    let candidates: KeyObject[];
+    try {
+      candidates = await keys.keysFor(decoded.header.kid);
+    } catch (err) {
+      throw new AppError(503, 'auth', 'token verification keys are unavailable; try again later', { cause: err });
+    }
+    const token = bearerToken(req) ?? '';
+    const key = candidates.find((k) => signedBy(token, k));
+    if (key === undefined) throw new AuthError(401, 'invalid token signature');
+    return key;
+  };
+}
+
+function toAppError(err: unknown): unknown {
+  if (err instanceof AppError || !(err instanceof UnauthorizedError)) return err;
+  if (err.code === 'credentials_required') return new AuthError(401, 'missing bearer token');
+  if (err.inner instanceof jwt.TokenExpiredError) return new AuthError(401, 'token expired', { cause: err });
+  if (err.inner instanceof jwt.NotBeforeError) return new AuthError(401, 'token not yet valid (nbf)', { cause: err });
+  // jsonwebtoken's messages name the failed rule ("jwt malformed", "jwt audience invalid"), never the token.
+  return new AuthError(401, `invalid token: ${err.inner.message}`, { cause: err });
+}
+
+function subjectOf(payload: unknown): string | undefined {
+  if (typeof payload !== 'object' || payload === null || !('sub' in payload)) return undefined;
+  return typeof payload.sub === 'string' && payload.sub.trim() !== '' ? payload.sub : undefined;
+}
+
+/** Requires a valid bearer token; sets `res.locals.user` to its `sub`. */
+export function authenticate(keys: KeyProvider): RequestHandler {
+  const verify = expressjwt({
+    secret: verificationKey(keys),
+    algorithms: ['RS256'],
+    getToken: bearerToken,
+    requestProperty: REQUEST_PROPERTY,
+  });
+  return (req, res, next) => {
+    void verify(req, res, (err?: unknown) => {
+      if (err !== undefined) return next(toAppError(err));
+      const user = subjectOf((req as Request & Record<typeof REQUEST_PROPERTY, unknown>)[REQUEST_PROPERTY]);
+      if (user === undefined) return next(new AuthError(401, 'token has no subject: the sub claim must be a non-empty string'));
+      res.locals.user = user;
+      next();
+    });
+  };
+}
+
+/** The authenticated user of a request that went through authenticate(). */
+export function userOf(res: Response): string {
+  const user: unknown = res.locals.user;
+  if (typeof user !== 'string') throw new Error('userOf() called on a route without authenticate()');
+  return user;
+}

@@ -1,0 +1,45 @@
+import { Router } from 'express';
+import type { Executor } from '../db/executor.ts';
+
+export interface CheckResult {
+  readonly ok: boolean;
+  readonly detail: unknown;
+}
+
+/** A named health check; each answers within its own bound. */
+export type HealthChecks = Readonly<Record<string, () => Promise<CheckResult>>>;
+
+export function databaseCheck(executor: Executor): () => Promise<CheckResult> {
+  return async () => {
+    try {
+      await executor.query({ text: 'SELECT 1', values: [] });
+      return { ok: true, detail: 'ok' };
+    } catch (err) {
+      return { ok: false, detail: err instanceof Error ? err.message : 'unreachable' };
+    }
+  };
+}
+
+/** GET /health, without auth: 200 when every check passes, else 503 naming the failing checks. */
+export function healthRoutes(checks: HealthChecks, retryAfterSeconds: number): Router {
+  const router = Router();
+  router.get('/health', async (_req, res) => {
+    const names = Object.keys(checks);
+    const results = await Promise.all(names.map((n) => checks[n]!()));
+    const report = Object.fromEntries(names.map((n, i) => [n, results[i]!.detail]));
+    const failing = names.filter((_, i) => !results[i]!.ok);
+    if (failing.length === 0) {
+      res.status(200).json({ success: true, statusCode: 200, status: 'ok', checks: report });
+      return;
+    }
+    res.setHeader('Retry-After', String(retryAfterSeconds));
+    res.status(503).json({
+      success: false,
+      statusCode: 503,
+      status: failing.includes('database') ? 'unavailable' : 'degraded',
+      checks: report,
+      errors: failing.map((n) => ({ type: n, message: `health check '${n}' failed` })),
+    });
+  });
+  return router;
+}

@@ -1,0 +1,23 @@
+import { Router } from 'express';
+import { ValidationError } from '../../errors.ts';
+import type { Executor } from '../../db/executor.ts';
+import { RAW_STATS_TOPICS } from '../../db/tables.ts';
+import { RawStatsBody, readRawStats, resolveRequest } from '../../stats/raw-stats.ts';
+import { sendOk } from '../envelope.ts';
+import { accessOf, topicOf } from '../topic.ts';
+import { bodyObject, parseOrThrow } from '../../validation.ts';
+
+/** POST /stats/{topic_name}: raw rows, the upstream contract. Mounted behind auth, topic and ACL. */
+export function rawStatsRoutes(deps: { executor: Executor; now: () => number }): Router {
+  const router = Router();
+  router.post('/stats/:topic_name', async (req, res) => {
+    const topic = topicOf(res);
+    if (!RAW_STATS_TOPICS.includes(topic)) {
+      throw new ValidationError(`stats are only supported for topics '${RAW_STATS_TOPICS.join(', ')}'`);
+    }
+    const input = parseOrThrow(RawStatsBody, bodyObject(req.body));
+    const page = await readRawStats(deps.executor, resolveRequest(input, deps.now()), accessOf(res));
+    sendOk(res, page.rows, { pagination: page.pagination });
+  });
+  return router;
+}

@@ -1,0 +1,88 @@
+/**
+ * Serving one compiled query: validate the parameters once, check constrained users' filters,
+ * run the statement and read the view's freshness side by side, and shape the answer.
+ */
+import { SCOPED_FIELDS, valueAllowed, type Access, type ScopedField } from '../auth/acl.ts';
+import type { Executor } from '../db/executor.ts';
+import { PermissionError, ValidationError } from '../errors.ts';
+import { readFreshness } from '../freshness/state.ts';
+import { describeIssues } from '../validation.ts';
+import type { CompiledQuery } from './types.ts';
+import { resolveWindow } from './window.ts';
+
+export interface QueryResult {
+  readonly params: Record<string, unknown>;
+  readonly data: Record<string, unknown>[];
+  readonly meta: {
+    readonly view: string;
+    readonly refreshed_at: string | null;
+    readonly staleness_ms: number | null;
+    readonly source_checked_at: string | null;
+    readonly row_count: number;
+    readonly truncated: boolean;
+  };
+}
+
+export interface PreparedQuery {
+  readonly params: Record<string, unknown>;
+  readonly run: (executor: Executor) => Promise<QueryResult>;
+}
+
+function checkFilterPermissions(query: CompiledQuery, params: Record<string, unknown>, access: Access): void {
+  if (access.kind !== 'constrained') return;
+  for (const field of SCOPED_FIELDS) {
+    if (!query.filters.includes(field)) continue;
+    const values = params[field] as string[] | undefined;
+    const denied = values?.find((v) => !valueAllowed(access, field as ScopedField, v));
+    if (denied !== undefined) {
+      throw new PermissionError(`filter '${field}' asks for '${denied}', which is outside your access constraints`);
+    }
+  }
+}
+
+/** Validates and normalises everything the client sent; throws ValidationError / PermissionError. */
+export function prepareQuery(query: CompiledQuery, body: unknown, access: Access, now: number): PreparedQuery {
+  const parsed = query.params.safeParse(body);
+  if (!parsed.success) throw new ValidationError(describeIssues(parsed.error.issues));
+  const raw = parsed.data as Record<string, unknown> & { timestamp_start?: number; timestamp_end?: number; days?: number };
+  const window = resolveWindow(raw, now);
+  if ('error' in window) throw new ValidationError(window.error);
+  checkFilterPermissions(query, raw, access);
+  const { days: _days, ...rest } = raw;
+  const params = { ...rest, timestamp_start: window.start, timestamp_end: window.end };
+  const built = query.build({ params: params as never, window, access });
+
+  return {
+    params,
+    async run(executor) {
+      const [rows, freshness] = await Promise.all([
+        executor.query<Record<string, unknown>>(built.sql),
+        readFreshness(executor, [query.view.name]),
+      ]);
+      let truncated = false;
+      let data = rows;
+      if (built.limit !== undefined && rows.length > built.limit) {
+        truncated = true;
+        data = rows.slice(0, built.limit);
+      }
+      if (data.length && '_truncated' in data[0]!) {
+        truncated = data[0]!._truncated === true;
+        data = data.map(({ _truncated, ...r }) => r);
+      }
+      const f = freshness.get(query.view.name);
+      const refreshedAt = f?.refreshedAt ?? null;
+      return {
+        params,
+        data: data.map(query.shape),
+        meta: {
+          view: query.view.name,
+          refreshed_at: refreshedAt?.toISOString() ?? null,
+          staleness_ms: refreshedAt ? Math.max(0, now - refreshedAt.getTime()) : null,
+          source_checked_at: f?.sourceCheckedAt?.toISOString() ?? null,
+          row_count: data.length,
+          truncated,
+        },
+      };
+    },
+  };
+}

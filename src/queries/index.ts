@@ -1,0 +1,32 @@
+/**
+ * SUPPORTED_QUERIES: the registry. Adding a compiled query means adding its file here and the
+ * migration that creates its materialized view.
+ */
+import type { TopicName, ViewName } from '../db/tables.ts';
+import { aggregationByCatalog } from './aggregation-by-catalog.ts';
+import { failedJobs } from './failed-jobs.ts';
+import { jobStatusTrend } from './job-status-trend.ts';
+import { runStatusSummary } from './run-status-summary.ts';
+import type { CompiledQuery, ViewRefresh } from './types.ts';
+
+export const SUPPORTED_QUERIES: readonly CompiledQuery[] = Object.freeze([
+  failedJobs,
+  aggregationByCatalog,
+  jobStatusTrend,
+  runStatusSummary,
+] as CompiledQuery[]);
+
+export function queriesOf(topic: TopicName): readonly CompiledQuery[] {
+  return SUPPORTED_QUERIES.filter((q) => q.topic === topic);
+}
+
+export function findQuery(topic: TopicName, name: string): CompiledQuery | undefined {
+  return SUPPORTED_QUERIES.find((q) => q.topic === topic && q.name === name);
+}
+
+/** Every view, once, with its refresh facts. */
+export function registeredViews(): readonly ViewRefresh[] {
+  const byName = new Map<ViewName, ViewRefresh>();
+  for (const q of SUPPORTED_QUERIES) byName.set(q.view.name, q.view);
+  return [...byName.values()];
+}

@@ -1,0 +1,47 @@
+import type { z } from 'zod';
+import type { Access } from '../auth/acl.ts';
+import type { SqlQuery } from '../db/sql.ts';
+import type { TopicName, ViewName } from '../db/tables.ts';
+import type { Dim } from './rollup.ts';
+import type { TimeWindow } from './window.ts';
+
+export interface OutputColumn {
+  readonly name: string;
+  readonly type: 'string' | 'integer' | 'number' | 'string|null' | 'integer|null' | 'number|null';
+  readonly description: string;
+}
+
+/** Refresh facts of a view: its change key (about a millisecond at any size) and default schedule. */
+export interface ViewRefresh {
+  readonly name: ViewName;
+  /** One row, one column `watermark` (text): equal before and after means the sources did not change. */
+  readonly changeKey: SqlQuery;
+  readonly cron: string;
+}
+
+export interface BuildContext<P> {
+  readonly params: P;
+  readonly window: TimeWindow;
+  readonly access: Access;
+}
+
+/** What a query built: the statement and how many groups the caller asked for at most. */
+export interface BuiltQuery {
+  readonly sql: SqlQuery;
+  /** Rows beyond this are cut and meta.truncated is set; undefined when the query returns no groups. */
+  readonly limit: number | undefined;
+}
+
+/** One compiled query: everything the registry, the endpoint, the catalog and refresh need to know. */
+export interface CompiledQuery<S extends z.ZodType = z.ZodType> {
+  readonly name: string;
+  readonly topic: TopicName;
+  readonly description: string;
+  readonly params: S;
+  /** Filterable dimensions: constrained users' values are checked against their ACL patterns. */
+  readonly filters: readonly Dim[];
+  readonly view: ViewRefresh;
+  readonly columns: readonly OutputColumn[];
+  build(ctx: BuildContext<z.output<S>>): BuiltQuery;
+  shape(row: Record<string, unknown>): Record<string, unknown>;
+}

@@ -1,0 +1,104 @@
+/**
+ * The time window of a compiled query and its decomposition into parts that a rollup can answer
+ * exactly: whole day buckets, whole hour buckets, and the raw millisecond edges around them.
+ * All ranges are half-open [from, to) in epoch ms; a request's inclusive [start, end] is [start, end + 1).
+ */
+import { z } from 'zod';
+
+export const HOUR_MS = 3_600_000;
+export const DAY_MS = 86_400_000;
+export const MAX_WINDOW_DAYS = 366;
+export const DEFAULT_WINDOW_DAYS = 7;
+
+export type Grain = 'day' | 'hour';
+export const GRAIN_MS: Readonly<Record<Grain, number>> = Object.freeze({ day: DAY_MS, hour: HOUR_MS });
+
+export const WindowParams = {
+  timestamp_start: z.int({ error: 'must be an integer (epoch ms)' }).optional(),
+  timestamp_end: z.int({ error: 'must be an integer (epoch ms)' }).optional(),
+  days: z
+    .int({ error: `must be an integer from 1 to ${MAX_WINDOW_DAYS}` })
+    .min(1, { error: `must be an integer from 1 to ${MAX_WINDOW_DAYS}` })
+    .max(MAX_WINDOW_DAYS, { error: `must be an integer from 1 to ${MAX_WINDOW_DAYS}` })
+    .optional(),
+};
+
+export interface WindowInput {
+  timestamp_start?: number | undefined;
+  timestamp_end?: number | undefined;
+  days?: number | undefined;
+}
+
+/** The inclusive window actually applied, in epoch ms. */
+export interface TimeWindow {
+  readonly start: number;
+  readonly end: number;
+}
+
+/** Returns the window, or the rule it breaks (the caller turns that into a 400). */
+export function resolveWindow(input: WindowInput, now: number): TimeWindow | { error: string } {
+  const { timestamp_start: s, timestamp_end: e, days } = input;
+  if (days !== undefined && (s !== undefined || e !== undefined)) {
+    return { error: "'days' cannot be combined with 'timestamp_start' or 'timestamp_end'" };
+  }
+  let w: TimeWindow;
+  if (days !== undefined) w = { start: now - days * DAY_MS, end: now };
+  else if (s === undefined && e === undefined) w = { start: now - DEFAULT_WINDOW_DAYS * DAY_MS, end: now };
+  else if (s === undefined) w = { start: e! - DEFAULT_WINDOW_DAYS * DAY_MS, end: e! };
+  else w = { start: s, end: e ?? now };
+  if (w.start > w.end) return { error: "'timestamp_start' must not be after 'timestamp_end'" };
+  if (w.end - w.start > MAX_WINDOW_DAYS * DAY_MS) return { error: `the window must not be longer than ${MAX_WINDOW_DAYS} days` };
+  return w;
+}
+
+export interface Range {
+  readonly from: number;
+  readonly to: number;
+}
+
+/** What each source contributes: bucket ranges per grain from the view, and raw ms ranges from the base tables. */
+export interface WindowPlan {
+  readonly buckets: readonly { readonly grain: Grain; readonly range: Range }[];
+  readonly raw: readonly Range[];
+}
+
+const floorTo = (t: number, g: number) => t - (((t % g) + g) % g);
+const ceilTo = (t: number, g: number) => floorTo(t + g - 1, g);
+
+/**
+ * Splits [start, end] into the coarsest whole buckets the available grains allow, coarse in the
+ * middle and finer towards the edges, and leaves what no whole bucket covers to the raw rows.
+ * `grains` must be ordered coarse to fine, each dividing the previous one.
+ */
+export function planWindow(w: TimeWindow, grains: readonly Grain[]): WindowPlan {
+  const buckets: { grain: Grain; range: Range }[] = [];
+  const raw: Range[] = [];
+  const fill = (from: number, to: number, level: number): void => {
+    if (from >= to) return;
+    const grain = grains[level];
+    if (grain === undefined) {
+      raw.push({ from, to });
+      return;
+    }
+    const g = GRAIN_MS[grain];
+    const a = ceilTo(from, g);
+    const b = floorTo(to, g);
+    if (a >= b) return fill(from, to, level + 1);
+    fill(from, a, level + 1);
+    buckets.push({ grain, range: { from: a, to: b } });
+    fill(b, to, level + 1);
+  };
+  fill(w.start, w.end + 1, 0);
+  return { buckets, raw: mergeRanges(raw) };
+}
+
+function mergeRanges(ranges: Range[]): Range[] {
+  const sorted = [...ranges].sort((x, y) => x.from - y.from);
+  const out: Range[] = [];
+  for (const r of sorted) {
+    const last = out.at(-1);
+    if (last && last.to >= r.from) out[out.length - 1] = { from: last.from, to: Math.max(last.to, r.to) };
+    else out.push(r);
+  }
+  return out;
+}

@@ -1,0 +1,90 @@
+/**
+ * Refreshing one materialized view: the single code path behind `npm run refresh`, the pg-boss
+ * worker and the all-in-one start. It runs on a writable connection of its own, under its own lock
+ * and statement timeouts, and records every attempt in eventstats.refresh_log.
+ */
+import type pg from 'pg';
+import { TABLES } from '../db/tables.ts';
+import type { ViewRefresh } from '../queries/types.ts';
+
+export interface RefreshOptions {
+  /** Refresh even when the change key says the sources did not change. */
+  readonly force?: boolean;
+  readonly statementTimeoutMs: number;
+  readonly lockTimeoutMs: number;
+}
+
+export type Outcome = 'refreshed' | 'skipped' | 'failed' | 'coalesced';
+
+export interface RefreshResult {
+  readonly view: string;
+  readonly outcome: Outcome;
+  readonly durationMs: number;
+  readonly watermark: string | null;
+  readonly error?: string;
+  /** CONCURRENTLY, or a plain first population. */
+  readonly concurrently?: boolean;
+}
+
+// Session advisory locks are keyed by a number; the namespace keeps ours apart from pg-boss's.
+const LOCK_NAMESPACE = 'eventstats.refresh:';
+
+export async function refreshView(pool: pg.Pool, view: ViewRefresh, options: RefreshOptions): Promise<RefreshResult> {
+  const client = await pool.connect();
+  let locked = false;
+  try {
+    const lock = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [LOCK_NAMESPACE + view.name]);
+    locked = lock.rows[0]?.ok === true;
+    // Another process is refreshing this view right now: its result will serve this request too.
+    if (!locked) return { view: view.name, outcome: 'coalesced', durationMs: 0, watermark: null };
+
+    await client.query(`SELECT set_config('statement_timeout', $1, false), set_config('lock_timeout', $2, false)`, [
+      String(options.statementTimeoutMs),
+      String(options.lockTimeoutMs),
+    ]);
+    const startedAt = new Date();
+    const t0 = performance.now();
+    const watermark = (await client.query<{ watermark: string | null }>(view.changeKey.text, view.changeKey.values as unknown[])).rows[0]
+      ?.watermark ?? null;
+    const state = await client.query<{ ispopulated: boolean; last: string | null }>(
+      `SELECT m.ispopulated,
+              (SELECT watermark FROM ${TABLES.refreshLog} WHERE view_name = $1 AND outcome IN ('refreshed', 'skipped')
+                ORDER BY id DESC LIMIT 1) AS last
+         FROM pg_matviews m WHERE m.schemaname || '.' || m.matviewname = $1`,
+      [view.name],
+    );
+    const populated = state.rows[0]?.ispopulated === true;
+
+    const record = async (outcome: Outcome, error?: string) => {
+      const durationMs = Math.round(performance.now() - t0);
+      await client.query(
+        `INSERT INTO ${TABLES.refreshLog} (view_name, started_at, finished_at, duration_ms, outcome, error, watermark)
+         VALUES ($1, $2, clock_timestamp(), $3, $4, $5, $6)`,
+        [view.name, startedAt, durationMs, outcome, error ?? null, watermark],
+      );
+      return durationMs;
+    };
+
+    if (!options.force && populated && watermark !== null && state.rows[0]?.last === watermark) {
+      return { view: view.name, outcome: 'skipped', durationMs: await record('skipped'), watermark };
+    }
+    try {
+      // CONCURRENTLY keeps the old rows readable during the refresh; it needs a populated view.
+      await client.query(`REFRESH MATERIALIZED VIEW ${populated ? 'CONCURRENTLY ' : ''}${view.name}`);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      return { view: view.name, outcome: 'failed', durationMs: await record('failed', message), watermark, error: message };
+    }
+    return { view: view.name, outcome: 'refreshed', durationMs: await record('refreshed'), watermark, concurrently: populated };
+  } finally {
+    if (locked) await client.query('SELECT pg_advisory_unlock(hashtext($1))', [LOCK_NAMESPACE + view.name]).catch(() => {});
+    // The session settings and any failed state must not leak into the pool's next user.
+    client.release(true);
+  }
+}
+
+export async function refreshViews(pool: pg.Pool, views: readonly ViewRefresh[], options: RefreshOptions): Promise<RefreshResult[]> {
+  const results: RefreshResult[] = [];
+  for (const v of views) results.push(await refreshView(pool, v, options));
+  return results;
+}

@@ -1,0 +1,88 @@
+/**
+ * One batch is one statement: data-modifying CTEs insert runs, jobs and status-change rows from
+ * unnest() of array parameters. One statement means one round trip and an atomic batch (a failure
+ * leaves no half-written run), and the text is constant, so only the arrays vary.
+ */
+import type { SqlQuery } from '../db/sql.ts';
+import { TABLES } from '../db/tables.ts';
+import type { Batch } from './generate.ts';
+
+interface Column {
+  readonly name: string;
+  /** Element type of the array parameter. */
+  readonly type: string;
+  /** Epoch milliseconds on the wire, timestamptz in the table. */
+  readonly epochMs?: boolean;
+  readonly values: (b: Batch) => readonly unknown[];
+}
+
+const RUN_COLUMNS: readonly Column[] = [
+  { name: 'event_id', type: 'text', values: (b) => b.runs.eventId },
+  { name: 'job_ref', type: 'text', values: (b) => b.runs.jobRef },
+  { name: 'tenant_id', type: 'text', values: (b) => b.runs.tenantId },
+  { name: 'source_app', type: 'text', values: (b) => b.runs.sourceApp },
+  { name: 'source_app_version', type: 'text', values: (b) => b.runs.sourceAppVersion },
+  { name: 'environment', type: 'text', values: (b) => b.runs.environment },
+  { name: 'timestamp_start', type: 'bigint', values: (b) => b.runs.timestampStart },
+  { name: 'timestamp_end', type: 'bigint', values: (b) => b.runs.timestampEnd },
+];
+
+const JOB_COLUMNS: readonly Column[] = [
+  { name: 'event_id', type: 'text', values: (b) => b.jobs.eventId },
+  { name: 'country', type: 'text', values: (b) => b.jobs.country },
+  { name: 'catalog_id', type: 'text', values: (b) => b.jobs.catalogId },
+  { name: 'status', type: 'text', values: (b) => b.jobs.status },
+  { name: 'timestamp_start', type: 'bigint', values: (b) => b.jobs.timestampStart },
+  { name: 'timestamp_end', type: 'bigint', values: (b) => b.jobs.timestampEnd },
+  { name: 'message', type: 'text', values: (b) => b.jobs.message },
+  { name: 'additional_info', type: 'jsonb', values: (b) => b.jobs.additionalInfo },
+];
+
+const STATUS_COLUMNS: readonly Column[] = [
+  { name: 'job_id', type: 'uuid', values: (b) => b.status.jobId },
+  { name: 'job_group_id', type: 'uuid', values: (b) => b.status.jobGroupId },
+  { name: 'parent_job_id', type: 'uuid', values: (b) => b.status.parentJobId },
+  { name: 'initial_job_id', type: 'uuid', values: (b) => b.status.initialJobId },
+  { name: 'job_ref', type: 'text', values: (b) => b.status.jobRef },
+  { name: 'job_name', type: 'text', values: (b) => b.status.jobName },
+  { name: 'definition_id', type: 'text', values: (b) => b.status.definitionId },
+  { name: 'definition_version', type: 'text', values: (b) => b.status.definitionVersion },
+  { name: 'tenant_id', type: 'text', values: (b) => b.status.tenantId },
+  { name: 'country', type: 'text', values: (b) => b.status.country },
+  { name: 'source_app', type: 'text', values: (b) => b.status.sourceApp },
+  { name: 'source_app_version', type: 'text', values: (b) => b.status.sourceAppVersion },
+  { name: 'environment', type: 'text', values: (b) => b.status.environment },
+  { name: 'platform', type: 'text', values: (b) => b.status.platform },
+  { name: 'platform_metadata', type: 'jsonb', values: (b) => b.status.platformMetadata },
+  { name: 'input_arguments', type: 'jsonb', values: (b) => b.status.inputArguments },
+  { name: 'additional_context', type: 'jsonb', values: (b) => b.status.additionalContext },
+  { name: 'attempt_number', type: 'integer', values: (b) => b.status.attemptNumber },
+  { name: 'status_type', type: 'text', values: (b) => b.status.statusType },
+  { name: 'status_subtype', type: 'text', values: (b) => b.status.statusSubtype },
+  { name: 'status_detail', type: 'text', values: (b) => b.status.statusDetail },
+  { name: 'created_at', type: 'bigint', epochMs: true, values: (b) => b.status.createdAt },
+  { name: 'started_at', type: 'bigint', epochMs: true, values: (b) => b.status.startedAt },
+  { name: 'finished_at', type: 'bigint', epochMs: true, values: (b) => b.status.finishedAt },
+  { name: 'last_updated_at', type: 'bigint', epochMs: true, values: (b) => b.status.lastUpdatedAt },
+];
+
+function insertFromUnnest(table: string, columns: readonly Column[], firstParam: number): string {
+  const names = columns.map((c) => c.name).join(', ');
+  const arrays = columns.map((c, i) => `$${firstParam + i}::${c.type}[]`).join(', ');
+  // float8 milliseconds / 1000 lands on the exact microsecond: the rounding error stays far below 0.5 us.
+  const select = columns.map((c) => (c.epochMs ? `to_timestamp(${c.name}::float8 / 1000)` : c.name)).join(', ');
+  return `INSERT INTO ${table} (${names}) SELECT ${select} FROM unnest(${arrays}) AS t(${names})`;
+}
+
+const ALL_COLUMNS = [...RUN_COLUMNS, ...JOB_COLUMNS, ...STATUS_COLUMNS];
+
+/** Data-modifying CTEs run to completion even though the outer statement never reads them. */
+export const BATCH_INSERT_SQL = [
+  `WITH runs AS (${insertFromUnnest(TABLES.runs, RUN_COLUMNS, 1)}),`,
+  `jobs AS (${insertFromUnnest(TABLES.runsJobs, JOB_COLUMNS, 1 + RUN_COLUMNS.length)})`,
+  insertFromUnnest(TABLES.statusChange, STATUS_COLUMNS, 1 + RUN_COLUMNS.length + JOB_COLUMNS.length),
+].join('\n');
+
+export function batchInsert(batch: Batch): SqlQuery {
+  return { text: BATCH_INSERT_SQL, values: ALL_COLUMNS.map((c) => c.values(batch)) };
+}
