@@ -1,7 +1,6 @@
 /**
- * One batch is one statement: data-modifying CTEs insert runs, jobs and status-change rows from
- * unnest() of array parameters. One statement means one round trip and an atomic batch (a failure
- * leaves no half-written run), and the text is constant, so only the arrays vary.
+ * A batch is written as unnest() of array parameters: one round trip per statement however many
+ * rows, constant SQL text, and every value bound, never spliced into the text.
  */
 import type { SqlQuery } from '../db/sql.ts';
 import { TABLES } from '../db/tables.ts';
@@ -74,15 +73,23 @@ function insertFromUnnest(table: string, columns: readonly Column[], firstParam:
   return `INSERT INTO ${table} (${names}) SELECT ${select} FROM unnest(${arrays}) AS t(${names})`;
 }
 
-const ALL_COLUMNS = [...RUN_COLUMNS, ...JOB_COLUMNS, ...STATUS_COLUMNS];
+/**
+ * Jobs go in one statement and runs with status-change rows in another, each about half the work,
+ * so two connections keep both cores of a small machine busy. Each table still receives its
+ * batches in order, which keeps `internal_id` reproducible.
+ */
+export const JOBS_INSERT_SQL = insertFromUnnest(TABLES.runsJobs, JOB_COLUMNS, 1);
 
 /** Data-modifying CTEs run to completion even though the outer statement never reads them. */
-export const BATCH_INSERT_SQL = [
-  `WITH runs AS (${insertFromUnnest(TABLES.runs, RUN_COLUMNS, 1)}),`,
-  `jobs AS (${insertFromUnnest(TABLES.runsJobs, JOB_COLUMNS, 1 + RUN_COLUMNS.length)})`,
-  insertFromUnnest(TABLES.statusChange, STATUS_COLUMNS, 1 + RUN_COLUMNS.length + JOB_COLUMNS.length),
+export const RUNS_AND_STATUS_INSERT_SQL = [
+  `WITH runs AS (${insertFromUnnest(TABLES.runs, RUN_COLUMNS, 1)})`,
+  insertFromUnnest(TABLES.statusChange, STATUS_COLUMNS, 1 + RUN_COLUMNS.length),
 ].join('\n');
 
-export function batchInsert(batch: Batch): SqlQuery {
-  return { text: BATCH_INSERT_SQL, values: ALL_COLUMNS.map((c) => c.values(batch)) };
+export function jobsInsert(batch: Batch): SqlQuery {
+  return { text: JOBS_INSERT_SQL, values: JOB_COLUMNS.map((c) => c.values(batch)) };
+}
+
+export function runsAndStatusInsert(batch: Batch): SqlQuery {
+  return { text: RUNS_AND_STATUS_INSERT_SQL, values: [...RUN_COLUMNS, ...STATUS_COLUMNS].map((c) => c.values(batch)) };
 }

@@ -4,7 +4,7 @@
  */
 import type pg from 'pg';
 import { createExecutor } from '../db/executor.ts';
-import { batchInsert } from './batch-sql.ts';
+import { jobsInsert, runsAndStatusInsert } from './batch-sql.ts';
 import { RowGenerator, type Batch } from './generate.ts';
 import type { Progress, SeedOptions, SeedResult } from './types.ts';
 import { SHAPE } from './universe.ts';
@@ -56,8 +56,12 @@ export async function seed(pool: pg.Pool, options: SeedOptions, onProgress?: (p:
   const startedAt = performance.now();
   const written = { runs: 0, jobs: 0, statusRows: 0 };
 
+  let jobsLane: Promise<unknown> = Promise.resolve();
+  let runsLane: Promise<unknown> = Promise.resolve();
   const write = async (batch: Batch): Promise<void> => {
-    await db.query(batchInsert(batch));
+    jobsLane = db.query(jobsInsert(batch));
+    runsLane = db.query(runsAndStatusInsert(batch));
+    await Promise.all([jobsLane, runsLane]);
     written.runs += batch.runs.eventId.length;
     written.jobs += batch.jobs.eventId.length;
     written.statusRows += batch.status.jobId.length;
@@ -79,7 +83,12 @@ export async function seed(pool: pg.Pool, options: SeedOptions, onProgress?: (p:
     pending.catch(() => undefined);
     await yieldToIo();
   }
-  await pending;
+  try {
+    await pending;
+  } finally {
+    // On a failure the other lane may still be writing; let it settle before the caller ends the pool.
+    await Promise.allSettled([jobsLane, runsLane]);
+  }
 
   return { ...written, ms: performance.now() - startedAt, seed: o.seed, windowStart: window.start, windowEnd: window.end };
 }

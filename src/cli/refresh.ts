@@ -1,0 +1,29 @@
+/**
+ * npm run refresh [-- <query or view name>...] [--force]: refreshes views now, through the same code
+ * path as the worker. Exits 1 when any refresh failed.
+ */
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { refreshViews } from '../refresh/refresh-view.ts';
+import { selectViews } from '../refresh/select.ts';
+import { requireDatabaseUrl, runCommand, UsageError } from './run.ts';
+
+await runCommand('refresh', async (config) => {
+  let args;
+  try {
+    args = parseArgs({ options: { force: { type: 'boolean', default: false } }, allowPositionals: true });
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}\nusage: npm run refresh -- [--force] [query-or-view ...]`);
+  }
+  const views = selectViews(args.positionals);
+  const pool = new pg.Pool({ connectionString: requireDatabaseUrl(config), max: 1, application_name: 'eventstats-refresh' });
+  try {
+    const results = await refreshViews(pool, views, { ...config.refresh, force: args.values.force });
+    for (const r of results) {
+      process.stdout.write(`${r.view}: ${r.outcome} in ${r.durationMs} ms${r.error ? ` — ${r.error}` : ''}\n`);
+    }
+    return results.some((r) => r.outcome === 'failed') ? 1 : 0;
+  } finally {
+    await pool.end();
+  }
+});

@@ -1,0 +1,34 @@
+/** Shared by the commands: one clear line on stderr and an exit code, never a stack trace for expected failures. */
+import { ConfigError, loadConfig, type Config } from '../config.ts';
+import { AppError } from '../errors.ts';
+import { mapPgError } from '../db/pg-errors.ts';
+import { UnknownViewError } from '../refresh/select.ts';
+
+export class UsageError extends Error {}
+
+export function describeFailure(err: unknown): string {
+  const mapped = mapPgError(err, 0);
+  if (mapped instanceof AppError) {
+    const cause = (mapped.cause as Error | undefined)?.message;
+    return cause ? `${mapped.message} (${cause})` : mapped.message;
+  }
+  if (err instanceof AggregateError && err.errors.length) return describeFailure(err.errors[0]);
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Runs a command: exit 2 for usage and configuration errors, 1 for failures, the command's own code otherwise. */
+export async function runCommand(name: string, main: (config: Config) => Promise<number | void>): Promise<void> {
+  try {
+    const code = await main(loadConfig());
+    process.exitCode = code ?? 0;
+  } catch (err) {
+    const usage = err instanceof UsageError || err instanceof ConfigError || err instanceof UnknownViewError;
+    process.stderr.write(`${name}: ${describeFailure(err)}\n`);
+    process.exitCode = usage ? 2 : 1;
+  }
+}
+
+export function requireDatabaseUrl(config: Config): string {
+  if (!config.databaseUrl) throw new UsageError('DATABASE_URL is not set (npm start runs its own embedded PostgreSQL instead)');
+  return config.databaseUrl;
+}

@@ -1,0 +1,50 @@
+import cronParser from 'cron-parser';
+import type { Config } from '../config.ts';
+import type { Executor } from '../db/executor.ts';
+import { readFreshness } from '../freshness/state.ts';
+import { registeredViews } from '../queries/index.ts';
+import type { CheckResult } from './health.ts';
+
+/** Interval of a cron schedule, measured between its next two firings. */
+export function scheduleIntervalMs(cron: string, now = new Date()): number {
+  const it = cronParser.parseExpression(cron, { currentDate: now, tz: 'UTC' });
+  const a = it.next().getTime();
+  return it.next().getTime() - a;
+}
+
+/**
+ * Every view must have refreshed successfully within 3x its schedule; a source confirmed unchanged
+ * counts as fresh. A stale view degrades health but the API keeps answering from it.
+ */
+export function viewsCheck(executor: Executor, config: Pick<Config, 'refresh'>, now: () => number = Date.now): () => Promise<CheckResult> {
+  return async () => {
+    const views = registeredViews();
+    let state;
+    try {
+      state = await readFreshness(executor, views.map((v) => v.name));
+    } catch (err) {
+      return { ok: false, detail: err instanceof Error ? err.message : 'unreadable' };
+    }
+    const t = now();
+    const detail: Record<string, unknown> = {};
+    let ok = true;
+    for (const v of views) {
+      const f = state.get(v.name);
+      const cron = config.refresh.schedules[v.name] ?? v.cron;
+      const bound = 3 * scheduleIntervalMs(cron, new Date(t));
+      const checked = f?.sourceCheckedAt?.getTime() ?? null;
+      const stale = checked === null || t - checked > bound;
+      if (stale) ok = false;
+      detail[v.name] = {
+        status: stale ? 'stale' : 'fresh',
+        last_success: f?.refreshedAt?.toISOString() ?? null,
+        source_checked_at: f?.sourceCheckedAt?.toISOString() ?? null,
+        last_outcome: f?.lastOutcome ?? null,
+        last_error: f?.lastError ?? null,
+        staleness_ms: f?.refreshedAt ? t - f.refreshedAt.getTime() : null,
+        schedule: cron,
+      };
+    }
+    return { ok, detail };
+  };
+}

@@ -1,0 +1,18 @@
+import { registeredViews, SUPPORTED_QUERIES } from '../queries/index.ts';
+import type { ViewRefresh } from '../queries/types.ts';
+
+export class UnknownViewError extends Error {}
+
+/** Views named by query or view name (with or without the schema); all of them when none is named. */
+export function selectViews(names: readonly string[]): ViewRefresh[] {
+  const all = registeredViews();
+  if (!names.length) return [...all];
+  return names.map((n) => {
+    const view = all.find((v) => v.name === n || v.name === `eventstats.${n}`) ?? SUPPORTED_QUERIES.find((q) => q.name === n)?.view;
+    if (!view) {
+      throw new UnknownViewError(`unknown query or view '${n}'; known: ${[...SUPPORTED_QUERIES.map((q) => q.name), ...all.map((v) => v.name)].join(', ')}`);
+    }
+    return view;
+  });
+}
+

@@ -1,0 +1,47 @@
+/**
+ * Building the API's collaborators from the configuration, shared by the server and the Lambda
+ * handler so both serve the same app the same way.
+ */
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import { AccessControl } from './auth/acl.ts';
+import { KeyStore, resolveKeySource } from './auth/keys.ts';
+import type { AppDeps } from './app.ts';
+import type { Config } from './config.ts';
+import { createExecutor } from './db/executor.ts';
+import { createPool } from './db/pool.ts';
+import { databaseCheck } from './http/health.ts';
+import { viewsCheck } from './http/views-health.ts';
+
+export interface ApiRuntime {
+  readonly deps: AppDeps;
+  readonly pool: pg.Pool;
+}
+
+export async function createApiRuntime(config: Config, databaseUrl: string, log: Logger): Promise<ApiRuntime> {
+  const pool = createPool(
+    {
+      connectionString: databaseUrl,
+      max: config.db.poolMax,
+      statementTimeoutMs: config.db.statementTimeoutMs,
+      connectTimeoutMs: config.db.connectTimeoutMs,
+      readOnly: true,
+      applicationName: 'eventstats-api',
+    },
+    log,
+  );
+  const executor = createExecutor(pool, config.db.retryAfterSeconds);
+  const keys = new KeyStore({ source: await resolveKeySource(config), log });
+  const acl = AccessControl.fromFile(config.accessConfigPath);
+  return {
+    pool,
+    deps: {
+      executor,
+      keys,
+      acl,
+      log,
+      retryAfterSeconds: config.db.retryAfterSeconds,
+      health: { database: databaseCheck(executor), views: viewsCheck(executor, config) },
+    },
+  };
+}

@@ -1,0 +1,76 @@
+/**
+ * Node entry: config -> database -> app.listen. With DATABASE_URL unset it runs the all-in-one
+ * local mode (embedded PostgreSQL, demo data). SIGTERM/SIGINT stop everything in reverse order.
+ */
+import { createServer, type Server } from 'node:http';
+import { createApp } from './app.ts';
+import { describeFailure } from './cli/run.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { createLogger } from './log.ts';
+import { startLocalDatabase, type LocalDatabase } from './local.ts';
+import { createApiRuntime } from './runtime.ts';
+
+const config = (() => {
+  try {
+    return loadConfig();
+  } catch (err) {
+    process.stderr.write(`eventstats: ${err instanceof ConfigError ? err.message : String(err)}\n`);
+    process.exit(2);
+  }
+})();
+const log = createLogger(config.logLevel);
+const stops: (() => Promise<unknown>)[] = [];
+
+async function stop(): Promise<void> {
+  for (const s of stops.reverse()) await s().catch((err: unknown) => log.error({ err }, 'shutdown step failed'));
+  stops.length = 0;
+}
+
+function listen(server: Server, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, () => resolve());
+  });
+}
+
+try {
+  let local: LocalDatabase | undefined;
+  if (!config.databaseUrl) {
+    local = await startLocalDatabase(config, log);
+    stops.push(() => local!.stop());
+  }
+  const url = config.databaseUrl ?? local!.url;
+  const runtime = await createApiRuntime(config, url, log);
+  stops.push(() => runtime.pool.end());
+  // Fail fast on an unreachable DATABASE_URL rather than serving 503s from the first request on.
+  await runtime.pool.query('SELECT 1');
+  const server = createServer(createApp(runtime.deps));
+  await listen(server, config.port);
+  stops.push(
+    () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  );
+  const base = `http://localhost:${config.port}`;
+  log.info({ url: base, mode: local ? 'all-in-one (embedded PostgreSQL)' : 'external database' }, 'EventStats listening');
+  process.stdout.write(
+    `\nEventStats listening on ${base}\n` +
+      `  curl ${base}/health\n` +
+      `  TOKEN=$(npm run -s token -- alice)\n` +
+      `  curl -X POST -H "Authorization: Bearer $TOKEN" ${base}/stats/public.cps.za.runs/query/failed_jobs\n` +
+      `  curl -H "Authorization: Bearer $TOKEN" ${base}/stats/public.cps.za.runs/queries\n\n`,
+  );
+} catch (err) {
+  process.stderr.write(`eventstats: cannot start: ${describeFailure(err)}\n`);
+  await stop();
+  process.exit(1);
+}
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    log.info({ signal }, 'shutting down');
+    void stop().then(() => process.exit(0));
+  });
+}
