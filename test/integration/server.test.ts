@@ -1,0 +1,98 @@
+/**
+ * `npm start` end to end, as a newcomer runs it: the all-in-one mode on a fresh DATA_DIR serves
+ * /health, a second start reuses the data without re-seeding, and SIGTERM leaves no postgres behind.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { freePort } from '../helpers/free-port.ts';
+
+interface Started {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function startServer(env: Record<string, string>): Started {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    env: { ...process.env, DATABASE_URL: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => out, exited };
+}
+
+async function waitForHealth(port: number, started: Started, timeoutMs: number): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (started.child.exitCode !== null) throw new Error(`server exited early:\n${started.output()}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/health`);
+      if (res.status === 200) return (await res.json()) as Record<string, unknown>;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`no healthy answer within ${timeoutMs} ms:\n${started.output()}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+function postgresProcessesUnder(dir: string): string[] {
+  const ps = spawnSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' });
+  return ps.stdout.split('\n').filter((l) => l.includes('postgres') && l.includes(dir));
+}
+
+describe('npm start (all-in-one mode)', function () {
+  this.timeout(180_000);
+  let dataDir: string;
+  let env: Record<string, string>;
+  let port: number;
+
+  before(async () => {
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'eventstats-start-'));
+    await chmod(dataDir, 0o755); // like a fresh .data/: the unprivileged postgres user must reach pgdata below it
+    port = await freePort();
+    env = { DATA_DIR: dataDir, PORT: String(port), EMBEDDED_PG_PORT: String(await freePort()), DEMO_RUNS: '300', LOG_LEVEL: 'info' };
+  });
+  after(async () => rm(dataDir, { recursive: true, force: true }));
+
+  it('seeds on first start, serves /health, and stops cleanly on SIGTERM', async () => {
+    const s = startServer(env);
+    const health = await waitForHealth(port, s, 120_000);
+    expect(health.status).to.equal('ok');
+    expect(s.output()).to.include('demo data seeded');
+    expect(s.output()).to.include(`http://localhost:${port}`);
+    s.child.kill('SIGTERM');
+    expect(await s.exited).to.equal(0);
+    expect(postgresProcessesUnder(dataDir)).to.deep.equal([]);
+  });
+
+  it('reuses the data directory on the second start without seeding again', async () => {
+    const s = startServer(env);
+    await waitForHealth(port, s, 60_000);
+    expect(s.output()).not.to.include('demo data seeded');
+    s.child.kill('SIGINT');
+    expect(await s.exited).to.equal(0);
+    expect(postgresProcessesUnder(dataDir)).to.deep.equal([]);
+  });
+
+  it('fails with one clear line and a non-zero exit when DATABASE_URL is unreachable', async () => {
+    const s = startServer({ ...env, DATABASE_URL: `postgres://u:p@127.0.0.1:${await freePort()}/none`, DB_CONNECT_TIMEOUT_MS: '500' });
+    expect(await s.exited).to.equal(1);
+    const lines = s.output().trim().split('\n').filter((l) => l.startsWith('eventstats:'));
+    expect(lines).to.have.length(1);
+    expect(lines[0]).to.match(/cannot start: the database is unavailable/);
+    expect(s.output()).not.to.match(/\n\s+at /); // no stack trace
+  });
+
+  it('rejects a malformed DATABASE_URL naming the variable', async () => {
+    const s = startServer({ ...env, DATABASE_URL: 'mysql://nope' });
+    expect(await s.exited).to.equal(2);
+    expect(s.output()).to.match(/DATABASE_URL: must be a postgres:\/\//);
+  });
+});
