@@ -12,6 +12,7 @@ import type { Executor } from './db/executor.ts';
 import { authenticate } from './http/auth.ts';
 import { errorHandler, notFoundRoute } from './http/errors.ts';
 import { healthRoutes, type HealthChecks } from './http/health.ts';
+import { openApiRoutes } from './http/openapi.ts';
 import { queryRoutes } from './http/routes/queries.ts';
 import { rawStatsRoutes } from './http/routes/stats.ts';
 import { authorizeTopic, resolveTopic } from './http/topic.ts';
@@ -45,6 +46,7 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(healthRoutes(deps.health, deps.retryAfterSeconds));
+  app.use(openApiRoutes());
 
   // Upstream clients do not always send Content-Type: every /stats body is read as JSON.
   app.use('/stats', express.json({ type: () => true, limit: '64kb' }));

@@ -1,0 +1,376 @@
+/**
+ * GET /api: the OpenAPI 3.1 description of this service. Request bodies are generated from the same
+ * zod schemas that validate requests (the compiled queries' params and RawStatsBody), and there is one
+ * path per registered compiled query, so the document cannot drift from what the routes accept.
+ * It depends only on constants, so it is built once.
+ */
+import { Router } from 'express';
+import { z } from 'zod';
+import { RAW_STATS_TOPICS, TOPICS } from '../db/tables.ts';
+import type { ErrorType } from '../errors.ts';
+import { paramsJsonSchema } from '../queries/catalog.ts';
+import { SUPPORTED_QUERIES } from '../queries/index.ts';
+import type { CompiledQuery, OutputColumn } from '../queries/types.ts';
+import { MAX_WINDOW_DAYS } from '../queries/window.ts';
+import { DEFAULT_LIMIT, MAX_LIMIT, RawStatsBody } from '../stats/raw-stats.ts';
+
+export const OPENAPI_PATH = '/api';
+
+type Json = Record<string, unknown>;
+
+/** Every ErrorType, at run time; the check below fails to compile when errors.ts gains a type this list lacks. */
+export const ERROR_TYPES = Object.freeze(['validation', 'auth', 'permission', 'topic', 'route', 'database', 'not_ready', 'internal'] as const);
+type Unlisted = Exclude<ErrorType, (typeof ERROR_TYPES)[number]>;
+const _everyErrorTypeListed: [Unlisted] extends [never] ? true : never = true;
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const response = (name: string) => ({ $ref: `#/components/responses/${name}` });
+
+/** The error responses, by status; each names the error types it can carry. */
+const ERROR_RESPONSES = {
+  BadRequest: { status: '400', types: ['validation'], description: 'The request broke a documented rule; the message names the field and the rule.' },
+  Unauthorized: { status: '401', types: ['auth'], description: 'No valid bearer token (missing, malformed, expired, wrong signature or algorithm, no sub).' },
+  Forbidden: {
+    status: '403',
+    types: ['auth', 'permission'],
+    description: "'auth': the user is not listed for the topic in access.json; 'permission': a filter asks for values outside the user's constraints.",
+  },
+  NotFound: { status: '404', types: ['topic', 'route'], description: "'topic': unknown topic; 'route': no such route." },
+  PayloadTooLarge: { status: '413', types: ['validation'], description: 'The body is larger than 64 kB.' },
+  Internal: { status: '500', types: ['internal'], description: 'A bug. The message never carries the error text, a stack or SQL.' },
+  Unavailable: {
+    status: '503',
+    types: ['database', 'not_ready', 'auth'],
+    description:
+      "'database': the database is unreachable or did not answer within the statement timeout; 'not_ready': the query's materialized view has never been refreshed; 'auth': the token verification keys could not be loaded. 'database' and 'not_ready' carry Retry-After.",
+  },
+} as const satisfies Record<string, { status: string; types: readonly ErrorType[]; description: string }>;
+
+type ErrorResponseName = keyof typeof ERROR_RESPONSES;
+
+function errorResponses(...names: ErrorResponseName[]): Json {
+  return Object.fromEntries(names.map((n) => [ERROR_RESPONSES[n].status, response(n)]));
+}
+
+const AUTHENTICATED_ERRORS: ErrorResponseName[] = ['Unauthorized', 'Forbidden', 'NotFound', 'Internal', 'Unavailable'];
+
+const TOPIC_PARAMETER = {
+  name: 'topic_name',
+  in: 'path',
+  required: true,
+  description: 'The gateway topic, matched case-insensitively.',
+  schema: { type: 'string', examples: Object.keys(TOPICS) },
+};
+
+function nullable(type: string): Json {
+  return { type: [type, 'null'] };
+}
+
+/** One raw row of the runs topic: the upstream gateway's columns plus its computed fields. */
+const RAW_ROW_FIELDS: Record<string, Json> = {
+  event_id: { type: 'string' },
+  job_ref: { type: 'string' },
+  tenant_id: { type: 'string' },
+  source_app: { type: 'string' },
+  source_app_version: { type: 'string' },
+  environment: { type: 'string' },
+  run_timestamp_start: { ...nullable('integer'), description: "the run's start (epoch ms)" },
+  run_timestamp_end: { ...nullable('integer'), description: "the run's end (epoch ms)" },
+  internal_id: { type: 'integer', description: "the job's id; pages are ordered by it, descending" },
+  country: nullable('string'),
+  catalog_id: { type: 'string' },
+  status: { type: 'string', description: 'as stored: succeeded, failed, killed, skipped (case may vary)' },
+  timestamp_start: { ...nullable('integer'), description: "the job's start (epoch ms)" },
+  timestamp_end: { ...nullable('integer'), description: "the job's end (epoch ms)" },
+  message: nullable('string'),
+  additional_info: { description: 'free-form JSON, or null' },
+  run_date: { ...nullable('string'), description: "the run's UTC start day, DD-MM-YYYY" },
+  run_status: {
+    type: 'string',
+    enum: ['succeeded', 'failed', 'no data received', 'no data produced'],
+    description: "'succeeded' unless status is failed; a failure whose message mentions 'no data' or 'no records to send' is told apart",
+  },
+  formatted_tenant: { type: 'string', description: 'tenant_id lower-cased' },
+  elapsed_time: { ...nullable('integer'), description: 'timestamp_end - timestamp_start (ms)' },
+  start_time: { ...nullable('string'), description: "the job's start, UTC, YYYY-MM-DD HH:MM:SS" },
+  end_time: { ...nullable('string'), description: "the job's end, UTC, YYYY-MM-DD HH:MM:SS" },
+};
+
+function objectSchema(properties: Record<string, Json>, extra: Json = {}): Json {
+  return { type: 'object', required: Object.keys(properties), properties, ...extra };
+}
+
+/** A column type of the registry ('integer|null') as JSON Schema. */
+function columnSchema(column: OutputColumn): Json {
+  const types = column.type.split('|');
+  return { type: types.length === 1 ? types[0] : types, description: column.description };
+}
+
+/** The row schema of a query: its fixed columns, plus group_by keys where the query has them (named '<...>' in the registry). */
+function rowSchema(query: CompiledQuery): Json {
+  const fixed = query.columns.filter((c) => !c.name.startsWith('<'));
+  const dynamic = query.columns.find((c) => c.name.startsWith('<'));
+  return {
+    type: 'object',
+    required: fixed.map((c) => c.name),
+    properties: Object.fromEntries(fixed.map((c) => [c.name, columnSchema(c)])),
+    additionalProperties: dynamic === undefined ? false : { ...columnSchema(dynamic), description: `${dynamic.name}: ${dynamic.description}` },
+  };
+}
+
+function queryOperation(query: CompiledQuery): Json {
+  return {
+    operationId: `query_${query.name}`,
+    tags: [query.topic],
+    summary: `${query.name} (${query.topic})`,
+    description: `${query.description}\n\nServed from the materialized view \`${query.view.name}\`; the window is at most ${MAX_WINDOW_DAYS} days and defaults to the last 7.`,
+    security: [{ bearerAuth: [] }, { bearerHeader: [] }],
+    requestBody: { required: false, content: { 'application/json': { schema: paramsJsonSchema(query) } } },
+    responses: {
+      '200': {
+        description: 'The rows, the parameters applied and the freshness of the view.',
+        headers: { 'Last-Modified': { description: "when the view was last refreshed", schema: { type: 'string' } } },
+        content: {
+          'application/json': {
+            schema: objectSchema({
+              success: { const: true },
+              statusCode: { const: 200 },
+              topic: { const: query.topic },
+              query: { const: query.name },
+              params: ref('AppliedParams'),
+              data: { type: 'array', items: rowSchema(query) },
+              meta: ref('QueryMeta'),
+            }),
+          },
+        },
+      },
+      ...errorResponses('BadRequest', ...AUTHENTICATED_ERRORS, 'PayloadTooLarge'),
+    },
+  };
+}
+
+function healthPath(): Json {
+  const checks = { type: 'object', description: 'each check by name, with its detail', additionalProperties: true };
+  return {
+    get: {
+      operationId: 'health',
+      tags: ['service'],
+      summary: 'Liveness of the database and freshness of the views',
+      security: [],
+      responses: {
+        '200': {
+          description: 'Every check passes.',
+          content: {
+            'application/json': {
+              schema: objectSchema({ success: { const: true }, statusCode: { const: 200 }, status: { const: 'ok' }, checks }),
+            },
+          },
+        },
+        '503': {
+          description: "A check fails: 'unavailable' when the database does, else 'degraded' (for instance a stale view).",
+          headers: { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } },
+          content: {
+            'application/json': {
+              schema: objectSchema({
+                success: { const: false },
+                statusCode: { const: 503 },
+                status: { enum: ['unavailable', 'degraded'] },
+                checks,
+                errors: {
+                  type: 'array',
+                  items: objectSchema({ type: { type: 'string', description: 'the failing check' }, message: { type: 'string' } }),
+                },
+              }),
+            },
+          },
+        },
+      },
+    },
+  };
+}
+
+function rawStatsPath(): Json {
+  return {
+    post: {
+      operationId: 'rawStats',
+      tags: ['raw'],
+      summary: 'Raw job rows of a topic, paged (the upstream gateway contract)',
+      description: `Supported for ${RAW_STATS_TOPICS.join(', ')} only (other known topics answer 400). Rows are ordered by internal_id descending; pass the previous page's pagination.cursor as cursor for the next one. The window is on the run's timestamp_start, inclusive, and defaults to the 7 days before now; limit defaults to ${DEFAULT_LIMIT} and is clamped to ${MAX_LIMIT}. A body without Content-Type is still read as JSON; unknown fields are ignored.`,
+      security: [{ bearerAuth: [] }, { bearerHeader: [] }],
+      parameters: [TOPIC_PARAMETER],
+      requestBody: {
+        required: false,
+        content: { 'application/json': { schema: z.toJSONSchema(RawStatsBody, { io: 'input', target: 'draft-2020-12', unrepresentable: 'any' }) } },
+      },
+      responses: {
+        '200': {
+          description: 'One page of rows.',
+          content: {
+            'application/json': {
+              schema: objectSchema({
+                success: { const: true },
+                statusCode: { const: 200 },
+                data: { type: 'array', items: objectSchema(RAW_ROW_FIELDS) },
+                pagination: objectSchema({
+                  cursor: { ...nullable('integer'), description: 'the cursor of the next page; null on the last page' },
+                  has_more: { type: 'boolean' },
+                  limit: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, description: 'the limit applied, after clamping' },
+                }),
+              }),
+            },
+          },
+        },
+        ...errorResponses('BadRequest', ...AUTHENTICATED_ERRORS, 'PayloadTooLarge'),
+      },
+    },
+  };
+}
+
+function catalogPath(): Json {
+  const column = objectSchema({ name: { type: 'string' }, type: { type: 'string' }, description: { type: 'string' } });
+  return {
+    get: {
+      operationId: 'listQueries',
+      tags: ['queries'],
+      summary: "The topic's compiled queries, with their parameters as JSON Schema and their output columns",
+      security: [{ bearerAuth: [] }, { bearerHeader: [] }],
+      parameters: [TOPIC_PARAMETER],
+      responses: {
+        '200': {
+          description: 'The catalog; empty for a topic without compiled queries.',
+          content: {
+            'application/json': {
+              schema: objectSchema({
+                success: { const: true },
+                statusCode: { const: 200 },
+                topic: { type: 'string' },
+                data: {
+                  type: 'array',
+                  items: objectSchema({
+                    name: { type: 'string' },
+                    description: { type: 'string' },
+                    parameters: { type: 'object', description: 'JSON Schema (draft 2020-12) of the request body' },
+                    columns: { type: 'array', items: column },
+                    view: { type: 'string' },
+                  }),
+                },
+              }),
+            },
+          },
+        },
+        ...errorResponses(...AUTHENTICATED_ERRORS),
+      },
+    },
+  };
+}
+
+function components(): Json {
+  const errorResponseObjects = Object.fromEntries(
+    Object.entries(ERROR_RESPONSES).map(([name, r]) => [
+      name,
+      {
+        description: `${r.description} Error types: ${r.types.join(', ')}.`,
+        ...(r.status === '503' ? { headers: { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } } } : {}),
+        content: { 'application/json': { schema: ref('ErrorEnvelope') } },
+      },
+    ]),
+  );
+  return {
+    securitySchemes: {
+      bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An RS256-signed JWT whose sub names the user of access.json.' },
+      bearerHeader: { type: 'apiKey', in: 'header', name: 'bearer', description: "The upstream gateway's bare `bearer: <jwt>` header, same token." },
+    },
+    headers: {
+      RetryAfter: { description: 'Seconds to wait before retrying.', schema: { type: 'integer', minimum: 1 } },
+    },
+    schemas: {
+      ErrorEnvelope: objectSchema({
+        success: { const: false },
+        statusCode: { type: 'integer' },
+        errors: { type: 'array', minItems: 1, items: ref('Error') },
+      }),
+      Error: objectSchema({ type: { type: 'string', enum: [...ERROR_TYPES] }, message: { type: 'string' } }),
+      QueryMeta: objectSchema({
+        view: { type: 'string', description: 'the materialized view the answer comes from' },
+        refreshed_at: { ...nullable('string'), format: 'date-time', description: 'end of its last successful refresh' },
+        staleness_ms: { ...nullable('integer'), description: 'now - refreshed_at' },
+        source_checked_at: { ...nullable('string'), format: 'date-time', description: 'last time a refresh found the sources unchanged or refreshed them' },
+        row_count: { type: 'integer' },
+        truncated: { type: 'boolean', description: 'more groups exist than the limit let through' },
+      }),
+      AppliedParams: {
+        type: 'object',
+        required: ['timestamp_start', 'timestamp_end'],
+        properties: { timestamp_start: { type: 'integer' }, timestamp_end: { type: 'integer' } },
+        additionalProperties: true,
+        description: 'The parameters as applied: defaults filled in, a single filter value turned into a list, days turned into timestamp_start/timestamp_end.',
+      },
+    },
+    responses: errorResponseObjects,
+  };
+}
+
+function buildDocument(): Json {
+  const queryPaths = Object.fromEntries(SUPPORTED_QUERIES.map((q) => [queryPath(q), { post: queryOperation(q) }]));
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'EventStats',
+      version: '0.1.0',
+      description: 'Read API over the event gateway tables: raw rows (the upstream contract) and compiled, pre-aggregated queries.',
+    },
+    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+    tags: [
+      { name: 'service' },
+      { name: 'raw' },
+      { name: 'queries' },
+      ...[...new Set(SUPPORTED_QUERIES.map((q) => q.topic))].map((t) => ({ name: t, description: `compiled queries of ${t}` })),
+    ],
+    paths: {
+      '/health': healthPath(),
+      [OPENAPI_PATH]: {
+        get: {
+          operationId: 'openapi',
+          tags: ['service'],
+          summary: 'This document',
+          security: [],
+          responses: { '200': { description: 'The OpenAPI 3.1 document.', content: { 'application/json': { schema: { type: 'object' } } } } },
+        },
+      },
+      '/stats/{topic_name}': rawStatsPath(),
+      '/stats/{topic_name}/queries': catalogPath(),
+      ...queryPaths,
+    },
+    components: components(),
+  };
+}
+
+/** The literal path of a compiled query. */
+export function queryPath(query: Pick<CompiledQuery, 'topic' | 'name'>): string {
+  return `/stats/${query.topic}/query/${query.name}`;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+let document: Json | undefined;
+
+/** The document, built on first use and shared (frozen) afterwards. */
+export function openApiDocument(): Json {
+  document ??= deepFreeze(buildDocument());
+  return document;
+}
+
+/** GET /api, without auth. */
+export function openApiRoutes(): Router {
+  const router = Router();
+  router.get(OPENAPI_PATH, (_req, res) => {
+    res.status(200).json(openApiDocument());
+  });
+  return router;
+}

@@ -1,0 +1,147 @@
+/**
+ * The OpenAPI document is generated from the registry and the request schemas, so these checks pin
+ * its shape rather than its text: it is 3.1, self-contained, and lists exactly what the routes accept.
+ */
+import { expect } from 'chai';
+import { z } from 'zod';
+import { ERROR_TYPES, openApiDocument, queryPath } from '../../../src/http/openapi.ts';
+import { paramsJsonSchema } from '../../../src/queries/catalog.ts';
+import { SUPPORTED_QUERIES } from '../../../src/queries/index.ts';
+import { RawStatsBody } from '../../../src/stats/raw-stats.ts';
+
+type Json = Record<string, unknown>;
+
+const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+
+function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Every value under `key` anywhere in the tree. */
+function collect(node: unknown, key: string, out: unknown[] = []): unknown[] {
+  if (Array.isArray(node)) node.forEach((n) => collect(n, key, out));
+  else if (isObject(node)) {
+    for (const [k, v] of Object.entries(node)) {
+      if (k === key) out.push(v);
+      collect(v, key, out);
+    }
+  }
+  return out;
+}
+
+function resolvePointer(doc: unknown, ref: string): unknown {
+  const segments = ref.slice(2).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return segments.reduce<unknown>((node, s) => (isObject(node) ? node[s] : undefined), doc);
+}
+
+function at(doc: unknown, ...path: string[]): unknown {
+  return path.reduce<unknown>((node, s) => (isObject(node) ? node[s] : undefined), doc);
+}
+
+function operations(doc: Json): [string, string, Json][] {
+  return Object.entries(doc.paths as Json).flatMap(([path, item]) =>
+    Object.entries(item as Json)
+      .filter(([method]) => HTTP_METHODS.includes(method))
+      .map(([method, op]): [string, string, Json] => [path, method, op as Json]),
+  );
+}
+
+describe('the OpenAPI document', () => {
+  const doc = openApiDocument();
+
+  it('is OpenAPI 3.1.0 with an info block', () => {
+    expect(doc.openapi).to.equal('3.1.0');
+    expect(at(doc, 'info', 'title')).to.be.a('string');
+    expect(at(doc, 'info', 'version')).to.be.a('string');
+  });
+
+  it('is built once and shared', () => {
+    expect(openApiDocument()).to.equal(doc);
+    expect(Object.isFrozen(doc)).to.equal(true);
+  });
+
+  it('resolves every $ref within itself', () => {
+    const refs = collect(doc, '$ref');
+    expect(refs).to.not.be.empty;
+    for (const r of refs) {
+      expect(r, String(r)).to.be.a('string').that.matches(/^#\//);
+      expect(resolvePointer(doc, r as string), String(r)).to.not.equal(undefined);
+    }
+  });
+
+  it('declares every templated path parameter, and gives each operation an id and responses', () => {
+    const ids = new Set<string>();
+    for (const [path, method, op] of operations(doc)) {
+      const templated = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
+      const declared = ((op.parameters as Json[] | undefined) ?? []).filter((p) => p.in === 'path').map((p) => p.name);
+      expect(declared, `${method} ${path}`).to.have.members(templated);
+      expect(op.operationId, `${method} ${path}`).to.be.a('string');
+      ids.add(op.operationId as string);
+      expect(Object.keys(op.responses as Json), `${method} ${path}`).to.include('200');
+    }
+    expect(ids.size, 'operationIds are unique').to.equal(operations(doc).length);
+  });
+
+  it('documents health, the raw endpoint, the catalog and itself', () => {
+    expect(at(doc, 'paths', '/health', 'get')).to.be.an('object');
+    expect(at(doc, 'paths', '/api', 'get')).to.be.an('object');
+    expect(at(doc, 'paths', '/stats/{topic_name}', 'post')).to.be.an('object');
+    expect(at(doc, 'paths', '/stats/{topic_name}/queries', 'get')).to.be.an('object');
+  });
+
+  it('lists every compiled query at its own path', () => {
+    const queryPaths = Object.keys(doc.paths as Json).filter((p) => p.includes('/query/'));
+    expect(queryPaths).to.have.members(SUPPORTED_QUERIES.map(queryPath));
+    expect(queryPath(SUPPORTED_QUERIES[0]!)).to.equal('/stats/public.cps.za.runs/query/failed_jobs');
+  });
+
+  for (const query of SUPPORTED_QUERIES) {
+    describe(`for ${query.topic} ${query.name}`, () => {
+      const op = () => at(doc, 'paths', queryPath(query), 'post');
+
+      it('takes the request body schema the query validates with', () => {
+        expect(at(op(), 'requestBody', 'content', 'application/json', 'schema')).to.deep.equal(paramsJsonSchema(query));
+      });
+
+      it('answers rows whose items list its output columns', () => {
+        const row = at(op(), 'responses', '200', 'content', 'application/json', 'schema', 'properties', 'data', 'items');
+        const fixed = query.columns.filter((c) => !c.name.startsWith('<')).map((c) => c.name);
+        expect(Object.keys(at(row, 'properties') as Json)).to.deep.equal(fixed);
+        expect(at(row, 'required')).to.deep.equal(fixed);
+        const grouped = query.columns.some((c) => c.name.startsWith('<'));
+        expect(at(row, 'additionalProperties') !== false, 'open to group_by keys').to.equal(grouped);
+      });
+
+      it('requires a bearer token and refers to the shared error responses', () => {
+        expect(at(op(), 'security')).to.deep.equal([{ bearerAuth: [] }, { bearerHeader: [] }]);
+        for (const status of ['400', '401', '403', '404', '503']) {
+          expect(at(op(), 'responses', status, '$ref'), status).to.be.a('string');
+        }
+      });
+    });
+  }
+
+  it('takes the raw endpoint body schema from RawStatsBody', () => {
+    const schema = at(doc, 'paths', '/stats/{topic_name}', 'post', 'requestBody', 'content', 'application/json', 'schema');
+    expect(schema).to.deep.equal(z.toJSONSchema(RawStatsBody, { io: 'input', target: 'draft-2020-12', unrepresentable: 'any' }));
+  });
+
+  it('describes the error envelope once, with every error type', () => {
+    expect(at(doc, 'components', 'schemas', 'ErrorEnvelope', 'required')).to.deep.equal(['success', 'statusCode', 'errors']);
+    expect(at(doc, 'components', 'schemas', 'Error', 'properties', 'type', 'enum')).to.deep.equal([...ERROR_TYPES]);
+    for (const name of ['BadRequest', 'Unauthorized', 'Forbidden', 'NotFound', 'Unavailable']) {
+      expect(at(doc, 'components', 'responses', name, 'content', 'application/json', 'schema')).to.deep.equal({ $ref: '#/components/schemas/ErrorEnvelope' });
+    }
+  });
+
+  it('announces Retry-After on 503 answers', () => {
+    expect(at(doc, 'components', 'responses', 'Unavailable', 'headers', 'Retry-After')).to.deep.equal({ $ref: '#/components/headers/RetryAfter' });
+    expect(at(doc, 'paths', '/health', 'get', 'responses', '503', 'headers', 'Retry-After')).to.be.an('object');
+  });
+
+  it('declares bearer JWT security, and none on /health and /api', () => {
+    expect(at(doc, 'components', 'securitySchemes', 'bearerAuth')).to.include({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+    expect(at(doc, 'paths', '/health', 'get', 'security')).to.deep.equal([]);
+    expect(at(doc, 'paths', '/api', 'get', 'security')).to.deep.equal([]);
+  });
+});
