@@ -117,7 +117,9 @@ export function buildParts(spec: RollupSpec, req: PartsRequest, p: Params): Part
 
 /** The jobs of the runs topic: a job is in the window when its run's timestamp_start is. */
 export const RUN_JOB_FACTS: FactSource = {
-  from: `${TABLES.runs} r JOIN ${TABLES.runsJobs} j ON j.event_id = r.event_id`,
+  // The runs of a window edge are few; without the OFFSET 0 fence the planner may hash-join them
+  // against a sequential scan of every job instead of probing the jobs' event_id index per run.
+  from: `${TABLES.runs} r CROSS JOIN LATERAL (SELECT * FROM ${TABLES.runsJobs} j0 WHERE j0.event_id = r.event_id OFFSET 0) j`,
   ts: 'r.timestamp_start',
   timeIn: (p, r) => `(r.timestamp_start >= ${p.add(r.from)} AND r.timestamp_start < ${p.add(r.to)})`,
   dims: {
