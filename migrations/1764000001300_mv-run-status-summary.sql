@@ -1,52 +1,39 @@
 -- Up Migration
 -- Compiled query run_status_summary (src/queries/run-status-summary.ts). Layout: see
 -- src/queries/rollup.ts. Every dimension of this table is nullable, so null_mask records real
--- NULLs as well as the dimensions a level leaves out. Bits: tenant_id 1, source_app 2,
--- environment 4, country 8, status_type 16.
---   lvl 0: (tenant_id, source_app, environment, status_type) at hour and day grain;
---   lvl 1: (tenant_id, source_app, environment, country, status_type) at day grain.
+-- NULLs. Bits: tenant_id 1, source_app 2, environment 4, status_type 8.
+--   lvl 0: (tenant_id, source_app, environment, status_type) at hour and day grain.
+-- Reads filtered by country go to the base table.
 CREATE MATERIALIZED VIEW eventstats.mv_run_status_summary AS
-WITH facts AS (
-    SELECT floor(extract(epoch FROM created_at) * 1000)::bigint AS ts,
-           tenant_id, source_app, environment, country, status_type
-      FROM public_cps_za_status_change_aggregated_job
-     WHERE created_at IS NOT NULL
-),
-hourly AS (
+WITH hourly AS (
     SELECT ts - ((ts % 3600000) + 3600000) % 3600000 AS bucket, tenant_id, source_app, environment, status_type,
            count(*) AS job_count
-      FROM facts
+      FROM (SELECT floor(extract(epoch FROM created_at) * 1000)::bigint AS ts,
+                   tenant_id, source_app, environment, status_type
+              FROM public_cps_za_status_change_aggregated_job
+             WHERE created_at IS NOT NULL) AS facts
      GROUP BY 1, 2, 3, 4, 5
 ),
-lvl0 AS (
+grains AS (
     SELECT 3600000::bigint AS grain_ms, bucket, tenant_id, source_app, environment, status_type, job_count
       FROM hourly
     UNION ALL
-    SELECT 86400000, bucket - ((bucket % 86400000) + 86400000) % 86400000, tenant_id, source_app, environment, status_type,
-           sum(job_count)::bigint
+    SELECT 86400000, bucket - ((bucket % 86400000) + 86400000) % 86400000, tenant_id, source_app, environment,
+           status_type, sum(job_count)::bigint
       FROM hourly
      GROUP BY 2, 3, 4, 5, 6
 )
 SELECT 0 AS lvl, grain_ms, bucket,
-       (tenant_id IS NULL)::int | (source_app IS NULL)::int << 1 | (environment IS NULL)::int << 2 | 8
-           | (status_type IS NULL)::int << 4 AS null_mask,
-       coalesce(tenant_id, '') AS tenant_id, coalesce(source_app, '') AS source_app,
-       coalesce(environment, '') AS environment, ''::text AS country, coalesce(status_type, '') AS status_type,
-       job_count
-  FROM lvl0
-UNION ALL
-SELECT 1, 86400000, ts - ((ts % 86400000) + 86400000) % 86400000,
        (tenant_id IS NULL)::int | (source_app IS NULL)::int << 1 | (environment IS NULL)::int << 2
-           | (country IS NULL)::int << 3 | (status_type IS NULL)::int << 4,
-       coalesce(tenant_id, ''), coalesce(source_app, ''), coalesce(environment, ''), coalesce(country, ''),
-       coalesce(status_type, ''),
-       count(*)
-  FROM facts
- GROUP BY 2, 3, 4, 5, 6, 7, 8, 9
+           | (status_type IS NULL)::int << 3 AS null_mask,
+       coalesce(tenant_id, '') AS tenant_id, coalesce(source_app, '') AS source_app,
+       coalesce(environment, '') AS environment, coalesce(status_type, '') AS status_type,
+       job_count
+  FROM grains
 WITH NO DATA;
 
 CREATE UNIQUE INDEX mv_run_status_summary_key
-    ON eventstats.mv_run_status_summary (lvl, grain_ms, bucket, null_mask, tenant_id, source_app, environment, country, status_type);
+    ON eventstats.mv_run_status_summary (lvl, grain_ms, bucket, null_mask, tenant_id, source_app, environment, status_type);
 GRANT SELECT ON eventstats.mv_run_status_summary TO eventstats_reader;
 
 -- Down Migration

@@ -14,11 +14,8 @@ const ELAPSED = '(j.timestamp_end - j.timestamp_start)';
 
 export const ROLLUP: RollupSpec = {
   view: VIEWS.aggregationByCatalog,
-  dims: ['tenant_id', 'source_app', 'environment', 'catalog_id'],
-  levels: [
-    { id: 0, dims: ['tenant_id', 'source_app', 'catalog_id'], grains: ['day'] },
-    { id: 1, dims: ['tenant_id', 'source_app', 'environment', 'catalog_id'], grains: ['day'] },
-  ],
+  dims: ['tenant_id', 'source_app', 'catalog_id'],
+  levels: [{ id: 0, dims: ['tenant_id', 'source_app', 'catalog_id'], grains: ['day'] }],
   facts: RUN_JOB_FACTS,
   measures: {
     job_count: { view: 'v.job_count', raw: '1' },

@@ -14,8 +14,11 @@ export const MAX_LIMIT = 1000;
 const filterRule = `must be a string or a non-empty array of up to ${MAX_FILTER_VALUES} strings`;
 
 /** A filter: one value or a list, normalised to a de-duplicated list (exact match). */
+const filterString = z.string({ error: filterRule }).max(255, { error: 'must be at most 255 characters' });
 export const filterValues = z
-  .union([z.string().max(255), z.array(z.string().max(255)).min(1).max(MAX_FILTER_VALUES)], { error: filterRule })
+  .union([filterString, z.array(filterString, { error: filterRule }).min(1, { error: filterRule }).max(MAX_FILTER_VALUES, { error: filterRule })], {
+    error: filterRule,
+  })
   .transform((v) => (typeof v === 'string' ? [v] : [...new Set(v)]));
 
 export const limitParam = z

@@ -60,8 +60,6 @@ export interface Parts {
   readonly level: Level | undefined;
 }
 
-const SCOPED: readonly Dim[] = ['tenant_id', 'source_app', 'environment'];
-
 export function chooseLevel(spec: RollupSpec, needed: readonly Dim[]): Level | undefined {
   return spec.levels.find((l) => needed.every((d) => l.dims.includes(d)));
 }
@@ -78,19 +76,23 @@ function rawDim(spec: RollupSpec, dim: Dim): string {
   return expr;
 }
 
-function conditions(spec: RollupSpec, req: PartsRequest, p: Params, col: (d: Dim) => string): string[] {
+function conditions(req: PartsRequest, p: Params, col: (d: Dim) => string, stores: (d: Dim) => boolean): string[] {
   const out: string[] = [];
   for (const [dim, values] of Object.entries(req.filters) as [Dim, readonly string[]][]) {
     out.push(`${col(dim)} = ANY(${p.add(values)}::text[])`);
   }
-  const scope = scopeCondition(req.access, { tenant_id: col('tenant_id'), source_app: col('source_app'), environment: col('environment') }, p);
+  // The level holds every constrained field; a field it lacks is never referenced, and would read
+  // as NULL (matching nothing) if it were: scoping fails closed.
+  const scoped = (d: Dim) => (stores(d) ? col(d) : 'NULL');
+  const scope = scopeCondition(req.access, { tenant_id: scoped('tenant_id'), source_app: scoped('source_app'), environment: scoped('environment') }, p);
   if (scope !== 'TRUE') out.push(scope);
   return out;
 }
 
 export function buildParts(spec: RollupSpec, req: PartsRequest, p: Params): Parts {
   const filtered = Object.keys(req.filters) as Dim[];
-  const constrained = req.access.kind === 'constrained' ? SCOPED : [];
+  // Row scoping filters by the fields a user's constraints name, so those must be in the level too.
+  const constrained = req.access.kind === 'constrained' ? (Object.keys(req.access.constraints) as Dim[]) : [];
   const level = chooseLevel(spec, [...new Set([...req.groupDims, ...filtered, ...constrained])]);
   const maxMs = req.maxGrain ? GRAIN_MS[req.maxGrain] : Infinity;
   const grains = (level?.grains ?? []).filter((g) => GRAIN_MS[g] <= maxMs);
@@ -103,13 +105,13 @@ export function buildParts(spec: RollupSpec, req: PartsRequest, p: Params): Part
     const ranges = plan.buckets.map(
       (b) => `(v.grain_ms = ${GRAIN_MS[b.grain]} AND v.bucket >= ${p.add(b.range.from)} AND v.bucket < ${p.add(b.range.to)})`,
     );
-    const where = [`v.lvl = ${level.id}`, `(${ranges.join(' OR ')})`, ...conditions(spec, req, p, (d) => viewDim(spec, d))];
+    const where = [`v.lvl = ${level.id}`, `(${ranges.join(' OR ')})`, ...conditions(req, p, (d) => viewDim(spec, d), (d) => spec.dims.includes(d))];
     selects.push(`SELECT ${cols.join(', ')}\n  FROM ${spec.view} v\n WHERE ${where.join('\n   AND ')}`);
   }
   if (plan.raw.length) {
     const cols = [...req.groupDims.map((d) => `${rawDim(spec, d)} AS ${d}`), ...measures.map(([m, e]) => `${e.raw} AS ${m}`), `${spec.facts.ts} AS t`];
     const ranges = plan.raw.map((r) => spec.facts.timeIn(p, r));
-    const where = [`(${ranges.join(' OR ')})`, ...conditions(spec, req, p, (d) => rawDim(spec, d))];
+    const where = [`(${ranges.join(' OR ')})`, ...conditions(req, p, (d) => rawDim(spec, d), (d) => d in spec.facts.dims)];
     selects.push(`SELECT ${cols.join(', ')}\n  FROM ${spec.facts.from}\n WHERE ${where.join('\n   AND ')}`);
   }
   return { sql: selects.join('\nUNION ALL\n'), level };

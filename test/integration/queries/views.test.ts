@@ -1,0 +1,51 @@
+import { expect } from 'chai';
+import { registeredViews } from '../../../src/queries/index.ts';
+import { refreshViews } from '../../../src/refresh/refresh-view.ts';
+import { seed } from '../../../src/seed/index.ts';
+import { createTestDatabase, type TestDatabase } from '../../helpers/database.ts';
+import { NOW, REFRESH_OPTIONS } from '../../helpers/fixtures.ts';
+
+describe('the materialized views after migrating', () => {
+  let db: TestDatabase;
+  before(async () => {
+    db = await createTestDatabase();
+  });
+  after(async () => db?.drop());
+
+  it('exist for every registry entry, with the unique index REFRESH CONCURRENTLY needs', async () => {
+    for (const view of registeredViews()) {
+      const [schema, name] = view.name.split('.');
+      const { rows } = await db.pool.query<{ indexdef: string; nullable: boolean }>(
+        `SELECT pg_get_indexdef(i.indexrelid) AS indexdef,
+                bool_or(NOT a.attnotnull) AS nullable
+           FROM pg_index i
+           JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+           JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = ANY(i.indkey)
+          WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind = 'm' AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL
+          GROUP BY 1`,
+        [schema, name],
+      );
+      expect(rows, view.name).to.have.length(1);
+    }
+  });
+
+  it('contain nothing that is not a registry entry', async () => {
+    const { rows } = await db.pool.query<{ name: string }>(`SELECT schemaname || '.' || matviewname AS name FROM pg_matviews ORDER BY 1`);
+    expect(rows.map((r) => r.name)).to.deep.equal(registeredViews().map((v) => v.name).sort());
+  });
+
+  it('keep every unchanged row in place on a concurrent refresh, NULL dimensions included', async () => {
+    await seed(db.pool, { runs: 400, days: 10, end: NOW, seed: 3 });
+    await refreshViews(db.pool, registeredViews(), REFRESH_OPTIONS);
+    const { rows: nulls } = await db.pool.query(`SELECT count(*)::int AS n FROM eventstats.mv_run_status_summary WHERE null_mask & 8 <> 0`);
+    expect(nulls[0].n, 'the fixture has NULL status_type rows').to.be.greaterThan(0);
+    const ctids = async (view: string) => (await db.pool.query(`SELECT ctid::text AS c FROM ${view} ORDER BY 1`)).rows.map((r) => r.c as string);
+    for (const view of registeredViews()) {
+      const before = await ctids(view.name);
+      const [result] = await refreshViews(db.pool, [view], { ...REFRESH_OPTIONS, force: true });
+      expect(result?.outcome).to.equal('refreshed');
+      expect(result?.concurrently).to.equal(true);
+      expect(await ctids(view.name), `${view.name}: rows rewritten by an unchanged refresh`).to.deep.equal(before);
+    }
+  });
+});
