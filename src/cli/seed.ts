@@ -6,7 +6,7 @@ import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { createPool } from '../db/pool.ts';
 import { DatabaseUnavailableError } from '../errors.ts';
 import { SEED_USAGE, UsageError, parseSeedArgs, type SeedCommand } from '../seed/args.ts';
-import { createProgressReporter, seed } from '../seed/index.ts';
+import { AlreadySeededError, createProgressReporter, seed } from '../seed/index.ts';
 
 /** A batch takes well under a second; the limit only stops a wedged server from hanging the command. */
 const SEED_STATEMENT_TIMEOUT_MS = 120_000;
@@ -29,6 +29,7 @@ function sqlstateOf(err: unknown): string | undefined {
 }
 
 function describeFailure(err: unknown): string {
+  if (err instanceof AlreadySeededError) return err.message;
   const code = sqlstateOf(err);
   if (code === '42P01') return `the source tables do not exist in this database (${messageOf(err)}); run \`npm run migrate\` first`;
   if (code === '23505') return `these rows are already in the database (${messageOf(err)}); this --seed and --end were seeded before, pick another`;

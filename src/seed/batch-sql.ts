@@ -93,3 +93,16 @@ export function jobsInsert(batch: Batch): SqlQuery {
 export function runsAndStatusInsert(batch: Batch): SqlQuery {
   return { text: RUNS_AND_STATUS_INSERT_SQL, values: [...RUN_COLUMNS, ...STATUS_COLUMNS].map((c) => c.values(batch)) };
 }
+
+/**
+ * Whether any id of the batch is already stored. The ids derive from the seed and the window end,
+ * so one hit means this exact seed was written before.
+ */
+export function existingIdsCheck(batch: Batch): SqlQuery {
+  return {
+    text:
+      `SELECT EXISTS (SELECT 1 FROM ${TABLES.runs} WHERE event_id = ANY($1::text[]))` +
+      ` OR EXISTS (SELECT 1 FROM ${TABLES.statusChange} WHERE job_id = ANY($2::uuid[])) AS seeded`,
+    values: [batch.runs.eventId, batch.status.jobId],
+  };
+}

@@ -232,7 +232,8 @@ export class RowGenerator {
     const jobId = rng.uuid();
 
     let type = STATUS_TYPE_CHOICE.draw(rng);
-    let startedAt: number | null = type === 'WAITING' ? null : createdAt + rng.int(STATUS_QUEUE_DELAY_MAX_MS);
+    // A row without a status (the gateway accepts one) carries no progress timestamps either.
+    let startedAt: number | null = type === 'WAITING' || type === null ? null : createdAt + rng.int(STATUS_QUEUE_DELAY_MAX_MS);
     const terminal = type === 'SUCCEEDED' || type === 'FAILED' || type === 'KILLED';
     let finishedAt: number | null = terminal && startedAt !== null ? startedAt + elapsed(rng) : null;
     // The row is the latest state as of the window end: nothing may have happened after it.
@@ -242,7 +243,7 @@ export class RowGenerator {
     }
     if (startedAt !== null && startedAt >= end) {
       startedAt = null;
-      type = type === null ? null : 'WAITING';
+      type = 'WAITING';
     }
 
     let subtype: string | null = null;

@@ -1,5 +1,5 @@
 /** The seed module's surface: the writer, its shapes, the universe a benchmark may cite, and progress text. */
-export { seed, resolveSeedOptions, DEFAULT_BATCH_RUNS, type ResolvedSeedOptions } from './seed.ts';
+export { seed, resolveSeedOptions, AlreadySeededError, DEFAULT_BATCH_RUNS, type ResolvedSeedOptions } from './seed.ts';
 export type { Progress, SeedOptions, SeedResult } from './types.ts';
 export {
   SHAPE,

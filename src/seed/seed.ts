@@ -4,7 +4,7 @@
  */
 import type pg from 'pg';
 import { createExecutor } from '../db/executor.ts';
-import { jobsInsert, runsAndStatusInsert } from './batch-sql.ts';
+import { existingIdsCheck, jobsInsert, runsAndStatusInsert } from './batch-sql.ts';
 import { RowGenerator, type Batch } from './generate.ts';
 import type { Progress, SeedOptions, SeedResult } from './types.ts';
 import { SHAPE } from './universe.ts';
@@ -14,6 +14,11 @@ export const DEFAULT_BATCH_RUNS = 2_000;
 const DAY_MS = 86_400_000;
 
 export type ResolvedSeedOptions = Required<SeedOptions>;
+
+/** The same seed and window end were written to this database before; nothing was written this time. */
+export class AlreadySeededError extends Error {
+  override name = 'AlreadySeededError';
+}
 
 function nonNegativeInteger(name: string, value: number): number {
   if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`seed option ${name} must be a non-negative integer, got ${value}`);
@@ -42,10 +47,12 @@ export function resolveSeedOptions(options: SeedOptions, now: number = Date.now(
 const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
- * Seeds through the given writable pool. Each batch is one atomic statement; the seed as a whole is
- * not a transaction, so a failure keeps the batches already written. The next batch is generated
- * while the previous one is being inserted, and batches are written in order, so `internal_id`
- * follows the generation order and the same seed and end give byte-identical tables.
+ * Seeds through the given writable pool (two connections keep both lanes busy; one also works).
+ * Each batch is two atomic statements, jobs in one and runs with status-change rows in the other;
+ * the seed as a whole is not a transaction, so a failure midway keeps what was committed, possibly
+ * one half of the last batch. The next batch is generated while the previous one is inserted, and
+ * each table receives its batches in order, so `internal_id` follows the generation order and the
+ * same seed and end give byte-identical tables.
  */
 export async function seed(pool: pg.Pool, options: SeedOptions, onProgress?: (p: Progress) => void): Promise<SeedResult> {
   const o = resolveSeedOptions(options);
@@ -72,21 +79,29 @@ export async function seed(pool: pg.Pool, options: SeedOptions, onProgress?: (p:
   const batches = Math.max(1, Math.ceil(Math.max(o.runs, o.statusRows) / o.batchRuns));
   const share = (total: number, i: number) => Math.floor(((i + 1) * total) / batches) - Math.floor((i * total) / batches);
   let pending: Promise<void> | undefined;
-  for (let i = 0; i < batches; i++) {
-    const runs = share(o.runs, i);
-    const statusRows = share(o.statusRows, i);
-    if (runs === 0 && statusRows === 0) continue;
-    const batch = generator.next(runs, statusRows);
-    await pending;
-    pending = write(batch);
-    // The failure is awaited on the next turn; this only stops Node reporting it as unhandled meanwhile.
-    pending.catch(() => undefined);
-    await yieldToIo();
-  }
   try {
+    for (let i = 0; i < batches; i++) {
+      const runs = share(o.runs, i);
+      const statusRows = share(o.statusRows, i);
+      if (runs === 0 && statusRows === 0) continue;
+      const batch = generator.next(runs, statusRows);
+      if (pending === undefined) {
+        // Checked before anything is written: the two lanes commit independently, so a collision found
+        // by one of them would leave the other's half of the batch behind. A missing table fails here too.
+        const [row] = await db.query<{ seeded: boolean }>(existingIdsCheck(batch));
+        if (row?.seeded) {
+          throw new AlreadySeededError(`this database already holds the rows of seed ${o.seed} with window end ${o.end}; pick another seed or end`);
+        }
+      }
+      await pending;
+      pending = write(batch);
+      // The failure is awaited on the next turn; this only stops Node reporting it as unhandled meanwhile.
+      pending.catch(() => undefined);
+      await yieldToIo();
+    }
     await pending;
   } finally {
-    // On a failure the other lane may still be writing; let it settle before the caller ends the pool.
+    // After a failure the other lane may still be writing; let it settle before the caller ends the pool.
     await Promise.allSettled([jobsLane, runsLane]);
   }
 

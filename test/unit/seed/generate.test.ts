@@ -143,7 +143,7 @@ describe('seed row generator', () => {
       if (started !== null && (started < created || started >= WINDOW.end)) wrong.push(`${id} started at ${started}`);
       if (finished !== null && (started === null || finished < started || finished >= WINDOW.end)) wrong.push(`${id} finished at ${finished}`);
       if ((finished !== null) !== terminal) wrong.push(`${id} is ${type} with finished_at ${finished}`);
-      if ((started === null) !== (type === 'WAITING')) wrong.push(`${id} is ${type} with started_at ${started}`);
+      if ((started === null) !== (type === 'WAITING' || type === null)) wrong.push(`${id} is ${type} with started_at ${started}`);
       if (s.lastUpdatedAt[i] !== (finished ?? started ?? created)) wrong.push(`${id} last update is not its latest timestamp`);
       if (!((s.attemptNumber[i] ?? 0) >= 1) || (s.initialJobId[i] === id) !== (s.attemptNumber[i] === 1)) wrong.push(`${id} attempt is inconsistent`);
       if (pipelineOf.get(s.sourceApp[i] as string)?.tenantId !== s.tenantId[i]) wrong.push(`${id} has another tenant than its pipeline`);
