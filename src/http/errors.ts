@@ -23,6 +23,12 @@ function fromBodyParser(err: unknown): AppError | undefined {
 /** The one renderer of errors. A 500 never carries the error's own text, stack or SQL. */
 export function errorHandler(): ErrorRequestHandler {
   return (err, req, res, _next) => {
+    // Too late for an envelope: end the connection, so the client sees a failure instead of waiting on a half-sent body.
+    if (res.headersSent) {
+      req.log?.error({ err }, 'error after the response started');
+      res.destroy();
+      return;
+    }
     const known = err instanceof AppError ? err : fromBodyParser(err);
     const appError = known ?? new AppError(500, 'internal', 'internal error');
     if (appError.status >= 500) {
@@ -31,7 +37,6 @@ export function errorHandler(): ErrorRequestHandler {
     if (appError instanceof DatabaseUnavailableError || appError instanceof NotReadyError) {
       res.setHeader('Retry-After', String(appError.retryAfterSeconds));
     }
-    if (res.headersSent) return;
     res.status(appError.status).json(errorBody(appError));
   };
 }

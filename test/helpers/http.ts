@@ -1,0 +1,109 @@
+/**
+ * The HTTP test harness: the real app from createApp with a key pair made for this run, an ACL with
+ * one user of each kind, a silent logger and the fixtures' fixed clock. Tests drive it with supertest.
+ *   alice  every topic, every row
+ *   carol  public.cps.za.runs, only tenants tenant-00..04 in prod
+ *   bob    public.cps.za.dlchange only
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Express } from 'express';
+import { pino } from 'pino';
+import { createApp } from '../../src/app.ts';
+import { AccessControl } from '../../src/auth/acl.ts';
+import { signToken } from '../../src/auth/dev-keys.ts';
+import { KeyStore } from '../../src/auth/keys.ts';
+import type { Executor } from '../../src/db/executor.ts';
+import { databaseCheck, type HealthChecks } from '../../src/http/health.ts';
+import { NOW } from './fixtures.ts';
+
+export const RUNS_TOPIC = 'public.cps.za.runs';
+export const RETRY_AFTER_SECONDS = 7;
+
+export const CAROL_CONSTRAINTS = Object.freeze({ tenant_id: ['tenant-0[0-4]'], environment: ['prod'] });
+
+export const ACCESS = Object.freeze({
+  'public.cps.za.runs': { alice: {}, carol: CAROL_CONSTRAINTS },
+  'public.cps.za.dlchange': ['alice', 'bob'],
+  'public.cps.za.test': ['alice'],
+  'public.cps.za.status_change': ['alice'],
+});
+
+export type User = 'alice' | 'bob' | 'carol';
+
+let keyPair: { privateKeyPem: string; publicKeyDer: string } | undefined;
+
+/** One RSA pair per test run. */
+function runKeyPair(): { privateKeyPem: string; publicKeyDer: string } {
+  if (keyPair === undefined) {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    keyPair = {
+      privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      publicKeyDer: publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),
+    };
+  }
+  return keyPair;
+}
+
+export interface HttpHarness {
+  readonly app: Express;
+  /** The public key in the upstream format `{"keys":[{"key": base64 DER spki}]}`. */
+  readonly keysFile: string;
+  /** ACCESS, written as access.json. */
+  readonly accessFile: string;
+  /** `Bearer <token>` for the user, signed with this run's key. */
+  bearer(user: User): string;
+  /** Removes the key and access files. */
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  /** Defaults to a single database check on the executor. */
+  readonly health?: HealthChecks;
+}
+
+export async function httpHarness(executor: Executor, options: HarnessOptions = {}): Promise<HttpHarness> {
+  const { privateKeyPem, publicKeyDer } = runKeyPair();
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'eventstats-http-'));
+  const keysFile = path.join(dir, 'public-keys.json');
+  const accessFile = path.join(dir, 'access.json');
+  await writeFile(keysFile, JSON.stringify({ keys: [{ key: publicKeyDer }] }));
+  await writeFile(accessFile, JSON.stringify(ACCESS));
+  const app = createApp({
+    executor,
+    keys: new KeyStore({ source: keysFile }),
+    acl: AccessControl.fromObject(ACCESS),
+    log: pino({ level: 'silent' }),
+    health: options.health ?? { database: databaseCheck(executor) },
+    retryAfterSeconds: RETRY_AFTER_SECONDS,
+    now: () => NOW,
+  });
+  const tokens = new Map<User, string>();
+  return {
+    app,
+    keysFile,
+    accessFile,
+    bearer(user) {
+      let token = tokens.get(user);
+      if (token === undefined) {
+        token = signToken(privateKeyPem, user, { ttlSeconds: 3600 });
+        tokens.set(user, token);
+      }
+      return `Bearer ${token}`;
+    },
+    async close() {
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The one error of an error envelope, checked for shape. */
+export function onlyError(body: unknown): { type: string; message: string } {
+  const b = body as { success?: unknown; errors?: { type: string; message: string }[] };
+  if (b.success !== false || !Array.isArray(b.errors) || b.errors.length !== 1) {
+    throw new Error(`expected an error envelope with one error, got ${JSON.stringify(body)}`);
+  }
+  return b.errors[0]!;
+}
