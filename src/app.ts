@@ -55,6 +55,6 @@ export function createApp(deps: AppDeps): Express {
   app.use(queryRoutes({ executor: deps.executor, now }));
 
   app.use(notFoundRoute);
-  app.use(errorHandler());
+  app.use(errorHandler(deps.retryAfterSeconds));
   return app;
 }

@@ -9,14 +9,25 @@ import { createLogger } from './log.ts';
 import { createApiRuntime } from './runtime.ts';
 
 type Handler = ReturnType<typeof serverless>;
-let ready: Promise<Handler> | undefined;
+interface Built {
+  readonly handle: Handler;
+  close(): Promise<void>;
+}
+let ready: Promise<Built> | undefined;
 
-async function build(): Promise<Handler> {
+async function build(): Promise<Built> {
   const config = loadConfig();
   if (!config.databaseUrl) throw new Error('DATABASE_URL is required in Lambda');
   const log = createLogger(config.logLevel);
   const runtime = await createApiRuntime(config, config.databaseUrl, log);
-  return serverless(createApp(runtime.deps));
+  return { handle: serverless(createApp(runtime.deps)), close: () => runtime.pool.end() };
+}
+
+/** Ends the pool of a warm container (tests; Lambda itself just freezes the process). */
+export async function close(): Promise<void> {
+  const built = ready;
+  ready = undefined;
+  if (built) await (await built.catch(() => undefined))?.close();
 }
 
 export const handler: Handler = async (event, context) => {
@@ -24,5 +35,5 @@ export const handler: Handler = async (event, context) => {
     ready = undefined; // a failed cold start must not poison the warm container
     throw err;
   });
-  return (await ready)(event, context);
+  return (await ready).handle(event, context);
 };

@@ -20,8 +20,11 @@ function fromBodyParser(err: unknown): AppError | undefined {
   return undefined;
 }
 
-/** The one renderer of errors. A 500 never carries the error's own text, stack or SQL. */
-export function errorHandler(): ErrorRequestHandler {
+/**
+ * The one renderer of errors. A 500 never carries the error's own text, stack or SQL. Every 503
+ * tells the client when to retry: the error's own hint, else `retryAfterSeconds`.
+ */
+export function errorHandler(retryAfterSeconds = 5): ErrorRequestHandler {
   return (err, req, res, _next) => {
     // Too late for an envelope: end the connection, so the client sees a failure instead of waiting on a half-sent body.
     if (res.headersSent) {
@@ -36,6 +39,8 @@ export function errorHandler(): ErrorRequestHandler {
     }
     if (appError instanceof DatabaseUnavailableError || appError instanceof NotReadyError) {
       res.setHeader('Retry-After', String(appError.retryAfterSeconds));
+    } else if (appError.status === 503) {
+      res.setHeader('Retry-After', String(retryAfterSeconds));
     }
     res.status(appError.status).json(errorBody(appError));
   };

@@ -97,6 +97,7 @@ describe('the Lambda handler', function () {
   let s: SeededDatabase;
   let h: HttpHarness;
   let handler: Handler;
+  let close: () => Promise<void>;
   let reference: { app: Express; runtime: ApiRuntime };
   const savedEnv: Partial<Record<(typeof ENV_KEYS)[number], string>> = {};
 
@@ -105,7 +106,7 @@ describe('the Lambda handler', function () {
     h = await httpHarness(s.executor);
     for (const key of ENV_KEYS) savedEnv[key] = process.env[key];
     Object.assign(process.env, { DATABASE_URL: s.db.url, TOKEN_PUBLIC_KEYS_URL: h.keysFile, ACCESS_CONFIG: h.accessFile, LOG_LEVEL: 'silent' });
-    ({ handler } = await import('../../../src/lambda.ts'));
+    ({ handler, close } = await import('../../../src/lambda.ts'));
     // The same app, built from the same environment, for supertest.
     const runtime = await createApiRuntime(loadConfig(), s.db.url, pino({ level: 'silent' }));
     reference = { app: createApp(runtime.deps), runtime };
@@ -115,6 +116,7 @@ describe('the Lambda handler', function () {
       if (savedEnv[key] === undefined) delete process.env[key];
       else process.env[key] = savedEnv[key];
     }
+    await close();
     await reference?.runtime.pool.end();
     await h?.close();
     await s?.close();

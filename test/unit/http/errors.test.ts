@@ -1,0 +1,33 @@
+import { expect } from 'chai';
+import express from 'express';
+import request from 'supertest';
+import { AppError, DatabaseUnavailableError } from '../../../src/errors.ts';
+import { errorHandler } from '../../../src/http/errors.ts';
+
+function appThrowing(err: unknown) {
+  const app = express();
+  app.get('/x', () => {
+    throw err;
+  });
+  app.use(errorHandler(9));
+  return app;
+}
+
+describe('errorHandler', () => {
+  it('gives every 503 a Retry-After, the default one when the error carries none', async () => {
+    const res = await request(appThrowing(new AppError(503, 'auth', 'keys unavailable'))).get('/x').expect(503);
+    expect(res.headers['retry-after']).to.equal('9');
+    expect(res.body).to.deep.equal({ success: false, statusCode: 503, errors: [{ type: 'auth', message: 'keys unavailable' }] });
+  });
+
+  it("prefers the error's own retry hint", async () => {
+    const res = await request(appThrowing(new DatabaseUnavailableError('down', 3))).get('/x').expect(503);
+    expect(res.headers['retry-after']).to.equal('3');
+  });
+
+  it('renders an unknown failure as 500 internal without its text', async () => {
+    const res = await request(appThrowing(new Error('SELECT secret FROM t'))).get('/x').expect(500);
+    expect(JSON.stringify(res.body)).not.to.include('secret');
+    expect(res.body.errors).to.deep.equal([{ type: 'internal', message: 'internal error' }]);
+  });
+});
