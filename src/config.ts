@@ -45,6 +45,8 @@ const EnvSchema = z.object({
   REFRESH_LOCK_TIMEOUT_MS: int(10, 600_000).default(10_000),
   /** JSON object view name -> cron expression, overriding the registry's schedules. */
   REFRESH_SCHEDULES: z.string().optional(),
+  /** On SIGTERM, how long the worker lets a running refresh finish before cancelling it (refresh keeps the old data). */
+  REFRESH_STOP_TIMEOUT_MS: int(1_000, 600_000).default(20_000),
   /** Rows the all-in-one mode seeds into an empty database. */
   DEMO_RUNS: int(0, 10_000_000).default(20_000),
 });
@@ -76,6 +78,7 @@ export interface Config {
     readonly statementTimeoutMs: number;
     readonly lockTimeoutMs: number;
     readonly schedules: Readonly<Record<string, string>>;
+    readonly stopTimeoutMs: number;
   };
   readonly demoRuns: number;
 }
@@ -147,6 +150,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       statementTimeoutMs: e.REFRESH_STATEMENT_TIMEOUT_MS,
       lockTimeoutMs: e.REFRESH_LOCK_TIMEOUT_MS,
       schedules: Object.freeze(schedules),
+      stopTimeoutMs: e.REFRESH_STOP_TIMEOUT_MS,
     }),
     demoRuns: e.DEMO_RUNS,
   });

@@ -1,8 +1,10 @@
 /**
  * Node entry: config -> database -> app.listen. With DATABASE_URL unset it runs the all-in-one
- * local mode (embedded PostgreSQL, demo data). SIGTERM/SIGINT stop everything in reverse order.
+ * local mode (embedded PostgreSQL, demo data, and the refresh worker in this process; production
+ * runs `npm run worker` separately). SIGTERM/SIGINT stop everything in reverse order.
  */
 import { createServer, type Server } from 'node:http';
+import { createWorker } from '../jobs/refresh-worker.ts';
 import { createApp } from './app.ts';
 import { describeFailure } from './cli/run.ts';
 import { ConfigError, loadConfig } from './config.ts';
@@ -44,6 +46,12 @@ try {
   stops.push(() => runtime.pool.end());
   // Fail fast on an unreachable DATABASE_URL rather than serving 503s from the first request on.
   await runtime.pool.query('SELECT 1');
+  if (local) {
+    const worker = createWorker({ databaseUrl: url, refresh: config.refresh, log });
+    // Pushed before the HTTP server's stop, so shutdown runs HTTP -> worker -> pool -> embedded db.
+    stops.push(() => worker.stop());
+    await worker.start();
+  }
   const server = createServer(createApp(runtime.deps));
   await listen(server, config.port);
   stops.push(

@@ -29,6 +29,11 @@ export interface RefreshResult {
 // Session advisory locks are keyed by a number; the namespace keeps ours apart from pg-boss's.
 const LOCK_NAMESPACE = 'eventstats.refresh:';
 
+// The change key, the state read and the log row take milliseconds. They get a bound of their own,
+// apart from the configured one, so that a refresh timeout however tight still lets the failure be
+// recorded on this connection.
+const BOOKKEEPING_TIMEOUT_MS = 30_000;
+
 export async function refreshView(pool: pg.Pool, view: ViewRefresh, options: RefreshOptions): Promise<RefreshResult> {
   const client = await pool.connect();
   let locked = false;
@@ -38,11 +43,13 @@ export async function refreshView(pool: pg.Pool, view: ViewRefresh, options: Ref
     // Another process is refreshing this view right now: its result will serve this request too.
     if (!locked) return { view: view.name, outcome: 'coalesced', durationMs: 0, watermark: null };
 
-    await client.query(`SELECT set_config('statement_timeout', $1, false), set_config('lock_timeout', $2, false)`, [
-      String(options.statementTimeoutMs),
-      String(options.lockTimeoutMs),
-    ]);
-    const startedAt = new Date();
+    // started_at comes from the database clock, like finished_at: the log's intervals are then
+    // comparable across worker hosts whose clocks differ.
+    const session = await client.query<{ started_at: Date }>(
+      `SELECT set_config('statement_timeout', $1, false), set_config('lock_timeout', $2, false), clock_timestamp() AS started_at`,
+      [String(BOOKKEEPING_TIMEOUT_MS), String(options.lockTimeoutMs)],
+    );
+    const startedAt = session.rows[0]!.started_at;
     const t0 = performance.now();
     const watermark = (await client.query<{ watermark: string | null }>(view.changeKey.text, view.changeKey.values as unknown[])).rows[0]
       ?.watermark ?? null;
@@ -69,9 +76,16 @@ export async function refreshView(pool: pg.Pool, view: ViewRefresh, options: Ref
       return { view: view.name, outcome: 'skipped', durationMs: await record('skipped'), watermark };
     }
     try {
+      // The configured statement timeout bounds the REFRESH alone: SET LOCAL ends with the
+      // transaction, whether it commits or rolls back, so the log row below runs without it.
+      await client.query('BEGIN');
+      await client.query(`SELECT set_config('statement_timeout', $1, true)`, [String(options.statementTimeoutMs)]);
       // CONCURRENTLY keeps the old rows readable during the refresh; it needs a populated view.
       await client.query(`REFRESH MATERIALIZED VIEW ${populated ? 'CONCURRENTLY ' : ''}${view.name}`);
+      await client.query('COMMIT');
     } catch (err) {
+      // A failed REFRESH changes nothing: the view keeps serving the rows of its last refresh.
+      await client.query('ROLLBACK');
       const message = err instanceof Error ? err.message : String(err);
       return { view: view.name, outcome: 'failed', durationMs: await record('failed', message), watermark, error: message };
     }

@@ -1,0 +1,58 @@
+/**
+ * The cron of each view's refresh: the registry's default unless REFRESH_SCHEDULES overrides it.
+ * Resolved when the worker starts, before it connects, so a bad override stops it with a message
+ * that names the view and the expression.
+ */
+import cronParser from 'cron-parser';
+import { ConfigError } from '../src/config.ts';
+import type { ViewRefresh } from '../src/queries/types.ts';
+import { refreshQueue } from './refresh-queues.ts';
+
+export interface ViewSchedule {
+  readonly view: ViewRefresh;
+  readonly queue: string;
+  readonly cron: string;
+  /** True when the cron comes from REFRESH_SCHEDULES. */
+  readonly overridden: boolean;
+}
+
+/** A configuration error found at start: the worker entry exits 2 on it, like on any ConfigError. */
+export class ScheduleError extends ConfigError {
+  override name = 'ScheduleError';
+}
+
+// pg-boss evaluates schedules once a minute and takes no seconds field.
+const CRON_FIELDS = 5;
+
+function checkCron(cron: string, source: string): void {
+  const fields = cron.split(/\s+/).length;
+  if (fields !== CRON_FIELDS) {
+    throw new ScheduleError(
+      `invalid configuration: ${source}: '${cron}' has ${fields} field(s); a schedule has ${CRON_FIELDS} (minute hour day-of-month month day-of-week)`,
+    );
+  }
+  try {
+    cronParser.parseExpression(cron, { tz: 'UTC' });
+  } catch (err) {
+    throw new ScheduleError(`invalid configuration: ${source}: '${cron}' is not a cron expression (${err instanceof Error ? err.message : String(err)})`);
+  }
+}
+
+/**
+ * One schedule per view, in registry order. Keys of `overrides` are view names as the registry
+ * spells them; an unknown key is an error, since a misspelt view would otherwise keep its default
+ * schedule without a word.
+ */
+export function resolveSchedules(views: readonly ViewRefresh[], overrides: Readonly<Record<string, string>>): ViewSchedule[] {
+  const known = views.map((v) => v.name as string);
+  const unknown = Object.keys(overrides).filter((name) => !known.includes(name));
+  if (unknown.length) {
+    throw new ScheduleError(`invalid configuration: REFRESH_SCHEDULES: unknown view(s) ${unknown.join(', ')}; known: ${known.join(', ')}`);
+  }
+  return views.map((view) => {
+    const override = overrides[view.name];
+    const cron = (override ?? view.cron).trim();
+    checkCron(cron, override === undefined ? `the registry's schedule of ${view.name}` : `REFRESH_SCHEDULES["${view.name}"]`);
+    return Object.freeze({ view, queue: refreshQueue(view.name), cron, overridden: override !== undefined });
+  });
+}
