@@ -3,8 +3,7 @@
  * Resolved when the worker starts, before it connects, so a bad override stops it with a message
  * that names the view and the expression.
  */
-import cronParser from 'cron-parser';
-import { ConfigError } from '../src/config.ts';
+import { ConfigError, cronProblem } from '../src/config.ts';
 import type { ViewRefresh } from '../src/queries/types.ts';
 import { refreshQueue } from './refresh-queues.ts';
 
@@ -21,21 +20,9 @@ export class ScheduleError extends ConfigError {
   override name = 'ScheduleError';
 }
 
-// pg-boss evaluates schedules once a minute and takes no seconds field.
-const CRON_FIELDS = 5;
-
 function checkCron(cron: string, source: string): void {
-  const fields = cron.split(/\s+/).length;
-  if (fields !== CRON_FIELDS) {
-    throw new ScheduleError(
-      `invalid configuration: ${source}: '${cron}' has ${fields} field(s); a schedule has ${CRON_FIELDS} (minute hour day-of-month month day-of-week)`,
-    );
-  }
-  try {
-    cronParser.parseExpression(cron, { tz: 'UTC' });
-  } catch (err) {
-    throw new ScheduleError(`invalid configuration: ${source}: '${cron}' is not a cron expression (${err instanceof Error ? err.message : String(err)})`);
-  }
+  const problem = cronProblem(cron);
+  if (problem) throw new ScheduleError(`invalid configuration: ${source}: ${problem}`);
 }
 
 /**

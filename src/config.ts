@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import cronParser from 'cron-parser';
 import { z } from 'zod';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -105,7 +106,28 @@ function readFileConfig(confDir: string): z.infer<typeof FileConfigSchema> {
   return parsed.data;
 }
 
-const SchedulesSchema = z.record(z.string(), z.string().min(1));
+// pg-boss evaluates schedules once a minute and takes no seconds field.
+const CRON_FIELDS = 5;
+
+/** The rule a refresh schedule breaks, or undefined for a valid 5-field cron expression. */
+export function cronProblem(cron: string): string | undefined {
+  const fields = cron.trim().split(/\s+/).length;
+  if (fields !== CRON_FIELDS) return `'${cron}' has ${fields} field(s); a schedule has ${CRON_FIELDS} (minute hour day-of-month month day-of-week)`;
+  try {
+    cronParser.parseExpression(cron, { tz: 'UTC' });
+    return undefined;
+  } catch (err) {
+    return `'${cron}' is not a cron expression (${err instanceof Error ? err.message : String(err)})`;
+  }
+}
+
+const SchedulesSchema = z.record(
+  z.string(),
+  z.string().min(1).superRefine((cron, ctx) => {
+    const problem = cronProblem(cron);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }),
+);
 
 /** Builds the configuration from an environment (process.env by default). Throws ConfigError naming the bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {

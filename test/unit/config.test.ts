@@ -1,0 +1,56 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { ConfigError, loadConfig } from '../../src/config.ts';
+
+describe('loadConfig', () => {
+  let confDir: string;
+  before(async () => {
+    confDir = await mkdtemp(path.join(os.tmpdir(), 'eventstats-conf-'));
+  });
+
+  it('applies the documented defaults', () => {
+    const c = loadConfig({ CONF_DIR: confDir });
+    expect(c).to.include({ databaseUrl: undefined, port: 3000, logLevel: 'info', production: false, dataDir: '.data', embeddedPgPort: 54329 });
+    expect(c.db).to.deep.equal({ poolMax: 10, statementTimeoutMs: 5000, connectTimeoutMs: 3000, retryAfterSeconds: 5 });
+    expect(c.accessConfigPath).to.equal(path.join(confDir, 'access.json'));
+    expect(Object.isFrozen(c)).to.equal(true);
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(loadConfig({ CONF_DIR: confDir, DATABASE_URL: '', PORT: '' }).port).to.equal(3000);
+  });
+
+  const bad: [Record<string, string>, RegExp][] = [
+    [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL: must be a postgres:\/\//],
+    [{ PORT: 'eighty' }, /PORT:/],
+    [{ PORT: '70000' }, /PORT:/],
+    [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL:/],
+    [{ DB_POOL_MAX: '0' }, /DB_POOL_MAX:/],
+    [{ REFRESH_SCHEDULES: '{' }, /REFRESH_SCHEDULES: must be a JSON object/],
+    [{ REFRESH_SCHEDULES: '{"eventstats.mv_failed_jobs": "every minute"}' }, /REFRESH_SCHEDULES: eventstats\.mv_failed_jobs: 'every minute' has 2 field/],
+    [{ REFRESH_SCHEDULES: '{"eventstats.mv_failed_jobs": "61 * * * *"}' }, /is not a cron expression/],
+  ];
+  for (const [env, message] of bad) {
+    it(`fails fast naming the variable for ${JSON.stringify(env)}`, () => {
+      expect(() => loadConfig({ CONF_DIR: confDir, ...env })).to.throw(ConfigError, message);
+    });
+  }
+
+  it('reads config.json, with the environment overriding it', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'eventstats-conf-'));
+    await writeFile(path.join(dir, 'config.json'), JSON.stringify({ token_public_keys_url: 'https://keys.invalid/k', access_config: 'conf/acl.json', other: 1 }));
+    const fromFile = loadConfig({ CONF_DIR: dir });
+    expect(fromFile.tokenPublicKeysUrl).to.equal('https://keys.invalid/k');
+    expect(fromFile.accessConfigPath).to.equal(path.resolve('conf/acl.json'));
+    const overridden = loadConfig({ CONF_DIR: dir, TOKEN_PUBLIC_KEYS_URL: '/etc/keys.json', ACCESS_CONFIG: '/etc/access.json' });
+    expect(overridden).to.include({ tokenPublicKeysUrl: '/etc/keys.json', accessConfigPath: '/etc/access.json' });
+  });
+
+  it('names config.json when it is not valid JSON', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'eventstats-conf-'));
+    await writeFile(path.join(dir, 'config.json'), '{nope');
+    expect(() => loadConfig({ CONF_DIR: dir })).to.throw(ConfigError, /config\.json is not valid JSON/);
+  });
+});
