@@ -1,84 +1,63 @@
 /**
- * EXPLAIN (ANALYZE, BUFFERS) of every compiled query's default dashboard request, side by side with
- * the same aggregation computed on the fly over the base tables. Against DATABASE_URL, or a
- * throwaway embedded PostgreSQL seeded with --runs runs (≈5 jobs each).
- *   npx tsx bench/explain.ts --runs 200000
+ * Statements timed straight through `pg`, without HTTP: EXPLAIN (ANALYZE, BUFFERS) of a compiled
+ * query's statement (what the server spends, and whether it reads from disk), and wall-clock runs
+ * of any statement (the compiled one and its on-the-fly equivalent).
  */
-import { mkdtemp, rm, chmod } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { parseArgs } from 'node:util';
-import pg from 'pg';
-import { EmbeddedDatabase } from '../src/db/embedded.ts';
-import { migrateUp } from '../src/db/migrate.ts';
-import { prepareQuery } from '../src/queries/execute.ts';
-import { registeredViews, SUPPORTED_QUERIES } from '../src/queries/index.ts';
-import { refreshViews } from '../src/refresh/refresh-view.ts';
-import { seed } from '../src/seed/index.ts';
+import type pg from 'pg';
+import type { SqlQuery } from '../src/db/sql.ts';
+import { median, round, summarize, type Summary } from './stats.ts';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '20000' }, port: { type: 'string', default: '54400' } } });
-const runs = Number(values.runs);
-let embedded: EmbeddedDatabase | undefined;
-let dir: string | undefined;
-let url = process.env.DATABASE_URL;
-if (!url) {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'eventstats-explain-'));
-  await chmod(dir, 0o755);
-  embedded = new EmbeddedDatabase({ dir, port: Number(values.port), persistent: false, database: 'bench' });
-  url = await embedded.start();
+export interface PlanFacts {
+  /** Medians over the runs. */
+  readonly planningMs: number;
+  readonly executionMs: number;
+  /** Buffers of the last run: hits are pages found in shared buffers, reads came from the OS. */
+  readonly sharedHit: number;
+  readonly sharedRead: number;
 }
-const pool = new pg.Pool({ connectionString: url, max: 2 });
-try {
-  await migrateUp(url);
-  const now = Date.now();
-  const { rows } = await pool.query('SELECT count(*)::int AS n FROM public_cps_za_runs_jobs');
-  if (rows[0].n === 0) {
-    const r = await seed(pool, { runs, end: now });
-    console.log(`seeded ${r.jobs} jobs in ${r.ms} ms`);
+
+interface JsonPlan {
+  readonly 'Planning Time': number;
+  readonly 'Execution Time': number;
+  readonly Plan: { readonly 'Shared Hit Blocks'?: number; readonly 'Shared Read Blocks'?: number };
+}
+
+export async function explainAnalyze(pool: pg.Pool, sql: SqlQuery, runs: number): Promise<PlanFacts> {
+  const planning: number[] = [];
+  const execution: number[] = [];
+  let last: JsonPlan | undefined;
+  for (let i = 0; i < runs; i++) {
+    const res = await pool.query<{ 'QUERY PLAN': JsonPlan[] }>(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${sql.text}`, sql.values as unknown[]);
+    last = res.rows[0]!['QUERY PLAN'][0]!;
+    planning.push(last['Planning Time']);
+    execution.push(last['Execution Time']);
   }
-  await pool.query('VACUUM ANALYZE');
-  const t0 = performance.now();
-  const refreshed = await refreshViews(pool, registeredViews(), { statementTimeoutMs: 3_600_000, lockTimeoutMs: 10_000, force: true });
-  console.log(`refresh all: ${(performance.now() - t0).toFixed(0)} ms`, refreshed.map((x) => `${x.view}=${x.outcome}/${x.durationMs}ms`).join(' '));
-  const t1 = performance.now();
-  const again = await refreshViews(pool, registeredViews(), { statementTimeoutMs: 60_000, lockTimeoutMs: 10_000 });
-  console.log(`unchanged refresh all: ${(performance.now() - t1).toFixed(1)} ms`, again.map((x) => x.outcome).join(','));
-  for (const v of registeredViews()) {
-    const s = await pool.query(`SELECT count(*)::int AS n, pg_size_pretty(pg_total_relation_size('${v.name}')) AS size FROM ${v.name}`);
-    console.log(`${v.name}: ${s.rows[0].n} rows, ${s.rows[0].size}`);
-  }
-  await pool.query('ANALYZE');
-  // unaligned millisecond bounds: the exact-edge path is exercised
-  const body = { timestamp_start: now - 7 * 86_400_000 + 12_345, timestamp_end: now - 54_321 };
-  for (const q of SUPPORTED_QUERIES) {
-    const prepared = prepareQuery(q, body, { kind: 'all' }, now);
-    const built = q.build({ params: prepared.params as never, window: { start: body.timestamp_start, end: body.timestamp_end }, access: { kind: 'all' } });
-    const times: number[] = [];
-    let plan = '';
-    for (let i = 0; i < 7; i++) {
-      const res = await pool.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${built.sql.text}`, built.sql.values as unknown[]);
-      const p = res.rows[0]['QUERY PLAN'][0];
-      times.push(p['Execution Time'] + p['Planning Time']);
-      plan = `shared hit=${p.Plan['Shared Hit Blocks']} read=${p.Plan['Shared Read Blocks']}`;
-    }
-    times.sort((a, b) => a - b);
-    console.log(`${q.name}: median ${times[3]!.toFixed(2)} ms (planning+execution), ${plan}`);
-  }
-  const fly = [];
-  for (let i = 0; i < 3; i++) {
+  return {
+    planningMs: round(median(planning)),
+    executionMs: round(median(execution)),
+    sharedHit: last?.Plan['Shared Hit Blocks'] ?? 0,
+    sharedRead: last?.Plan['Shared Read Blocks'] ?? 0,
+  };
+}
+
+/** The human-readable plan, kept in the results for the slowest query. */
+export async function explainText(pool: pg.Pool, sql: SqlQuery): Promise<string> {
+  const res = await pool.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${sql.text}`, sql.values as unknown[]);
+  return res.rows.map((r) => r['QUERY PLAN']).join('\n');
+}
+
+/**
+ * Wall time of `runs` sequential executions after one untimed run (which warms the session's catalog
+ * caches and the buffer cache, as the load stage's warm-up does for the API); returns the rows too.
+ */
+export async function timeStatement(pool: pg.Pool, sql: SqlQuery, runs: number): Promise<{ ms: Summary; rows: Record<string, unknown>[] }> {
+  const times: number[] = [];
+  let rows = (await pool.query<Record<string, unknown>>(sql.text, sql.values as unknown[])).rows;
+  for (let i = 0; i < runs; i++) {
     const t = performance.now();
-    await pool.query(
-      `SELECT r.tenant_id, r.source_app, count(*) FILTER (WHERE lower(j.status)='failed') f, count(*) n, max(j.timestamp_end) FILTER (WHERE lower(j.status)='failed')
-         FROM public_cps_za_runs r JOIN public_cps_za_runs_jobs j ON j.event_id = r.event_id
-        WHERE r.timestamp_start BETWEEN $1 AND $2 GROUP BY 1, 2 HAVING count(*) FILTER (WHERE lower(j.status)='failed') > 0 ORDER BY 3 DESC, 1, 2 LIMIT 101`,
-      [body.timestamp_start, body.timestamp_end],
-    );
-    fly.push(performance.now() - t);
+    const res = await pool.query<Record<string, unknown>>(sql.text, sql.values as unknown[]);
+    times.push(performance.now() - t);
+    rows = res.rows;
   }
-  fly.sort((a, b) => a - b);
-  console.log(`failed_jobs computed on the fly over the base tables: median ${fly[1]!.toFixed(1)} ms`);
-} finally {
-  await pool.end();
-  await embedded?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  return { ms: summarize(times), rows };
 }

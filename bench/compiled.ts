@@ -1,0 +1,122 @@
+/**
+ * Stages 3 and 4 for every registered compiled query: a typical dashboard request (the last 7 days
+ * with unaligned millisecond bounds, default grouping) under load at 1 and N connections, its
+ * statement timed and explained without HTTP, and the same answer computed on the fly over the base
+ * tables — timed, and compared row by row with what the API returned.
+ */
+import type pg from 'pg';
+import type { SqlQuery } from '../src/db/sql.ts';
+import { prepareQuery } from '../src/queries/execute.ts';
+import type { CompiledQuery } from '../src/queries/types.ts';
+import type { TimeWindow } from '../src/queries/window.ts';
+import { request } from './api.ts';
+import { explainAnalyze, explainText, timeStatement, type PlanFacts } from './explain.ts';
+import { measureLoad, type LoadResult } from './load.ts';
+import { firstDifference, onTheFly, type AppliedParams } from './on-the-fly.ts';
+import { ratio, type Summary } from './stats.ts';
+
+const DAY_MS = 86_400_000;
+
+export interface LoadSettings {
+  readonly durationS: number;
+  readonly warmupS: number;
+  readonly connections: number;
+  /** Sequential runs of the statements timed without HTTP. */
+  readonly flyRuns: number;
+}
+
+export interface CompiledResult {
+  readonly query: string;
+  readonly topic: string;
+  readonly path: string;
+  readonly body: { readonly timestamp_start: number; readonly timestamp_end: number };
+  /** Parameters the API applied, defaults included. */
+  readonly params: unknown;
+  readonly responseBytes: number;
+  readonly rows: number;
+  readonly oneConnection: LoadResult;
+  readonly concurrent: LoadResult;
+  /** The compiled statement through pg, no HTTP. */
+  readonly statementMs: Summary;
+  readonly plan: PlanFacts;
+  /** EXPLAIN (ANALYZE, BUFFERS) text, taken warm right after the timed runs. */
+  readonly planText: string;
+  readonly onTheFlyMs: Summary;
+  /** on-the-fly p50 / compiled p50 over HTTP at one connection (the HTTP stack counts against compiled). */
+  readonly speedup: number | null;
+  /** on-the-fly p50 / compiled statement p50, both through pg. */
+  readonly statementSpeedup: number | null;
+  /** The API's rows equal the on-the-fly rows. */
+  readonly exact: boolean;
+  readonly difference: string | null;
+}
+
+/** The benchmark window: the last 7 days before `now`, both bounds off any hour or day boundary. */
+export function dashboardWindow(now: number): TimeWindow {
+  return { start: now - 7 * DAY_MS + 12_345, end: now - 54_321 };
+}
+
+interface QueryAnswer {
+  readonly success?: boolean;
+  readonly params?: AppliedParams;
+  readonly data?: Record<string, unknown>[];
+}
+
+/** The statement the server runs for the benchmark request, built the way the server builds it. */
+function compiledStatement(query: CompiledQuery, now: number): SqlQuery {
+  const window = dashboardWindow(now);
+  const body = { timestamp_start: window.start, timestamp_end: window.end };
+  const prepared = prepareQuery(query, body, { kind: 'all' }, now);
+  return query.build({ params: prepared.params as never, window, access: { kind: 'all' } }).sql;
+}
+
+/** The result, and the API's answer itself (the ceiling repeats it, the raw stage checks against it). */
+export async function benchCompiled(
+  query: CompiledQuery,
+  ctx: { baseUrl: string; authorization: string; pool: pg.Pool; now: number; settings: LoadSettings },
+): Promise<{ result: CompiledResult; answer: unknown; requestBody: string }> {
+  const { baseUrl, authorization, pool, now, settings } = ctx;
+  const window = dashboardWindow(now);
+  const body = { timestamp_start: window.start, timestamp_end: window.end };
+  const path = `/stats/${query.topic}/query/${query.name}`;
+  const url = `${baseUrl}${path}`;
+
+  const sample = await request(url, authorization, body);
+  const answer = sample.json as QueryAnswer;
+  if (sample.status !== 200 || answer.success !== true || !Array.isArray(answer.data)) {
+    throw new Error(`${path} answered ${sample.status}: ${JSON.stringify(sample.json).slice(0, 500)}`);
+  }
+
+  const target = { url, method: 'POST' as const, headers: { authorization, 'content-type': 'application/json' }, body: JSON.stringify(body) };
+  const oneConnection = await measureLoad(target, 1, settings.warmupS, settings.durationS);
+  const concurrent = await measureLoad(target, settings.connections, settings.warmupS, settings.durationS);
+
+  const sql = compiledStatement(query, now);
+  const statement = await timeStatement(pool, sql, settings.flyRuns);
+  const plan = await explainAnalyze(pool, sql, Math.min(settings.flyRuns, 5));
+  const planText = await explainText(pool, sql);
+
+  const fly = await timeStatement(pool, onTheFly(query.name, window, answer.params ?? {}), settings.flyRuns);
+  const difference = firstDifference(answer.data, fly.rows);
+
+  const result: CompiledResult = {
+    query: query.name,
+    topic: query.topic,
+    path,
+    body,
+    params: answer.params,
+    responseBytes: sample.bytes,
+    rows: answer.data.length,
+    oneConnection,
+    concurrent,
+    statementMs: statement.ms,
+    plan,
+    planText,
+    onTheFlyMs: fly.ms,
+    speedup: ratio(fly.ms.p50, oneConnection.latencyMs.p50),
+    statementSpeedup: ratio(fly.ms.p50, statement.ms.p50),
+    exact: difference === null,
+    difference,
+  };
+  return { result, answer: sample.json, requestBody: target.body };
+}

@@ -1,0 +1,152 @@
+/**
+ * One dataset size: migrate, seed, VACUUM ANALYZE, then the two refresh measurements (a forced
+ * refresh of every view, and a refresh whose sources did not change, which must be skipped) and
+ * the resulting view sizes.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { migrateUp } from '../src/db/migrate.ts';
+import { TABLES } from '../src/db/tables.ts';
+import { registeredViews } from '../src/queries/index.ts';
+import { refreshView, type Outcome, type RefreshOptions } from '../src/refresh/refresh-view.ts';
+import type { ViewRefresh } from '../src/queries/types.ts';
+import { seed, SHAPE } from '../src/seed/index.ts';
+import { round } from './stats.ts';
+
+/**
+ * An idle pooled connection that the server ends (a stop on Ctrl-C, the database dropped) emits an
+ * error; unhandled, it would crash the harness before it has cleaned up. Queries still fail loudly.
+ */
+export function ignoreIdleError(): void {}
+
+/** Generous limits: the refresh at 10M jobs is what is being measured, not what is being bounded. */
+const REFRESH_LIMITS = { statementTimeoutMs: 3_600_000, lockTimeoutMs: 60_000 } as const;
+
+export interface ViewRefreshTiming {
+  readonly view: string;
+  readonly outcome: Outcome;
+  /** As refreshView measures it: change key, decision, REFRESH (unless skipped) and the log insert. */
+  readonly ms: number;
+  /** Seen from the caller: also the connection, the advisory lock and its release. */
+  readonly wallMs: number;
+  readonly error?: string;
+}
+
+export interface RefreshTiming {
+  readonly totalMs: number;
+  readonly views: readonly ViewRefreshTiming[];
+}
+
+export interface DatasetResult {
+  readonly jobsRequested: number;
+  readonly runs: number;
+  readonly seed: number;
+  /** Epoch ms: the seeded data ends here, and the benchmark's "now" is this instant. */
+  readonly end: number;
+  readonly seeded: { readonly runs: number; readonly jobs: number; readonly statusRows: number; readonly ms: number };
+  readonly migrateMs: number;
+  readonly vacuumAnalyzeMs: number;
+  readonly baseTables: readonly { readonly table: string; readonly bytes: number }[];
+  readonly refresh: RefreshTiming;
+  readonly unchangedRefresh: RefreshTiming;
+  readonly views: readonly { readonly view: string; readonly rows: number; readonly bytes: number }[];
+}
+
+/** refreshViews, one view at a time, so each view's wall time is seen too. */
+async function timedRefresh(pool: pg.Pool, views: readonly ViewRefresh[], options: RefreshOptions): Promise<RefreshTiming> {
+  const out: ViewRefreshTiming[] = [];
+  const t0 = performance.now();
+  for (const v of views) {
+    const t = performance.now();
+    const r = await refreshView(pool, v, options);
+    out.push({ view: r.view, outcome: r.outcome, ms: r.durationMs, wallMs: round(performance.now() - t), ...(r.error ? { error: r.error } : {}) });
+  }
+  return { totalMs: round(performance.now() - t0), views: out };
+}
+
+/**
+ * The change keys read the tables' insert counters, which a backend publishes lazily (up to about
+ * ten seconds after its last write). Waiting until they stop moving makes the forced refresh record
+ * the same key that the unchanged pass will read, as in production long after the writes.
+ */
+async function settleChangeKeys(pool: pg.Pool, timeoutMs = 20_000): Promise<void> {
+  const keys = registeredViews().map((v) => v.changeKey);
+  const read = async () => {
+    const out: string[] = [];
+    for (const k of keys) out.push(String((await pool.query<{ watermark: string }>(k.text, k.values as unknown[])).rows[0]?.watermark));
+    return out.join('|');
+  };
+  const deadline = Date.now() + timeoutMs;
+  let last = await read();
+  for (;;) {
+    await sleep(1_000);
+    const now = await read();
+    if (now === last || Date.now() > deadline) return;
+    last = now;
+  }
+}
+
+export async function prepareDataset(url: string, jobs: number, seedValue: number, log: (line: string) => void): Promise<DatasetResult> {
+  const end = Date.now();
+  const runs = Math.max(1, Math.round(jobs / SHAPE.jobsPerRun.mean));
+  const t0 = performance.now();
+  await migrateUp(url);
+  const migrateMs = performance.now() - t0;
+
+  // Its own pool, ended right after: a backend publishes its table counters when it exits.
+  const writer = new pg.Pool({ connectionString: url, max: 4, application_name: 'eventstats-bench-seed' });
+  writer.on('error', ignoreIdleError);
+  let lastShown = 0;
+  const seeded = await seed(writer, { runs, seed: seedValue, end }, (p) => {
+    if (p.elapsedMs - lastShown < 5_000) return;
+    lastShown = p.elapsedMs;
+    log(`  seeding: ${p.runs}/${p.totalRuns} runs, ${p.jobs} jobs, ${(p.elapsedMs / 1000).toFixed(0)} s`);
+  }).finally(() => writer.end());
+  log(`  seeded ${seeded.runs} runs, ${seeded.jobs} jobs, ${seeded.statusRows} status rows in ${(seeded.ms / 1000).toFixed(1)} s`);
+
+  const pool = new pg.Pool({ connectionString: url, max: 2, application_name: 'eventstats-bench' });
+  pool.on('error', ignoreIdleError);
+  try {
+    const t1 = performance.now();
+    await pool.query('VACUUM ANALYZE');
+    const vacuumAnalyzeMs = performance.now() - t1;
+    await settleChangeKeys(pool);
+
+    const views = registeredViews();
+    const refresh = await timedRefresh(pool, views, { ...REFRESH_LIMITS, force: true });
+    const failed = refresh.views.filter((r) => r.outcome !== 'refreshed');
+    if (failed.length) throw new Error(`refresh failed: ${failed.map((r) => `${r.view} ${r.outcome} ${r.error ?? ''}`).join('; ')}`);
+    log(`  refreshed every view in ${(refresh.totalMs / 1000).toFixed(1)} s`);
+
+    const unchangedRefresh = await timedRefresh(pool, views, REFRESH_LIMITS);
+
+    const viewStats: DatasetResult['views'][number][] = [];
+    for (const v of views) {
+      const { rows } = await pool.query<{ rows: number; bytes: number }>(
+        `SELECT (SELECT count(*) FROM ${v.name})::float8 AS rows, pg_total_relation_size($1::regclass)::float8 AS bytes`,
+        [v.name],
+      );
+      viewStats.push({ view: v.name, rows: rows[0]!.rows, bytes: rows[0]!.bytes });
+    }
+    const baseTables: DatasetResult['baseTables'][number][] = [];
+    for (const table of [TABLES.runs, TABLES.runsJobs, TABLES.statusChange]) {
+      const { rows } = await pool.query<{ bytes: number }>('SELECT pg_total_relation_size($1::regclass)::float8 AS bytes', [table]);
+      baseTables.push({ table, bytes: rows[0]!.bytes });
+    }
+    return {
+      jobsRequested: jobs,
+      runs,
+      seed: seedValue,
+      end,
+      seeded: { runs: seeded.runs, jobs: seeded.jobs, statusRows: seeded.statusRows, ms: round(seeded.ms) },
+      migrateMs: round(migrateMs),
+      vacuumAnalyzeMs: round(vacuumAnalyzeMs),
+      baseTables,
+      refresh,
+      unchangedRefresh,
+      views: viewStats,
+    };
+  } finally {
+    await pool.end();
+  }
+}

@@ -1,0 +1,203 @@
+/**
+ * The benchmark, stage by stage, for each dataset size. Everything it starts is registered in
+ * `Resources` the moment it exists and released in `finally`, so a failure at any stage still ends
+ * every child process and the embedded PostgreSQL.
+ */
+import os from 'node:os';
+import pg from 'pg';
+import { SUPPORTED_QUERIES } from '../src/queries/index.ts';
+import { createCredentials, startApi, type Credentials } from './api.ts';
+import { benchCeiling } from './ceiling.ts';
+import { benchCompiled, dashboardWindow, type CompiledResult, type LoadSettings } from './compiled.ts';
+import { startServer, type BenchServer } from './database.ts';
+import { ignoreIdleError, prepareDataset } from './dataset.ts';
+import { benchLambda, ensureBuild, type BuildState } from './lambda.ts';
+import { describeMachine } from './machine.ts';
+import type { BenchOptions } from './options.ts';
+import { peakRssBytes, Resources } from './processes.ts';
+import { renderComparison } from './markdown.ts';
+import { writeResult } from './output.ts';
+import { benchRaw, type CompiledGroup, type RawResult } from './raw.ts';
+import { computeRatios, RAW_QUERY, sizeLabel, type SizeResult } from './report.ts';
+import { round } from './stats.ts';
+import { judgeTargets } from './targets.ts';
+
+export interface BenchRun {
+  readonly results: readonly SizeResult[];
+  readonly files: readonly { readonly json: string; readonly markdown: string }[];
+  /** All sizes side by side, as Markdown. */
+  readonly comparison: string;
+}
+
+const API_COMMAND = 'node --import tsx src/server.ts';
+const API_POOL_MAX = 16;
+
+interface RunContext {
+  readonly options: BenchOptions;
+  readonly resources: Resources;
+  readonly server: BenchServer;
+  readonly credentials: Credentials;
+  readonly build: BuildState & { reason?: string };
+  readonly date: string;
+  /** The smallest size's result, once measured: later sizes report their p50 against it. */
+  readonly baseline: SizeResult | undefined;
+}
+
+async function benchSize(jobs: number, ctx: RunContext): Promise<SizeResult> {
+  const { options, resources, credentials } = ctx;
+  const log = options.log;
+  const label = sizeLabel(jobs);
+  const startedAt = new Date().toISOString();
+  const loadAtStart = os.loadavg().map((n) => round(n, 2));
+  const settings: LoadSettings = {
+    durationS: options.durationS,
+    warmupS: options.warmupS,
+    connections: options.connections,
+    flyRuns: options.flyRuns,
+  };
+  log(`== ${label} jobs`);
+  const db = await ctx.server.createDatabase(label);
+  try {
+    const dataset = await prepareDataset(db.url, jobs, options.seed, log);
+    const window = dashboardWindow(dataset.end);
+    // Idle connections stay open across the load runs, so no timed statement pays for a new session.
+    const pool = new pg.Pool({ connectionString: db.url, max: 1, idleTimeoutMillis: 0, application_name: 'eventstats-bench' });
+    pool.on('error', ignoreIdleError);
+    const closePool = resources.add('close the bench pool', () => pool.end());
+    try {
+      const machine = await describeMachine(pool, ctx.server.kind);
+
+      log('  API: starting');
+      const api = await startApi(resources, db.url, credentials);
+      const compiled: CompiledResult[] = [];
+      const answers = new Map<string, { answer: unknown; requestBody: string; path: string }>();
+      let raw: RawResult;
+      let peakRssAfterLoadBytes: number | null;
+      let peakRssAtEndBytes: number | null;
+      try {
+        for (const q of SUPPORTED_QUERIES) {
+          log(`  compiled ${q.name}: load at 1 and ${options.connections} connections, statement, on the fly`);
+          const { result, answer, requestBody } = await benchCompiled(q, {
+            baseUrl: api.baseUrl,
+            authorization: credentials.authorization,
+            pool,
+            now: dataset.end,
+            settings,
+          });
+          compiled.push(result);
+          answers.set(q.name, { answer, requestBody, path: result.path });
+          log(
+            `    p50 ${result.oneConnection.latencyMs.p50} ms, p99 ${result.oneConnection.latencyMs.p99} ms, ` +
+              `${result.concurrent.requestsPerSecond} req/s; on the fly p50 ${result.onTheFlyMs.p50} ms; exact: ${result.exact}`,
+          );
+        }
+        peakRssAfterLoadBytes = await peakRssBytes(api.child.pid);
+        log(`  raw rows: paging up to ${options.rawPages} pages`);
+        const failedAnswer = answers.get(RAW_QUERY)?.answer as { data?: CompiledGroup[] } | undefined;
+        raw = await benchRaw({
+          baseUrl: api.baseUrl,
+          authorization: credentials.authorization,
+          pool,
+          window,
+          maxPages: options.rawPages,
+          pageLimit: options.rawPageLimit,
+          compiled: failedAnswer?.data ?? [],
+        });
+        peakRssAtEndBytes = await peakRssBytes(api.child.pid);
+      } catch (err) {
+        // A dead or failing API explains most failures here: say what it last printed.
+        const state = api.child.exited() ? 'exited' : 'still running';
+        throw new Error(`${err instanceof Error ? err.message : String(err)}\n(the API server ${state}; its last output:\n${api.child.output()})`, { cause: err });
+      } finally {
+        await api.child.stop();
+      }
+
+      log('  ceiling server');
+      // The headline query's answer sets the ceiling's body size (and the raw stage compares against it).
+      const refName = answers.has(RAW_QUERY) ? RAW_QUERY : compiled[0]!.query;
+      const ref = answers.get(refName)!;
+      const ceiling = await benchCeiling(
+        resources,
+        {
+          query: refName,
+          path: ref.path,
+          json: ref.answer,
+          requestBody: ref.requestBody,
+          headers: { authorization: credentials.authorization, 'content-type': 'application/json' },
+        },
+        settings,
+      );
+
+      log(`  Lambda cold start (dist: ${ctx.build.dist})`);
+      const failedQuery = compiled.find((c) => c.query === RAW_QUERY) ?? compiled[0]!;
+      const lambda = await benchLambda(resources, {
+        build: ctx.build,
+        databaseUrl: db.url,
+        credentials,
+        runs: options.lambdaRuns,
+        query: { path: failedQuery.path, body: JSON.stringify(failedQuery.body) },
+      });
+
+      const slowest = compiled.reduce((a, b) => (b.oneConnection.latencyMs.p50 > a.oneConnection.latencyMs.p50 ? b : a));
+      const slowestPlan = { query: slowest.query, text: slowest.planText };
+
+      const baseline = ctx.baseline ?? { label, compiled };
+      const partial = {
+        label,
+        date: ctx.date,
+        startedAt,
+        settings: {
+          durationS: options.durationS,
+          warmupS: options.warmupS,
+          connections: options.connections,
+          rawPages: options.rawPages,
+          rawPageLimit: options.rawPageLimit,
+          flyRuns: options.flyRuns,
+          lambdaRuns: options.lambdaRuns,
+          smoke: options.smoke,
+        },
+        machine,
+        systemLoad: { start: loadAtStart, end: os.loadavg().map((n) => round(n, 2)) },
+        dataset,
+        window,
+        api: { command: API_COMMAND, poolMax: API_POOL_MAX, healthStatus: api.healthStatus, peakRssAfterLoadBytes, peakRssAtEndBytes },
+        compiled,
+        raw,
+        ceiling,
+        lambda,
+        ratios: computeRatios(label, compiled, raw, ceiling, baseline),
+      };
+      return { ...partial, targets: judgeTargets(partial), slowestPlan };
+    } finally {
+      await closePool();
+    }
+  } finally {
+    await db.drop();
+  }
+}
+
+/**
+ * Runs every size in options.jobs and writes bench/results/<date>-<size>.{json,md} after each, so a
+ * failure at a large size keeps the smaller sizes' results. Releases everything it started.
+ */
+export async function runBench(options: BenchOptions, resources: Resources = new Resources()): Promise<BenchRun> {
+  const log = options.log;
+  const date = new Date().toISOString().slice(0, 10);
+  try {
+    const server = await startServer(options.databaseUrl, options.keep, resources, log);
+    const credentials = await createCredentials(resources);
+    const build = await ensureBuild(options.smoke, log);
+    const results: SizeResult[] = [];
+    const files: { json: string; markdown: string }[] = [];
+    for (const jobs of options.jobs) {
+      const result = await benchSize(jobs, { options, resources, server, credentials, build, date, baseline: results[0] });
+      results.push(result);
+      const written = await writeResult(options.outDir, result);
+      files.push(written);
+      log(`  wrote ${written.json} and ${written.markdown}`);
+    }
+    return { results, files, comparison: renderComparison(results) };
+  } finally {
+    await resources.release(log);
+  }
+}

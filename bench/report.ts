@@ -1,0 +1,112 @@
+/**
+ * The result model of one dataset size, and the ratios worth reading: relative figures travel
+ * between machines where absolute times do not.
+ */
+import type { TimeWindow } from '../src/queries/window.ts';
+import type { CeilingResult } from './ceiling.ts';
+import type { CompiledResult } from './compiled.ts';
+import type { DatasetResult } from './dataset.ts';
+import type { LambdaResult } from './lambda.ts';
+import type { Machine } from './machine.ts';
+import type { RawResult } from './raw.ts';
+import { ratio } from './stats.ts';
+
+export interface RunSettings {
+  readonly durationS: number;
+  readonly warmupS: number;
+  readonly connections: number;
+  readonly rawPages: number;
+  readonly rawPageLimit: number;
+  readonly flyRuns: number;
+  readonly lambdaRuns: number;
+  readonly smoke: boolean;
+}
+
+export interface ApiProcess {
+  readonly command: string;
+  readonly poolMax: number;
+  readonly healthStatus: number;
+  /** VmHWM right after the compiled-query load, and at the end (after raw paging too). */
+  readonly peakRssAfterLoadBytes: number | null;
+  readonly peakRssAtEndBytes: number | null;
+}
+
+export interface Ratios {
+  /** The size this run compares against: its smallest. */
+  readonly baseline: string;
+  readonly perQuery: readonly {
+    readonly query: string;
+    readonly onTheFlyVsCompiled: number | null;
+    readonly onTheFlyVsCompiledStatement: number | null;
+    readonly p50VsBaseline: number | null;
+    readonly rpsVsCeiling: number | null;
+  }[];
+  /** Raw bytes (extrapolated when sampled) / failed_jobs answer bytes. */
+  readonly rawBytesVsCompiled: number | null;
+  /** Raw paging time / failed_jobs p50 at one connection. */
+  readonly rawTimeVsCompiled: number | null;
+}
+
+export interface Target {
+  readonly target: string;
+  readonly value: string;
+  /** null: not applicable at this size or not measured. */
+  readonly met: boolean | null;
+  readonly note?: string;
+}
+
+export interface SizeResult {
+  readonly label: string;
+  readonly date: string;
+  readonly startedAt: string;
+  readonly settings: RunSettings;
+  readonly machine: Machine;
+  /** os.loadavg() (1, 5, 15 min) when the size started and ended: other work on the machine shows here. */
+  readonly systemLoad: { readonly start: readonly number[]; readonly end: readonly number[] };
+  readonly dataset: DatasetResult;
+  readonly window: TimeWindow;
+  readonly api: ApiProcess;
+  readonly compiled: readonly CompiledResult[];
+  readonly raw: RawResult;
+  readonly ceiling: CeilingResult;
+  readonly lambda: LambdaResult;
+  readonly ratios: Ratios;
+  readonly targets: readonly Target[];
+  /** EXPLAIN (ANALYZE, BUFFERS) of the compiled query slowest at one connection. */
+  readonly slowestPlan: { readonly query: string; readonly text: string };
+}
+
+/** 100000 -> "100k", 1000000 -> "1M"; anything not round stays a plain number. */
+export function sizeLabel(jobs: number): string {
+  if (jobs % 1_000_000 === 0) return `${jobs / 1_000_000}M`;
+  if (jobs % 1_000 === 0) return `${jobs / 1_000}k`;
+  return String(jobs);
+}
+
+/** The compiled answer the raw path replaces (and whose size the ceiling copies). */
+export const RAW_QUERY = 'failed_jobs';
+
+export function computeRatios(
+  label: string,
+  compiled: readonly CompiledResult[],
+  raw: RawResult,
+  ceiling: CeilingResult,
+  baseline: { label: string; compiled: readonly CompiledResult[] },
+): Ratios {
+  const failed = compiled.find((c) => c.query === RAW_QUERY);
+  return {
+    baseline: baseline.label,
+    perQuery: compiled.map((c) => {
+      const base = baseline.compiled.find((b) => b.query === c.query);
+      return {
+        query: c.query,
+        onTheFlyVsCompiled: c.speedup,
+        onTheFlyVsCompiledStatement: c.statementSpeedup,
+        p50VsBaseline: base && baseline.label !== label ? ratio(c.oneConnection.latencyMs.p50, base.oneConnection.latencyMs.p50) : null,
+        rpsVsCeiling: ratio(c.concurrent.requestsPerSecond, ceiling.concurrent.requestsPerSecond),
+      };
+    }),
+    rawBytesVsCompiled: failed ? ratio(raw.totalBytes, failed.responseBytes) : null,
+    rawTimeVsCompiled: failed ? ratio(raw.totalMs, failed.oneConnection.latencyMs.p50) : null,
+  };
+}

@@ -1,0 +1,180 @@
+/**
+ * The benchmark harness end to end, in smoke mode: every stage runs against its own embedded
+ * PostgreSQL, the API and the ceiling server as child processes. Timings are not asserted — only
+ * that each stage produced numbers, that the harness's own checks held, and that it cleaned up.
+ */
+import { expect } from 'chai';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { runBench, type BenchRun } from '../../bench/harness.ts';
+import { parseOptions } from '../../bench/options.ts';
+import type { SizeResult } from '../../bench/report.ts';
+import { registeredViews, SUPPORTED_QUERIES } from '../../src/queries/index.ts';
+
+/** Our own child processes that the harness may start: PostgreSQL, the API, the ceiling, Lambda probes. */
+function benchChildren(): Set<number> {
+  const out = new Set<number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      if (ppid === process.pid && /postgres|server\.ts|ceiling-server|lambda-cold-start/.test(cmd)) out.add(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return out;
+}
+
+function expectFinite(value: unknown, what: string): void {
+  expect(value, what).to.be.a('number');
+  expect(Number.isFinite(value), `${what} is finite`).to.equal(true);
+}
+
+describe('the benchmark harness (npm run bench -- --smoke)', function () {
+  this.timeout(180_000);
+  let out: string;
+  let run: BenchRun;
+  let result: SizeResult;
+  let childrenBefore: Set<number>;
+
+  // Linux-only like the harness's RSS reading; CI runs there.
+  const hasProc = existsSync('/proc/self/stat');
+
+  before(async () => {
+    out = await mkdtemp(path.join(os.tmpdir(), 'eventstats-bench-test-'));
+    childrenBefore = hasProc ? benchChildren() : new Set();
+    run = await runBench(parseOptions(['--smoke', '--out', out], undefined, () => {}));
+    expect(run.files).to.have.length(1);
+    result = JSON.parse(await readFile(run.files[0]!.json, 'utf8')) as SizeResult;
+  });
+  after(async () => {
+    if (out) await rm(out, { recursive: true, force: true });
+  });
+
+  it('writes the JSON and the Markdown result for the size, named by date and size', () => {
+    const { json, markdown } = run.files[0]!;
+    expect(path.dirname(json)).to.equal(out);
+    expect(path.basename(json)).to.match(/^\d{4}-\d{2}-\d{2}-5k\.json$/);
+    expect(path.basename(markdown)).to.equal(path.basename(json).replace(/\.json$/, '.md'));
+    const md = readFileSync(markdown, 'utf8');
+    for (const heading of ['## Targets', '## Compiled queries', '## Raw rows vs compiled', '## HTTP ceiling', '## Refresh and views', '## API process and Lambda']) {
+      expect(md).to.contain(heading);
+    }
+  });
+
+  it('describes the machine and the PostgreSQL server', () => {
+    expect(result.machine.cpu).to.be.a('string').and.not.equal('');
+    expectFinite(result.machine.cores, 'cores');
+    expectFinite(result.machine.memoryBytes, 'memory');
+    expect(result.machine.node).to.equal(process.version);
+    expect(result.machine.postgres).to.match(/^PostgreSQL \d+/);
+  });
+
+  it('seeds, refreshes every view and reports their rows and sizes', () => {
+    expectFinite(result.dataset.seeded.jobs, 'seeded jobs');
+    expect(result.dataset.seeded.jobs).to.be.greaterThan(0);
+    expectFinite(result.dataset.refresh.totalMs, 'refresh total');
+    const names = registeredViews().map((v) => v.name);
+    expect(result.dataset.refresh.views.map((v) => v.view)).to.deep.equal(names);
+    for (const v of result.dataset.refresh.views) {
+      expect(v.outcome, v.view).to.equal('refreshed');
+      expectFinite(v.ms, `${v.view} refresh ms`);
+    }
+    expect(result.dataset.views.map((v) => v.view)).to.deep.equal(names);
+    for (const v of result.dataset.views) {
+      expectFinite(v.rows, `${v.view} rows`);
+      expectFinite(v.bytes, `${v.view} bytes`);
+    }
+  });
+
+  it('skips every view on a refresh with unchanged sources, and times each', () => {
+    for (const v of result.dataset.unchangedRefresh.views) {
+      expect(v.outcome, v.view).to.equal('skipped');
+      expectFinite(v.ms, `${v.view} skipped ms`);
+      expectFinite(v.wallMs, `${v.view} skipped wall ms`);
+    }
+    expect(result.dataset.unchangedRefresh.views).to.have.length(registeredViews().length);
+  });
+
+  it('loads every compiled query at 1 and 16 connections with no non-2xx answer or error', () => {
+    expect(result.compiled.map((c) => c.query)).to.deep.equal(SUPPORTED_QUERIES.map((q) => q.name));
+    for (const c of result.compiled) {
+      for (const load of [c.oneConnection, c.concurrent]) {
+        expect(load.responses, `${c.query} responses`).to.be.greaterThan(0);
+        expect(load.non2xx, `${c.query} non-2xx at ${load.connections}`).to.equal(0);
+        expect(load.errors, `${c.query} errors at ${load.connections}`).to.equal(0);
+        for (const k of ['p50', 'p90', 'p99'] as const) expectFinite(load.latencyMs[k], `${c.query} ${k}`);
+        expectFinite(load.requestsPerSecond, `${c.query} req/s`);
+      }
+      expect(c.oneConnection.connections).to.equal(1);
+      expect(c.concurrent.connections).to.equal(16);
+      expectFinite(c.responseBytes, `${c.query} bytes`);
+    }
+  });
+
+  it('computes each answer on the fly too, and the API answered exactly the same rows', () => {
+    for (const c of result.compiled) {
+      expectFinite(c.onTheFlyMs.p50, `${c.query} on the fly p50`);
+      expectFinite(c.onTheFlyMs.p99, `${c.query} on the fly p99`);
+      expectFinite(c.statementMs.p50, `${c.query} statement p50`);
+      expectFinite(c.plan.executionMs, `${c.query} EXPLAIN execution`);
+      expectFinite(c.speedup, `${c.query} speed-up`);
+      expect(c.difference, c.query).to.equal(null);
+      expect(c.exact, c.query).to.equal(true);
+    }
+    expect(result.slowestPlan.text).to.contain('Buffers');
+  });
+
+  it('pages the raw rows, extrapolates past --raw-pages pages, and relates their bytes to the compiled answer', () => {
+    const raw = result.raw;
+    expect(raw.pagesFetched).to.be.within(1, 3);
+    expectFinite(raw.windowRows, 'raw window rows');
+    expectFinite(raw.totalMs, 'raw total ms');
+    expectFinite(raw.totalBytes, 'raw total bytes');
+    // Smoke pages hold 100 rows, so the 7-day window spans more than 3 pages: the estimate is exercised.
+    expect(raw.pageLimit).to.equal(100);
+    expect(raw.totalPages).to.be.greaterThan(raw.pagesFetched);
+    expect(raw.extrapolated).to.equal(true);
+    expect(raw.agreesWithCompiled).to.equal(null);
+    expect(raw.totalBytes).to.be.greaterThan(raw.fetchedBytes);
+    expectFinite(result.ratios.rawBytesVsCompiled, 'raw bytes / compiled bytes');
+  });
+
+  it('measures the HTTP ceiling under the same load and relates compiled req/s to it', () => {
+    expectFinite(result.ceiling.concurrent.requestsPerSecond, 'ceiling req/s');
+    expect(result.ceiling.concurrent.non2xx).to.equal(0);
+    expect(result.ceiling.oneConnection.non2xx).to.equal(0);
+    for (const q of result.ratios.perQuery) expectFinite(q.rpsVsCeiling, `${q.query} vs ceiling`);
+  });
+
+  it('measures the API peak RSS and a Lambda cold start (skipped only without a build)', () => {
+    if (hasProc) expectFinite(result.api.peakRssAfterLoadBytes, 'peak RSS');
+    if (result.lambda.status === 'measured') {
+      for (const e of result.lambda.events) {
+        expectFinite(e.answerMs, `${e.event} in-process`);
+        expectFinite(e.wallMs, `${e.event} wall`);
+        expect(e.statusCode, e.event).to.equal(200);
+      }
+    } else {
+      expect(result.lambda.status).to.equal('skipped');
+      expect(result.lambda.build.dist).to.equal('missing');
+    }
+  });
+
+  it('judges every product target', () => {
+    expect(result.targets.length).to.be.greaterThanOrEqual(11);
+    for (const t of result.targets) expect(t.met === null || typeof t.met === 'boolean', t.target).to.equal(true);
+  });
+
+  it('leaves none of its processes running', function () {
+    if (!hasProc) this.skip();
+    const left = [...benchChildren()].filter((pid) => !childrenBefore.has(pid));
+    expect(left, 'child processes still running').to.deep.equal([]);
+    expect(existsSync(run.files[0]!.json)).to.equal(true);
+  });
+});
