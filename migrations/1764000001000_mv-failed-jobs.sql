@@ -1,7 +1,8 @@
 -- Up Migration
 -- Compiled query failed_jobs (src/queries/failed-jobs.ts). Layout shared by every view: see
 -- src/queries/rollup.ts. null_mask bits: tenant_id 1, source_app 2, environment 4.
---   lvl 0: (tenant_id, source_app, environment) at hour and day grain — the dashboard default.
+--   lvl 0: (tenant_id, source_app) at hour and day grain — the dashboard default grouping;
+--   lvl 1: (tenant_id, source_app, environment) at hour and day grain.
 -- Reads by catalog_id or country go to the base tables: per catalog (and country) and day the
 -- data barely compresses (measured: a catalog-day level held as many rows as there were jobs at
 -- 1M jobs), so such a level would only double the refresh cost.
@@ -16,17 +17,22 @@ WITH hourly AS (
       JOIN public_cps_za_runs_jobs j ON j.event_id = r.event_id
      WHERE r.timestamp_start IS NOT NULL
      GROUP BY 1, 2, 3, 4
+),
+grains AS (
+    SELECT 3600000::bigint AS grain_ms, bucket, tenant_id, source_app, environment, job_count, failed_count, last_failure_at
+      FROM hourly
+    UNION ALL
+    SELECT 86400000, bucket - ((bucket % 86400000) + 86400000) % 86400000, tenant_id, source_app, environment,
+           sum(job_count)::bigint, sum(failed_count)::bigint, max(last_failure_at)
+      FROM hourly
+     GROUP BY 2, 3, 4, 5
 )
-SELECT 0 AS lvl, 3600000::bigint AS grain_ms, bucket, 0 AS null_mask,
-       tenant_id, source_app, environment,
-       job_count, failed_count, last_failure_at
-  FROM hourly
-UNION ALL
-SELECT 0, 86400000, bucket - ((bucket % 86400000) + 86400000) % 86400000, 0,
-       tenant_id, source_app, environment,
-       sum(job_count)::bigint, sum(failed_count)::bigint, max(last_failure_at)
-  FROM hourly
- GROUP BY 3, 5, 6, 7
+-- environment is NOT NULL in the source, so a NULL here only means "left out by lvl 0".
+SELECT 1 - GROUPING(environment) AS lvl, grain_ms, bucket, GROUPING(environment) << 2 AS null_mask,
+       tenant_id, source_app, coalesce(environment, '') AS environment,
+       sum(job_count)::bigint AS job_count, sum(failed_count)::bigint AS failed_count, max(last_failure_at) AS last_failure_at
+  FROM grains
+ GROUP BY GROUPING SETS ((grain_ms, bucket, tenant_id, source_app), (grain_ms, bucket, tenant_id, source_app, environment))
 WITH NO DATA;
 
 CREATE UNIQUE INDEX mv_failed_jobs_key

@@ -17,7 +17,10 @@ const FAILED = "lower(j.status) = 'failed'";
 export const ROLLUP: RollupSpec = {
   view: VIEWS.failedJobs,
   dims: ['tenant_id', 'source_app', 'environment'],
-  levels: [{ id: 0, dims: ['tenant_id', 'source_app', 'environment'], grains: ['day', 'hour'] }],
+  levels: [
+    { id: 0, dims: ['tenant_id', 'source_app'], grains: ['day', 'hour'] },
+    { id: 1, dims: ['tenant_id', 'source_app', 'environment'], grains: ['day', 'hour'] },
+  ],
   facts: RUN_JOB_FACTS,
   measures: {
     job_count: { view: 'v.job_count', raw: '1' },

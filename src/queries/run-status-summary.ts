@@ -17,7 +17,10 @@ const params = querySchema(FILTERS, {
 export const ROLLUP: RollupSpec = {
   view: VIEWS.runStatusSummary,
   dims: ['tenant_id', 'source_app', 'environment', 'status_type'],
-  levels: [{ id: 0, dims: ['tenant_id', 'source_app', 'environment', 'status_type'], grains: ['day', 'hour'] }],
+  levels: [
+    { id: 0, dims: ['status_type'], grains: ['day', 'hour'] },
+    { id: 1, dims: ['tenant_id', 'source_app', 'environment', 'status_type'], grains: ['day', 'hour'] },
+  ],
   facts: STATUS_CHANGE_FACTS,
   measures: { job_count: { view: 'v.job_count', raw: '1' } },
 };

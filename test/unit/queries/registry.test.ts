@@ -29,6 +29,7 @@ describe('the compiled-query registry', () => {
 describe('choosing a rollup level', () => {
   it('uses the view when every grouped and filtered dimension is stored, else the base tables', () => {
     expect(chooseLevel(FAILED, ['tenant_id', 'source_app'])?.id).to.equal(0);
+    expect(chooseLevel(FAILED, ['source_app', 'environment'])?.id).to.equal(1);
     expect(chooseLevel(FAILED, ['catalog_id'])).to.equal(undefined);
   });
 
@@ -39,7 +40,7 @@ describe('choosing a rollup level', () => {
       { window: { start: NOW - 3 * 86_400_000, end: NOW }, filters: {}, groupDims: ['tenant_id'], access: { kind: 'constrained', constraints: { environment: ['prod'] } } },
       p,
     );
-    expect(parts.level?.id).to.equal(0);
+    expect(parts.level?.id).to.equal(1);
     expect(parts.sql).to.include('~ ANY(');
     expect(p.values).to.deep.include(['^(?:prod)$']);
   });
