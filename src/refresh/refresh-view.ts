@@ -91,9 +91,17 @@ export async function refreshView(pool: pg.Pool, view: ViewRefresh, options: Ref
     }
     return { view: view.name, outcome: 'refreshed', durationMs: await record('refreshed'), watermark, concurrently: populated };
   } finally {
-    if (locked) await client.query('SELECT pg_advisory_unlock(hashtext($1))', [LOCK_NAMESPACE + view.name]).catch(() => {});
-    // The session settings and any failed state must not leak into the pool's next user.
-    client.release(true);
+    // The session goes back to the pool clean (no lock, default timeouts), so the next check reuses
+    // a warm connection: a new session pays a few ms of catalog cache misses on the change key.
+    // Anything that fails here discards the connection instead.
+    let clean = true;
+    try {
+      if (locked) await client.query('SELECT pg_advisory_unlock(hashtext($1))', [LOCK_NAMESPACE + view.name]);
+      await client.query('RESET statement_timeout; RESET lock_timeout');
+    } catch {
+      clean = false;
+    }
+    client.release(!clean);
   }
 }
 
