@@ -1,6 +1,6 @@
 /**
- * The API under test, exactly as deployed minus the process manager: `node --import tsx src/server.ts`
- * as a child process (so its peak RSS is its own), authenticated with a key pair made for this run.
+ * The API under test, as deployed minus the process manager: `node dist/src/server.js` (or tsx on src/
+ * when no build is current) as a child process (so its peak RSS is its own), authenticated with a key pair made for this run.
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { rmSync } from 'node:fs';
@@ -61,13 +61,17 @@ export interface ApiServer {
   readonly healthStatus: number;
 }
 
-export async function startApi(resources: Resources, databaseUrl: string, credentials: Credentials): Promise<ApiServer> {
+/**
+ * `dist`: the built server, as production runs it (no TypeScript loader in memory or on the
+ * request path); `tsx`: straight from src/, when no current build exists (smoke runs).
+ */
+export async function startApi(resources: Resources, databaseUrl: string, credentials: Credentials, entry: 'dist' | 'tsx'): Promise<ApiServer> {
   const port = await freePort();
   const child = spawnChild(
     resources,
     'API server',
     process.execPath,
-    ['--import', 'tsx', 'src/server.ts'],
+    entry === 'dist' ? ['dist/src/server.js'] : ['--import', 'tsx', 'src/server.ts'],
     { env: apiEnv(databaseUrl, credentials, { PORT: String(port), DB_POOL_MAX: '16' }), cwd: REPO_ROOT },
   );
   const baseUrl = `http://127.0.0.1:${port}`;

@@ -68,7 +68,7 @@ async function benchSize(jobs: number, ctx: RunContext): Promise<SizeResult> {
       const machine = await describeMachine(pool, ctx.server.kind);
 
       log('  API: starting');
-      const api = await startApi(resources, db.url, credentials);
+      const api = await startApi(resources, db.url, credentials, ctx.build.dist === 'fresh' || ctx.build.dist === 'built' ? 'dist' : 'tsx');
       const compiled: CompiledResult[] = [];
       const answers = new Map<string, { answer: unknown; requestBody: string; path: string }>();
       let raw: RawResult;

@@ -2,7 +2,7 @@
  * One Lambda cold start, in a fresh process: import the built handler, answer one API Gateway v2
  * event, print the timings as one JSON line and exit. Plain JavaScript on purpose: a TypeScript
  * loader would add its own start-up to the very time being measured.
- *   BENCH_LAMBDA_EVENT='{"version":"2.0",...}' node bench/lambda-cold-start.mjs dist/src/lambda.js
+ *   BENCH_LAMBDA_EVENT='{"version":"2.0",...}' node bench/lambda-cold-start.mjs dist/lambda/index.mjs
  * performance.now() counts from the process's time origin, i.e. from its start.
  */
 import { Buffer } from 'node:buffer';

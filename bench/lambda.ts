@@ -1,5 +1,5 @@
 /**
- * Stage 7, the Lambda cold start: the built handler (`npm run build` -> dist/src/lambda.js) imported
+ * Stage 7, the Lambda cold start: the built handler (`npm run build` -> dist/lambda/index.mjs, the esbuild bundle that is deployed) imported
  * in a fresh `node` process that answers one API Gateway v2 event. Timed inside the child (process
  * start to answer) and from the parent (spawn to answer); medians over several processes.
  */
@@ -11,7 +11,7 @@ import { apiEnv, REPO_ROOT, type Credentials } from './api.ts';
 import { spawnChild, type Resources } from './processes.ts';
 import { median, round } from './stats.ts';
 
-export const HANDLER = path.join(REPO_ROOT, 'dist/src/lambda.js');
+export const HANDLER = path.join(REPO_ROOT, 'dist/lambda/index.mjs');
 const CHILD_SCRIPT = path.join(REPO_ROOT, 'bench/lambda-cold-start.mjs');
 
 export interface ColdStart {
@@ -61,7 +61,7 @@ export async function ensureBuild(smoke: boolean, log: (line: string) => void): 
   const present = existsSync(HANDLER);
   const stale = present && (await stat(HANDLER)).mtimeMs < Math.max(await newestMtime(path.join(REPO_ROOT, 'src')), await newestMtime(path.join(REPO_ROOT, 'migrations')));
   if (present && !stale) return { dist: 'fresh' };
-  if (smoke) return present ? { dist: 'stale' } : { dist: 'missing', reason: 'dist/src/lambda.js is missing and smoke mode does not build' };
+  if (smoke) return present ? { dist: 'stale' } : { dist: 'missing', reason: 'dist/lambda/index.mjs is missing and smoke mode does not build' };
   log('  npm run build (dist is missing or older than src)');
   const t = performance.now();
   const built = await npmBuild();
