@@ -50,8 +50,8 @@ export function judgeTargets(r: Omit<SizeResult, 'targets' | 'slowestPlan'>): Ta
   });
   targets.push({
     target: 'refresh all views at 10M ≤ 60 s',
-    value: `${(r.dataset.refresh.totalMs / 1000).toFixed(1)} s at ${r.label}`,
-    met: r.dataset.refresh.totalMs <= 60_000,
+    value: `${(r.dataset.concurrentRefresh.totalMs / 1000).toFixed(1)} s CONCURRENTLY (first population ${(r.dataset.refresh.totalMs / 1000).toFixed(1)} s) at ${r.label}`,
+    met: r.dataset.concurrentRefresh.totalMs <= 60_000,
     note: r.label === '10M' ? undefined : 'the target is stated for 10M',
   });
   const skipped = r.dataset.unchangedRefresh.views;

@@ -81,6 +81,7 @@ describe('the benchmark harness (npm run bench -- --smoke)', function () {
     expectFinite(result.dataset.refresh.totalMs, 'refresh total');
     const names = registeredViews().map((v) => v.name);
     expect(result.dataset.refresh.views.map((v) => v.view)).to.deep.equal(names);
+    expect(result.dataset.concurrentRefresh.views.map((v) => v.outcome)).to.deep.equal(names.map(() => 'refreshed'));
     for (const v of result.dataset.refresh.views) {
       expect(v.outcome, v.view).to.equal('refreshed');
       expectFinite(v.ms, `${v.view} refresh ms`);
