@@ -29,7 +29,6 @@ export interface BenchRun {
   readonly comparison: string;
 }
 
-const API_COMMAND = 'node --import tsx src/server.ts';
 const API_POOL_MAX = 16;
 
 interface RunContext {
@@ -68,7 +67,8 @@ async function benchSize(jobs: number, ctx: RunContext): Promise<SizeResult> {
       const machine = await describeMachine(pool, ctx.server.kind);
 
       log('  API: starting');
-      const api = await startApi(resources, db.url, credentials, ctx.build.dist === 'fresh' || ctx.build.dist === 'built' ? 'dist' : 'tsx');
+      const entry = ctx.build.dist === 'fresh' || ctx.build.dist === 'built' ? 'dist' : 'tsx';
+      const api = await startApi(resources, db.url, credentials, entry);
       const compiled: CompiledResult[] = [];
       const answers = new Map<string, { answer: unknown; requestBody: string; path: string }>();
       let raw: RawResult;
@@ -160,7 +160,7 @@ async function benchSize(jobs: number, ctx: RunContext): Promise<SizeResult> {
         systemLoad: { start: loadAtStart, end: os.loadavg().map((n) => round(n, 2)) },
         dataset,
         window,
-        api: { command: API_COMMAND, poolMax: API_POOL_MAX, healthStatus: api.healthStatus, peakRssAfterLoadBytes, peakRssAtEndBytes },
+        api: { command: entry === 'dist' ? 'node dist/src/server.js' : 'node --import tsx src/server.ts', poolMax: API_POOL_MAX, healthStatus: api.healthStatus, peakRssAfterLoadBytes, peakRssAtEndBytes },
         compiled,
         raw,
         ceiling,
