@@ -5,13 +5,14 @@
  */
 import { z } from 'zod';
 
+export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;
 export const MAX_WINDOW_DAYS = 366;
 export const DEFAULT_WINDOW_DAYS = 7;
 
-export type Grain = 'day' | 'hour';
-export const GRAIN_MS: Readonly<Record<Grain, number>> = Object.freeze({ day: DAY_MS, hour: HOUR_MS });
+export type Grain = 'day' | 'hour' | 'minute';
+export const GRAIN_MS: Readonly<Record<Grain, number>> = Object.freeze({ day: DAY_MS, hour: HOUR_MS, minute: MINUTE_MS });
 
 export const WindowParams = {
   timestamp_start: z.int({ error: 'must be an integer (epoch ms)' }).optional(),

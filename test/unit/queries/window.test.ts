@@ -27,7 +27,7 @@ describe('resolveWindow', () => {
 });
 
 describe('planWindow', () => {
-  const grainSets: Grain[][] = [[], ['day'], ['hour'], ['day', 'hour']];
+  const grainSets: Grain[][] = [[], ['day'], ['hour'], ['minute'], ['day', 'hour'], ['hour', 'minute'], ['day', 'hour', 'minute']];
 
   it('covers every millisecond of the window exactly once, with whole aligned buckets', () => {
     fc.assert(
