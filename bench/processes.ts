@@ -5,8 +5,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isAlive } from '../src/db/embedded.ts';
 
 interface Step {
   readonly name: string;
@@ -70,18 +70,8 @@ export class Resources {
   }
 }
 
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+// One implementation of each, shared with the test suite and the embedded PostgreSQL lifecycle.
+export { freePort } from '../test/helpers/free-port.ts';
 
 export interface Child {
   readonly name: string;
@@ -94,15 +84,6 @@ export interface Child {
 }
 
 const TAIL_BYTES = 8_192;
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Spawns a process without a shell, so the PID we kill is the process itself. */
 export function spawnChild(

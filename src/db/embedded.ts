@@ -23,7 +23,8 @@ interface Credentials {
   password: string;
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process with this PID exists (signal 0 only checks). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
