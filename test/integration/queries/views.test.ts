@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { registeredViews } from '../../../src/queries/index.ts';
-import { refreshViews } from '../../../src/refresh/refresh-view.ts';
+import pg from 'pg';
+import { refreshView, refreshViews } from '../../../src/refresh/refresh-view.ts';
 import { seed } from '../../../src/seed/index.ts';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.ts';
 import { NOW, REFRESH_OPTIONS } from '../../helpers/fixtures.ts';
@@ -46,6 +47,30 @@ describe('the materialized views after migrating', () => {
       expect(result?.outcome).to.equal('refreshed');
       expect(result?.concurrently).to.equal(true);
       expect(await ctids(view.name), `${view.name}: rows rewritten by an unchanged refresh`).to.deep.equal(before);
+    }
+  });
+});
+
+describe('a refresh on a pooled connection', () => {
+  let db: TestDatabase;
+  before(async () => {
+    db = await createTestDatabase();
+  });
+  after(async () => db?.drop());
+
+  it('gives the connection back with the server defaults (work_mem, timeouts)', async () => {
+    const pool = new pg.Pool({ connectionString: db.url, max: 1 });
+    try {
+      const settings = async () =>
+        (await pool.query(`SELECT current_setting('work_mem') AS w, current_setting('statement_timeout') AS s, current_setting('lock_timeout') AS l`)).rows[0];
+      const before = await settings();
+      const [view] = registeredViews();
+      const result = await refreshView(pool, view!, { ...REFRESH_OPTIONS, workMem: '77MB', force: true });
+      expect(result.outcome).to.equal('refreshed');
+      expect(before.w).not.to.equal('77MB');
+      expect(await settings()).to.deep.equal(before);
+    } finally {
+      await pool.end();
     }
   });
 });
