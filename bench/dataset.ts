@@ -5,7 +5,6 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { loadConfig } from '../src/config.ts';
 import { migrateUp } from '../src/db/migrate.ts';
 import { TABLES } from '../src/db/tables.ts';
 import { registeredViews } from '../src/queries/index.ts';
@@ -21,7 +20,7 @@ import { round } from './stats.ts';
 export function ignoreIdleError(): void {}
 
 /** Generous limits: the refresh at 10M jobs is what is being measured, not what is being bounded. */
-const REFRESH_LIMITS = { statementTimeoutMs: 3_600_000, lockTimeoutMs: 60_000, workMem: loadConfig().refresh.workMem } as const;
+const REFRESH_LIMITS = { statementTimeoutMs: 3_600_000, lockTimeoutMs: 60_000 } as const;
 
 export interface ViewRefreshTiming {
   readonly view: string;

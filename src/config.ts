@@ -44,11 +44,6 @@ const EnvSchema = z.object({
   REFRESH_STATEMENT_TIMEOUT_MS: int(100, 3_600_000).default(600_000),
   /** Lock timeout of one materialized view refresh. */
   REFRESH_LOCK_TIMEOUT_MS: int(10, 600_000).default(10_000),
-  /** work_mem of one view refresh (a PostgreSQL size, e.g. 256MB): large views aggregate in memory. */
-  REFRESH_WORK_MEM: z
-    .string()
-    .regex(/^\d+(kB|MB|GB)$/, { error: 'must be a PostgreSQL size such as 256MB' })
-    .default('256MB'),
   /** JSON object view name -> cron expression, overriding the registry's schedules. */
   REFRESH_SCHEDULES: z.string().optional(),
   /** On SIGTERM, how long the worker lets a running refresh finish before cancelling it (refresh keeps the old data). */
@@ -83,7 +78,6 @@ export interface Config {
   readonly refresh: {
     readonly statementTimeoutMs: number;
     readonly lockTimeoutMs: number;
-    readonly workMem: string;
     readonly schedules: Readonly<Record<string, string>>;
     readonly stopTimeoutMs: number;
   };
@@ -177,7 +171,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     refresh: Object.freeze({
       statementTimeoutMs: e.REFRESH_STATEMENT_TIMEOUT_MS,
       lockTimeoutMs: e.REFRESH_LOCK_TIMEOUT_MS,
-      workMem: e.REFRESH_WORK_MEM,
       schedules: Object.freeze(schedules),
       stopTimeoutMs: e.REFRESH_STOP_TIMEOUT_MS,
     }),

@@ -12,11 +12,6 @@ export interface RefreshOptions {
   readonly force?: boolean;
   readonly statementTimeoutMs: number;
   readonly lockTimeoutMs: number;
-  /**
-   * work_mem of the REFRESH alone (e.g. '256MB'). The server default (4MB) makes the aggregates and
-   * the concurrent diff of a large view spill to disk; one refresh runs at a time per view.
-   */
-  readonly workMem?: string;
 }
 
 export type Outcome = 'refreshed' | 'skipped' | 'failed' | 'coalesced';
@@ -84,10 +79,7 @@ export async function refreshView(pool: pg.Pool, view: ViewRefresh, options: Ref
       // The configured statement timeout bounds the REFRESH alone: SET LOCAL ends with the
       // transaction, whether it commits or rolls back, so the log row below runs without it.
       await client.query('BEGIN');
-      await client.query(`SELECT set_config('statement_timeout', $1, true), set_config('work_mem', $2, true)`, [
-        String(options.statementTimeoutMs),
-        options.workMem ?? '4MB',
-      ]);
+      await client.query(`SELECT set_config('statement_timeout', $1, true)`, [String(options.statementTimeoutMs)]);
       // CONCURRENTLY keeps the old rows readable during the refresh; it needs a populated view.
       await client.query(`REFRESH MATERIALIZED VIEW ${populated ? 'CONCURRENTLY ' : ''}${view.name}`);
       await client.query('COMMIT');

@@ -15,7 +15,6 @@ describe('loadConfig', () => {
     expect(c).to.include({ databaseUrl: undefined, port: 3000, logLevel: 'info', production: false, dataDir: '.data', embeddedPgPort: 54329 });
     expect(c.db).to.deep.equal({ poolMax: 10, statementTimeoutMs: 5000, connectTimeoutMs: 3000, retryAfterSeconds: 5 });
     expect(c.accessConfigPath).to.equal(path.join(confDir, 'access.json'));
-    expect(c.refresh.workMem).to.equal('256MB');
     expect(Object.isFrozen(c)).to.equal(true);
   });
 
@@ -30,7 +29,6 @@ describe('loadConfig', () => {
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL:/],
     [{ DB_POOL_MAX: '0' }, /DB_POOL_MAX:/],
     [{ REFRESH_SCHEDULES: '{' }, /REFRESH_SCHEDULES: must be a JSON object/],
-    [{ REFRESH_WORK_MEM: '256' }, /REFRESH_WORK_MEM: must be a PostgreSQL size/],
     [{ REFRESH_SCHEDULES: '{"eventstats.mv_failed_jobs": "every minute"}' }, /REFRESH_SCHEDULES: eventstats\.mv_failed_jobs: 'every minute' has 2 field/],
     [{ REFRESH_SCHEDULES: '{"eventstats.mv_failed_jobs": "61 * * * *"}' }, /is not a cron expression/],
   ];
