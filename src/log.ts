@@ -1,10 +1,21 @@
 import { pino, type Logger } from 'pino';
 
+/**
+ * Errors are logged by their own facts only: driver errors carry references to their client (and
+ * its connection settings), which must never be dumped into a log line.
+ */
+export function serializeError(err: unknown): Record<string, unknown> {
+  if (!(err instanceof Error)) return { message: String(err) };
+  const { code, severity, detail } = err as Error & { code?: unknown; severity?: unknown; detail?: unknown };
+  return { type: err.name, message: err.message, code, severity, detail, stack: err.stack };
+}
+
 /** Structured JSON logs on stdout. Secrets never reach them: tokens and passwords are redacted. */
 export function createLogger(level: string, name = 'eventstats'): Logger {
   return pino({
     name,
     level,
+    serializers: { err: serializeError },
     redact: ['req.headers.authorization', 'req.headers.bearer', 'password', '*.password'],
   });
 }

@@ -30,7 +30,11 @@ export function createPool(options: PoolOptions, log?: Logger): pg.Pool {
     options: settings.join(' '),
   });
   // An idle client losing its connection emits here; without a listener it would crash the process.
-  pool.on('error', (err) => log?.warn({ err }, 'idle database connection failed'));
+  // 57P01 is the server shutting down (a restart, or the embedded server stopping on exit).
+  pool.on('error', (err) => {
+    if ((err as { code?: string }).code === '57P01') log?.info('idle database connection closed by a server shutdown');
+    else log?.warn({ err }, 'idle database connection failed');
+  });
   return pool;
 }
 
