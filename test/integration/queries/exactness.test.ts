@@ -2,7 +2,7 @@
  * The contract of compiled queries: with no writes since the last refresh, every answer equals the
  * same aggregation computed directly over the base tables, for any window (to the millisecond),
  * filters and grouping — and for a constrained user, over only the rows they may see.
- * The oracle below is written independently of the rollup engine, straight from the definitions.
+ * The oracle (test/helpers/oracle.ts) is written independently of the rollup engine, straight from the definitions.
  */
 import { expect } from 'chai';
 import fc from 'fast-check';
@@ -11,6 +11,7 @@ import { prepareQuery } from '../../../src/queries/execute.ts';
 import { findQuery } from '../../../src/queries/index.ts';
 import { DAY_MS } from '../../../src/queries/window.ts';
 import { NOW, REFRESH_OPTIONS, seededDatabase, type SeededDatabase } from '../../helpers/fixtures.ts';
+import { oracle, type OracleRequest } from '../../helpers/oracle.ts';
 import { registeredViews } from '../../../src/queries/index.ts';
 import { refreshViews } from '../../../src/refresh/refresh-view.ts';
 
@@ -32,19 +33,6 @@ function expectSameRows(actual: Row[], expected: Row[], context: unknown): void 
       else expect(a[k], `${k} row ${i} ${msg}`).to.deep.equal(e[k]);
     }
   });
-}
-
-function oracleFilters(filters: Record<string, string[]>, col: Record<string, string>, values: unknown[], scope?: Record<string, string[]>): string {
-  const out = ['TRUE'];
-  for (const [d, v] of Object.entries(filters)) {
-    values.push(v);
-    out.push(`${col[d]} = ANY($${values.length})`);
-  }
-  for (const [d, patterns] of Object.entries(scope ?? {})) {
-    values.push(patterns.map((p) => `^(?:${p})$`));
-    out.push(`${col[d]} ~ ANY($${values.length})`);
-  }
-  return out.join(' AND ');
 }
 
 describe('compiled queries are exact against the base tables', function () {
@@ -93,25 +81,9 @@ describe('compiled queries are exact against the base tables', function () {
       fc.record(Object.fromEntries(ds.map((d) => [d, fc.uniqueArray(fc.constantFrom(...values[d]!.slice(0, 40)), { minLength: 1, maxLength: 5 })]))),
     );
 
-  async function oracleFailed(body: { timestamp_start: number; timestamp_end: number; group_by: string[]; limit: number; filters: Record<string, string[]> }, scope?: Record<string, string[]>) {
-    const v: unknown[] = [body.timestamp_start, body.timestamp_end];
-    const where = oracleFilters(body.filters, RUN_COL, v, scope);
-    const keys = body.group_by.map((k) => `${RUN_COL[k]} AS ${k}`).join(', ');
-    const byKeys = body.group_by.map((_, i) => String(i + 1)).join(', ');
-    v.push(body.limit);
-    const { rows } = await s.db.pool.query(
-      `SELECT ${keys},
-              (count(*) FILTER (WHERE lower(j.status) = 'failed'))::int AS failed_count, count(*)::int AS job_count,
-              (count(*) FILTER (WHERE lower(j.status) = 'failed'))::float8 / count(*) AS failure_rate,
-              (max(j.timestamp_end) FILTER (WHERE lower(j.status) = 'failed'))::float8 AS last_failure_at
-         FROM public_cps_za_runs r JOIN public_cps_za_runs_jobs j ON j.event_id = r.event_id
-        WHERE r.timestamp_start >= $1 AND r.timestamp_start <= $2 AND ${where}
-        GROUP BY ${byKeys}
-       HAVING count(*) FILTER (WHERE lower(j.status) = 'failed') > 0
-        ORDER BY failed_count DESC, ${byKeys} LIMIT $${v.length}`,
-      v,
-    );
-    return rows as Row[];
+  async function expected(name: string, w: { timestamp_start: number; timestamp_end: number }, req: OracleRequest): Promise<Row[]> {
+    const q = oracle(name, { start: w.timestamp_start, end: w.timestamp_end }, req);
+    return (await s.db.pool.query(q.text, q.values as unknown[])).rows as Row[];
   }
 
   it('failed_jobs, for random windows, filters and groupings', async () => {
@@ -120,8 +92,7 @@ describe('compiled queries are exact against the base tables', function () {
       fc.asyncProperty(windowArb, filtersArb(RUN_DIMS), fc.uniqueArray(fc.constantFrom(...RUN_DIMS), { minLength: 1, maxLength: 3 }), fc.integer({ min: 1, max: 60 }), async (w, filters, groupBy, limit) => {
         const body = { ...w, ...filters, group_by: groupBy, limit };
         const result = await prepareQuery(q, body, ALL, NOW).run(s.executor);
-        const expected = await oracleFailed({ ...w, group_by: groupBy, limit, filters });
-        expectSameRows(result.data, expected, body);
+        expectSameRows(result.data, await expected('failed_jobs', w, { group_by: groupBy, limit, filters }), body);
       }),
       { numRuns: 40 },
     );
@@ -135,7 +106,7 @@ describe('compiled queries are exact against the base tables', function () {
       fc.asyncProperty(windowArb, fc.uniqueArray(fc.constantFrom(...RUN_DIMS), { minLength: 1, maxLength: 2 }), async (w, groupBy) => {
         const body = { ...w, group_by: groupBy, limit: 1000 };
         const result = await prepareQuery(q, body, access, NOW).run(s.executor);
-        expectSameRows(result.data, await oracleFailed({ ...body, filters: {} }, constraints), body);
+        expectSameRows(result.data, await expected('failed_jobs', w, { group_by: groupBy, limit: 1000, scope: constraints }), body);
       }),
       { numRuns: 15 },
     );
@@ -147,24 +118,7 @@ describe('compiled queries are exact against the base tables', function () {
       fc.asyncProperty(windowArb, filtersArb(RUN_DIMS), fc.integer({ min: 1, max: 200 }), async (w, filters, limit) => {
         const body = { ...w, ...filters, limit };
         const result = await prepareQuery(q, body, ALL, NOW).run(s.executor);
-        const v: unknown[] = [w.timestamp_start, w.timestamp_end];
-        const where = oracleFilters(filters, RUN_COL, v);
-        v.push(limit);
-        const { rows } = await s.db.pool.query(
-          `SELECT j.catalog_id, count(*)::int AS job_count,
-                  (count(*) FILTER (WHERE lower(j.status) = 'succeeded'))::int AS succeeded_count,
-                  (count(*) FILTER (WHERE lower(j.status) = 'failed'))::int AS failed_count,
-                  (count(*) FILTER (WHERE lower(j.status) = 'succeeded'))::float8 / count(*) AS success_rate,
-                  avg(j.timestamp_end - j.timestamp_start)::float8 AS avg_elapsed_ms,
-                  min(j.timestamp_end - j.timestamp_start)::float8 AS min_elapsed_ms,
-                  max(j.timestamp_end - j.timestamp_start)::float8 AS max_elapsed_ms,
-                  max(j.timestamp_end)::float8 AS last_job_at
-             FROM public_cps_za_runs r JOIN public_cps_za_runs_jobs j ON j.event_id = r.event_id
-            WHERE r.timestamp_start BETWEEN $1 AND $2 AND ${where}
-            GROUP BY 1 ORDER BY job_count DESC, 1 LIMIT $${v.length}`,
-          v,
-        );
-        expectSameRows(result.data, rows, body);
+        expectSameRows(result.data, await expected('aggregation_by_catalog', w, { limit, filters }), body);
       }),
       { numRuns: 30 },
     );
@@ -176,27 +130,7 @@ describe('compiled queries are exact against the base tables', function () {
       fc.asyncProperty(windowArb, filtersArb(RUN_DIMS), fc.constantFrom('hour', 'day'), async (w, filters, bucket) => {
         const body = { ...w, ...filters, bucket };
         const result = await prepareQuery(q, body, ALL, NOW).run(s.executor);
-        const g = bucket === 'hour' ? 3_600_000 : DAY_MS;
-        const v: unknown[] = [w.timestamp_start, w.timestamp_end, g];
-        const where = oracleFilters(filters, RUN_COL, v);
-        const { rows } = await s.db.pool.query(
-          `WITH series AS (
-             SELECT generate_series(floor($1::numeric / $3)::bigint * $3, floor($2::numeric / $3)::bigint * $3, $3::bigint) AS b
-           ), facts AS (
-             SELECT floor(r.timestamp_start::numeric / $3)::bigint * $3 AS b, lower(j.status) AS st
-               FROM public_cps_za_runs r JOIN public_cps_za_runs_jobs j ON j.event_id = r.event_id
-              WHERE r.timestamp_start BETWEEN $1 AND $2 AND ${where}
-           )
-           SELECT s.b::float8 AS bucket_start,
-                  count(f.st) FILTER (WHERE f.st = 'succeeded')::int AS succeeded,
-                  count(f.st) FILTER (WHERE f.st = 'failed')::int AS failed,
-                  count(f.st) FILTER (WHERE f.st = 'killed')::int AS killed,
-                  count(f.st) FILTER (WHERE f.st = 'skipped')::int AS skipped,
-                  count(f.st)::int AS total
-             FROM series s LEFT JOIN facts f ON f.b = s.b GROUP BY s.b ORDER BY s.b`,
-          v,
-        );
-        expectSameRows(result.data, rows, body);
+        expectSameRows(result.data, await expected('job_status_trend', w, { bucket, filters }), body);
       }),
       { numRuns: 30 },
     );
@@ -204,37 +138,11 @@ describe('compiled queries are exact against the base tables', function () {
 
   it('run_status_summary, every status per group, UNKNOWN only when present', async () => {
     const q = findQuery('public.cps.za.status_change', 'run_status_summary')!;
-    const STATUS_COL: Record<string, string> = { tenant_id: 'tenant_id', source_app: 'source_app', environment: 'environment', country: 'country' };
     await fc.assert(
       fc.asyncProperty(windowArb, filtersArb(STATUS_DIMS), fc.uniqueArray(fc.constantFrom('tenant_id', 'source_app', 'environment'), { maxLength: 2 }), async (w, filters, groupBy) => {
         const body = { ...w, ...filters, group_by: groupBy, limit: 1000 };
         const result = await prepareQuery(q, body, ALL, NOW).run(s.executor);
-        const v: unknown[] = [new Date(w.timestamp_start).toISOString(), new Date(w.timestamp_end + 1).toISOString()];
-        const where = oracleFilters(filters, STATUS_COL, v);
-        const keys = groupBy.join(', ');
-        const gk = groupBy.length ? `${keys}, ` : '';
-        const { rows } = await s.db.pool.query(
-          `WITH facts AS (
-             SELECT ${gk}coalesce(status_type, 'UNKNOWN') AS status_type
-               FROM public_cps_za_status_change_aggregated_job
-              WHERE created_at >= $1::timestamptz AND created_at < $2::timestamptz AND ${where}
-           ), groups AS (
-             ${groupBy.length ? `SELECT DISTINCT ${keys} FROM facts` : 'SELECT'}
-           ), statuses AS (
-             SELECT unnest(ARRAY['WAITING','RUNNING','SUCCEEDED','FAILED','KILLED','UNKNOWN']) AS status_type
-           ), counted AS (
-             SELECT ${groupBy.map((k) => `g.${k}, `).join('')}st.status_type,
-                    (SELECT count(*) FROM facts f WHERE f.status_type = st.status_type ${groupBy.map((k) => `AND f.${k} IS NOT DISTINCT FROM g.${k}`).join(' ')})::int AS job_count
-               FROM groups g CROSS JOIN statuses st
-           )
-           SELECT ${gk}status_type, job_count,
-                  job_count::float8 / nullif(sum(job_count) OVER (PARTITION BY ${groupBy.length ? keys : '1'}), 0) AS share
-             FROM counted
-            WHERE status_type <> 'UNKNOWN' OR job_count > 0
-            ORDER BY ${gk}array_position(ARRAY['WAITING','RUNNING','SUCCEEDED','FAILED','KILLED','UNKNOWN'], status_type)`,
-          v,
-        );
-        expectSameRows(result.data, rows, body);
+        expectSameRows(result.data, await expected('run_status_summary', w, { group_by: groupBy, limit: 1000, filters }), body);
       }),
       { numRuns: 30 },
     );
