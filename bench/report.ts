@@ -8,19 +8,12 @@ import type { CompiledResult } from './compiled.ts';
 import type { DatasetResult } from './dataset.ts';
 import type { LambdaResult } from './lambda.ts';
 import type { Machine } from './machine.ts';
+import type { BenchOptions } from './options.ts';
 import type { RawResult } from './raw.ts';
 import { ratio } from './stats.ts';
 
-export interface RunSettings {
-  readonly durationS: number;
-  readonly warmupS: number;
-  readonly connections: number;
-  readonly rawPages: number;
-  readonly rawPageLimit: number;
-  readonly flyRuns: number;
-  readonly lambdaRuns: number;
-  readonly smoke: boolean;
-}
+/** The options that shape the measurements, recorded with every result. */
+export type RunSettings = Pick<BenchOptions, 'durationS' | 'warmupS' | 'connections' | 'rawPages' | 'rawPageLimit' | 'flyRuns' | 'lambdaRuns' | 'smoke'>;
 
 export interface ApiProcess {
   readonly command: string;

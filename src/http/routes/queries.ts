@@ -29,15 +29,7 @@ export function queryRoutes(deps: { executor: Executor; now: () => number }): Ro
     const prepared = prepareQuery(query, bodyObject(req.body), accessOf(res), deps.now());
     const result = await prepared.run(deps.executor);
     if (result.meta.refreshed_at) res.setHeader('Last-Modified', new Date(result.meta.refreshed_at).toUTCString());
-    res.status(200).json({
-      success: true,
-      statusCode: 200,
-      topic,
-      query: query.name,
-      params: result.params,
-      data: result.data,
-      meta: result.meta,
-    });
+    sendOk(res, result.data, { topic, query: query.name, params: result.params, meta: result.meta });
   });
   return router;
 }
