@@ -12,7 +12,6 @@ export interface ViewFreshness {
   /** Last time a refresh confirmed the source unchanged (or refreshed it). */
   readonly sourceCheckedAt: Date | null;
   readonly lastOutcome: string | null;
-  readonly lastAttemptAt: Date | null;
   readonly lastError: string | null;
 }
 
@@ -22,15 +21,14 @@ export async function readFreshness(executor: Executor, views: readonly string[]
     refreshed_at: Date | null;
     checked_at: Date | null;
     last_outcome: string | null;
-    last_attempt_at: Date | null;
     last_error: string | null;
   }>({
     text: `SELECT v.view,
        (SELECT finished_at FROM ${TABLES.refreshLog} l WHERE l.view_name = v.view AND l.outcome = 'refreshed' ORDER BY id DESC LIMIT 1) AS refreshed_at,
        (SELECT finished_at FROM ${TABLES.refreshLog} l WHERE l.view_name = v.view AND l.outcome IN ('refreshed', 'skipped') ORDER BY id DESC LIMIT 1) AS checked_at,
-       last.outcome AS last_outcome, last.started_at AS last_attempt_at, last.error AS last_error
+       last.outcome AS last_outcome, last.error AS last_error
   FROM unnest($1::text[]) AS v(view)
-  LEFT JOIN LATERAL (SELECT outcome, started_at, error FROM ${TABLES.refreshLog} l
+  LEFT JOIN LATERAL (SELECT outcome, error FROM ${TABLES.refreshLog} l
                       WHERE l.view_name = v.view ORDER BY id DESC LIMIT 1) last ON true`,
     values: [views],
   });
@@ -42,7 +40,6 @@ export async function readFreshness(executor: Executor, views: readonly string[]
         refreshedAt: r.refreshed_at,
         sourceCheckedAt: r.checked_at,
         lastOutcome: r.last_outcome,
-        lastAttemptAt: r.last_attempt_at,
         lastError: r.last_error,
       },
     ]),
