@@ -16,9 +16,12 @@ import { openApiRoutes } from './http/openapi.ts';
 import { queryRoutes } from './http/routes/queries.ts';
 import { rawStatsRoutes } from './http/routes/stats.ts';
 import { authorizeTopic, resolveTopic } from './http/topic.ts';
+import { PartsCache } from './queries/parts.ts';
 
 export interface AppDeps {
   readonly executor: Executor;
+  /** Whole-bucket parts cached by view version; one per process (a fresh one when absent). */
+  readonly parts?: PartsCache;
   readonly keys: KeyProvider;
   readonly acl: AccessControl;
   readonly log: Logger;
@@ -52,7 +55,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/stats', express.json({ type: () => true, limit: '64kb' }));
   app.use('/stats/:topic_name', authenticate(deps.keys), resolveTopic, authorizeTopic(deps.acl));
   app.use(rawStatsRoutes({ executor: deps.executor, now }));
-  app.use(queryRoutes({ executor: deps.executor, now }));
+  app.use(queryRoutes({ executor: deps.executor, parts: deps.parts ?? new PartsCache(), now }));
 
   app.use(notFoundRoute);
   app.use(errorHandler(deps.retryAfterSeconds));

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import cronParser from 'cron-parser';
 import { z } from 'zod';
+import type { PartsCacheOptions } from './queries/parts.ts';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -40,6 +41,10 @@ const EnvSchema = z.object({
   DB_CONNECT_TIMEOUT_MS: int(100, 120_000).default(3_000),
   /** Seconds announced in Retry-After when the database is unavailable. */
   RETRY_AFTER_SECONDS: int(1, 3600).default(5),
+  /** How long an API process trusts the view version it read last before reading it again (0: every request). */
+  VIEW_STATE_TTL_MS: int(0, 60_000).default(1_000),
+  /** Partial-aggregate rows an API process keeps cached from the views (whole-bucket parts, by view version). */
+  PARTS_CACHE_MAX_ROWS: int(1_000, 10_000_000).default(200_000),
   /** Statement timeout of one materialized view refresh. */
   REFRESH_STATEMENT_TIMEOUT_MS: int(100, 3_600_000).default(600_000),
   /** Lock timeout of one materialized view refresh. */
@@ -60,6 +65,7 @@ const FileConfigSchema = z
   .passthrough();
 
 export interface Config {
+  readonly partsCache: PartsCacheOptions;
   readonly databaseUrl: string | undefined;
   readonly port: number;
   readonly confDir: string;
@@ -168,6 +174,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       connectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS,
       retryAfterSeconds: e.RETRY_AFTER_SECONDS,
     }),
+    partsCache: Object.freeze({ stateTtlMs: e.VIEW_STATE_TTL_MS, maxRows: e.PARTS_CACHE_MAX_ROWS }),
     refresh: Object.freeze({
       statementTimeoutMs: e.REFRESH_STATEMENT_TIMEOUT_MS,
       lockTimeoutMs: e.REFRESH_LOCK_TIMEOUT_MS,

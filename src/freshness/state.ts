@@ -45,3 +45,24 @@ export async function readFreshness(executor: Executor, views: readonly string[]
     ]),
   );
 }
+
+/** What a compiled-query read needs of its view: the version its data carries and its freshness. */
+export interface ViewState {
+  /** The refresh-log id the view's last refresh committed with; null when never refreshed. */
+  readonly version: string | null;
+  readonly refreshedAt: Date | null;
+  readonly sourceCheckedAt: Date | null;
+}
+
+export async function readViewState(executor: Executor, view: string): Promise<ViewState> {
+  const rows = await executor.query<{ version: string | null; refreshed_at: Date | null; checked_at: Date | null }>({
+    name: 'eventstats_view_state',
+    text: `SELECT r.id::text AS version, r.finished_at AS refreshed_at,
+       (SELECT finished_at FROM ${TABLES.refreshLog} l WHERE l.view_name = $1 AND l.outcome IN ('refreshed', 'skipped') ORDER BY id DESC LIMIT 1) AS checked_at
+  FROM (SELECT 1) AS one
+  LEFT JOIN LATERAL (SELECT id, finished_at FROM ${TABLES.refreshLog} l WHERE l.view_name = $1 AND l.outcome = 'refreshed' ORDER BY id DESC LIMIT 1) r ON true`,
+    values: [view],
+  });
+  const r = rows[0];
+  return { version: r?.version ?? null, refreshedAt: r?.refreshed_at ?? null, sourceCheckedAt: r?.checked_at ?? null };
+}

@@ -1,8 +1,8 @@
-import { Params } from '../db/sql.ts';
 import { VIEWS } from '../db/tables.ts';
 import { DEFAULT_CRON, RUN_JOBS_CHANGE_KEY } from './change-keys.ts';
 import { limitParam, pickFilters, querySchema } from './params.ts';
-import { buildParts, RUN_JOB_FACTS, type Dim, type RollupSpec } from './rollup.ts';
+import { compareValues, firstN } from './order.ts';
+import { RUN_JOB_FACTS, type Dim, type RollupSpec } from './rollup.ts';
 import type { CompiledQuery } from './types.ts';
 
 const FILTERS = ['tenant_id', 'source_app', 'environment', 'catalog_id', 'country'] as const satisfies readonly Dim[];
@@ -15,17 +15,19 @@ const ELAPSED = '(j.timestamp_end - j.timestamp_start)';
 export const ROLLUP: RollupSpec = {
   view: VIEWS.aggregationByCatalog,
   dims: ['tenant_id', 'source_app', 'catalog_id'],
-  levels: [{ id: 0, dims: ['tenant_id', 'source_app', 'catalog_id'], grains: ['day'] }],
+    // Per catalog an hour or a minute holds about one row per job, so those grains are kept only for
+  // the recent tier, where dashboards read; older windows take their partial days from the raw rows.
+  levels: [{ id: 0, dims: ['tenant_id', 'source_app', 'catalog_id'], grains: ['day', 'hour', 'minute'], recent: ['hour', 'minute'] }],
   facts: RUN_JOB_FACTS,
   measures: {
-    job_count: { view: 'v.job_count', raw: '1' },
-    succeeded_count: { view: 'v.succeeded_count', raw: `(${STATUS} = 'succeeded')::int` },
-    failed_count: { view: 'v.failed_count', raw: `(${STATUS} = 'failed')::int` },
-    elapsed_sum: { view: 'v.elapsed_sum', raw: `${ELAPSED}::numeric` },
-    elapsed_n: { view: 'v.elapsed_n', raw: `(${ELAPSED} IS NOT NULL)::int` },
-    elapsed_min: { view: 'v.elapsed_min', raw: ELAPSED },
-    elapsed_max: { view: 'v.elapsed_max', raw: ELAPSED },
-    last_job_at: { view: 'v.last_job_at', raw: 'j.timestamp_end' },
+    job_count: { view: 'v.job_count', raw: '1', combine: 'sum' },
+    succeeded_count: { view: 'v.succeeded_count', raw: `(${STATUS} = 'succeeded')::int`, combine: 'sum' },
+    failed_count: { view: 'v.failed_count', raw: `(${STATUS} = 'failed')::int`, combine: 'sum' },
+    elapsed_sum: { view: 'v.elapsed_sum', raw: `${ELAPSED}::numeric`, combine: 'sum' },
+    elapsed_n: { view: 'v.elapsed_n', raw: `(${ELAPSED} IS NOT NULL)::int`, combine: 'sum' },
+    elapsed_min: { view: 'v.elapsed_min', raw: ELAPSED, combine: 'min' },
+    elapsed_max: { view: 'v.elapsed_max', raw: ELAPSED, combine: 'max' },
+    last_job_at: { view: 'v.last_job_at', raw: 'j.timestamp_end', combine: 'max' },
   },
 };
 
@@ -47,26 +49,29 @@ export const aggregationByCatalog: CompiledQuery<typeof params> = {
     { name: 'max_elapsed_ms', type: 'integer|null', description: 'longest elapsed time' },
     { name: 'last_job_at', type: 'integer|null', description: 'latest job timestamp_end (epoch ms)' },
   ],
-  build({ params: q, window, access }) {
-    const p = new Params();
-    const parts = buildParts(ROLLUP, { window, filters: pickFilters(q, FILTERS), groupDims: ['catalog_id'], access }, p);
-    const text = `WITH parts AS (
-${parts.sql}
-)
-SELECT catalog_id,
-       sum(job_count)::bigint AS job_count,
-       sum(succeeded_count)::bigint AS succeeded_count,
-       sum(failed_count)::bigint AS failed_count,
-       sum(succeeded_count)::float8 / sum(job_count)::float8 AS success_rate,
-       (sum(elapsed_sum) / nullif(sum(elapsed_n), 0))::float8 AS avg_elapsed_ms,
-       min(elapsed_min) AS min_elapsed_ms,
-       max(elapsed_max) AS max_elapsed_ms,
-       max(last_job_at) AS last_job_at
-  FROM parts
- GROUP BY catalog_id
- ORDER BY job_count DESC, catalog_id ASC
- LIMIT ${p.add(q.limit + 1)}`;
-    return { sql: { text, values: p.values }, limit: q.limit };
+  rollup: ROLLUP,
+  plan({ params: q, window, access }) {
+    return {
+      parts: { window, filters: pickFilters(q, FILTERS), groupDims: ['catalog_id'], access },
+      finalize(parts) {
+        const rows: Record<string, unknown>[] = [];
+        for (const r of parts) {
+          const jobs = r.job_count as number;
+          const n = r.elapsed_n as number | null;
+          rows.push({
+            catalog_id: r.catalog_id,
+            job_count: jobs,
+            succeeded_count: r.succeeded_count,
+            failed_count: r.failed_count,
+            success_rate: (r.succeeded_count as number) / jobs,
+            avg_elapsed_ms: n ? (r.elapsed_sum as number) / n : null,
+            min_elapsed_ms: r.elapsed_min,
+            max_elapsed_ms: r.elapsed_max,
+            last_job_at: r.last_job_at,
+          });
+        }
+        return firstN(rows, (a, b) => (b.job_count as number) - (a.job_count as number) || compareValues(a.catalog_id, b.catalog_id), q.limit);
+      },
+    };
   },
-  shape: (row) => row,
 };

@@ -1,12 +1,12 @@
 /**
  * Serving one compiled query: validate the parameters once, check constrained users' filters,
- * run the statement and read the view's freshness side by side, and shape the answer.
+ * read the merged parts (src/queries/parts.ts) and finalise the answer.
  */
 import { SCOPED_FIELDS, valueAllowed, type Access, type ScopedField } from '../auth/acl.ts';
 import type { Executor } from '../db/executor.ts';
 import { PermissionError, ValidationError } from '../errors.ts';
-import { readFreshness } from '../freshness/state.ts';
 import { describeIssues } from '../validation.ts';
+import { readParts, type PartsCache } from './parts.ts';
 import type { CompiledQuery } from './types.ts';
 import { resolveWindow } from './window.ts';
 
@@ -25,7 +25,7 @@ export interface QueryResult {
 
 export interface PreparedQuery {
   readonly params: Record<string, unknown>;
-  readonly run: (executor: Executor) => Promise<QueryResult>;
+  readonly run: (executor: Executor, cache: PartsCache) => Promise<QueryResult>;
 }
 
 function checkFilterPermissions(query: CompiledQuery, params: Record<string, unknown>, access: Access): void {
@@ -50,35 +50,22 @@ export function prepareQuery(query: CompiledQuery, body: unknown, access: Access
   checkFilterPermissions(query, raw, access);
   const { days: _days, ...rest } = raw;
   const params = { ...rest, timestamp_start: window.start, timestamp_end: window.end };
-  const built = query.build({ params: params as never, window, access });
+  const plan = query.plan({ params: params as never, window, access });
 
   return {
     params,
-    async run(executor) {
-      const [rows, freshness] = await Promise.all([
-        executor.query<Record<string, unknown>>(built.sql),
-        readFreshness(executor, [query.view.name]),
-      ]);
-      let truncated = false;
-      let data = rows;
-      if (built.limit !== undefined && rows.length > built.limit) {
-        truncated = true;
-        data = rows.slice(0, built.limit);
-      }
-      if (data.length && '_truncated' in data[0]!) {
-        truncated = data[0]!._truncated === true;
-        data = data.map(({ _truncated, ...r }) => r);
-      }
-      const f = freshness.get(query.view.name);
-      const refreshedAt = f?.refreshedAt ?? null;
+    async run(executor, cache) {
+      const parts = await readParts(query.rollup, plan.parts, executor, cache);
+      const { rows: data, truncated } = plan.finalize(parts.rows);
+      const { refreshedAt, sourceCheckedAt } = parts.state;
       return {
         params,
-        data: data.map(query.shape),
+        data,
         meta: {
           view: query.view.name,
           refreshed_at: refreshedAt?.toISOString() ?? null,
           staleness_ms: refreshedAt ? Math.max(0, now - refreshedAt.getTime()) : null,
-          source_checked_at: f?.sourceCheckedAt?.toISOString() ?? null,
+          source_checked_at: sourceCheckedAt?.toISOString() ?? null,
           row_count: data.length,
           truncated,
         },

@@ -1,8 +1,8 @@
-import { Params } from '../db/sql.ts';
 import { VIEWS } from '../db/tables.ts';
 import { DEFAULT_CRON, RUN_JOBS_CHANGE_KEY } from './change-keys.ts';
 import { groupByParam, limitParam, pickFilters, querySchema } from './params.ts';
-import { buildParts, RUN_JOB_FACTS, type Dim, type RollupSpec } from './rollup.ts';
+import { byKeys, firstN } from './order.ts';
+import { RUN_JOB_FACTS, type Dim, type RollupSpec } from './rollup.ts';
 import type { CompiledQuery } from './types.ts';
 
 const DIMS = ['tenant_id', 'source_app', 'environment', 'catalog_id', 'country'] as const satisfies readonly Dim[];
@@ -18,14 +18,15 @@ export const ROLLUP: RollupSpec = {
   view: VIEWS.failedJobs,
   dims: ['tenant_id', 'source_app', 'environment'],
   levels: [
-    { id: 0, dims: ['tenant_id', 'source_app'], grains: ['day', 'hour'] },
+    // The minutes (recent tier only: about one row per run) keep the raw edges under a minute.
+    { id: 0, dims: ['tenant_id', 'source_app'], grains: ['day', 'hour', 'minute'], recent: ['minute'] },
     { id: 1, dims: ['tenant_id', 'source_app', 'environment'], grains: ['day', 'hour'] },
   ],
   facts: RUN_JOB_FACTS,
   measures: {
-    job_count: { view: 'v.job_count', raw: '1' },
-    failed_count: { view: 'v.failed_count', raw: `(${FAILED})::int` },
-    last_failure_at: { view: 'v.last_failure_at', raw: `CASE WHEN ${FAILED} THEN j.timestamp_end END` },
+    job_count: { view: 'v.job_count', raw: '1', combine: 'sum' },
+    failed_count: { view: 'v.failed_count', raw: `(${FAILED})::int`, combine: 'sum' },
+    last_failure_at: { view: 'v.last_failure_at', raw: `CASE WHEN ${FAILED} THEN j.timestamp_end END`, combine: 'max' },
   },
 };
 
@@ -43,25 +44,22 @@ export const failedJobs: CompiledQuery<typeof params> = {
     { name: 'failure_rate', type: 'number', description: 'failed_count / job_count' },
     { name: 'last_failure_at', type: 'integer|null', description: 'latest timestamp_end (epoch ms) among the failed jobs' },
   ],
-  build({ params: q, window, access }) {
-    const p = new Params();
+  rollup: ROLLUP,
+  plan({ params: q, window, access }) {
     const keys = q.group_by;
-    const parts = buildParts(ROLLUP, { window, filters: pickFilters(q, DIMS), groupDims: keys, access }, p);
-    const keyList = keys.join(', ');
-    const text = `WITH parts AS (
-${parts.sql}
-)
-SELECT ${keyList},
-       sum(failed_count)::bigint AS failed_count,
-       sum(job_count)::bigint AS job_count,
-       sum(failed_count)::float8 / sum(job_count)::float8 AS failure_rate,
-       max(last_failure_at) AS last_failure_at
-  FROM parts
- GROUP BY ${keyList}
-HAVING sum(failed_count) > 0
- ORDER BY failed_count DESC, ${keys.map((k) => `${k} ASC`).join(', ')}
- LIMIT ${p.add(q.limit + 1)}`;
-    return { sql: { text, values: p.values }, limit: q.limit };
+    const byKey = byKeys(keys);
+    return {
+      parts: { window, filters: pickFilters(q, DIMS), groupDims: keys, access },
+      finalize(parts) {
+        const rows: Record<string, unknown>[] = [];
+        for (const r of parts) {
+          const failed = r.failed_count as number;
+          if (!(failed > 0)) continue;
+          const group = Object.fromEntries(keys.map((k) => [k, r[k]]));
+          rows.push({ ...group, failed_count: failed, job_count: r.job_count, failure_rate: failed / (r.job_count as number), last_failure_at: r.last_failure_at });
+        }
+        return firstN(rows, (a, b) => (b.failed_count as number) - (a.failed_count as number) || byKey(a, b), q.limit);
+      },
+    };
   },
-  shape: (row) => row,
 };

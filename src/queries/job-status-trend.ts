@@ -1,11 +1,10 @@
 import { z } from 'zod';
-import { Params } from '../db/sql.ts';
 import { VIEWS } from '../db/tables.ts';
 import { DEFAULT_CRON, RUN_JOBS_CHANGE_KEY } from './change-keys.ts';
 import { pickFilters, querySchema } from './params.ts';
-import { buildParts, RUN_JOB_FACTS, type Dim, type RollupSpec } from './rollup.ts';
+import { RUN_JOB_FACTS, type Dim, type RollupSpec } from './rollup.ts';
 import type { CompiledQuery } from './types.ts';
-import { GRAIN_MS } from './window.ts';
+import { floorTo, GRAIN_MS } from './window.ts';
 
 const FILTERS = ['tenant_id', 'source_app', 'environment', 'catalog_id', 'country'] as const satisfies readonly Dim[];
 const STATUSES = ['succeeded', 'failed', 'killed', 'skipped'] as const;
@@ -24,12 +23,10 @@ export const ROLLUP: RollupSpec = {
   ],
   facts: RUN_JOB_FACTS,
   measures: {
-    ...Object.fromEntries(STATUSES.map((s) => [s, { view: `v.${s}`, raw: `(lower(j.status) = '${s}')::int` }])),
-    total: { view: 'v.total', raw: '1' },
+    ...Object.fromEntries(STATUSES.map((s) => [s, { view: `v.${s}`, raw: `(lower(j.status) = '${s}')::int`, combine: 'sum' } as const])),
+    total: { view: 'v.total', raw: '1', combine: 'sum' },
   },
 };
-
-const floorTo = (t: number, g: number) => t - (((t % g) + g) % g);
 
 export const jobStatusTrend: CompiledQuery<typeof params> = {
   name: 'job_status_trend',
@@ -43,24 +40,22 @@ export const jobStatusTrend: CompiledQuery<typeof params> = {
     ...STATUSES.map((s) => ({ name: s, type: 'integer' as const, description: `jobs with status ${s} (case-insensitive)` })),
     { name: 'total', type: 'integer', description: 'all jobs of the bucket, whatever their status' },
   ],
-  build({ params: q, window, access }) {
-    const p = new Params();
+  rollup: ROLLUP,
+  plan({ params: q, window, access }) {
     const g = GRAIN_MS[q.bucket];
-    const parts = buildParts(ROLLUP, { window, filters: pickFilters(q, FILTERS), groupDims: [], access, maxGrain: q.bucket }, p);
-    const gp = p.add(g);
-    const sums = [...STATUSES, 'total'].map((m) => `sum(${m})::bigint AS ${m}`).join(', ');
-    const text = `WITH parts AS (
-${parts.sql}
-), agg AS (
-SELECT t - ((t % ${gp}::bigint) + ${gp}::bigint) % ${gp}::bigint AS b, ${sums}
-  FROM parts
- GROUP BY 1
-)
-SELECT s.b AS bucket_start, ${[...STATUSES, 'total'].map((m) => `coalesce(a.${m}, 0)::bigint AS ${m}`).join(', ')}
-  FROM generate_series(${p.add(floorTo(window.start, g))}::bigint, ${p.add(floorTo(window.end, g))}::bigint, ${gp}::bigint) AS s(b)
-  LEFT JOIN agg a ON a.b = s.b
- ORDER BY s.b`;
-    return { sql: { text, values: p.values }, limit: undefined };
+    const measures = [...STATUSES, 'total'] as const;
+    return {
+      parts: { window, filters: pickFilters(q, FILTERS), groupDims: [], access, bucketGrain: q.bucket },
+      finalize(parts) {
+        const byBucket = new Map<number, Record<string, unknown>>();
+        for (const r of parts) byBucket.set(r.t as number, r);
+        const rows: Record<string, unknown>[] = [];
+        for (let b = floorTo(window.start, g); b <= floorTo(window.end, g); b += g) {
+          const r = byBucket.get(b);
+          rows.push({ bucket_start: b, ...Object.fromEntries(measures.map((m) => [m, (r?.[m] as number | null | undefined) ?? 0])) });
+        }
+        return { rows, truncated: false };
+      },
+    };
   },
-  shape: (row) => row,
 };

@@ -1,8 +1,14 @@
 /**
  * The shared engine of the compiled queries. Each materialized view stores one or more *levels*
- * (a set of dimensions) at one or more *grains* (day, hour). A read picks the smallest level that
- * holds every dimension it groups or filters by, takes whole buckets from the view and the partial
- * edges from the base tables, all in one statement, so the answer is exact to the millisecond.
+ * (a set of dimensions) at one or more *grains* (day, hour, minute); a level may keep its finest
+ * grains only for recent facts (its *recent tier*, from a day-aligned cutoff the view itself
+ * shows). A read picks the smallest level that holds every dimension it groups or filters by, takes
+ * whole buckets from the view and the partial edges from the base tables, so the answer is exact
+ * to the millisecond.
+ *
+ * This module writes the SQL of the parts; src/queries/parts.ts reads, caches and merges them.
+ * Every part is a partial aggregate per group (and per output time bucket): measures declare how
+ * partials combine (sum, min, max), so parts from different sources merge into the same answer.
  *
  * View layout (every view): lvl, grain_ms, bucket (epoch ms), null_mask, the dimensions (NOT NULL,
  * '' where null_mask marks them NULL), then the measures. The unique index the concurrent refresh
@@ -13,7 +19,7 @@ import type { Access } from '../auth/acl.ts';
 import { scopeCondition } from '../auth/scope.ts';
 import type { Params } from '../db/sql.ts';
 import { TABLES } from '../db/tables.ts';
-import { GRAIN_MS, planWindow, type Grain, type Range, type TimeWindow } from './window.ts';
+import { ceilTo, DAY_MS, GRAIN_MS, planWindow, type Grain, type GrainCover, type Range, type TimeWindow } from './window.ts';
 
 export type Dim = 'tenant_id' | 'source_app' | 'environment' | 'catalog_id' | 'country' | 'status_type';
 
@@ -23,6 +29,8 @@ export interface Level {
   readonly dims: readonly Dim[];
   /** Coarse to fine. */
   readonly grains: readonly Grain[];
+  /** Grains of `grains` kept only for recent facts (the view's recent tier). */
+  readonly recent?: readonly Grain[];
 }
 
 export interface FactSource {
@@ -35,14 +43,24 @@ export interface FactSource {
   readonly dims: Readonly<Partial<Record<Dim, string>>>;
 }
 
+/** How two partial values of a measure combine. */
+export type Combine = 'sum' | 'min' | 'max';
+
+export interface Measure {
+  /** Its value in a view row. */
+  readonly view: string;
+  /** Its value for one raw fact row. */
+  readonly raw: string;
+  readonly combine: Combine;
+}
+
 export interface RollupSpec {
   readonly view: string;
   /** Dimension columns of the view; bit i of null_mask marks dims[i] as NULL. */
   readonly dims: readonly Dim[];
   readonly levels: readonly Level[];
   readonly facts: FactSource;
-  /** Per measure: its contribution from a view row and from a raw fact row. */
-  readonly measures: Readonly<Record<string, { readonly view: string; readonly raw: string }>>;
+  readonly measures: Readonly<Record<string, Measure>>;
 }
 
 export interface PartsRequest {
@@ -50,18 +68,68 @@ export interface PartsRequest {
   readonly filters: Readonly<Partial<Record<Dim, readonly string[]>>>;
   readonly groupDims: readonly Dim[];
   readonly access: Access;
-  /** Finest output bucket: grains coarser than this cannot be used (a day row cannot be split into hours). */
-  readonly maxGrain?: Grain;
+  /** Output time buckets (a column `t`, epoch ms): grains coarser than this cannot be used. */
+  readonly bucketGrain?: Grain;
 }
 
-export interface Parts {
-  /** SELECT ... UNION ALL ... with columns: the group dims, the measures, t (epoch ms of the row's bucket or fact). */
-  readonly sql: string;
+/** A partial aggregate: the group dims, `t` when the request has output buckets, the measures. */
+export type PartRow = Record<string, string | number | null>;
+
+/** Where each (recent-tier) level's fine grains start, by level id; absent: not available. */
+export type Coverage = ReadonlyMap<number, number>;
+
+export interface Segment {
+  readonly grain: Grain;
+  readonly range: Range;
+}
+
+/** What a read takes from where: whole-bucket segments of one level, raw ranges of the base tables. */
+export interface PartsPlan {
   readonly level: Level | undefined;
+  readonly segments: readonly Segment[];
+  readonly raw: readonly Range[];
 }
 
 export function chooseLevel(spec: RollupSpec, needed: readonly Dim[]): Level | undefined {
   return spec.levels.find((l) => needed.every((d) => l.dims.includes(d)));
+}
+
+export function planParts(spec: RollupSpec, req: PartsRequest, coverage: Coverage): PartsPlan {
+  const filtered = Object.keys(req.filters) as Dim[];
+  // Row scoping filters by the fields a user's constraints name, so those must be in the level too.
+  const constrained = req.access.kind === 'constrained' ? (Object.keys(req.access.constraints) as Dim[]) : [];
+  const level = chooseLevel(spec, [...new Set([...req.groupDims, ...filtered, ...constrained])]);
+  const maxMs = req.bucketGrain ? GRAIN_MS[req.bucketGrain] : Infinity;
+  const grains: GrainCover[] = [];
+  for (const grain of level?.grains ?? []) {
+    if (GRAIN_MS[grain] > maxMs) continue;
+    if (!level?.recent?.includes(grain)) grains.push({ grain });
+    else if (coverage.has(level.id)) grains.push({ grain, from: coverage.get(level.id)! });
+    // A recent grain whose tier is empty is left out.
+  }
+  const plan = planWindow(req.window, grains);
+  return { level, segments: level ? plan.buckets : [], raw: level ? plan.raw : [{ from: req.window.start, to: req.window.end + 1 }] };
+}
+
+/** One statement per view: where each recent tier starts (its earliest bucket, rounded up to a day). */
+export function coverageSql(spec: RollupSpec): string | undefined {
+  const cols = spec.levels.flatMap((l) =>
+    (l.recent ?? []).map((g) => `(SELECT min(bucket) FROM ${spec.view} WHERE lvl = ${l.id} AND grain_ms = ${GRAIN_MS[g]}) AS l${l.id}_${g}`),
+  );
+  return cols.length ? `SELECT ${cols.join(', ')}` : undefined;
+}
+
+/** Reads coverageSql's row: a level's tier starts where all of its recent grains have begun. */
+export function coverageOf(spec: RollupSpec, row: Record<string, unknown> | undefined): Coverage {
+  const out = new Map<number, number>();
+  for (const l of spec.levels) {
+    if (!l.recent?.length) continue;
+    const starts = l.recent.map((g) => row?.[`l${l.id}_${g}`]);
+    if (starts.some((s) => s === null || s === undefined)) continue;
+    // Day-aligned, so every coarser grain's buckets line up with it (see planWindow).
+    out.set(l.id, ceilTo(Math.max(...starts.map(Number)), DAY_MS));
+  }
+  return out;
 }
 
 function viewDim(spec: RollupSpec, dim: Dim): string {
@@ -89,32 +157,38 @@ function conditions(req: PartsRequest, p: Params, col: (d: Dim) => string, store
   return out;
 }
 
-export function buildParts(spec: RollupSpec, req: PartsRequest, p: Params): Parts {
-  const filtered = Object.keys(req.filters) as Dim[];
-  // Row scoping filters by the fields a user's constraints name, so those must be in the level too.
-  const constrained = req.access.kind === 'constrained' ? (Object.keys(req.access.constraints) as Dim[]) : [];
-  const level = chooseLevel(spec, [...new Set([...req.groupDims, ...filtered, ...constrained])]);
-  const maxMs = req.maxGrain ? GRAIN_MS[req.maxGrain] : Infinity;
-  const grains = (level?.grains ?? []).filter((g) => GRAIN_MS[g] <= maxMs);
-  const plan = planWindow(req.window, grains);
-  const measures = Object.entries(spec.measures);
-  const selects: string[] = [];
+/** Partials are float8 (exact for integers below 2^53), so every part has the same column types. */
+const aggregate = (m: Measure, expr: string) => `${m.combine}(${expr})::float8`;
 
-  if (level && plan.buckets.length) {
-    const cols = [...req.groupDims.map((d) => `${viewDim(spec, d)} AS ${d}`), ...measures.map(([m, e]) => `${e.view} AS ${m}`), 'v.bucket AS t'];
-    const ranges = plan.buckets.map(
-      (b) => `(v.grain_ms = ${GRAIN_MS[b.grain]} AND v.bucket >= ${p.add(b.range.from)} AND v.bucket < ${p.add(b.range.to)})`,
-    );
-    const where = [`v.lvl = ${level.id}`, `(${ranges.join(' OR ')})`, ...conditions(req, p, (d) => viewDim(spec, d), (d) => spec.dims.includes(d))];
-    selects.push(`SELECT ${cols.join(', ')}\n  FROM ${spec.view} v\n WHERE ${where.join('\n   AND ')}`);
-  }
-  if (plan.raw.length) {
-    const cols = [...req.groupDims.map((d) => `${rawDim(spec, d)} AS ${d}`), ...measures.map(([m, e]) => `${e.raw} AS ${m}`), `${spec.facts.ts} AS t`];
-    const ranges = plan.raw.map((r) => spec.facts.timeIn(p, r));
-    const where = [`(${ranges.join(' OR ')})`, ...conditions(req, p, (d) => rawDim(spec, d), (d) => d in spec.facts.dims)];
-    selects.push(`SELECT ${cols.join(', ')}\n  FROM ${spec.facts.from}\n WHERE ${where.join('\n   AND ')}`);
-  }
-  return { sql: selects.join('\nUNION ALL\n'), level };
+function select(req: PartsRequest, spec: RollupSpec, tag: number, dim: (d: Dim) => string, time: string, measure: (m: Measure) => string) {
+  const b = req.bucketGrain ? GRAIN_MS[req.bucketGrain] : undefined;
+  const keys = [...req.groupDims.map((d) => `${dim(d)}::text AS ${d}`), ...(b ? [`${time} - ((${time} % ${b}) + ${b}) % ${b} AS t`] : [])];
+  const cols = [`${tag} AS part`, ...keys, ...Object.entries(spec.measures).map(([name, m]) => `${aggregate(m, measure(m))} AS ${name}`)];
+  const groupBy = keys.length ? `\n GROUP BY ${keys.map((_, i) => i + 2).join(', ')}` : '';
+  return { cols: cols.join(', '), groupBy };
+}
+
+/** One whole-bucket segment of the view, aggregated per group; its rows carry `part = tag`. */
+export function segmentSql(spec: RollupSpec, level: Level, seg: Segment, req: PartsRequest, p: Params, tag: number): string {
+  const { cols, groupBy } = select(req, spec, tag, (d) => viewDim(spec, d), 'v.bucket', (m) => m.view);
+  const where = [
+    `v.lvl = ${level.id}`,
+    `v.grain_ms = ${GRAIN_MS[seg.grain]}`,
+    `v.bucket >= ${p.add(seg.range.from)}`,
+    `v.bucket < ${p.add(seg.range.to)}`,
+    ...conditions(req, p, (d) => viewDim(spec, d), (d) => spec.dims.includes(d)),
+  ];
+  return `SELECT ${cols}\n  FROM ${spec.view} v\n WHERE ${where.join('\n   AND ')}${groupBy}`;
+}
+
+/** The raw edges from the base tables, aggregated per group; its rows carry `part = tag`. */
+export function rawSql(spec: RollupSpec, ranges: readonly Range[], req: PartsRequest, p: Params, tag: number): string {
+  const { cols, groupBy } = select(req, spec, tag, (d) => rawDim(spec, d), spec.facts.ts, (m) => m.raw);
+  const where = [
+    `(${ranges.map((r) => spec.facts.timeIn(p, r)).join(' OR ')})`,
+    ...conditions(req, p, (d) => rawDim(spec, d), (d) => d in spec.facts.dims),
+  ];
+  return `SELECT ${cols}\n  FROM ${spec.facts.from}\n WHERE ${where.join('\n   AND ')}${groupBy}`;
 }
 
 /** The jobs of the runs topic: a job is in the window when its run's timestamp_start is. */

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { Access } from '../auth/acl.ts';
 import type { SqlQuery } from '../db/sql.ts';
 import type { TopicName, ViewName } from '../db/tables.ts';
-import type { Dim } from './rollup.ts';
+import type { Dim, PartRow, PartsRequest, RollupSpec } from './rollup.ts';
 import type { TimeWindow } from './window.ts';
 
 export interface OutputColumn {
@@ -25,11 +25,17 @@ export interface BuildContext<P> {
   readonly access: Access;
 }
 
-/** What a query built: the statement and how many groups the caller asked for at most. */
-export interface BuiltQuery {
-  readonly sql: SqlQuery;
-  /** Rows beyond this are cut and meta.truncated is set; undefined when the query returns no groups. */
-  readonly limit: number | undefined;
+/** The answer's rows; truncated when groups beyond the requested limit were cut. */
+export interface Finalized {
+  readonly rows: Record<string, unknown>[];
+  readonly truncated: boolean;
+}
+
+/** What a request reads (its parts) and how the merged partial aggregates become its answer. */
+export interface QueryPlan {
+  readonly parts: PartsRequest;
+  /** Must not mutate the rows it is given: they may be shared with the parts cache. */
+  finalize(rows: Iterable<PartRow>): Finalized;
 }
 
 /** One compiled query: everything the registry, the endpoint, the catalog and refresh need to know. */
@@ -42,6 +48,6 @@ export interface CompiledQuery<S extends z.ZodType = z.ZodType> {
   readonly filters: readonly Dim[];
   readonly view: ViewRefresh;
   readonly columns: readonly OutputColumn[];
-  build(ctx: BuildContext<z.output<S>>): BuiltQuery;
-  shape(row: Record<string, unknown>): Record<string, unknown>;
+  readonly rollup: RollupSpec;
+  plan(ctx: BuildContext<z.output<S>>): QueryPlan;
 }

@@ -63,30 +63,44 @@ export interface WindowPlan {
   readonly raw: readonly Range[];
 }
 
-const floorTo = (t: number, g: number) => t - (((t % g) + g) % g);
-const ceilTo = (t: number, g: number) => floorTo(t + g - 1, g);
+export const floorTo = (t: number, g: number) => t - (((t % g) + g) % g);
+export const ceilTo = (t: number, g: number) => floorTo(t + g - 1, g);
+
+/** A grain a level offers; `from` set: its buckets exist only from that (day-aligned) time on. */
+export interface GrainCover {
+  readonly grain: Grain;
+  readonly from?: number;
+}
 
 /**
  * Splits [start, end] into the coarsest whole buckets the available grains allow, coarse in the
  * middle and finer towards the edges, and leaves what no whole bucket covers to the raw rows.
- * `grains` must be ordered coarse to fine, each dividing the previous one.
+ * `grains` must be ordered coarse to fine, each dividing the previous one. A grain with `from`
+ * (a recent tier) is used only at or after that time; `from` must be aligned to every coarser grain.
  */
-export function planWindow(w: TimeWindow, grains: readonly Grain[]): WindowPlan {
+export function planWindow(w: TimeWindow, grains: readonly (Grain | GrainCover)[]): WindowPlan {
+  const covers = grains.map((g) => (typeof g === 'string' ? { grain: g } : g));
   const buckets: { grain: Grain; range: Range }[] = [];
   const raw: Range[] = [];
   const fill = (from: number, to: number, level: number): void => {
     if (from >= to) return;
-    const grain = grains[level];
-    if (grain === undefined) {
+    const cover = covers[level];
+    if (cover === undefined) {
       raw.push({ from, to });
       return;
     }
-    const g = GRAIN_MS[grain];
+    if (cover.from !== undefined && from < cover.from) {
+      // Before the tier starts this grain has no buckets: finer grains (same tier) or raw rows.
+      if (to <= cover.from) return fill(from, to, level + 1);
+      fill(from, cover.from, level);
+      return fill(cover.from, to, level);
+    }
+    const g = GRAIN_MS[cover.grain];
     const a = ceilTo(from, g);
     const b = floorTo(to, g);
     if (a >= b) return fill(from, to, level + 1);
     fill(from, a, level + 1);
-    buckets.push({ grain, range: { from: a, to: b } });
+    buckets.push({ grain: cover.grain, range: { from: a, to: b } });
     fill(b, to, level + 1);
   };
   fill(w.start, w.end + 1, 0);

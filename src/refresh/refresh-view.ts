@@ -75,13 +75,17 @@ export async function refreshView(pool: pg.Pool, view: ViewRefresh, options: Ref
     if (!options.force && populated && watermark !== null && state.rows[0]?.last === watermark) {
       return { view: view.name, outcome: 'skipped', durationMs: await record('skipped'), watermark };
     }
+    let durationMs: number;
     try {
-      // The configured statement timeout bounds the REFRESH alone: SET LOCAL ends with the
-      // transaction, whether it commits or rolls back, so the log row below runs without it.
+      // The configured statement timeout bounds the REFRESH: SET LOCAL ends with the transaction,
+      // whether it commits or rolls back, so a failure's log row below runs without it.
       await client.query('BEGIN');
       await client.query(`SELECT set_config('statement_timeout', $1, true)`, [String(options.statementTimeoutMs)]);
       // CONCURRENTLY keeps the old rows readable during the refresh; it needs a populated view.
       await client.query(`REFRESH MATERIALIZED VIEW ${populated ? 'CONCURRENTLY ' : ''}${view.name}`);
+      // The log row commits with the new rows: its id is the version the API caches parts under,
+      // so a reader that sees this version also sees this data.
+      durationMs = await record('refreshed');
       await client.query('COMMIT');
     } catch (err) {
       // A failed REFRESH changes nothing: the view keeps serving the rows of its last refresh.
@@ -89,7 +93,7 @@ export async function refreshView(pool: pg.Pool, view: ViewRefresh, options: Ref
       const message = err instanceof Error ? err.message : String(err);
       return { view: view.name, outcome: 'failed', durationMs: await record('failed', message), watermark, error: message };
     }
-    return { view: view.name, outcome: 'refreshed', durationMs: await record('refreshed'), watermark, concurrently: populated };
+    return { view: view.name, outcome: 'refreshed', durationMs, watermark, concurrently: populated };
   } finally {
     // The session goes back to the pool clean (no lock, default timeouts), so the next check reuses
     // a warm connection: a new session pays a few ms of catalog cache misses on the change key.

@@ -4,12 +4,13 @@ import { ValidationError } from '../../errors.ts';
 import { catalogOf } from '../../queries/catalog.ts';
 import { prepareQuery } from '../../queries/execute.ts';
 import { findQuery, queriesOf } from '../../queries/index.ts';
+import type { PartsCache } from '../../queries/parts.ts';
 import { bodyObject } from '../../validation.ts';
 import { sendOk } from '../envelope.ts';
 import { accessOf, topicOf } from '../topic.ts';
 
 /** The compiled-query routes. Mounted behind auth, topic resolution and the ACL. */
-export function queryRoutes(deps: { executor: Executor; now: () => number }): Router {
+export function queryRoutes(deps: { executor: Executor; parts: PartsCache; now: () => number }): Router {
   const router = Router();
 
   router.get('/stats/:topic_name/queries', (_req, res) => {
@@ -27,7 +28,7 @@ export function queryRoutes(deps: { executor: Executor; now: () => number }): Ro
       );
     }
     const prepared = prepareQuery(query, bodyObject(req.body), accessOf(res), deps.now());
-    const result = await prepared.run(deps.executor);
+    const result = await prepared.run(deps.executor, deps.parts);
     if (result.meta.refreshed_at) res.setHeader('Last-Modified', new Date(result.meta.refreshed_at).toUTCString());
     sendOk(res, result.data, { topic, query: query.name, params: result.params, meta: result.meta });
   });

@@ -10,6 +10,7 @@ import type { RefreshWorker } from '../../../jobs/refresh-worker.ts';
 import type { Access } from '../../../src/auth/acl.ts';
 import { VIEWS } from '../../../src/db/tables.ts';
 import { prepareQuery } from '../../../src/queries/execute.ts';
+import { PartsCache } from '../../../src/queries/parts.ts';
 import { registeredViews, SUPPORTED_QUERIES } from '../../../src/queries/index.ts';
 import { NOW, seededDatabase, type SeededDatabase } from '../../helpers/fixtures.ts';
 import { idleQueue, observer, refreshLog, testWorker, type RefreshLogRow } from '../../helpers/refresh-worker.ts';
@@ -78,11 +79,13 @@ describe('refresh workers sharing a database', function () {
     const errors: unknown[] = [];
     let reads = 0;
     let refreshing = true;
+    // One cache across the refreshes, as in a server: every new version must be picked up.
+    const cache = new PartsCache({ stateTtlMs: 0, maxRows: 10_000 });
     const reader = (async () => {
       while (refreshing) {
         for (const q of SUPPORTED_QUERIES) {
           try {
-            await prepareQuery(q, {}, ALL, NOW).run(s.executor);
+            await prepareQuery(q, {}, ALL, NOW).run(s.executor, cache);
             reads++;
           } catch (err) {
             errors.push(err);

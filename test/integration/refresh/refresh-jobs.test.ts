@@ -9,6 +9,7 @@ import type { RefreshWorker } from '../../../jobs/refresh-worker.ts';
 import type { Access } from '../../../src/auth/acl.ts';
 import { TABLES, VIEWS } from '../../../src/db/tables.ts';
 import { prepareQuery } from '../../../src/queries/execute.ts';
+import { PartsCache } from '../../../src/queries/parts.ts';
 import { findQuery } from '../../../src/queries/index.ts';
 import { DAY_MS, HOUR_MS } from '../../../src/queries/window.ts';
 import type { RefreshResult } from '../../../src/refresh/refresh-view.ts';
@@ -22,9 +23,12 @@ const QUEUE = refreshQueue(VIEWS.failedJobs);
 const DAY_END = Math.floor(NOW / DAY_MS) * DAY_MS;
 const WINDOW = { timestamp_start: DAY_END - 7 * DAY_MS, timestamp_end: DAY_END - 1 };
 
+// Shared by every read, as in a server process: an answer must change when the view's version does.
+const cache = new PartsCache({ stateTtlMs: 0, maxRows: 10_000 });
+
 async function failedJobs(s: SeededDatabase, filters: Record<string, string[]> = {}) {
   const q = findQuery('public.cps.za.runs', 'failed_jobs')!;
-  return (await prepareQuery(q, { ...WINDOW, ...filters, limit: 1000 }, ALL, NOW).run(s.executor)).data;
+  return (await prepareQuery(q, { ...WINDOW, ...filters, limit: 1000 }, ALL, NOW).run(s.executor, cache)).data;
 }
 
 /** One run of a tenant the seed never writes, with one failed job, inside the window. */

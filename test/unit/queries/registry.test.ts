@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { Params } from '../../../src/db/sql.ts';
 import { VIEWS } from '../../../src/db/tables.ts';
 import { findQuery, queriesOf, registeredViews, SUPPORTED_QUERIES } from '../../../src/queries/index.ts';
-import { buildParts, chooseLevel } from '../../../src/queries/rollup.ts';
+import { chooseLevel, planParts, rawSql, segmentSql, type PartsRequest } from '../../../src/queries/rollup.ts';
 import { ROLLUP as FAILED } from '../../../src/queries/failed-jobs.ts';
 import { prepareQuery } from '../../../src/queries/execute.ts';
 import { PermissionError, ValidationError } from '../../../src/errors.ts';
@@ -34,23 +34,42 @@ describe('choosing a rollup level', () => {
   });
 
   it('reads a constrained user through a level holding the constrained fields', () => {
+    const req: PartsRequest = {
+      window: { start: NOW - 3 * 86_400_000, end: NOW },
+      filters: {},
+      groupDims: ['tenant_id'],
+      access: { kind: 'constrained', constraints: { environment: ['prod'] } },
+    };
+    const plan = planParts(FAILED, req, new Map());
+    expect(plan.level?.id).to.equal(1);
     const p = new Params();
-    const parts = buildParts(
-      FAILED,
-      { window: { start: NOW - 3 * 86_400_000, end: NOW }, filters: {}, groupDims: ['tenant_id'], access: { kind: 'constrained', constraints: { environment: ['prod'] } } },
-      p,
-    );
-    expect(parts.level?.id).to.equal(1);
-    expect(parts.sql).to.include('~ ANY(');
+    expect(segmentSql(FAILED, plan.level!, plan.segments[0]!, req, p, 0)).to.include('~ ANY(');
     expect(p.values).to.deep.include(['^(?:prod)$']);
   });
 
   it('never places a value in the SQL text', () => {
-    const p = new Params();
     const marker = "x'); DROP TABLE public_cps_za_runs; --";
-    const parts = buildParts(FAILED, { window: { start: NOW - 86_400_000, end: NOW }, filters: { tenant_id: [marker] }, groupDims: ['tenant_id'], access: ALL }, p);
-    expect(parts.sql).not.to.include(marker);
+    const req: PartsRequest = { window: { start: NOW - 86_400_000, end: NOW }, filters: { tenant_id: [marker] }, groupDims: ['tenant_id'], access: ALL };
+    const plan = planParts(FAILED, req, new Map());
+    const p = new Params();
+    const sql = [...plan.segments.map((seg, i) => segmentSql(FAILED, plan.level!, seg, req, p, i)), rawSql(FAILED, plan.raw, req, p, -1)].join(' ');
+    expect(sql).not.to.include(marker);
     expect(p.values).to.deep.include([marker]);
+  });
+
+  it('uses a recent grain only where the view holds it', () => {
+    const day = 86_400_000;
+    const start = Math.floor(NOW / day) * day - 3 * day + 1234;
+    const req: PartsRequest = { window: { start, end: NOW }, filters: {}, groupDims: ['tenant_id', 'source_app'], access: ALL };
+    const minutes = (cov: Map<number, number>) => planParts(FAILED, req, cov).segments.filter((seg) => seg.grain === 'minute');
+    expect(minutes(new Map())).to.deep.equal([]);
+    // Covered from before the window: minute segments at both edges, raw edges under a minute.
+    const covered = planParts(FAILED, req, new Map([[0, start - (start % day) - day]]));
+    expect(covered.segments.filter((seg) => seg.grain === 'minute')).to.have.length(2);
+    for (const r of covered.raw) expect(r.to - r.from).to.be.lessThan(60_000);
+    // Covered from the window's second day on: the first partial hour comes from the raw rows.
+    const later = planParts(FAILED, req, new Map([[0, start - (start % day) + day]]));
+    expect(later.raw[0]).to.deep.equal({ from: start, to: start - 1234 + 3_600_000 });
   });
 });
 

@@ -58,6 +58,31 @@ describe('planWindow', () => {
     );
   });
 
+  it('uses the grains of a recent tier only from where the tier starts, and still covers everything once', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: -40 * DAY_MS, max: 40 * DAY_MS }),
+        fc.oneof(fc.integer({ min: 0, max: 5 * HOUR_MS }), fc.integer({ min: 0, max: 20 * DAY_MS })),
+        fc.integer({ min: -45, max: 45 }),
+        fc.constantFrom<('hour' | 'minute')[]>(['minute'], ['hour', 'minute']),
+        (start, length, tierDay, recent) => {
+          const end = start + length;
+          const from = tierDay * DAY_MS;
+          const grains = (['day', 'hour', 'minute'] as const).map((grain) => (recent.includes(grain as never) ? { grain, from } : grain));
+          const plan = planWindow({ start, end }, grains);
+          for (const b of plan.buckets) if (recent.includes(b.grain as never)) expect(b.range.from).to.be.at.least(from);
+          const pieces = [...plan.buckets.map((b) => b.range), ...plan.raw].sort((a, b) => a.from - b.from);
+          expect(pieces[0]!.from).to.equal(start);
+          expect(pieces.at(-1)!.to).to.equal(end + 1);
+          for (let i = 1; i < pieces.length; i++) expect(pieces[i]!.from, 'contiguous, no overlap').to.equal(pieces[i - 1]!.to);
+          // Inside the tier, raw time is under a minute at each edge.
+          if (start >= from) expect(plan.raw.reduce((n, r) => n + r.to - r.from, 0)).to.be.below(2 * 60_000);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
   it('leaves less than one finest bucket of raw time at each edge', () => {
     const start = Date.UTC(2026, 0, 1, 5, 17, 3, 9);
     const end = start + 9 * DAY_MS + 3 * HOUR_MS;

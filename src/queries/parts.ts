@@ -1,0 +1,215 @@
+/**
+ * Reading a compiled query's parts: whole-bucket segments from its view, raw edges from the base
+ * tables, merged per group.
+ *
+ * Between two refreshes a view does not change, so a segment read from it (and the merge of all of
+ * a request's segments) is cached under the view's version: the id of the refresh-log row its last
+ * refresh committed with. A dashboard's rolling window then costs one small statement, the raw edges
+ * (under a minute on each side where a minute grain exists), plus a cache miss per segment when a
+ * minute, hour or day boundary passes. Everything a segment's rows depend on is in its key.
+ */
+import { LRUCache } from 'lru-cache';
+import type { Executor } from '../db/executor.ts';
+import { Params, type SqlQuery } from '../db/sql.ts';
+import { readViewState, type ViewState } from '../freshness/state.ts';
+import {
+  coverageOf,
+  coverageSql,
+  planParts,
+  rawSql,
+  segmentSql,
+  type Coverage,
+  type Measure,
+  type PartRow,
+  type PartsRequest,
+  type RollupSpec,
+  type Segment,
+} from './rollup.ts';
+
+export interface PartsCacheOptions {
+  /** How long a process trusts the view version it read last, in ms (0: read it on every request). */
+  readonly stateTtlMs: number;
+  /** Upper bound of cached partial rows (segments and merged windows together). */
+  readonly maxRows: number;
+}
+
+export const DEFAULT_PARTS_CACHE: PartsCacheOptions = Object.freeze({ stateTtlMs: 1000, maxRows: 200_000 });
+
+type Merged = ReadonlyMap<string, PartRow>;
+
+interface Versioned {
+  readonly state: ViewState;
+  readonly at: number;
+  coverage?: Promise<Coverage>;
+}
+
+/** Per process: the views' versions (briefly), their recent-tier coverage, segments and merged windows. */
+export class PartsCache {
+  private readonly states = new Map<string, Versioned>();
+  private readonly rows: LRUCache<string, readonly PartRow[] | Merged>;
+
+  constructor(readonly options: PartsCacheOptions = DEFAULT_PARTS_CACHE) {
+    this.rows = new LRUCache({
+      maxSize: options.maxRows,
+      sizeCalculation: (v) => ('size' in v ? v.size : v.length) + 1,
+    });
+  }
+
+  /** The view's refresh state, re-read when older than stateTtlMs (wall clock). */
+  async state(executor: Executor, view: string): Promise<Versioned> {
+    const now = Date.now();
+    const known = this.states.get(view);
+    if (known && now - known.at < this.options.stateTtlMs) return known;
+    const state = await readViewState(executor, view);
+    const fresh: Versioned = known && known.state.version === state.version ? { ...known, state, at: now } : { state, at: now };
+    this.states.set(view, fresh);
+    return fresh;
+  }
+
+  get(key: string) {
+    return this.rows.get(key);
+  }
+
+  set(key: string, value: readonly PartRow[] | Merged): void {
+    this.rows.set(key, value);
+  }
+
+  /** Forget a view's state, e.g. after a read found it unpopulated. */
+  forget(view: string): void {
+    this.states.delete(view);
+  }
+}
+
+export interface PartsResult {
+  readonly rows: Iterable<PartRow>;
+  readonly state: ViewState;
+}
+
+function keyOf(groupDims: readonly string[], bucketed: boolean, row: PartRow): string {
+  if (groupDims.length === 1 && !bucketed) return String(row[groupDims[0]!] ?? '\u0000null');
+  const k: unknown[] = groupDims.map((d) => row[d]);
+  if (bucketed) k.push(row.t);
+  return JSON.stringify(k);
+}
+
+function combine(m: Measure, a: number | null, b: number | null): number | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return m.combine === 'sum' ? a + b : m.combine === 'min' ? Math.min(a, b) : Math.max(a, b);
+}
+
+/** Adds rows into `into`, never mutating a row it did not create (cached rows are shared). */
+function mergeInto(spec: RollupSpec, req: PartsRequest, into: Map<string, PartRow>, rows: Iterable<PartRow>, owned: Set<PartRow>): void {
+  const measures = Object.entries(spec.measures);
+  for (const row of rows) {
+    if (measures.every(([name]) => row[name] === null)) continue; // an empty aggregate
+    const key = keyOf(req.groupDims, req.bucketGrain !== undefined, row);
+    const have = into.get(key);
+    if (!have) {
+      into.set(key, row);
+      continue;
+    }
+    const sum = owned.has(have) ? have : { ...have };
+    for (const [name, m] of measures) sum[name] = combine(m, sum[name] as number | null, row[name] as number | null);
+    owned.add(sum);
+    into.set(key, sum);
+  }
+}
+
+/**
+ * The statements a request runs, for EXPLAIN: cold (every segment and the raw edges, as on a cache
+ * miss) and warm (the raw edges alone, as when its segments are cached; undefined when it has none).
+ */
+export async function partsStatements(spec: RollupSpec, req: PartsRequest, executor: Executor): Promise<{ cold: SqlQuery; warm?: SqlQuery }> {
+  const tierSql = coverageSql(spec);
+  const coverage = tierSql ? coverageOf(spec, (await executor.query({ text: tierSql, values: [] }))[0]) : new Map<number, number>();
+  const plan = planParts(spec, req, coverage);
+  const p = new Params();
+  const selects = plan.segments.map((s, i) => segmentSql(spec, plan.level!, s, req, p, i));
+  if (plan.raw.length) selects.push(rawSql(spec, plan.raw, req, p, -1));
+  const cold = { text: selects.join('\nUNION ALL\n'), values: p.values };
+  if (!plan.raw.length) return { cold };
+  const w = new Params();
+  return { cold, warm: { text: rawSql(spec, plan.raw, req, w, -1), values: w.values } };
+}
+
+const stripPart = ({ part: _part, ...row }: PartRow): PartRow => row;
+
+/**
+ * The merged partial aggregates of a request. One statement at most: the raw edges plus whatever
+ * segments the cache lacks, tagged by `part`.
+ */
+export async function readParts(spec: RollupSpec, req: PartsRequest, executor: Executor, cache: PartsCache): Promise<PartsResult> {
+  const versioned = await cache.state(executor, spec.view);
+  const { state } = versioned;
+  // Never refreshed (or unpopulated): nothing is cached, and reading the view reports not_ready.
+  const cacheable = state.version !== null;
+  let coverage: Coverage = new Map();
+  const tierSql = coverageSql(spec);
+  if (tierSql && cacheable) {
+    versioned.coverage ??= executor.query({ text: tierSql, values: [] }).then((r) => coverageOf(spec, r[0]));
+    try {
+      coverage = await versioned.coverage;
+    } catch (err) {
+      versioned.coverage = undefined;
+      throw err;
+    }
+  }
+  const plan = planParts(spec, req, coverage);
+  const base = JSON.stringify([
+    spec.view,
+    state.version,
+    plan.level?.id,
+    req.groupDims,
+    req.bucketGrain ?? null,
+    Object.entries(req.filters).sort(([a], [b]) => a.localeCompare(b)),
+    req.access,
+  ]);
+  const segKey = (s: Segment) => `${base}|${s.grain}|${s.range.from}|${s.range.to}`;
+  const windowKey = `${base}|${plan.segments.map((s) => `${s.grain}:${s.range.from}:${s.range.to}`).join(',')}`;
+
+  const p = new Params();
+  const selects: string[] = [];
+  let merged = cacheable ? (cache.get(windowKey) as Merged | undefined) : undefined;
+  const segments: (readonly PartRow[] | undefined)[] = [];
+  if (!merged) {
+    plan.segments.forEach((s, i) => {
+      const hit = cacheable ? (cache.get(segKey(s)) as readonly PartRow[] | undefined) : undefined;
+      segments.push(hit);
+      if (!hit) selects.push(segmentSql(spec, plan.level!, s, req, p, i));
+    });
+  }
+  const RAW = -1;
+  if (plan.raw.length) selects.push(rawSql(spec, plan.raw, req, p, RAW));
+
+  const fetched = selects.length ? await executor.query<PartRow>({ text: selects.join('\nUNION ALL\n'), values: p.values }) : [];
+  const raw: PartRow[] = [];
+  const fresh = new Map<number, PartRow[]>();
+  for (const row of fetched) {
+    const part = row.part as number;
+    if (part === RAW) raw.push(stripPart(row));
+    else {
+      let list = fresh.get(part);
+      if (!list) fresh.set(part, (list = []));
+      list.push(stripPart(row));
+    }
+  }
+  if (!merged) {
+    const into = new Map<string, PartRow>();
+    const owned = new Set<PartRow>();
+    plan.segments.forEach((s, i) => {
+      let rows = segments[i];
+      if (!rows) {
+        rows = Object.freeze(fresh.get(i) ?? []);
+        if (cacheable) cache.set(segKey(s), rows);
+      }
+      mergeInto(spec, req, into, rows, owned);
+    });
+    merged = into;
+    if (cacheable) cache.set(windowKey, merged);
+  }
+  if (!raw.length) return { rows: merged.values(), state };
+  const out = new Map(merged);
+  mergeInto(spec, req, out, raw, new Set());
+  return { rows: out.values(), state };
+}
