@@ -1,0 +1,113 @@
+/**
+ * The parts cache with a scripted executor: which statements a read issues, and when. Whether the
+ * merged answers are right is proven against the oracle in test/integration/queries/exactness.test.ts.
+ */
+import { expect } from 'chai';
+import type { Executor } from '../../../src/db/executor.ts';
+import type { SqlQuery } from '../../../src/db/sql.ts';
+import { ROLLUP as FAILED } from '../../../src/queries/failed-jobs.ts';
+import { PartsCache, readParts } from '../../../src/queries/parts.ts';
+import type { PartsRequest } from '../../../src/queries/rollup.ts';
+import { DAY_MS } from '../../../src/queries/window.ts';
+
+const NOW = Date.UTC(2026, 10, 20, 13, 37, 21, 123);
+const TODAY = NOW - (NOW % DAY_MS);
+
+class ScriptedExecutor implements Executor {
+  version: string | null = '7';
+  readonly statements: SqlQuery[] = [];
+  async query<R extends object>(q: SqlQuery): Promise<R[]> {
+    this.statements.push(q);
+    if (q.name === 'eventstats_view_state') return [{ version: this.version, refreshed_at: new Date(NOW), checked_at: new Date(NOW) }] as R[];
+    if (q.text.includes('min(bucket)')) return [{ l0_minute: TODAY - 8 * DAY_MS }] as R[];
+    // One segment row per tag the statement asks for, so merges have something to add.
+    const tags = [...q.text.matchAll(/SELECT (-?\d+) AS part/g)].map((m) => Number(m[1]));
+    return tags.map((part) => ({ part, tenant_id: 't', source_app: 'a', job_count: 1, failed_count: 1, last_failure_at: part })) as R[];
+  }
+  reads(): SqlQuery[] {
+    return this.statements.filter((q) => q.text.includes(' AS part'));
+  }
+  clear(): void {
+    this.statements.length = 0;
+  }
+}
+
+const request = (start: number, end: number): PartsRequest => ({
+  window: { start, end },
+  filters: {},
+  groupDims: ['tenant_id', 'source_app'],
+  access: { kind: 'all' },
+});
+
+describe('reading parts through the cache', () => {
+  const rolling = request(NOW - 7 * DAY_MS, NOW);
+
+  it('reads the segments once per version, then only the raw edges', async () => {
+    const db = new ScriptedExecutor();
+    const cache = new PartsCache({ stateTtlMs: 0, maxRows: 1000 });
+    const first = [...(await readParts(FAILED, rolling, db, cache)).rows];
+    expect(db.reads()).to.have.length(1);
+    expect(db.reads()[0]!.text).to.include(FAILED.view);
+    db.clear();
+    const second = [...(await readParts(FAILED, rolling, db, cache)).rows];
+    expect(db.reads()).to.have.length(1);
+    expect(db.reads()[0]!.text).not.to.include(FAILED.view);
+    expect(second).to.deep.equal(first);
+  });
+
+  it('merges partials by their combine rule, without changing the cached rows', async () => {
+    const db = new ScriptedExecutor();
+    const cache = new PartsCache({ stateTtlMs: 0, maxRows: 1000 });
+    const once = [...(await readParts(FAILED, rolling, db, cache)).rows];
+    const twice = [...(await readParts(FAILED, rolling, db, cache)).rows];
+    expect(once).to.have.length(1);
+    // Every part (segments and raw edges) added 1 job; last_failure_at is the max of the part tags.
+    const parts = (db.reads()[0]!.text.match(/ AS part/g) ?? []).length;
+    expect(once[0]!.job_count).to.equal(parts);
+    expect(twice[0]!.job_count).to.equal(parts);
+    expect(once[0]!.last_failure_at).to.equal(parts - 2);
+  });
+
+  it('reads the segments again when the view has a new version', async () => {
+    const db = new ScriptedExecutor();
+    const cache = new PartsCache({ stateTtlMs: 0, maxRows: 1000 });
+    await readParts(FAILED, rolling, db, cache);
+    db.version = '8';
+    db.clear();
+    await readParts(FAILED, rolling, db, cache);
+    expect(db.reads()[0]!.text).to.include(FAILED.view);
+  });
+
+  it('trusts the version it read for stateTtlMs', async () => {
+    const db = new ScriptedExecutor();
+    const cache = new PartsCache({ stateTtlMs: 60_000, maxRows: 1000 });
+    await readParts(FAILED, rolling, db, cache);
+    db.version = '8';
+    db.clear();
+    await readParts(FAILED, rolling, db, cache);
+    expect(db.statements.filter((q) => q.name === 'eventstats_view_state')).to.have.length(0);
+    expect(db.reads()[0]!.text).not.to.include(FAILED.view);
+  });
+
+  it('caches nothing for a view that was never refreshed', async () => {
+    const db = new ScriptedExecutor();
+    db.version = null;
+    const cache = new PartsCache({ stateTtlMs: 0, maxRows: 1000 });
+    await readParts(FAILED, rolling, db, cache);
+    db.clear();
+    await readParts(FAILED, rolling, db, cache);
+    expect(db.reads()[0]!.text).to.include(FAILED.view);
+    expect(db.statements.some((q) => q.text.includes('min(bucket)')), 'no tier without a version').to.equal(false);
+  });
+
+  it('keeps the raw edges of a recent window under a minute on each side', async () => {
+    const db = new ScriptedExecutor();
+    const cache = new PartsCache({ stateTtlMs: 0, maxRows: 1000 });
+    await readParts(FAILED, rolling, db, cache);
+    db.clear();
+    await readParts(FAILED, rolling, db, cache);
+    const values = db.reads()[0]!.values as number[];
+    // The raw statement binds [from, to) pairs first.
+    for (let i = 0; i + 1 < 4; i += 2) expect(values[i + 1]! - values[i]!).to.be.below(60_000);
+  });
+});
