@@ -1,7 +1,7 @@
 import { VIEWS } from '../db/tables.ts';
 import { DEFAULT_CRON, RUN_JOBS_CHANGE_KEY } from './change-keys.ts';
 import { limitParam, pickFilters, querySchema } from './params.ts';
-import { compareValues, firstN } from './order.ts';
+import { compareValues } from './order.ts';
 import { RUN_JOB_FACTS, type Dim, type RollupSpec } from './rollup.ts';
 import type { CompiledQuery } from './types.ts';
 
@@ -53,25 +53,27 @@ export const aggregationByCatalog: CompiledQuery<typeof params> = {
   plan({ params: q, window, access }) {
     return {
       parts: { window, filters: pickFilters(q, FILTERS), groupDims: ['catalog_id'], access },
-      finalize(parts) {
-        const rows: Record<string, unknown>[] = [];
-        for (const r of parts) {
-          const jobs = r.job_count as number;
+      rank: {
+        compare: (a, b) => (b.job_count as number) - (a.job_count as number) || compareValues(a.catalog_id, b.catalog_id),
+        limit: q.limit,
+      },
+      finalize: ({ rows, truncated }) => ({
+        rows: rows.map((r) => {
           const n = r.elapsed_n as number | null;
-          rows.push({
+          return {
             catalog_id: r.catalog_id,
-            job_count: jobs,
+            job_count: r.job_count,
             succeeded_count: r.succeeded_count,
             failed_count: r.failed_count,
-            success_rate: (r.succeeded_count as number) / jobs,
+            success_rate: (r.succeeded_count as number) / (r.job_count as number),
             avg_elapsed_ms: n ? (r.elapsed_sum as number) / n : null,
             min_elapsed_ms: r.elapsed_min,
             max_elapsed_ms: r.elapsed_max,
             last_job_at: r.last_job_at,
-          });
-        }
-        return firstN(rows, (a, b) => (b.job_count as number) - (a.job_count as number) || compareValues(a.catalog_id, b.catalog_id), q.limit);
-      },
+          };
+        }),
+        truncated,
+      }),
     };
   },
 };

@@ -55,8 +55,8 @@ export function prepareQuery(query: CompiledQuery, body: unknown, access: Access
   return {
     params,
     async run(executor, cache) {
-      const parts = await readParts(query.rollup, plan.parts, executor, cache);
-      const { rows: data, truncated } = plan.finalize(parts.rows);
+      const parts = await readParts(query.rollup, plan.parts, executor, cache, plan.rank);
+      const { rows: data, truncated } = plan.finalize(parts.page);
       const { refreshedAt, sourceCheckedAt } = parts.state;
       return {
         params,

@@ -1,7 +1,7 @@
 import { VIEWS } from '../db/tables.ts';
 import { DEFAULT_CRON, RUN_JOBS_CHANGE_KEY } from './change-keys.ts';
 import { groupByParam, limitParam, pickFilters, querySchema } from './params.ts';
-import { byKeys, firstN } from './order.ts';
+import { byKeys } from './order.ts';
 import { RUN_JOB_FACTS, type Dim, type RollupSpec } from './rollup.ts';
 import type { CompiledQuery } from './types.ts';
 
@@ -50,16 +50,21 @@ export const failedJobs: CompiledQuery<typeof params> = {
     const byKey = byKeys(keys);
     return {
       parts: { window, filters: pickFilters(q, DIMS), groupDims: keys, access },
-      finalize(parts) {
-        const rows: Record<string, unknown>[] = [];
-        for (const r of parts) {
-          const failed = r.failed_count as number;
-          if (!(failed > 0)) continue;
-          const group = Object.fromEntries(keys.map((k) => [k, r[k]]));
-          rows.push({ ...group, failed_count: failed, job_count: r.job_count, failure_rate: failed / (r.job_count as number), last_failure_at: r.last_failure_at });
-        }
-        return firstN(rows, (a, b) => (b.failed_count as number) - (a.failed_count as number) || byKey(a, b), q.limit);
+      rank: {
+        keep: (r) => (r.failed_count as number) > 0,
+        compare: (a, b) => (b.failed_count as number) - (a.failed_count as number) || byKey(a, b),
+        limit: q.limit,
       },
+      finalize: ({ rows, truncated }) => ({
+        rows: rows.map((r) => ({
+          ...Object.fromEntries(keys.map((k) => [k, r[k]])),
+          failed_count: r.failed_count,
+          job_count: r.job_count,
+          failure_rate: (r.failed_count as number) / (r.job_count as number),
+          last_failure_at: r.last_failure_at,
+        })),
+        truncated,
+      }),
     };
   },
 };

@@ -46,7 +46,7 @@ export const jobStatusTrend: CompiledQuery<typeof params> = {
     const measures = [...STATUSES, 'total'] as const;
     return {
       parts: { window, filters: pickFilters(q, FILTERS), groupDims: [], access, bucketGrain: q.bucket },
-      finalize(parts) {
+      finalize({ rows: parts }) {
         const byBucket = new Map<number, Record<string, unknown>>();
         for (const r of parts) byBucket.set(r.t as number, r);
         const rows: Record<string, unknown>[] = [];

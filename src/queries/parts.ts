@@ -35,7 +35,13 @@ export interface PartsCacheOptions {
 
 export const DEFAULT_PARTS_CACHE: PartsCacheOptions = Object.freeze({ stateTtlMs: 1000, maxRows: 200_000 });
 
-type Merged = ReadonlyMap<string, PartRow>;
+/** A window's segments merged: one partial row per group; `ranked` filled on the first ranked read. */
+export interface MergedWindow {
+  readonly groups: ReadonlyMap<string, PartRow>;
+  ranked?: readonly (readonly [string, PartRow])[];
+}
+
+type Cached = readonly PartRow[] | MergedWindow;
 
 interface Versioned {
   readonly state: ViewState;
@@ -46,12 +52,12 @@ interface Versioned {
 /** Per process: the views' versions (briefly), their recent-tier coverage, segments and merged windows. */
 export class PartsCache {
   private readonly states = new Map<string, Versioned>();
-  private readonly rows: LRUCache<string, readonly PartRow[] | Merged>;
+  private readonly rows: LRUCache<string, Cached>;
 
   constructor(readonly options: PartsCacheOptions = DEFAULT_PARTS_CACHE) {
     this.rows = new LRUCache({
       maxSize: options.maxRows,
-      sizeCalculation: (v) => ('size' in v ? v.size : v.length) + 1,
+      sizeCalculation: (v) => ('groups' in v ? 2 * v.groups.size : v.length) + 1,
     });
   }
 
@@ -70,7 +76,7 @@ export class PartsCache {
     return this.rows.get(key);
   }
 
-  set(key: string, value: readonly PartRow[] | Merged): void {
+  set(key: string, value: Cached): void {
     this.rows.set(key, value);
   }
 
@@ -80,9 +86,26 @@ export class PartsCache {
   }
 }
 
+/** The answer's groups before finalising: every group, or the first `limit` of a ranking. */
+export interface Page {
+  readonly rows: readonly PartRow[];
+  readonly truncated: boolean;
+}
+
 export interface PartsResult {
-  readonly rows: Iterable<PartRow>;
+  readonly page: Page;
   readonly state: ViewState;
+}
+
+/**
+ * For answers that list the first `limit` groups in an order: the merged window is sorted once and
+ * cached, and a read only places the few groups its raw edges changed, instead of sorting them all.
+ */
+export interface Ranking {
+  /** Groups that belong in the answer at all (every group when absent). */
+  readonly keep?: (row: PartRow) => boolean;
+  readonly compare: (a: PartRow, b: PartRow) => number;
+  readonly limit: number;
 }
 
 function keyOf(groupDims: readonly string[], bucketed: boolean, row: PartRow): string {
@@ -98,13 +121,17 @@ function combine(m: Measure, a: number | null, b: number | null): number | null 
   return m.combine === 'sum' ? a + b : m.combine === 'min' ? Math.min(a, b) : Math.max(a, b);
 }
 
-/** Adds rows into `into`, never mutating a row it did not create (cached rows are shared). */
-function mergeInto(spec: RollupSpec, req: PartsRequest, into: Map<string, PartRow>, rows: Iterable<PartRow>, owned: Set<PartRow>): void {
+/**
+ * Adds rows into `into` (groups already there, else in `base`), never mutating a row it did not
+ * create: cached rows are shared between reads.
+ */
+function mergeInto(spec: RollupSpec, req: PartsRequest, into: Map<string, PartRow>, rows: Iterable<PartRow>, base?: ReadonlyMap<string, PartRow>): void {
   const measures = Object.entries(spec.measures);
+  const owned = new Set<PartRow>();
   for (const row of rows) {
     if (measures.every(([name]) => row[name] === null)) continue; // an empty aggregate
     const key = keyOf(req.groupDims, req.bucketGrain !== undefined, row);
-    const have = into.get(key);
+    const have = into.get(key) ?? base?.get(key);
     if (!have) {
       into.set(key, row);
       continue;
@@ -114,6 +141,43 @@ function mergeInto(spec: RollupSpec, req: PartsRequest, into: Map<string, PartRo
     owned.add(sum);
     into.set(key, sum);
   }
+}
+
+/** The window's groups with the raw edges' groups (`changed`) in place of or beside them. */
+export function pageOf(window: MergedWindow, changed: ReadonlyMap<string, PartRow>, rank: Ranking | undefined): Page {
+  const { groups } = window;
+  if (!rank) {
+    if (!changed.size) return { rows: [...groups.values()], truncated: false };
+    const rows = [...groups].map(([k, r]) => changed.get(k) ?? r);
+    for (const [k, r] of changed) if (!groups.has(k)) rows.push(r);
+    return { rows, truncated: false };
+  }
+  const keep = rank.keep ?? (() => true);
+  const ranked = (window.ranked ??= [...groups].filter(([, r]) => keep(r)).sort(([, a], [, b]) => rank.compare(a, b)));
+  if (!changed.size) return { rows: ranked.slice(0, rank.limit).map(([, r]) => r), truncated: ranked.length > rank.limit };
+  const extra = [...changed.values()].filter(keep).sort(rank.compare);
+  let total = ranked.length + extra.length;
+  for (const k of changed.keys()) {
+    const old = groups.get(k);
+    if (old && keep(old)) total--;
+  }
+  const rows: PartRow[] = [];
+  let i = 0;
+  let j = 0;
+  while (rows.length < rank.limit) {
+    while (i < ranked.length && changed.has(ranked[i]![0])) i++;
+    const a = ranked[i]?.[1];
+    const b = extra[j];
+    if (a === undefined && b === undefined) break;
+    if (b === undefined || (a !== undefined && rank.compare(a, b) <= 0)) {
+      rows.push(a!);
+      i++;
+    } else {
+      rows.push(b);
+      j++;
+    }
+  }
+  return { rows, truncated: total > rank.limit };
 }
 
 /**
@@ -136,10 +200,10 @@ export async function partsStatements(spec: RollupSpec, req: PartsRequest, execu
 const stripPart = ({ part: _part, ...row }: PartRow): PartRow => row;
 
 /**
- * The merged partial aggregates of a request. One statement at most: the raw edges plus whatever
- * segments the cache lacks, tagged by `part`.
+ * The merged partial aggregates of a request (ranked when `rank` is given). One statement at most:
+ * the raw edges plus whatever segments the cache lacks, tagged by `part`.
  */
-export async function readParts(spec: RollupSpec, req: PartsRequest, executor: Executor, cache: PartsCache): Promise<PartsResult> {
+export async function readParts(spec: RollupSpec, req: PartsRequest, executor: Executor, cache: PartsCache, rank?: Ranking): Promise<PartsResult> {
   const versioned = await cache.state(executor, spec.view);
   const { state } = versioned;
   // Never refreshed (or unpopulated): nothing is cached, and reading the view reports not_ready.
@@ -162,7 +226,7 @@ export async function readParts(spec: RollupSpec, req: PartsRequest, executor: E
     plan.level?.id,
     req.groupDims,
     req.bucketGrain ?? null,
-    Object.entries(req.filters).sort(([a], [b]) => a.localeCompare(b)),
+    Object.entries(req.filters).sort(([a], [b]) => (a < b ? -1 : 1)),
     req.access,
   ]);
   const segKey = (s: Segment) => `${base}|${s.grain}|${s.range.from}|${s.range.to}`;
@@ -170,9 +234,9 @@ export async function readParts(spec: RollupSpec, req: PartsRequest, executor: E
 
   const p = new Params();
   const selects: string[] = [];
-  let merged = cacheable ? (cache.get(windowKey) as Merged | undefined) : undefined;
+  let window = cacheable ? (cache.get(windowKey) as MergedWindow | undefined) : undefined;
   const segments: (readonly PartRow[] | undefined)[] = [];
-  if (!merged) {
+  if (!window) {
     plan.segments.forEach((s, i) => {
       const hit = cacheable ? (cache.get(segKey(s)) as readonly PartRow[] | undefined) : undefined;
       segments.push(hit);
@@ -194,22 +258,20 @@ export async function readParts(spec: RollupSpec, req: PartsRequest, executor: E
       list.push(stripPart(row));
     }
   }
-  if (!merged) {
-    const into = new Map<string, PartRow>();
-    const owned = new Set<PartRow>();
+  if (!window) {
+    const groups = new Map<string, PartRow>();
     plan.segments.forEach((s, i) => {
       let rows = segments[i];
       if (!rows) {
         rows = Object.freeze(fresh.get(i) ?? []);
         if (cacheable) cache.set(segKey(s), rows);
       }
-      mergeInto(spec, req, into, rows, owned);
+      mergeInto(spec, req, groups, rows);
     });
-    merged = into;
-    if (cacheable) cache.set(windowKey, merged);
+    window = { groups };
+    if (cacheable) cache.set(windowKey, window);
   }
-  if (!raw.length) return { rows: merged.values(), state };
-  const out = new Map(merged);
-  mergeInto(spec, req, out, raw, new Set());
-  return { rows: out.values(), state };
+  const changed = new Map<string, PartRow>();
+  mergeInto(spec, req, changed, raw, window.groups);
+  return { page: pageOf(window, changed, rank), state };
 }

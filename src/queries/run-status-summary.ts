@@ -45,7 +45,7 @@ export const runStatusSummary: CompiledQuery<typeof params> = {
     const groupOf = (r: PartRow) => JSON.stringify(keys.map((k) => r[k]));
     return {
       parts: { window, filters: pickFilters(q, FILTERS), groupDims: [...keys, 'status_type'], access },
-      finalize(parts) {
+      finalize({ rows: parts }) {
         // Per group, the count of each status; a NULL status counts as UNKNOWN, others outside the list are left out.
         const groups = new Map<string, { group: Record<string, unknown>; counts: Map<string, number> }>();
         for (const r of parts) {

@@ -2,7 +2,8 @@ import type { z } from 'zod';
 import type { Access } from '../auth/acl.ts';
 import type { SqlQuery } from '../db/sql.ts';
 import type { TopicName, ViewName } from '../db/tables.ts';
-import type { Dim, PartRow, PartsRequest, RollupSpec } from './rollup.ts';
+import type { Page, Ranking } from './parts.ts';
+import type { Dim, PartsRequest, RollupSpec } from './rollup.ts';
 import type { TimeWindow } from './window.ts';
 
 export interface OutputColumn {
@@ -34,8 +35,10 @@ export interface Finalized {
 /** What a request reads (its parts) and how the merged partial aggregates become its answer. */
 export interface QueryPlan {
   readonly parts: PartsRequest;
+  /** For answers listing the first groups in an order: only those reach finalize. */
+  readonly rank?: Ranking;
   /** Must not mutate the rows it is given: they may be shared with the parts cache. */
-  finalize(rows: Iterable<PartRow>): Finalized;
+  finalize(page: Page): Finalized;
 }
 
 /** One compiled query: everything the registry, the endpoint, the catalog and refresh need to know. */

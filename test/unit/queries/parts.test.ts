@@ -6,8 +6,9 @@ import { expect } from 'chai';
 import type { Executor } from '../../../src/db/executor.ts';
 import type { SqlQuery } from '../../../src/db/sql.ts';
 import { ROLLUP as FAILED } from '../../../src/queries/failed-jobs.ts';
-import { PartsCache, readParts } from '../../../src/queries/parts.ts';
-import type { PartsRequest } from '../../../src/queries/rollup.ts';
+import { compareValues } from '../../../src/queries/order.ts';
+import { pageOf, PartsCache, readParts, type MergedWindow } from '../../../src/queries/parts.ts';
+import type { PartRow, PartsRequest } from '../../../src/queries/rollup.ts';
 import { DAY_MS } from '../../../src/queries/window.ts';
 
 const NOW = Date.UTC(2026, 10, 20, 13, 37, 21, 123);
@@ -45,11 +46,11 @@ describe('reading parts through the cache', () => {
   it('reads the segments once per version, then only the raw edges', async () => {
     const db = new ScriptedExecutor();
     const cache = new PartsCache({ stateTtlMs: 0, maxRows: 1000 });
-    const first = [...(await readParts(FAILED, rolling, db, cache)).rows];
+    const first = [...(await readParts(FAILED, rolling, db, cache)).page.rows];
     expect(db.reads()).to.have.length(1);
     expect(db.reads()[0]!.text).to.include(FAILED.view);
     db.clear();
-    const second = [...(await readParts(FAILED, rolling, db, cache)).rows];
+    const second = [...(await readParts(FAILED, rolling, db, cache)).page.rows];
     expect(db.reads()).to.have.length(1);
     expect(db.reads()[0]!.text).not.to.include(FAILED.view);
     expect(second).to.deep.equal(first);
@@ -58,8 +59,8 @@ describe('reading parts through the cache', () => {
   it('merges partials by their combine rule, without changing the cached rows', async () => {
     const db = new ScriptedExecutor();
     const cache = new PartsCache({ stateTtlMs: 0, maxRows: 1000 });
-    const once = [...(await readParts(FAILED, rolling, db, cache)).rows];
-    const twice = [...(await readParts(FAILED, rolling, db, cache)).rows];
+    const once = [...(await readParts(FAILED, rolling, db, cache)).page.rows];
+    const twice = [...(await readParts(FAILED, rolling, db, cache)).page.rows];
     expect(once).to.have.length(1);
     // Every part (segments and raw edges) added 1 job; last_failure_at is the max of the part tags.
     const parts = (db.reads()[0]!.text.match(/ AS part/g) ?? []).length;
@@ -109,5 +110,34 @@ describe('reading parts through the cache', () => {
     const values = db.reads()[0]!.values as number[];
     // The raw statement binds [from, to) pairs first.
     for (let i = 0; i + 1 < 4; i += 2) expect(values[i + 1]! - values[i]!).to.be.below(60_000);
+  });
+});
+
+describe('ranking a merged window with the groups its raw edges changed', () => {
+  const row = (g: string, n: number) => ({ g, n });
+  const groups = new Map([
+    ['a', row('a', 5)],
+    ['b', row('b', 3)],
+    ['c', row('c', 1)],
+    ['z', row('z', 0)],
+  ]);
+  const rank = (limit: number) => ({ keep: (r: PartRow) => (r.n as number) > 0, compare: (x: PartRow, y: PartRow) => (y.n as number) - (x.n as number) || compareValues(x.g, y.g), limit });
+
+  it('places changed and new groups in order, once each, and counts what was left out', () => {
+    const changed = new Map([
+      ['c', row('c', 10)],
+      ['d', row('d', 3)],
+    ]);
+    expect(pageOf({ groups }, changed, rank(4))).to.deep.equal({ rows: [row('c', 10), row('a', 5), row('b', 3), row('d', 3)], truncated: false });
+    expect(pageOf({ groups }, changed, rank(3))).to.deep.equal({ rows: [row('c', 10), row('a', 5), row('b', 3)], truncated: true });
+    // A group the edges take out of the answer (kept no more) and one they bring in.
+    const out = new Map([['a', row('a', 0)], ['z', row('z', 2)]]);
+    expect(pageOf({ groups }, out, rank(3))).to.deep.equal({ rows: [row('b', 3), row('z', 2), row('c', 1)], truncated: false });
+  });
+
+  it('answers from the cached order when nothing changed', () => {
+    const window: MergedWindow = { groups };
+    expect(pageOf(window, new Map(), rank(2))).to.deep.equal({ rows: [row('a', 5), row('b', 3)], truncated: true });
+    expect(window.ranked?.map(([k]) => k)).to.deep.equal(['a', 'b', 'c']);
   });
 });
