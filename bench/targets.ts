@@ -50,7 +50,7 @@ export function judgeTargets(r: Omit<SizeResult, 'targets' | 'slowestPlan'>): Ta
   });
   targets.push({
     target: 'refresh all views at 10M ≤ 60 s',
-    value: `${(r.dataset.concurrentRefresh.totalMs / 1000).toFixed(1)} s CONCURRENTLY (first population ${(r.dataset.refresh.totalMs / 1000).toFixed(1)} s) at ${r.label}`,
+    value: `${(r.dataset.concurrentRefresh.totalMs / 1000).toFixed(1)} s CONCURRENTLY one after another (all at once: ${(r.dataset.parallelRefresh.totalMs / 1000).toFixed(1)} s; first population ${(r.dataset.refresh.totalMs / 1000).toFixed(1)} s) at ${r.label}`,
     met: r.dataset.concurrentRefresh.totalMs <= 60_000,
     note: r.label === '10M' ? undefined : 'the target is stated for 10M',
   });
