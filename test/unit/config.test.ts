@@ -14,6 +14,7 @@ describe('loadConfig', () => {
     const c = loadConfig({ CONF_DIR: confDir });
     expect(c).to.include({ databaseUrl: undefined, port: 3000, logLevel: 'info', production: false, dataDir: '.data', embeddedPgPort: 54329 });
     expect(c.db).to.deep.equal({ poolMax: 10, statementTimeoutMs: 5000, connectTimeoutMs: 3000, retryAfterSeconds: 5 });
+    expect(c.partsCache).to.deep.equal({ stateTtlMs: 1000, maxRows: 200_000 });
     expect(c.accessConfigPath).to.equal(path.join(confDir, 'access.json'));
     expect(Object.isFrozen(c)).to.equal(true);
   });
@@ -28,6 +29,8 @@ describe('loadConfig', () => {
     [{ PORT: '70000' }, /PORT:/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL:/],
     [{ DB_POOL_MAX: '0' }, /DB_POOL_MAX:/],
+    [{ VIEW_STATE_TTL_MS: '-1' }, /VIEW_STATE_TTL_MS:/],
+    [{ PARTS_CACHE_MAX_ROWS: 'lots' }, /PARTS_CACHE_MAX_ROWS:/],
     [{ REFRESH_SCHEDULES: '{' }, /REFRESH_SCHEDULES: must be a JSON object/],
     [{ REFRESH_SCHEDULES: '{"eventstats.mv_failed_jobs": "every minute"}' }, /REFRESH_SCHEDULES: eventstats\.mv_failed_jobs: 'every minute' has 2 field/],
     [{ REFRESH_SCHEDULES: '{"eventstats.mv_failed_jobs": "61 * * * *"}' }, /is not a cron expression/],
