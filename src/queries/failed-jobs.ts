@@ -56,13 +56,16 @@ export const failedJobs: CompiledQuery<typeof params> = {
         limit: q.limit,
       },
       finalize: ({ rows, truncated }) => ({
-        rows: rows.map((r) => ({
-          ...Object.fromEntries(keys.map((k) => [k, r[k]])),
-          failed_count: r.failed_count,
-          job_count: r.job_count,
-          failure_rate: (r.failed_count as number) / (r.job_count as number),
-          last_failure_at: r.last_failure_at,
-        })),
+        rows: rows.map((r) => {
+          // Assigned one by one: spreading an Object.fromEntries() result was the hottest line under load.
+          const out: Record<string, unknown> = {};
+          for (const k of keys) out[k] = r[k];
+          out.failed_count = r.failed_count;
+          out.job_count = r.job_count;
+          out.failure_rate = (r.failed_count as number) / (r.job_count as number);
+          out.last_failure_at = r.last_failure_at;
+          return out;
+        }),
         truncated,
       }),
     };
