@@ -49,7 +49,18 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
     pool,
     async drop() {
       await pool.end();
-      await admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+      await admin(async (c) => {
+        // pool.end() resolves once its clients are told to end, not once their backends are gone.
+        // A FORCE drop then terminates a backend whose client still listens, and that client's
+        // "terminating connection" error surfaces as an uncaught exception in whatever test runs.
+        // Wait (bounded) for every session on the database to close; FORCE remains for leftovers.
+        for (let i = 0; i < 100; i++) {
+          const { rows } = await c.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [name]);
+          if (rows[0]?.n === 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      });
     },
   };
 }
