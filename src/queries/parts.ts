@@ -72,17 +72,12 @@ export class PartsCache {
     return fresh;
   }
 
-  get(key: string) {
+  get(key: string): Cached | undefined {
     return this.rows.get(key);
   }
 
   set(key: string, value: Cached): void {
     this.rows.set(key, value);
-  }
-
-  /** Forget a view's state, e.g. after a read found it unpopulated. */
-  forget(view: string): void {
-    this.states.delete(view);
   }
 }
 
