@@ -11,7 +11,7 @@
 import { LRUCache } from 'lru-cache';
 import type { Executor } from '../db/executor.ts';
 import { Params, type SqlQuery } from '../db/sql.ts';
-import { readViewState, type ViewState } from '../freshness/state.ts';
+import { readFreshness, type ViewFreshness } from '../freshness/state.ts';
 import {
   coverageOf,
   coverageSql,
@@ -44,7 +44,7 @@ export interface MergedWindow {
 type Cached = readonly PartRow[] | MergedWindow;
 
 interface Versioned {
-  readonly state: ViewState;
+  readonly state: ViewFreshness;
   readonly at: number;
   coverage?: Promise<Coverage>;
 }
@@ -66,7 +66,7 @@ export class PartsCache {
     const now = Date.now();
     const known = this.states.get(view);
     if (known && now - known.at < this.options.stateTtlMs) return known;
-    const state = await readViewState(executor, view);
+    const state = (await readFreshness(executor, [view])).get(view)!;
     const fresh: Versioned = known && known.state.version === state.version ? { ...known, state, at: now } : { state, at: now };
     this.states.set(view, fresh);
     return fresh;
@@ -89,7 +89,7 @@ export interface Page {
 
 export interface PartsResult {
   readonly page: Page;
-  readonly state: ViewState;
+  readonly state: ViewFreshness;
 }
 
 /**

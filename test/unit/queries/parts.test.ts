@@ -19,7 +19,7 @@ class ScriptedExecutor implements Executor {
   readonly statements: SqlQuery[] = [];
   async query<R extends object>(q: SqlQuery): Promise<R[]> {
     this.statements.push(q);
-    if (q.name === 'eventstats_view_state') return [{ version: this.version, refreshed_at: new Date(NOW), checked_at: new Date(NOW) }] as R[];
+    if (q.name === 'eventstats_freshness') return [{ view: FAILED.view, version: this.version, refreshed_at: new Date(NOW), checked_at: new Date(NOW) }] as R[];
     if (q.text.includes('min(bucket)')) return [{ l0_minute: TODAY - 8 * DAY_MS }] as R[];
     // One segment row per tag the statement asks for, so merges have something to add.
     const tags = [...q.text.matchAll(/SELECT (-?\d+) AS part/g)].map((m) => Number(m[1]));
@@ -86,7 +86,7 @@ describe('reading parts through the cache', () => {
     db.version = '8';
     db.clear();
     await readParts(FAILED, rolling, db, cache);
-    expect(db.statements.filter((q) => q.name === 'eventstats_view_state')).to.have.length(0);
+    expect(db.statements.filter((q) => q.name === 'eventstats_freshness')).to.have.length(0);
     expect(db.reads()[0]!.text).not.to.include(FAILED.view);
   });
 
