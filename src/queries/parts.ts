@@ -21,6 +21,7 @@ import {
   type Coverage,
   type Measure,
   type PartRow,
+  type PartsPlan,
   type PartsRequest,
   type RollupSpec,
   type Segment,
@@ -175,21 +176,31 @@ export function pageOf(window: MergedWindow, changed: ReadonlyMap<string, PartRo
   return { rows, truncated: total > rank.limit };
 }
 
+const RAW_PART = -1;
+
+/** One statement: the given segments (by index into the plan) and the raw edges; undefined when it would read nothing. */
+function partsStatement(spec: RollupSpec, plan: PartsPlan, req: PartsRequest, segments: readonly number[]): SqlQuery | undefined {
+  const p = new Params();
+  const selects = segments.map((i) => segmentSql(spec, plan.level!, plan.segments[i]!, req, p, i));
+  if (plan.raw.length) selects.push(rawSql(spec, plan.raw, req, p, RAW_PART));
+  return selects.length ? { text: selects.join('\nUNION ALL\n'), values: p.values } : undefined;
+}
+
+/** Where the view's recent tiers start (an empty map for a view without one: no statement). */
+async function readCoverage(spec: RollupSpec, executor: Executor): Promise<Coverage> {
+  const sql = coverageSql(spec);
+  return sql ? coverageOf(spec, (await executor.query({ text: sql, values: [] }))[0]) : new Map();
+}
+
 /**
  * The statements a request runs, for EXPLAIN: cold (every segment and the raw edges, as on a cache
  * miss) and warm (the raw edges alone, as when its segments are cached; undefined when it has none).
  */
 export async function partsStatements(spec: RollupSpec, req: PartsRequest, executor: Executor): Promise<{ cold: SqlQuery; warm?: SqlQuery }> {
-  const tierSql = coverageSql(spec);
-  const coverage = tierSql ? coverageOf(spec, (await executor.query({ text: tierSql, values: [] }))[0]) : new Map<number, number>();
-  const plan = planParts(spec, req, coverage);
-  const p = new Params();
-  const selects = plan.segments.map((s, i) => segmentSql(spec, plan.level!, s, req, p, i));
-  if (plan.raw.length) selects.push(rawSql(spec, plan.raw, req, p, -1));
-  const cold = { text: selects.join('\nUNION ALL\n'), values: p.values };
-  if (!plan.raw.length) return { cold };
-  const w = new Params();
-  return { cold, warm: { text: rawSql(spec, plan.raw, req, w, -1), values: w.values } };
+  const plan = planParts(spec, req, await readCoverage(spec, executor));
+  const cold = partsStatement(spec, plan, req, plan.segments.map((_, i) => i))!;
+  const warm = plan.raw.length ? partsStatement(spec, plan, req, []) : undefined;
+  return warm ? { cold, warm } : { cold };
 }
 
 const stripPart = ({ part: _part, ...row }: PartRow): PartRow => row;
@@ -204,9 +215,8 @@ export async function readParts(spec: RollupSpec, req: PartsRequest, executor: E
   // Never refreshed (or unpopulated): nothing is cached, and reading the view reports not_ready.
   const cacheable = state.version !== null;
   let coverage: Coverage = new Map();
-  const tierSql = coverageSql(spec);
-  if (tierSql && cacheable) {
-    versioned.coverage ??= executor.query({ text: tierSql, values: [] }).then((r) => coverageOf(spec, r[0]));
+  if (cacheable) {
+    versioned.coverage ??= readCoverage(spec, executor);
     try {
       coverage = await versioned.coverage;
     } catch (err) {
@@ -227,26 +237,17 @@ export async function readParts(spec: RollupSpec, req: PartsRequest, executor: E
   const segKey = (s: Segment) => `${base}|${s.grain}|${s.range.from}|${s.range.to}`;
   const windowKey = `${base}|${plan.segments.map((s) => `${s.grain}:${s.range.from}:${s.range.to}`).join(',')}`;
 
-  const p = new Params();
-  const selects: string[] = [];
   let window = cacheable ? (cache.get(windowKey) as MergedWindow | undefined) : undefined;
-  const segments: (readonly PartRow[] | undefined)[] = [];
-  if (!window) {
-    plan.segments.forEach((s, i) => {
-      const hit = cacheable ? (cache.get(segKey(s)) as readonly PartRow[] | undefined) : undefined;
-      segments.push(hit);
-      if (!hit) selects.push(segmentSql(spec, plan.level!, s, req, p, i));
-    });
-  }
-  const RAW = -1;
-  if (plan.raw.length) selects.push(rawSql(spec, plan.raw, req, p, RAW));
+  const segments = window ? [] : plan.segments.map((s) => (cacheable ? (cache.get(segKey(s)) as readonly PartRow[] | undefined) : undefined));
+  const missing = window ? [] : plan.segments.flatMap((_, i) => (segments[i] ? [] : [i]));
+  const statement = partsStatement(spec, plan, req, missing);
 
-  const fetched = selects.length ? await executor.query<PartRow>({ text: selects.join('\nUNION ALL\n'), values: p.values }) : [];
+  const fetched = statement ? await executor.query<PartRow>(statement) : [];
   const raw: PartRow[] = [];
   const fresh = new Map<number, PartRow[]>();
   for (const row of fetched) {
     const part = row.part as number;
-    if (part === RAW) raw.push(stripPart(row));
+    if (part === RAW_PART) raw.push(stripPart(row));
     else {
       let list = fresh.get(part);
       if (!list) fresh.set(part, (list = []));
