@@ -120,17 +120,17 @@ export async function prepareDataset(url: string, jobs: number, seedValue: numbe
     await settleChangeKeys(pool);
 
     const views = registeredViews();
-    const refresh = await timedRefresh(pool, views, { ...REFRESH_LIMITS, force: true });
-    const failed = refresh.views.filter((r) => r.outcome !== 'refreshed');
-    if (failed.length) throw new Error(`refresh failed: ${failed.map((r) => `${r.view} ${r.outcome} ${r.error ?? ''}`).join('; ')}`);
+    const forced = async (what: string, parallel = false): Promise<RefreshTiming> => {
+      const timing = await timedRefresh(pool, views, { ...REFRESH_LIMITS, force: true }, parallel);
+      const failed = timing.views.filter((r) => r.outcome !== 'refreshed');
+      if (failed.length) throw new Error(`${what} failed: ${failed.map((r) => `${r.view} ${r.outcome} ${r.error ?? ''}`).join('; ')}`);
+      return timing;
+    };
+    const refresh = await forced('refresh');
     log(`  populated every view in ${(refresh.totalMs / 1000).toFixed(1)} s`);
-    const concurrentRefresh = await timedRefresh(pool, views, { ...REFRESH_LIMITS, force: true });
-    const notConcurrent = concurrentRefresh.views.filter((r) => r.outcome !== 'refreshed');
-    if (notConcurrent.length) throw new Error(`concurrent refresh failed: ${notConcurrent.map((r) => `${r.view} ${r.outcome} ${r.error ?? ''}`).join('; ')}`);
+    const concurrentRefresh = await forced('concurrent refresh');
     log(`  refreshed every view CONCURRENTLY in ${(concurrentRefresh.totalMs / 1000).toFixed(1)} s`);
-    const parallelRefresh = await timedRefresh(pool, views, { ...REFRESH_LIMITS, force: true }, true);
-    const notParallel = parallelRefresh.views.filter((r) => r.outcome !== 'refreshed');
-    if (notParallel.length) throw new Error(`parallel refresh failed: ${notParallel.map((r) => `${r.view} ${r.outcome} ${r.error ?? ''}`).join('; ')}`);
+    const parallelRefresh = await forced('parallel refresh', true);
     log(`  refreshed every view CONCURRENTLY, all at once as the worker does, in ${(parallelRefresh.totalMs / 1000).toFixed(1)} s`);
 
     const unchangedRefresh = await timedRefresh(pool, views, REFRESH_LIMITS);
