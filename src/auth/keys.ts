@@ -21,6 +21,8 @@ export interface VerificationKey {
 export interface KeyProvider {
   /** The candidate keys for a token, best first. Rejects when no key could ever be loaded. */
   keysFor(kid: string | undefined): Promise<KeyObject[]>;
+  /** Changes whenever the key set is (re)loaded: what was verified under an older set must be verified again. */
+  readonly generation: number;
 }
 
 const UpstreamEntry = z.object({ key: z.string().min(1), kid: z.string().min(1).optional() });
@@ -99,6 +101,7 @@ export interface KeyStoreOptions {
 
 export class KeyStore implements KeyProvider {
   private keys: readonly VerificationKey[] = [];
+  private loads = 0;
   private loadedAt = -Infinity;
   private attemptedAt = -Infinity;
   private inFlight: Promise<void> | undefined;
@@ -122,6 +125,10 @@ export class KeyStore implements KeyProvider {
       this.inFlight = undefined;
     });
     return this.inFlight;
+  }
+
+  get generation(): number {
+    return this.loads;
   }
 
   async keysFor(kid: string | undefined): Promise<KeyObject[]> {
@@ -157,6 +164,7 @@ export class KeyStore implements KeyProvider {
       throw new Error(`cannot load token verification keys from ${this.opts.source}: ${(err as Error).message}`, { cause: err });
     }
     this.keys = keys;
+    this.loads += 1;
     this.loadedAt = this.now();
   }
 }

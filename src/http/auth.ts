@@ -8,6 +8,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import { expressjwt, UnauthorizedError } from 'express-jwt';
 import jwt from 'jsonwebtoken';
 import type { KeyProvider } from '../auth/keys.ts';
+import { VerifiedTokens } from '../auth/verified-tokens.ts';
 import { AppError, AuthError } from '../errors.ts';
 
 const REQUEST_PROPERTY = 'auth';
@@ -52,6 +53,8 @@ function verificationKey(keys: KeyProvider) {
     } catch (err) {
       throw new AppError(503, 'auth', 'token verification keys are unavailable; try again later', { cause: err });
     }
+    // One candidate: jsonwebtoken's verification is the signature check; picking would only repeat it.
+    if (candidates.length === 1) return candidates[0]!;
     const token = bearerToken(req) ?? '';
     const key = candidates.find((k) => signedBy(token, k));
     if (key === undefined) throw new AuthError(401, 'invalid token signature');
@@ -64,6 +67,8 @@ function toAppError(err: unknown): unknown {
   if (err.code === 'credentials_required') return new AuthError(401, 'missing bearer token');
   if (err.inner instanceof jwt.TokenExpiredError) return new AuthError(401, 'token expired', { cause: err });
   if (err.inner instanceof jwt.NotBeforeError) return new AuthError(401, 'token not yet valid (nbf)', { cause: err });
+  // With a single candidate key jsonwebtoken makes the signature check: same words as the picking path.
+  if (err.inner.message === 'invalid signature') return new AuthError(401, 'invalid token signature', { cause: err });
   // jsonwebtoken's messages name the failed rule ("jwt malformed", "jwt audience invalid"), never the token.
   return new AuthError(401, `invalid token: ${err.inner.message}`, { cause: err });
 }
@@ -73,8 +78,11 @@ function subjectOf(payload: unknown): string | undefined {
   return typeof payload.sub === 'string' && payload.sub.trim() !== '' ? payload.sub : undefined;
 }
 
-/** Requires a valid bearer token; sets `res.locals.user` to its `sub`. */
-export function authenticate(keys: KeyProvider): RequestHandler {
+/**
+ * Requires a valid bearer token; sets `res.locals.user` to its `sub`. A token that passed full
+ * verification is remembered (see VerifiedTokens), so a client's next requests with it skip the checks.
+ */
+export function authenticate(keys: KeyProvider, verified = new VerifiedTokens()): RequestHandler {
   const verify = expressjwt({
     secret: verificationKey(keys),
     algorithms: ['RS256'],
@@ -82,11 +90,28 @@ export function authenticate(keys: KeyProvider): RequestHandler {
     requestProperty: REQUEST_PROPERTY,
   });
   return (req, res, next) => {
+    let token: string | undefined;
+    try {
+      token = bearerToken(req);
+    } catch (err) {
+      return next(err);
+    }
+    if (token !== undefined) {
+      const known = verified.userOf(token, keys.generation);
+      if (known !== undefined) {
+        res.locals.user = known;
+        return next();
+      }
+    }
+    // Read before verifying: if the keys reload meanwhile, the entry is for the older set and is not honoured.
+    const generation = keys.generation;
     void verify(req, res, (err?: unknown) => {
       if (err !== undefined) return next(toAppError(err));
-      const user = subjectOf((req as Request & Record<typeof REQUEST_PROPERTY, unknown>)[REQUEST_PROPERTY]);
+      const payload = (req as Request & Record<typeof REQUEST_PROPERTY, unknown>)[REQUEST_PROPERTY];
+      const user = subjectOf(payload);
       if (user === undefined) return next(new AuthError(401, 'token has no subject: the sub claim must be a non-empty string'));
       res.locals.user = user;
+      if (token !== undefined) verified.remember(token, user, generation, (payload as { exp?: unknown }).exp);
       next();
     });
   };

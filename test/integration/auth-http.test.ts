@@ -10,6 +10,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import { KeyStore, readKeySource, type KeyProvider } from '../../src/auth/keys.ts';
+import { VerifiedTokens } from '../../src/auth/verified-tokens.ts';
 import { AppError } from '../../src/errors.ts';
 import { authenticate, userOf } from '../../src/http/auth.ts';
 
@@ -48,9 +49,9 @@ function keyServer() {
   };
 }
 
-function appWith(keys: KeyProvider) {
+function appWith(keys: KeyProvider, verified?: VerifiedTokens) {
   const app = express();
-  app.get('/whoami', authenticate(keys), (_req, res) => {
+  app.get('/whoami', authenticate(keys, verified), (_req, res) => {
     res.json({ user: userOf(res) });
   });
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
@@ -134,6 +135,13 @@ describe('bearer-token authentication over HTTP', () => {
       await rejected(rs256(stranger.privateKey, { sub: 'mallory' }), 'invalid token signature');
     });
 
+    it('when the token is signed by another key pair and the set holds a single key', async () => {
+      const single = appWith({ keysFor: async () => [current.publicKey], generation: 1 });
+      const token = rs256(stranger.privateKey, { sub: 'mallory' });
+      const res = await request(single).get('/whoami').set('Authorization', `Bearer ${token}`).expect(401);
+      expect(res.body.errors[0].message).to.equal('invalid token signature');
+    });
+
     it('when the payload was changed after signing', async () => {
       const [header, , signature] = rs256(current.privateKey, { sub: 'alice' }).split('.');
       const forged = `${header}.${Buffer.from(JSON.stringify({ sub: 'admin' })).toString('base64url')}.${signature}`;
@@ -199,6 +207,60 @@ describe('the key endpoint behind the middleware', () => {
     const res = await request(app).get('/whoami').set('Authorization', `Bearer ${rs256(next.privateKey, { sub: 'bob' }, 'k2')}`).expect(200);
     expect(res.body).to.deep.equal({ user: 'bob' });
     expect(keys.state.hits).to.equal(2);
+  });
+
+  describe('with tokens it has verified before', () => {
+    const jwk = (kid: string, key: KeyObject) => ({ ...key.export({ format: 'jwk' }), kid });
+
+    it('does not ask for keys again for the same token', async () => {
+      const store = new KeyStore({ source: keys.url() });
+      await store.refresh(); // as at start-up: a verification that loads the set is not remembered
+      let asked = 0;
+      const counting: KeyProvider = {
+        keysFor: (kid) => ((asked += 1), store.keysFor(kid)),
+        get generation() {
+          return store.generation;
+        },
+      };
+      const app = appWith(counting);
+      const alice = rs256(current.privateKey, { sub: 'alice', exp: now() + 600 });
+      for (let i = 0; i < 3; i += 1) {
+        const res = await request(app).get('/whoami').set('Authorization', `Bearer ${alice}`).expect(200);
+        expect(res.body).to.deep.equal({ user: 'alice' });
+      }
+      expect(asked).to.equal(1);
+      await request(app).get('/whoami').set('bearer', alice).expect(200);
+      expect(asked).to.equal(1);
+      // Any other token, even for the same user, is verified in full.
+      await request(app).get('/whoami').set('Authorization', `Bearer ${rs256(current.privateKey, { sub: 'alice', exp: now() + 601 })}`).expect(200);
+      expect(asked).to.equal(2);
+    });
+
+    it('verifies it again once the key set changed, and refuses it when its key was removed', async () => {
+      keys.state.body = { keys: [jwk('k1', current.publicKey)] };
+      const clock = { t: Date.now() };
+      const app = appWith(new KeyStore({ source: keys.url(), now: () => clock.t }));
+      const alice = rs256(current.privateKey, { sub: 'alice' }, 'k1');
+      await request(app).get('/whoami').set('Authorization', `Bearer ${alice}`).expect(200);
+      // k1 is withdrawn; a token naming the new k2 makes the store re-fetch the set.
+      keys.state.body = { keys: [jwk('k2', next.publicKey)] };
+      clock.t += 60_000;
+      await request(app).get('/whoami').set('Authorization', `Bearer ${rs256(next.privateKey, { sub: 'bob' }, 'k2')}`).expect(200);
+      const res = await request(app).get('/whoami').set('Authorization', `Bearer ${alice}`).expect(401);
+      expect(res.body.errors[0].message).to.equal('invalid token signature');
+    });
+
+    it('verifies it again after the age cap, so a withdrawn key stops working after the set is re-fetched', async () => {
+      keys.state.body = { keys: [{ key: der(current.publicKey) }] };
+      const clock = { t: Date.now() };
+      const app = appWith(new KeyStore({ source: keys.url(), now: () => clock.t }), new VerifiedTokens({ now: () => clock.t }));
+      const alice = rs256(current.privateKey, { sub: 'alice' });
+      await request(app).get('/whoami').set('Authorization', `Bearer ${alice}`).expect(200);
+      keys.state.body = { keys: [{ key: der(next.publicKey) }] };
+      clock.t += 29 * 60_000; // past both the 60 s age cap and the 28 min key re-fetch age
+      await request(app).get('/whoami').set('Authorization', `Bearer ${alice}`).expect(401);
+      expect(keys.state.hits).to.equal(2);
+    });
   });
 
   it('answers 503 while no key could ever be loaded, then recovers', async () => {
