@@ -75,7 +75,7 @@ export function renderMarkdown(r: SizeResult): string {
   );
   lines.push('## Refresh and views', '');
   lines.push(
-    `Seeded ${num(d.seeded.runs)} runs, ${num(d.seeded.jobs)} jobs, ${num(d.seeded.statusRows)} status rows (seed ${d.seed}) in ${(d.seeded.ms / 1000).toFixed(1)} s; VACUUM ANALYZE ${(d.vacuumAnalyzeMs / 1000).toFixed(1)} s. ` +
+    `Seeded ${num(d.seeded.runs)} runs, ${num(d.seeded.jobs)} jobs, ${num(d.seeded.statusRows)} status rows (seed ${d.seed}) in ${(d.seeded.ms / 1000).toFixed(1)} s; VACUUM ANALYZE ${(d.vacuumAnalyzeMs / 1000).toFixed(1)} s; after the refresh measurements, VACUUM (ANALYZE) of the views and a CHECKPOINT before any load ${(d.settleMs / 1000).toFixed(1)} s. ` +
       `Base tables: ${d.baseTables.map((t) => `${t.table} ${bytes(t.bytes)}`).join(', ')}.`,
     '',
     table(

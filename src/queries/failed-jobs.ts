@@ -20,7 +20,9 @@ export const ROLLUP: RollupSpec = {
   levels: [
     // The minutes (recent tier only: about one row per run) keep the raw edges under a minute.
     { id: 0, dims: ['tenant_id', 'source_app'], grains: ['day', 'hour', 'minute'], recent: ['minute'] },
-    { id: 1, dims: ['tenant_id', 'source_app', 'environment'], grains: ['day', 'hour'] },
+    // Per environment an hour holds about one row per run: hours for the recent tier only, so the
+    // partial days of older windows come from the raw rows (migration 1764000004000).
+    { id: 1, dims: ['tenant_id', 'source_app', 'environment'], grains: ['day', 'hour'], recent: ['hour'] },
   ],
   facts: RUN_JOB_FACTS,
   measures: {

@@ -19,7 +19,9 @@ export const ROLLUP: RollupSpec = {
   dims: ['tenant_id', 'source_app', 'environment', 'status_type'],
   levels: [
     { id: 0, dims: ['status_type'], grains: ['day', 'hour', 'minute'], recent: ['minute'] },
-    { id: 1, dims: ['tenant_id', 'source_app', 'environment', 'status_type'], grains: ['day', 'hour'] },
+    // An hour per tenant, pipeline, environment and status holds about one row per source row: hours
+    // for the recent tier only (migration 1764000004200).
+    { id: 1, dims: ['tenant_id', 'source_app', 'environment', 'status_type'], grains: ['day', 'hour'], recent: ['hour'] },
   ],
   facts: STATUS_CHANGE_FACTS,
   measures: { job_count: { view: 'v.job_count', raw: '1', combine: 'sum' } },
