@@ -20,7 +20,7 @@ export const ROLLUP: RollupSpec = {
   levels: [
     { id: 0, dims: ['status_type'], grains: ['day', 'hour', 'minute'], recent: ['minute'] },
     // An hour per tenant, pipeline, environment and status holds about one row per source row: hours
-    // for the recent tier only (migration 1764000004200).
+    // for the recent tier only (migration 1764000004100).
     { id: 1, dims: ['tenant_id', 'source_app', 'environment', 'status_type'], grains: ['day', 'hour'], recent: ['hour'] },
   ],
   facts: STATUS_CHANGE_FACTS,
