@@ -54,6 +54,8 @@ interface Versioned {
 export class PartsCache {
   private readonly states = new Map<string, Versioned>();
   private readonly rows: LRUCache<string, Cached>;
+  /** Windows being read from the view right now, so concurrent misses of one window wait for one read. */
+  readonly loading = new Map<string, Promise<MergedWindow>>();
 
   constructor(readonly options: PartsCacheOptions = DEFAULT_PARTS_CACHE) {
     this.rows = new LRUCache({
@@ -238,23 +240,28 @@ export async function readParts(spec: RollupSpec, req: PartsRequest, executor: E
   const windowKey = `${base}|${plan.segments.map((s) => `${s.grain}:${s.range.from}:${s.range.to}`).join(',')}`;
 
   let window = cacheable ? (cache.get(windowKey) as MergedWindow | undefined) : undefined;
+  // Another request is reading this window's segments (after a refresh, every dashboard misses at
+  // once): wait for its read rather than run the same heavy statement again. If it fails, read here.
+  const pending = window || !cacheable ? undefined : cache.loading.get(windowKey);
+  if (pending) window = await pending.catch(() => undefined);
   const segments = window ? [] : plan.segments.map((s) => (cacheable ? (cache.get(segKey(s)) as readonly PartRow[] | undefined) : undefined));
   const missing = window ? [] : plan.segments.flatMap((_, i) => (segments[i] ? [] : [i]));
   const statement = partsStatement(spec, plan, req, missing);
 
-  const fetched = statement ? await executor.query<PartRow>(statement) : [];
-  const raw: PartRow[] = [];
-  const fresh = new Map<number, PartRow[]>();
-  for (const row of fetched) {
-    const part = row.part as number;
-    if (part === RAW_PART) raw.push(stripPart(row));
-    else {
-      let list = fresh.get(part);
-      if (!list) fresh.set(part, (list = []));
-      list.push(stripPart(row));
+  const read = async (): Promise<{ raw: PartRow[]; window: MergedWindow }> => {
+    const fetched = statement ? await executor.query<PartRow>(statement) : [];
+    const raw: PartRow[] = [];
+    const fresh = new Map<number, PartRow[]>();
+    for (const row of fetched) {
+      const part = row.part as number;
+      if (part === RAW_PART) raw.push(stripPart(row));
+      else {
+        let list = fresh.get(part);
+        if (!list) fresh.set(part, (list = []));
+        list.push(stripPart(row));
+      }
     }
-  }
-  if (!window) {
+    if (window) return { raw, window };
     const groups = new Map<string, PartRow>();
     plan.segments.forEach((s, i) => {
       let rows = segments[i];
@@ -264,9 +271,27 @@ export async function readParts(spec: RollupSpec, req: PartsRequest, executor: E
       }
       mergeInto(spec, req, groups, rows);
     });
-    window = { groups };
-    if (cacheable) cache.set(windowKey, window);
+    const merged: MergedWindow = { groups };
+    if (cacheable) cache.set(windowKey, merged);
+    return { raw, window: merged };
+  };
+  let result: { raw: PartRow[]; window: MergedWindow };
+  if (!window && cacheable && !cache.loading.has(windowKey)) {
+    // This request reads the window; concurrent misses of it wait for this read (see above).
+    const loading = read();
+    const shared = loading.then((r) => r.window);
+    shared.catch(() => {}); // a failure nobody waits for is not an unhandled rejection
+    cache.loading.set(windowKey, shared);
+    try {
+      result = await loading;
+    } finally {
+      cache.loading.delete(windowKey);
+    }
+  } else {
+    result = await read();
   }
+  const { raw } = result;
+  window = result.window;
   const changed = new Map<string, PartRow>();
   mergeInto(spec, req, changed, raw, window.groups);
   return { page: pageOf(window, changed, rank), state };

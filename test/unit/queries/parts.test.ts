@@ -56,6 +56,35 @@ describe('reading parts through the cache', () => {
     expect(second).to.deep.equal(first);
   });
 
+  it('lets concurrent misses of one window wait for a single read of the view', async () => {
+    const db = new ScriptedExecutor();
+    const cache = new PartsCache({ stateTtlMs: 0, maxRows: 1000 });
+    const answers = await Promise.all(Array.from({ length: 5 }, () => readParts(FAILED, rolling, db, cache)));
+    const viewReads = db.reads().filter((q) => q.text.includes(FAILED.view));
+    expect(viewReads).to.have.length(1);
+    expect(db.reads()).to.have.length(5); // the four others ran their raw edges only
+    for (const a of answers) expect(a.page.rows).to.deep.equal(answers[0]!.page.rows);
+    expect(cache.loading.size).to.equal(0);
+  });
+
+  it('lets the waiting requests read for themselves when the shared read fails', async () => {
+    const db = new ScriptedExecutor();
+    let failures = 1;
+    const flaky: Executor = {
+      query: async <R extends object>(q: SqlQuery): Promise<R[]> => {
+        if (q.text.includes(FAILED.view) && q.text.includes(' AS part') && failures-- > 0) throw new Error('connection lost');
+        return db.query<R>(q);
+      },
+    };
+    const cache = new PartsCache({ stateTtlMs: 0, maxRows: 1000 });
+    const settled = await Promise.allSettled(Array.from({ length: 3 }, () => readParts(FAILED, rolling, flaky, cache)));
+    expect(settled.map((r) => r.status)).to.deep.equal(['rejected', 'fulfilled', 'fulfilled']);
+    expect(cache.loading.size).to.equal(0);
+    db.clear();
+    await readParts(FAILED, rolling, flaky, cache);
+    expect(db.reads().filter((q) => q.text.includes(FAILED.view))).to.have.length(0);
+  });
+
   it('merges partials by their combine rule, without changing the cached rows', async () => {
     const db = new ScriptedExecutor();
     const cache = new PartsCache({ stateTtlMs: 0, maxRows: 1000 });
