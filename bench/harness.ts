@@ -13,6 +13,7 @@ import { startServer, type BenchServer } from './database.ts';
 import { ignoreIdleError, prepareDataset } from './dataset.ts';
 import { benchLambda, ensureBuild, type BuildState } from './lambda.ts';
 import { describeMachine } from './machine.ts';
+import { measurePaired, PAIRED_ROUNDS, type PairedResult } from './paired.ts';
 import type { BenchOptions } from './options.ts';
 import { peakRssBytes, Resources } from './processes.ts';
 import { renderComparison } from './markdown.ts';
@@ -40,9 +41,13 @@ interface RunContext {
   readonly date: string;
   /** The smallest size's result, once measured: later sizes report their p50 against it. */
   readonly baseline: SizeResult | undefined;
+  /** The smallest size's database, kept to the end of the run so later sizes can measure against it side by side. */
+  readonly baselineUrl: string | undefined;
+  /** Keep this size's database until the run ends (it is the baseline of later sizes). */
+  readonly keepDatabase: boolean;
 }
 
-async function benchSize(jobs: number, ctx: RunContext): Promise<SizeResult> {
+async function benchSize(jobs: number, ctx: RunContext): Promise<{ result: SizeResult; url: string }> {
   const { options, resources, credentials } = ctx;
   const log = options.log;
   const label = sizeLabel(jobs);
@@ -74,6 +79,7 @@ async function benchSize(jobs: number, ctx: RunContext): Promise<SizeResult> {
       let raw: RawResult;
       let peakRssAfterLoadBytes: number | null;
       let peakRssAtEndBytes: number | null;
+      let paired: PairedResult | null = null;
       try {
         for (const q of SUPPORTED_QUERIES) {
           log(`  compiled ${q.name}: load at 1 and ${options.connections} connections, statement, on the fly`);
@@ -92,6 +98,21 @@ async function benchSize(jobs: number, ctx: RunContext): Promise<SizeResult> {
           );
         }
         peakRssAfterLoadBytes = await peakRssBytes(api.child.pid);
+        if (ctx.baseline && ctx.baselineUrl) {
+          log(`  p50 side by side with ${ctx.baseline.label}: ${PAIRED_ROUNDS} alternating rounds at 1 connection per query`);
+          const baseApi = await startApi(resources, ctx.baselineUrl, credentials, entry);
+          try {
+            paired = await measurePaired(
+              { baseUrl: api.baseUrl, compiled },
+              { label: ctx.baseline.label, baseUrl: baseApi.baseUrl, compiled: ctx.baseline.compiled },
+              credentials.authorization,
+              settings,
+            );
+          } finally {
+            await baseApi.child.stop();
+          }
+          log(`    ${paired.queries.map((q) => `${q.query} ${q.ratio}×`).join(', ')}`);
+        }
         log(`  raw rows: paging up to ${options.rawPages} pages`);
         const failedAnswer = answers.get(RAW_QUERY)?.answer as { data?: CompiledGroup[] } | undefined;
         raw = await benchRaw({
@@ -162,17 +183,19 @@ async function benchSize(jobs: number, ctx: RunContext): Promise<SizeResult> {
         window,
         api: { command: entry === 'dist' ? 'node dist/src/server.js' : 'node --import tsx src/server.ts', poolMax: API_POOL_MAX, healthStatus: api.healthStatus, peakRssAfterLoadBytes, peakRssAtEndBytes },
         compiled,
+        paired,
         raw,
         ceiling,
         lambda,
         ratios: computeRatios(label, compiled, raw, ceiling, baseline),
       };
-      return { ...partial, targets: judgeTargets(partial), slowestPlan };
+      return { result: { ...partial, targets: judgeTargets(partial), slowestPlan }, url: db.url };
     } finally {
       await closePool();
     }
   } finally {
-    await db.drop();
+    // A kept database is dropped when the run releases its resources.
+    if (!ctx.keepDatabase) await db.drop();
   }
 }
 
@@ -189,8 +212,11 @@ export async function runBench(options: BenchOptions, resources: Resources = new
     const build = await ensureBuild(options.smoke, log);
     const results: SizeResult[] = [];
     const files: { json: string; markdown: string }[] = [];
-    for (const jobs of options.jobs) {
-      const result = await benchSize(jobs, { options, resources, server, credentials, build, date, baseline: results[0] });
+    let baselineUrl: string | undefined;
+    for (const [i, jobs] of options.jobs.entries()) {
+      const keepDatabase = i === 0 && options.jobs.length > 1;
+      const { result, url } = await benchSize(jobs, { options, resources, server, credentials, build, date, baseline: results[0], baselineUrl, keepDatabase });
+      if (i === 0) baselineUrl = url;
       results.push(result);
       const written = await writeResult(options.outDir, result);
       files.push(written);

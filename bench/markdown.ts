@@ -54,6 +54,20 @@ export function renderMarkdown(r: SizeResult): string {
     ),
     '',
   );
+  if (r.paired) {
+    const p = r.paired;
+    lines.push(
+      `### p50 side by side with ${p.baseline}`,
+      '',
+      `Both sizes' APIs up at once, 1 connection, ${p.rounds} rounds of ${p.durationS} s each taking turns (this size first); medians of the rounds' p50s.`,
+      '',
+      table(
+        ['query', `p50 ${r.label}`, `p50 ${p.baseline}`, 'ratio', `rounds ${r.label}`, `rounds ${p.baseline}`],
+        p.queries.map((q) => [q.query, ms(q.p50), ms(q.baselineP50), times(q.ratio), q.p50s.map(ms).join(', '), q.baselineP50s.map(ms).join(', ')]),
+      ),
+      '',
+    );
+  }
   const raw = r.raw;
   lines.push(
     '## Raw rows vs compiled',

@@ -8,6 +8,7 @@ import type { CompiledResult } from './compiled.ts';
 import type { DatasetResult } from './dataset.ts';
 import type { LambdaResult } from './lambda.ts';
 import type { Machine } from './machine.ts';
+import type { PairedResult } from './paired.ts';
 import type { BenchOptions } from './options.ts';
 import type { RawResult } from './raw.ts';
 import { ratio } from './stats.ts';
@@ -60,6 +61,8 @@ export interface SizeResult {
   readonly window: TimeWindow;
   readonly api: ApiProcess;
   readonly compiled: readonly CompiledResult[];
+  /** p50 here and at the run's smallest size, side by side (null at the smallest size). */
+  readonly paired: PairedResult | null;
   readonly raw: RawResult;
   readonly ceiling: CeilingResult;
   readonly lambda: LambdaResult;

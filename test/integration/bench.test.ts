@@ -40,6 +40,7 @@ describe('the benchmark harness (npm run bench -- --smoke)', function () {
   let out: string;
   let run: BenchRun;
   let result: SizeResult;
+  let smallest: SizeResult;
   let childrenBefore: Set<number>;
 
   // Linux-only like the harness's RSS reading; CI runs there.
@@ -48,16 +49,18 @@ describe('the benchmark harness (npm run bench -- --smoke)', function () {
   before(async () => {
     out = await mkdtemp(path.join(os.tmpdir(), 'eventstats-bench-test-'));
     childrenBefore = hasProc ? benchChildren() : new Set();
-    run = await runBench(parseOptions(['--smoke', '--out', out], undefined, () => {}));
-    expect(run.files).to.have.length(1);
-    result = JSON.parse(await readFile(run.files[0]!.json, 'utf8')) as SizeResult;
+    // Two sizes, so the larger one measures its p50 side by side with the smaller.
+    run = await runBench(parseOptions(['--smoke', '--jobs', '1000,5000', '--out', out], undefined, () => {}));
+    expect(run.files).to.have.length(2);
+    smallest = JSON.parse(await readFile(run.files[0]!.json, 'utf8')) as SizeResult;
+    result = JSON.parse(await readFile(run.files[1]!.json, 'utf8')) as SizeResult;
   });
   after(async () => {
     if (out) await rm(out, { recursive: true, force: true });
   });
 
   it('writes the JSON and the Markdown result for the size, named by date and size', () => {
-    const { json, markdown } = run.files[0]!;
+    const { json, markdown } = run.files[1]!;
     expect(path.dirname(json)).to.equal(out);
     expect(path.basename(json)).to.match(/^\d{4}-\d{2}-\d{2}-5k\.json$/);
     expect(path.basename(markdown)).to.equal(path.basename(json).replace(/\.json$/, '.md'));
@@ -167,6 +170,23 @@ describe('the benchmark harness (npm run bench -- --smoke)', function () {
     }
   });
 
+  it('measures the larger size\'s p50 side by side with the smallest, and judges the 1.2× target on it', () => {
+    expect(smallest.paired).to.equal(null);
+    const paired = result.paired!;
+    expect(paired.baseline).to.equal('1k');
+    expect(paired.queries.map((q) => q.query)).to.deep.equal(SUPPORTED_QUERIES.map((q) => q.name));
+    for (const q of paired.queries) {
+      expect(q.p50s, q.query).to.have.length(paired.rounds);
+      expect(q.baselineP50s, q.query).to.have.length(paired.rounds);
+      expectFinite(q.p50, `${q.query} paired p50`);
+      expectFinite(q.baselineP50, `${q.query} paired baseline p50`);
+      expectFinite(q.ratio, `${q.query} paired ratio`);
+    }
+    const growth = result.targets.find((t) => t.target.startsWith('p50 at 10M'))!;
+    expect(growth.value).to.contain('side by side');
+    expect(readFileSync(run.files[1]!.markdown, 'utf8')).to.contain('### p50 side by side with 1k');
+  });
+
   it('judges every product target', () => {
     expect(result.targets.length).to.be.greaterThanOrEqual(11);
     for (const t of result.targets) expect(t.met === null || typeof t.met === 'boolean', t.target).to.equal(true);
@@ -176,6 +196,6 @@ describe('the benchmark harness (npm run bench -- --smoke)', function () {
     if (!hasProc) this.skip();
     const left = [...benchChildren()].filter((pid) => !childrenBefore.has(pid));
     expect(left, 'child processes still running').to.deep.equal([]);
-    expect(existsSync(run.files[0]!.json)).to.equal(true);
+    expect(existsSync(run.files[1]!.json)).to.equal(true);
   });
 });
