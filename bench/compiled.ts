@@ -13,7 +13,7 @@ import type { CompiledQuery } from '../src/queries/types.ts';
 import type { TimeWindow } from '../src/queries/window.ts';
 import { request } from './api.ts';
 import { explainAnalyze, explainText, timeStatement, type PlanFacts } from './explain.ts';
-import { measureLoad, type LoadResult } from './load.ts';
+import { measureLoad, type LoadResult, type LoadTarget } from './load.ts';
 import { firstDifference, onTheFly, type AppliedParams } from './on-the-fly.ts';
 import { ratio, type Summary } from './stats.ts';
 
@@ -76,6 +76,11 @@ async function compiledStatements(query: CompiledQuery, pool: pg.Pool, now: numb
 }
 
 /** The result, and the API's answer itself (the ceiling repeats it, the raw stage checks against it). */
+/** The load of one compiled-query request: POST of its body with the bearer token. */
+export function compiledTarget(baseUrl: string, path: string, body: CompiledResult['body'], authorization: string): LoadTarget & { readonly body: string } {
+  return { url: `${baseUrl}${path}`, method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body: JSON.stringify(body) };
+}
+
 export async function benchCompiled(
   query: CompiledQuery,
   ctx: { baseUrl: string; authorization: string; pool: pg.Pool; now: number; settings: LoadSettings },
@@ -92,7 +97,7 @@ export async function benchCompiled(
     throw new Error(`${path} answered ${sample.status}: ${JSON.stringify(sample.json).slice(0, 500)}`);
   }
 
-  const target = { url, method: 'POST' as const, headers: { authorization, 'content-type': 'application/json' }, body: JSON.stringify(body) };
+  const target = compiledTarget(baseUrl, path, body, authorization);
   const oneConnection = await measureLoad(target, 1, settings.warmupS, settings.durationS);
   const concurrent = await measureLoad(target, settings.connections, settings.warmupS, settings.durationS);
 

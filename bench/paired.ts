@@ -4,8 +4,8 @@
  * and on a shared 2-core machine those minutes can differ more than the sizes do (the ceiling's
  * req/s, which involves no database at all, moved by a quarter between phases of one run).
  */
-import type { CompiledResult } from './compiled.ts';
-import { measureLoad, type LoadTarget } from './load.ts';
+import { compiledTarget, type CompiledResult } from './compiled.ts';
+import { measureLoad } from './load.ts';
 import { median, ratio, round } from './stats.ts';
 
 export const PAIRED_ROUNDS = 3;
@@ -34,13 +34,6 @@ interface Side {
   readonly compiled: readonly CompiledResult[];
 }
 
-const target = (side: Side, c: CompiledResult, authorization: string): LoadTarget => ({
-  url: `${side.baseUrl}${c.path}`,
-  method: 'POST',
-  headers: { authorization, 'content-type': 'application/json' },
-  body: JSON.stringify(c.body),
-});
-
 export async function measurePaired(
   here: Side,
   baseline: Side & { readonly label: string },
@@ -53,8 +46,8 @@ export async function measurePaired(
   for (const c of here.compiled) {
     const base = baseline.compiled.find((b) => b.query === c.query);
     if (!base) continue;
-    const mine = target(here, c, authorization);
-    const theirs = target(baseline, base, authorization);
+    const mine = compiledTarget(here.baseUrl, c.path, c.body, authorization);
+    const theirs = compiledTarget(baseline.baseUrl, base.path, base.body, authorization);
     const p50s: number[] = [];
     const baselineP50s: number[] = [];
     for (let i = 0; i < rounds; i += 1) {
