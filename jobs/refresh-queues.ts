@@ -2,7 +2,7 @@
  * The refresh worker's pg-boss vocabulary: the schema, each view's queue, and the settings every
  * refresh queue gets. migrations/1764000002100_refresh-queues.sql creates the queues under these names.
  */
-import type PgBoss from 'pg-boss';
+import type { QueuePolicy } from 'pg-boss';
 
 /** Installed by migrations/1764000002000_pgboss-schema.sql. */
 export const PGBOSS_SCHEMA = 'pgboss';
@@ -27,7 +27,7 @@ export function isRefreshQueue(name: string): boolean {
  * become a burst of refreshes; 'short' coalesces waiting jobs but lets two refreshes of a view run
  * at once. Being a unique index in pgboss.job, the rule holds across any number of worker processes.
  */
-export const REFRESH_QUEUE_POLICY: PgBoss.QueuePolicy = 'stately';
+export const REFRESH_QUEUE_POLICY: QueuePolicy = 'stately';
 
 export interface RetrySettings {
   /** Retries after the first attempt. */

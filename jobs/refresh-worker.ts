@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import PgBoss from 'pg-boss';
+import { PgBoss, type Job } from 'pg-boss';
 import type { Logger } from 'pino';
 import type { Config } from '../src/config.ts';
 import { createExecutor, type Executor } from '../src/db/executor.ts';
@@ -58,20 +58,15 @@ export class RefreshFailedError extends Error {
 const DEFAULT_POLLING_INTERVAL_SECONDS = 2;
 // pg-boss's pollers, cron and maintenance share these connections; each holds one only per statement.
 const BOSS_POOL_MAX = 4;
-// pg-boss fails a job whose handler outlives its expiry, and a retry would then find the view still
-// locked by the first run. The expiry therefore covers the refresh's statement timeout plus its
-// bookkeeping statements (see refresh-view.ts).
+// pg-boss fails a job whose handler outlives its expiry (and aborts its signal, which cancels the
+// REFRESH), and a retry would then find the view still locked by the first run. The expiry therefore
+// covers the refresh's statement timeout plus its bookkeeping statements (see refresh-view.ts).
 const EXPIRY_MARGIN_SECONDS = 120;
 // After the stop timeout, how long to wait for cancelled refreshes to record their failure.
 const CANCEL_GRACE_MS = 5_000;
 
 const installedCheck = () => ({ text: 'SELECT to_regclass($1) IS NOT NULL AS installed', values: [`${PGBOSS_SCHEMA}.version`] });
-const existingQueues = (names: readonly string[]) => ({ text: `SELECT name FROM ${PGBOSS_SCHEMA}.queue WHERE name = ANY($1::text[])`, values: [names] });
-const cancelSessions = (applicationName: string) => ({
-  text: `SELECT count(*) FILTER (WHERE pg_cancel_backend(pid)) AS cancelled FROM pg_stat_activity
-          WHERE application_name = $1 AND datname = current_database() AND pid <> pg_backend_pid()`,
-  values: [applicationName],
-});
+const existingQueues = (names: readonly string[]) => ({ text: `SELECT name, policy FROM ${PGBOSS_SCHEMA}.queue WHERE name = ANY($1::text[])`, values: [names] });
 
 /** Fails with a message naming the migration when pg-boss or a view's queue is missing. */
 async function checkDatabase(db: Executor, schedules: readonly ViewSchedule[]): Promise<void> {
@@ -80,13 +75,18 @@ async function checkDatabase(db: Executor, schedules: readonly ViewSchedule[]): 
     throw new WorkerSetupError(`pg-boss is not installed in this database (schema ${PGBOSS_SCHEMA}); run \`npm run migrate\``);
   }
   const wanted = schedules.map((s) => s.queue);
-  const found = new Set((await db.query<{ name: string }>(existingQueues(wanted))).map((r) => r.name));
+  const found = new Map((await db.query<{ name: string; policy: string }>(existingQueues(wanted))).map((r) => [r.name, r.policy]));
   const missing = wanted.filter((q) => !found.has(q));
   if (missing.length) {
     throw new WorkerSetupError(
       `no pg-boss queue for ${missing.join(', ')}: the migration that adds a view creates its queue ` +
-        '(see migrations/1764000002100_refresh-queues.sql); run `npm run migrate`',
+        '(see migrations/1764000005000_pgboss-12.sql); run `npm run migrate`',
     );
+  }
+  // pg-boss sets a queue's policy only when it creates the queue; coalescing depends on it.
+  const wrong = wanted.filter((q) => found.get(q) !== REFRESH_QUEUE_POLICY);
+  if (wrong.length) {
+    throw new WorkerSetupError(`the pg-boss queue(s) ${wrong.join(', ')} must have the '${REFRESH_QUEUE_POLICY}' policy; recreate them with the migration that adds them`);
   }
 }
 
@@ -122,7 +122,7 @@ export function createWorker(deps: WorkerDeps): RefreshWorker {
   const log = deps.log.child({ component: 'refresh-worker' });
   const retry = deps.retry ?? DEFAULT_RETRY;
   const pollingIntervalSeconds = deps.pollingIntervalSeconds ?? DEFAULT_POLLING_INTERVAL_SECONDS;
-  // Unique per worker, so that stop() cancels this worker's refreshes and no other's.
+  // Unique per worker, so that an operator can tell its sessions apart in pg_stat_activity.
   const applicationName = `eventstats-worker-${randomUUID().slice(0, 8)}`;
   const running = new Set<Promise<RefreshResult>>();
   let boss: PgBoss | undefined;
@@ -131,7 +131,7 @@ export function createWorker(deps: WorkerDeps): RefreshWorker {
   let stopping = false;
   let started = false;
 
-  async function work(schedule: ViewSchedule, pool: pg.Pool, jobs: PgBoss.Job<RefreshJobData>[]): Promise<RefreshResult | undefined> {
+  async function work(schedule: ViewSchedule, pool: pg.Pool, jobs: Job<RefreshJobData>[]): Promise<RefreshResult | undefined> {
     const job = jobs[0]; // batchSize 1
     if (!job) return undefined;
     // A poll already under way when stop() began can still hand over a job: it goes back for a retry.
@@ -141,6 +141,8 @@ export function createWorker(deps: WorkerDeps): RefreshWorker {
       statementTimeoutMs: deps.refresh.statementTimeoutMs,
       lockTimeoutMs: deps.refresh.lockTimeoutMs,
       force: job.data?.force === true,
+      // pg-boss aborts it when this worker stops past its grace period or loses the job (expiry).
+      signal: job.signal,
     });
     running.add(attempt);
     let result: RefreshResult;
@@ -172,16 +174,14 @@ export function createWorker(deps: WorkerDeps): RefreshWorker {
     if (b) {
       // Polling stops at once; running handlers get up to the timeout, after which pg-boss fails
       // their jobs so that another worker retries them.
-      await b.stop({ graceful: true, timeout: deps.refresh.stopTimeoutMs, wait: true }).catch((err: unknown) => log.error({ err }, 'pg-boss did not stop cleanly'));
+      await b.stop({ graceful: true, timeout: deps.refresh.stopTimeoutMs }).catch((err: unknown) => log.error({ err }, 'pg-boss did not stop cleanly'));
     }
     if (!pool) return;
     if (running.size) {
-      // Still running after the timeout: cancel it. A cancelled REFRESH leaves the view as it was
-      // and is logged 'failed'; the connection is then free and the pool can close.
-      log.warn({ running: running.size }, 'cancelling refreshes still running at the stop timeout');
-      await createExecutor(pool, 0)
-        .query(cancelSessions(applicationName))
-        .catch((err: unknown) => log.error({ err }, 'could not cancel the running refreshes'));
+      // Still running after the timeout: pg-boss has failed their jobs (another worker retries them)
+      // and aborted their signals, which cancels each REFRESH. A cancelled REFRESH leaves the view as
+      // it was and is logged 'failed'; then its connection is free and the pool can close.
+      log.warn({ running: running.size }, 'cancelled refreshes still running at the stop timeout');
       await settlesWithin(Promise.allSettled(running), CANCEL_GRACE_MS);
     }
     if (!(await settlesWithin(endPool(pool), CANCEL_GRACE_MS))) log.error('refresh connections did not close; leaving them to the process exit');
@@ -196,7 +196,8 @@ export function createWorker(deps: WorkerDeps): RefreshWorker {
       const resolved = resolveSchedules(registeredViews(), deps.refresh.schedules);
       stopping = false;
       schedules = resolved;
-      // One connection per view's refresh, plus one for the worker's own statements.
+      // One connection per view's refresh, plus one for the worker's own statements and for
+      // cancelling a refresh whose job was aborted (refresh-view.ts).
       const pool = new pg.Pool({ connectionString: deps.databaseUrl, max: resolved.length + 1, application_name: applicationName });
       pool.on('error', (err) => log.warn({ err }, 'idle refresh connection failed'));
       refreshPool = pool;
@@ -220,9 +221,8 @@ export function createWorker(deps: WorkerDeps): RefreshWorker {
         const expireInSeconds = Math.ceil(deps.refresh.statementTimeoutMs / 1000) + EXPIRY_MARGIN_SECONDS;
         for (const s of resolved) {
           // Plain UPDATEs of pgboss.queue: the settings live here, in code, not in the migration.
+          // The policy is fixed when a queue is created (by its migration) and checked above.
           await b.updateQueue(s.queue, {
-            name: s.queue,
-            policy: REFRESH_QUEUE_POLICY,
             retryLimit: retry.limit,
             retryDelay: retry.delaySeconds,
             retryBackoff: retry.backoff,

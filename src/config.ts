@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import cronParser from 'cron-parser';
+import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import type { PartsCacheOptions } from './queries/parts.ts';
 
@@ -120,7 +120,7 @@ export function cronProblem(cron: string): string | undefined {
   const fields = cron.trim().split(/\s+/).length;
   if (fields !== CRON_FIELDS) return `'${cron}' has ${fields} field(s); a schedule has ${CRON_FIELDS} (minute hour day-of-month month day-of-week)`;
   try {
-    cronParser.parseExpression(cron, { tz: 'UTC' });
+    CronExpressionParser.parse(cron, { tz: 'UTC' });
     return undefined;
   } catch (err) {
     return `'${cron}' is not a cron expression (${err instanceof Error ? err.message : String(err)})`;

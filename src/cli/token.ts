@@ -22,7 +22,7 @@ function parse(argv: string[]): { user: string; ttlSeconds: number } {
   try {
     parsed = parseArgs({ args: argv, options: { ttl: { type: 'string', default: '1h' } }, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new Error((err as Error).message);
+    throw new Error((err as Error).message, { cause: err });
   }
   const [user, ...extra] = parsed.positionals;
   if (user === undefined || user.trim() === '') throw new Error('missing <user>');

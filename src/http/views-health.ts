@@ -1,4 +1,4 @@
-import cronParser from 'cron-parser';
+import { CronExpressionParser } from 'cron-parser';
 import type { Config } from '../config.ts';
 import type { Executor } from '../db/executor.ts';
 import { readFreshness } from '../freshness/state.ts';
@@ -7,7 +7,7 @@ import type { CheckResult } from './health.ts';
 
 /** Interval of a cron schedule, measured between its next two firings. */
 export function scheduleIntervalMs(cron: string, now = new Date()): number {
-  const it = cronParser.parseExpression(cron, { currentDate: now, tz: 'UTC' });
+  const it = CronExpressionParser.parse(cron, { currentDate: now, tz: 'UTC' });
   const a = it.next().getTime();
   return it.next().getTime() - a;
 }

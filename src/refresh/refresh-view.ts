@@ -12,6 +12,12 @@ export interface RefreshOptions {
   readonly force?: boolean;
   readonly statementTimeoutMs: number;
   readonly lockTimeoutMs: number;
+  /**
+   * Aborted when the refresh must end early (pg-boss aborts a job's signal when its worker stops past
+   * the grace period, or when the job expired or was taken from it): the REFRESH, or its wait for a
+   * lock, is cancelled in the database, and the attempt is recorded as failed.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export type Outcome = 'refreshed' | 'skipped' | 'failed' | 'coalesced';
@@ -34,9 +40,26 @@ const LOCK_NAMESPACE = 'eventstats.refresh:';
 // recorded on this connection.
 const BOOKKEEPING_TIMEOUT_MS = 30_000;
 
+/**
+ * Cancels the statement a pooled session is running when the signal aborts. The cancel goes through
+ * the pool, which has a connection to spare beside the refreshes (the worker sizes it so).
+ */
+function cancelOnAbort(pool: pg.Pool, client: pg.PoolClient, signal: AbortSignal | undefined): () => void {
+  if (!signal) return () => {};
+  const pid = (client as pg.PoolClient & { processID: number }).processID;
+  const cancel = () => {
+    pool.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => {
+      // The session ended already, or the database is gone: nothing is left to cancel.
+    });
+  };
+  signal.addEventListener('abort', cancel, { once: true });
+  return () => signal.removeEventListener('abort', cancel);
+}
+
 export async function refreshView(pool: pg.Pool, view: ViewRefresh, options: RefreshOptions): Promise<RefreshResult> {
   const client = await pool.connect();
   let locked = false;
+  const stopCancelling = cancelOnAbort(pool, client, options.signal);
   try {
     const lock = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [LOCK_NAMESPACE + view.name]);
     locked = lock.rows[0]?.ok === true;
@@ -81,6 +104,8 @@ export async function refreshView(pool: pg.Pool, view: ViewRefresh, options: Ref
       // whether it commits or rolls back, so a failure's log row below runs without it.
       await client.query('BEGIN');
       await client.query(`SELECT set_config('statement_timeout', $1, true)`, [String(options.statementTimeoutMs)]);
+      // An abort that came before the REFRESH started has no statement to cancel.
+      if (options.signal?.aborted) throw new Error('cancelled before the REFRESH started (the worker is stopping or lost the job)');
       // CONCURRENTLY keeps the old rows readable during the refresh; it needs a populated view.
       await client.query(`REFRESH MATERIALIZED VIEW ${populated ? 'CONCURRENTLY ' : ''}${view.name}`);
       // The log row commits with the new rows: its id is the version the API caches parts under,
@@ -95,6 +120,7 @@ export async function refreshView(pool: pg.Pool, view: ViewRefresh, options: Ref
     }
     return { view: view.name, outcome: 'refreshed', durationMs, watermark, concurrently: populated };
   } finally {
+    stopCancelling();
     // The session goes back to the pool clean (no lock, default timeouts), so the next check reuses
     // a warm connection: a new session pays a few ms of catalog cache misses on the change key.
     // Anything that fails here discards the connection instead.

@@ -4,7 +4,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import type pg from 'pg';
-import PgBoss from 'pg-boss';
+import { PgBoss, type JobWithMetadata } from 'pg-boss';
 import { pino } from 'pino';
 import { createWorker, type RefreshWorker, type WorkerDeps } from '../../jobs/refresh-worker.ts';
 import type { Config } from '../../src/config.ts';
@@ -40,7 +40,7 @@ export async function observer(url: string): Promise<PgBoss> {
 const DONE = new Set(['completed', 'failed', 'cancelled']);
 
 /** Waits for a job to finish, retries included, and returns it with its output. */
-export async function finishedJob(boss: PgBoss, queue: string, id: string | null): Promise<PgBoss.JobWithMetadata<object>> {
+export async function finishedJob(boss: PgBoss, queue: string, id: string | null): Promise<JobWithMetadata<object>> {
   if (id === null) throw new Error(`the job sent to ${queue} was coalesced into one already waiting`);
   for (;;) {
     const job = await boss.getJobById<object>(queue, id);
@@ -51,7 +51,11 @@ export async function finishedJob(boss: PgBoss, queue: string, id: string | null
 
 /** Waits until a queue has no job waiting, retrying or running. */
 export async function idleQueue(boss: PgBoss, queue: string): Promise<void> {
-  while ((await boss.getQueueSize(queue, { before: 'completed' })) > 0) await delay(100);
+  const unfinished = async () => {
+    const jobs = await boss.findJobs(queue, { limit: 100_000 });
+    return jobs.some((job) => !DONE.has(job.state));
+  };
+  while (await unfinished()) await delay(100);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { registeredViews } from '../../../src/queries/index.ts';
+import { TABLES } from '../../../src/db/tables.ts';
 import pg from 'pg';
 import { refreshView, refreshViews } from '../../../src/refresh/refresh-view.ts';
 import { seed } from '../../../src/seed/index.ts';
@@ -69,6 +70,45 @@ describe('a refresh on a pooled connection', () => {
       expect(result.outcome).to.equal('refreshed');
       expect(before.l).not.to.equal('7777ms');
       expect(await settings()).to.deep.equal(before);
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('cancels a refresh waiting for its lock when its signal aborts, and logs the attempt failed', async () => {
+    const pool = new pg.Pool({ connectionString: db.url, max: 2 });
+    const blocker = new pg.Client({ connectionString: db.url });
+    await blocker.connect();
+    try {
+      const [view] = registeredViews();
+      // A REFRESH in an open transaction holds the view's lock until it ends.
+      await blocker.query('BEGIN');
+      await blocker.query(`REFRESH MATERIALIZED VIEW ${view!.name}`);
+      const controller = new AbortController();
+      const attempt = refreshView(pool, view!, { ...REFRESH_OPTIONS, lockTimeoutMs: 60_000, force: true, signal: controller.signal });
+      for (;;) {
+        const { rows } = await pool.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'REFRESH%'`);
+        if (rows.length) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      controller.abort();
+      const result = await attempt;
+      expect([result.outcome, result.error]).to.deep.equal(['failed', 'canceling statement due to user request']);
+      const { rows } = await pool.query(`SELECT outcome FROM ${TABLES.refreshLog} WHERE view_name = $1 ORDER BY id DESC LIMIT 1`, [view!.name]);
+      expect(rows[0]?.outcome).to.equal('failed');
+    } finally {
+      await blocker.end();
+      await pool.end();
+    }
+  });
+
+  it('does not start a REFRESH whose signal aborted before it', async () => {
+    const pool = new pg.Pool({ connectionString: db.url, max: 2 });
+    try {
+      const [view] = registeredViews();
+      const result = await refreshView(pool, view!, { ...REFRESH_OPTIONS, force: true, signal: AbortSignal.abort() });
+      expect(result.outcome).to.equal('failed');
+      expect(result.error).to.match(/^cancelled before the REFRESH started/);
     } finally {
       await pool.end();
     }

@@ -4,7 +4,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { expect } from 'chai';
-import type PgBoss from 'pg-boss';
+import type { PgBoss } from 'pg-boss';
 import { refreshQueue } from '../../../jobs/refresh-queues.ts';
 import type { RefreshWorker } from '../../../jobs/refresh-worker.ts';
 import type { Access } from '../../../src/auth/acl.ts';

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { runner } from 'node-pg-migrate';
-import PgBoss from 'pg-boss';
+import { getConstructionPlans, PgBoss } from 'pg-boss';
 import { PGBOSS_SCHEMA, refreshQueue } from '../../../jobs/refresh-queues.ts';
 import { WorkerSetupError } from '../../../jobs/refresh-worker.ts';
 import { MIGRATIONS_DIR, MIGRATIONS_TABLE, migrateUp } from '../../../src/db/migrate.ts';
@@ -15,7 +15,9 @@ import { VIEWS } from '../../../src/db/tables.ts';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.ts';
 import { testWorker } from '../../helpers/refresh-worker.ts';
 
-const MIGRATION = path.join(MIGRATIONS_DIR, '1764000002000_pgboss-schema.sql');
+/** The migration that installs the pg-boss schema the worker runs on (its version's construction SQL). */
+const MIGRATION = path.join(MIGRATIONS_DIR, '1764000005000_pgboss-12.sql');
+const FIRST_PGBOSS_MIGRATION = path.join(MIGRATIONS_DIR, '1764000002000_pgboss-schema.sql');
 
 /** SQL compared as statements: comments, layout and pg-boss's own BEGIN/COMMIT wrapper aside. */
 function statements(sql: string): string {
@@ -54,10 +56,11 @@ describe('the pg-boss schema migration', function () {
   });
   after(async () => db?.drop());
 
-  it('is the construction SQL of the installed pg-boss', () => {
+  it('holds the construction SQL of the installed pg-boss', () => {
     const migration = readFileSync(MIGRATION, 'utf8');
-    const up = migration.slice(0, migration.search(/^-- Down Migration/m));
-    expect(statements(up)).to.equal(statements(PgBoss.getConstructionPlans(PGBOSS_SCHEMA)));
+    const block = /^-- pg-boss [\d.]+ construction: begin$([\s\S]*)^-- pg-boss [\d.]+ construction: end$/m.exec(migration);
+    expect(block, 'construction markers').to.not.equal(null);
+    expect(statements(block![1]!)).to.equal(statements(getConstructionPlans(PGBOSS_SCHEMA)));
   });
 
   it('installs the schema version that pg-boss, started with migrate: false, accepts', async () => {
@@ -106,7 +109,7 @@ describe('the pg-boss schema migration', function () {
 
   it('is undone by its down migration, and applied again by the next migrate', async () => {
     // Down to just before it, through whatever later migrations exist by then.
-    const count = readdirSync(MIGRATIONS_DIR).filter((f) => f >= path.basename(MIGRATION)).length;
+    const count = readdirSync(MIGRATIONS_DIR).filter((f) => f >= path.basename(FIRST_PGBOSS_MIGRATION)).length;
     const down = await runner({ databaseUrl: db.url, dir: MIGRATIONS_DIR, migrationsTable: MIGRATIONS_TABLE, direction: 'down', count, log: () => {} });
     expect(down.map((m) => m.name).slice(-2)).to.deep.equal(['1764000002100_refresh-queues', '1764000002000_pgboss-schema']);
     const { rows } = await db.pool.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [PGBOSS_SCHEMA]);

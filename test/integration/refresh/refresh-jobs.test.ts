@@ -3,7 +3,7 @@
  * through the compiled queries with a read-only executor.
  */
 import { expect } from 'chai';
-import type PgBoss from 'pg-boss';
+import type { PgBoss } from 'pg-boss';
 import { refreshQueue } from '../../../jobs/refresh-queues.ts';
 import type { RefreshWorker } from '../../../jobs/refresh-worker.ts';
 import type { Access } from '../../../src/auth/acl.ts';

@@ -1,6 +1,6 @@
 /** What a starting worker registers in pg-boss: a schedule and queue settings for every view. */
 import { expect } from 'chai';
-import type PgBoss from 'pg-boss';
+import type { PgBoss, Schedule } from 'pg-boss';
 import { DEFAULT_RETRY, refreshQueue } from '../../../jobs/refresh-queues.ts';
 import type { RefreshWorker } from '../../../jobs/refresh-worker.ts';
 import { ScheduleError } from '../../../jobs/schedules.ts';
@@ -13,7 +13,7 @@ import { observer, refreshSettings, testWorker } from '../../helpers/refresh-wor
 const OVERRIDE = '30 2 29 2 *';
 const registryCron = (view: string) => registeredViews().find((v) => v.name === view)!.cron;
 
-async function schedulesByQueue(boss: PgBoss): Promise<Map<string, PgBoss.Schedule & { timezone?: string }>> {
+async function schedulesByQueue(boss: PgBoss): Promise<Map<string, Schedule>> {
   return new Map((await boss.getSchedules()).map((s) => [s.name, s]));
 }
 

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
 import { expect } from 'chai';
 import pg from 'pg';
-import type PgBoss from 'pg-boss';
+import type { PgBoss } from 'pg-boss';
 import { refreshQueue } from '../../../jobs/refresh-queues.ts';
 import { VIEWS } from '../../../src/db/tables.ts';
 import type { RefreshResult } from '../../../src/refresh/refresh-view.ts';
@@ -19,7 +19,8 @@ import { freePort } from '../../helpers/free-port.ts';
 import { observer, quietSchedules, refreshLog } from '../../helpers/refresh-worker.ts';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
-const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
+// tsx's own command line, run by the Node that runs the tests (not whichever `node` PATH finds).
+const TSX = path.join(ROOT, 'node_modules/tsx/dist/cli.mjs');
 const VIEW = VIEWS.failedJobs;
 const QUEUE = refreshQueue(VIEW);
 // Bounds on waiting for the process, so a hung worker fails the test with a reason rather than at the mocha timeout.
@@ -42,7 +43,7 @@ function startWorker(env: Record<string, string>): WorkerProcess {
   // `npm run worker` runs `tsx jobs/worker.ts`; tsx relays SIGTERM to the node process it starts and
   // exits with its code. npx and npm run (npm 11) do not pass SIGTERM on, so they are left out.
   // Its own process group, so that cleanup can end tsx and node together.
-  const child = spawn(TSX, ['jobs/worker.ts'], {
+  const child = spawn(process.execPath, [TSX, 'jobs/worker.ts'], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'info', REFRESH_SCHEDULES: JSON.stringify(quietSchedules()), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -24,7 +24,7 @@ describe('npm run token', () => {
     // CONF_DIR points at the empty temp dir so a developer's conf/config.json cannot leak into the test.
     const childEnv = { ...process.env, DATA_DIR: dataDir, CONF_DIR: dataDir, NODE_ENV: 'development', ...env };
     return new Promise((resolve) => {
-      execFile('npx', ['tsx', 'src/cli/token.ts', ...args], { env: childEnv }, (err, stdout, stderr) => {
+      execFile(process.execPath, ['--import', 'tsx', 'src/cli/token.ts', ...args], { env: childEnv }, (err, stdout, stderr) => {
         resolve({ code: err === null ? 0 : Number(err.code), stdout, stderr });
       });
     });
