@@ -8,7 +8,7 @@ import type pg from 'pg';
 import type { SqlQuery } from '../src/db/sql.ts';
 import { createExecutor } from '../src/db/executor.ts';
 import { prepareQuery } from '../src/queries/execute.ts';
-import { partsStatements } from '../src/queries/parts.ts';
+import { partsStatements } from '../src/queries/parts-statement.ts';
 import type { CompiledQuery } from '../src/queries/types.ts';
 import type { TimeWindow } from '../src/queries/window.ts';
 import { request } from './api.ts';

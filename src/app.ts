@@ -16,7 +16,7 @@ import { openApiRoutes } from './http/openapi.ts';
 import { queryRoutes } from './http/routes/queries.ts';
 import { rawStatsRoutes } from './http/routes/stats.ts';
 import { authorizeTopic, resolveTopic } from './http/topic.ts';
-import { PartsCache } from './queries/parts.ts';
+import { PartsCache } from './queries/parts-cache.ts';
 
 export interface AppDeps {
   readonly executor: Executor;

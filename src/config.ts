@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
-import type { PartsCacheOptions } from './queries/parts.ts';
+import type { PartsCacheOptions } from './queries/parts-cache.ts';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 

@@ -9,7 +9,7 @@ import { KeyStore, resolveKeySource } from './auth/keys.ts';
 import type { AppDeps } from './app.ts';
 import type { Config } from './config.ts';
 import { createExecutor } from './db/executor.ts';
-import { PartsCache } from './queries/parts.ts';
+import { PartsCache } from './queries/parts-cache.ts';
 import { createPool } from './db/pool.ts';
 import { databaseCheck } from './http/health.ts';
 import { viewsCheck } from './http/views-health.ts';

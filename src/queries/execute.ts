@@ -6,7 +6,8 @@ import { SCOPED_FIELDS, valueAllowed, type Access, type ScopedField } from '../a
 import type { Executor } from '../db/executor.ts';
 import { PermissionError, ValidationError } from '../errors.ts';
 import { describeIssues } from '../validation.ts';
-import { readParts, type PartsCache } from './parts.ts';
+import type { PartsCache } from './parts-cache.ts';
+import { readParts } from './parts.ts';
 import type { CompiledQuery } from './types.ts';
 import { resolveWindow } from './window.ts';
 

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { Access } from '../auth/acl.ts';
 import type { SqlQuery } from '../db/sql.ts';
 import type { TopicName, ViewName } from '../db/tables.ts';
-import type { Page, Ranking } from './parts.ts';
+import type { Page, Ranking } from './ranking.ts';
 import type { Dim, PartsRequest, RollupSpec } from './rollup.ts';
 import type { TimeWindow } from './window.ts';
 

@@ -4,7 +4,7 @@ import { ValidationError } from '../../errors.ts';
 import { catalogOf } from '../../queries/catalog.ts';
 import { prepareQuery } from '../../queries/execute.ts';
 import { findQuery, queriesOf } from '../../queries/index.ts';
-import type { PartsCache } from '../../queries/parts.ts';
+import type { PartsCache } from '../../queries/parts-cache.ts';
 import { bodyObject } from '../../validation.ts';
 import { sendOk } from '../envelope.ts';
 import { accessOf, topicOf } from '../topic.ts';

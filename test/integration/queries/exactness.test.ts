@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import type { Access } from '../../../src/auth/acl.ts';
 import { prepareQuery } from '../../../src/queries/execute.ts';
-import { PartsCache } from '../../../src/queries/parts.ts';
+import { PartsCache } from '../../../src/queries/parts-cache.ts';
 import type { CompiledQuery } from '../../../src/queries/types.ts';
 import { findQuery } from '../../../src/queries/index.ts';
 import { DAY_MS } from '../../../src/queries/window.ts';

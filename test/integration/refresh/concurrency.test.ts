@@ -10,7 +10,7 @@ import type { RefreshWorker } from '../../../jobs/refresh-worker.ts';
 import type { Access } from '../../../src/auth/acl.ts';
 import { VIEWS } from '../../../src/db/tables.ts';
 import { prepareQuery } from '../../../src/queries/execute.ts';
-import { PartsCache } from '../../../src/queries/parts.ts';
+import { PartsCache } from '../../../src/queries/parts-cache.ts';
 import { registeredViews, SUPPORTED_QUERIES } from '../../../src/queries/index.ts';
 import { NOW, seededDatabase, type SeededDatabase } from '../../helpers/fixtures.ts';
 import { idleQueue, observer, refreshLog, testWorker, type RefreshLogRow } from '../../helpers/refresh-worker.ts';

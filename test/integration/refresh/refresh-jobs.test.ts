@@ -9,7 +9,7 @@ import type { RefreshWorker } from '../../../jobs/refresh-worker.ts';
 import type { Access } from '../../../src/auth/acl.ts';
 import { TABLES, VIEWS } from '../../../src/db/tables.ts';
 import { prepareQuery } from '../../../src/queries/execute.ts';
-import { PartsCache } from '../../../src/queries/parts.ts';
+import { PartsCache } from '../../../src/queries/parts-cache.ts';
 import { findQuery } from '../../../src/queries/index.ts';
 import { DAY_MS, HOUR_MS } from '../../../src/queries/window.ts';
 import type { RefreshResult } from '../../../src/refresh/refresh-view.ts';

@@ -6,9 +6,9 @@ import { expect } from 'chai';
 import type { Executor } from '../../../src/db/executor.ts';
 import type { SqlQuery } from '../../../src/db/sql.ts';
 import { ROLLUP as FAILED } from '../../../src/queries/failed-jobs.ts';
-import { compareValues } from '../../../src/queries/order.ts';
-import { pageOf, PartsCache, readParts, type MergedWindow } from '../../../src/queries/parts.ts';
-import type { PartRow, PartsRequest } from '../../../src/queries/rollup.ts';
+import { PartsCache } from '../../../src/queries/parts-cache.ts';
+import { readParts } from '../../../src/queries/parts.ts';
+import type { PartsRequest } from '../../../src/queries/rollup.ts';
 import { DAY_MS } from '../../../src/queries/window.ts';
 
 const NOW = Date.UTC(2026, 10, 20, 13, 37, 21, 123);
@@ -139,34 +139,5 @@ describe('reading parts through the cache', () => {
     const values = db.reads()[0]!.values as number[];
     // The raw statement binds [from, to) pairs first.
     for (let i = 0; i + 1 < 4; i += 2) expect(values[i + 1]! - values[i]!).to.be.below(60_000);
-  });
-});
-
-describe('ranking a merged window with the groups its raw edges changed', () => {
-  const row = (g: string, n: number) => ({ g, n });
-  const groups = new Map([
-    ['a', row('a', 5)],
-    ['b', row('b', 3)],
-    ['c', row('c', 1)],
-    ['z', row('z', 0)],
-  ]);
-  const rank = (limit: number) => ({ keep: (r: PartRow) => (r.n as number) > 0, compare: (x: PartRow, y: PartRow) => (y.n as number) - (x.n as number) || compareValues(x.g, y.g), limit });
-
-  it('places changed and new groups in order, once each, and counts what was left out', () => {
-    const changed = new Map([
-      ['c', row('c', 10)],
-      ['d', row('d', 3)],
-    ]);
-    expect(pageOf({ groups }, changed, rank(4))).to.deep.equal({ rows: [row('c', 10), row('a', 5), row('b', 3), row('d', 3)], truncated: false });
-    expect(pageOf({ groups }, changed, rank(3))).to.deep.equal({ rows: [row('c', 10), row('a', 5), row('b', 3)], truncated: true });
-    // A group the edges take out of the answer (kept no more) and one they bring in.
-    const out = new Map([['a', row('a', 0)], ['z', row('z', 2)]]);
-    expect(pageOf({ groups }, out, rank(3))).to.deep.equal({ rows: [row('b', 3), row('z', 2), row('c', 1)], truncated: false });
-  });
-
-  it('answers from the cached order when nothing changed', () => {
-    const window: MergedWindow = { groups };
-    expect(pageOf(window, new Map(), rank(2))).to.deep.equal({ rows: [row('a', 5), row('b', 3)], truncated: true });
-    expect(window.ranked?.map(([k]) => k)).to.deep.equal(['a', 'b', 'c']);
   });
 });

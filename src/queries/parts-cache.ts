@@ -1,0 +1,74 @@
+/**
+ * The per-process cache of a view's parts: whole-bucket segments and merged windows, keyed by the
+ * view's version (so a refresh makes them unreachable, and the LRU ages them out), bounded in rows;
+ * and the reads of windows under way, so concurrent misses of one window wait for a single read.
+ */
+import { LRUCache } from 'lru-cache';
+import type { MergedWindow } from './merge.ts';
+import type { PartRow } from './rollup.ts';
+import { ViewStates } from './view-state.ts';
+
+export interface PartsCacheOptions {
+  /** How long a process trusts the view version it read last, in ms (0: read it on every request). */
+  readonly stateTtlMs: number;
+  /** Upper bound of cached partial rows (segments and merged windows together). */
+  readonly maxRows: number;
+}
+
+export const DEFAULT_PARTS_CACHE: PartsCacheOptions = Object.freeze({ stateTtlMs: 1000, maxRows: 200_000 });
+
+type Cached = readonly PartRow[] | MergedWindow;
+
+export class PartsCache {
+  /** The views' versions (briefly) and their recent-tier coverage. */
+  readonly views: ViewStates;
+  private readonly rows: LRUCache<string, Cached>;
+  /** Windows being read from the view right now. */
+  readonly loading = new Map<string, Promise<MergedWindow>>();
+
+  constructor(readonly options: PartsCacheOptions = DEFAULT_PARTS_CACHE) {
+    this.views = new ViewStates(options.stateTtlMs);
+    this.rows = new LRUCache({
+      maxSize: options.maxRows,
+      sizeCalculation: (v) => ('groups' in v ? 2 * v.groups.size : v.length) + 1,
+    });
+  }
+
+  segment(key: string): readonly PartRow[] | undefined {
+    return this.rows.get(key) as readonly PartRow[] | undefined;
+  }
+
+  setSegment(key: string, rows: readonly PartRow[]): void {
+    this.rows.set(key, rows);
+  }
+
+  window(key: string): MergedWindow | undefined {
+    return this.rows.get(key) as MergedWindow | undefined;
+  }
+
+  setWindow(key: string, window: MergedWindow): void {
+    this.rows.set(key, window);
+  }
+
+  /** The read of this window that another request has under way, if any. */
+  pending(key: string): Promise<MergedWindow> | undefined {
+    return this.loading.get(key);
+  }
+
+  /**
+   * Runs `read` as the one read of window `key`: until it settles, pending(key) hands its window to
+   * concurrent misses (after a refresh every dashboard misses at once), which then need only their
+   * own raw edges. If it fails, they read for themselves.
+   */
+  async lead<T>(key: string, read: () => Promise<T>, windowOf: (result: T) => MergedWindow): Promise<T> {
+    const loading = read();
+    const shared = loading.then(windowOf);
+    shared.catch(() => {}); // a failure nobody waits for is not an unhandled rejection
+    this.loading.set(key, shared);
+    try {
+      return await loading;
+    } finally {
+      this.loading.delete(key);
+    }
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * The one statement a read runs: the segments its cache lacks (from the view) and the raw edges
+ * (from the base tables), each tagged with `part` so that one round trip serves both.
+ */
+import type { Executor } from '../db/executor.ts';
+import { Params, type SqlQuery } from '../db/sql.ts';
+import { readCoverage } from './view-state.ts';
+import { planParts, rawSql, segmentSql, type PartRow, type PartsPlan, type PartsRequest, type RollupSpec } from './rollup.ts';
+
+/** The `part` tag of the raw edges' rows; segments are tagged with their index in the plan. */
+export const RAW_PART = -1;
+
+/** One statement: the given segments (by index into the plan) and the raw edges; undefined when it would read nothing. */
+export function partsStatement(spec: RollupSpec, plan: PartsPlan, req: PartsRequest, segments: readonly number[]): SqlQuery | undefined {
+  const p = new Params();
+  const selects = segments.map((i) => segmentSql(spec, plan.level!, plan.segments[i]!, req, p, i));
+  if (plan.raw.length) selects.push(rawSql(spec, plan.raw, req, p, RAW_PART));
+  return selects.length ? { text: selects.join('\nUNION ALL\n'), values: p.values } : undefined;
+}
+
+/** A fetched row without its tag. */
+export const stripPart = ({ part: _part, ...row }: PartRow): PartRow => row;
+
+/**
+ * The statements a request runs, for EXPLAIN: cold (every segment and the raw edges, as on a cache
+ * miss) and warm (the raw edges alone, as when its segments are cached; undefined when it has none).
+ */
+export async function partsStatements(spec: RollupSpec, req: PartsRequest, executor: Executor): Promise<{ cold: SqlQuery; warm?: SqlQuery }> {
+  const plan = planParts(spec, req, await readCoverage(spec, executor));
+  const cold = partsStatement(spec, plan, req, plan.segments.map((_, i) => i))!;
+  const warm = plan.raw.length ? partsStatement(spec, plan, req, []) : undefined;
+  return warm ? { cold, warm } : { cold };
+}
