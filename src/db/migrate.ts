@@ -1,8 +1,8 @@
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
 import { runner } from 'node-pg-migrate';
 
 /** migrations/ beside src/ (and beside dist/src/ after `npm run build`, which copies it). */
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
+export const MIGRATIONS_DIR = path.join(import.meta.dirname, '../../migrations');
 
 export const MIGRATIONS_TABLE = 'pgmigrations';
 

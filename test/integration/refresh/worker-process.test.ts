@@ -5,7 +5,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
 import { expect } from 'chai';
 import pg from 'pg';
@@ -18,7 +17,7 @@ import { seededDatabase, type SeededDatabase } from '../../helpers/fixtures.ts';
 import { freePort } from '../../helpers/free-port.ts';
 import { observer, quietSchedules, refreshLog } from '../../helpers/refresh-worker.ts';
 
-const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+const ROOT = path.join(import.meta.dirname, '../../..');
 // tsx's own command line, run by the Node that runs the tests (not whichever `node` PATH finds).
 const TSX = path.join(ROOT, 'node_modules/tsx/dist/cli.mjs');
 const VIEW = VIEWS.failedJobs;

@@ -1,11 +1,10 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 // @ts-expect-error plain JavaScript without declarations: it must run on an unsupported Node, before any install
 import { supported } from '../../../scripts/runtime.mjs';
 
-const SCRIPT = fileURLToPath(new URL('../../../scripts/runtime.mjs', import.meta.url));
+const SCRIPT = path.join(import.meta.dirname, '../../../scripts/runtime.mjs');
 
 /** Runs `runtime.mjs check` as if on another Node release: process.version is replaced before it loads. */
 function checkAs(version: string): Promise<{ code: number; stderr: string }> {
