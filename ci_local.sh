@@ -54,8 +54,9 @@ run_suite() {
   local rc=${PIPESTATUS[0]}
   set -e
   local passed failed
-  passed=$(grep -Eo '^ +[0-9]+ passing' "$log" | grep -Eo '[0-9]+' | tail -1 || true)
-  failed=$(grep -Eo '^ +[0-9]+ failing' "$log" | grep -Eo '[0-9]+' | tail -1 || true)
+  # Colour codes out first: with CI set, mocha colours parts of its report.
+  passed=$(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -Eo '^ +[0-9]+ passing' | grep -Eo '[0-9]+' | tail -1 || true)
+  failed=$(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -Eo '^ +[0-9]+ failing' | grep -Eo '[0-9]+' | tail -1 || true)
   echo "Node.js $("$dir/node" --version): ${passed:-0} passed, ${failed:-0} failed"
   total_passed=$((total_passed + ${passed:-0}))
   total_failed=$((total_failed + ${failed:-0}))
