@@ -1,0 +1,82 @@
+/**
+ * Drift between each compiled query's declaration (its rollup spec in src/queries/) and the view its
+ * migrations built: the columns, the unique key, which levels and grains the view holds and the
+ * null_mask bits of each level. Every mismatch names the view, and the level and grain.
+ */
+import { expect } from 'chai';
+import type pg from 'pg';
+import { SUPPORTED_QUERIES } from '../../../src/queries/index.ts';
+import type { RollupSpec } from '../../../src/queries/rollup.ts';
+import { GRAIN_MS } from '../../../src/queries/window.ts';
+import { seededDatabase, type SeededDatabase } from '../../helpers/fixtures.ts';
+
+const KEY_PREFIX = ['lvl', 'grain_ms', 'bucket', 'null_mask'];
+
+async function columnsOf(pool: pg.Pool, view: string): Promise<string[]> {
+  const { rows } = await pool.query<{ name: string }>(
+    `SELECT attname AS name FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
+    [view],
+  );
+  return rows.map((r) => r.name);
+}
+
+/** The columns of the view's unique index, in index order. */
+async function uniqueKeyOf(pool: pg.Pool, view: string): Promise<string[]> {
+  const { rows } = await pool.query<{ name: string }>(
+    `SELECT a.attname AS name
+       FROM pg_index i
+       CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, pos)
+       JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+      WHERE i.indrelid = $1::regclass AND i.indisunique
+      ORDER BY k.pos`,
+    [view],
+  );
+  return rows.map((r) => r.name);
+}
+
+/** The null_mask bits a level must set: the view's dimensions that the level leaves out. */
+function leftOutMask(spec: RollupSpec, dims: readonly string[]): number {
+  return spec.dims.reduce((mask, d, i) => (dims.includes(d) ? mask : mask | (1 << i)), 0);
+}
+
+describe("each view against its query's declaration (drift)", function () {
+  this.timeout(120_000);
+  let s: SeededDatabase;
+  // Data up to the fixture's now, so every recent tier has rows.
+  before(async () => {
+    s = await seededDatabase({ runs: 1_500, days: 20 });
+  });
+  after(async () => s?.close());
+
+  for (const q of SUPPORTED_QUERIES) {
+    const spec = q.rollup;
+
+    it(`${q.name}: ${spec.view} has the declared dimensions and measures as columns, and its key`, async () => {
+      const columns = await columnsOf(s.db.pool, spec.view);
+      const key = [...KEY_PREFIX, ...spec.dims];
+      expect(columns.slice(0, key.length), `${spec.view}: key columns`).to.deep.equal(key);
+      const measures = Object.values(spec.measures).map((m) => m.view.replace(/^v\./, ''));
+      expect([...columns.slice(key.length)].sort(), `${spec.view}: measure columns`).to.deep.equal([...measures].sort());
+      expect(await uniqueKeyOf(s.db.pool, spec.view), `${spec.view}: unique index`).to.deep.equal(key);
+    });
+
+    it(`${q.name}: ${spec.view} holds exactly the declared levels and grains, each with its null_mask`, async () => {
+      const { rows } = await s.db.pool.query<{ lvl: number; grain_ms: string; masks: number[] }>(
+        `SELECT lvl, grain_ms, array_agg(DISTINCT null_mask ORDER BY null_mask) AS masks FROM ${spec.view} GROUP BY 1, 2 ORDER BY 1, 2`,
+      );
+      const held = rows.map((r) => `lvl ${r.lvl} at ${Number(r.grain_ms)} ms`);
+      const declared = spec.levels
+        .flatMap((l) => l.grains.map((g) => ({ id: l.id, ms: GRAIN_MS[g] })))
+        .sort((a, b) => a.id - b.id || a.ms - b.ms)
+        .map((x) => `lvl ${x.id} at ${x.ms} ms`);
+      expect(held, `${spec.view}: levels and grains`).to.deep.equal(declared);
+      for (const r of rows) {
+        const level = spec.levels.find((l) => l.id === r.lvl)!;
+        const out = leftOutMask(spec, level.dims);
+        for (const mask of r.masks) {
+          expect(mask & out, `${spec.view} lvl ${r.lvl} grain ${Number(r.grain_ms)} ms: null_mask ${mask} must flag the dimensions the level leaves out`).to.equal(out);
+        }
+      }
+    });
+  }
+});
