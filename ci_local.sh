@@ -46,22 +46,27 @@ total_failed=0
 status=0
 # run_suite <node bin dir> <major> <command...>: the suite on that Node, its counts added to the totals.
 run_suite() {
-  local dir=$1 major=$2
+  local dir=$1 major=$2 version
   shift 2
-  echo "== tests on Node.js $("$dir/node" --version)"
+  version=$("$dir/node" --version)
+  echo "== tests on Node.js $version"
   set +e
   PATH="$dir:$PATH" EVENTSTATS_TEST_NODE_MAJOR=$major "$@" 2>&1 | tee "$log"
   local rc=${PIPESTATUS[0]}
   set -e
-  local passed failed
+  local report passed failed
   # Colour codes out first: with CI set, mocha colours parts of its report.
-  passed=$(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -Eo '^ +[0-9]+ passing' | grep -Eo '[0-9]+' | tail -1 || true)
-  failed=$(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -Eo '^ +[0-9]+ failing' | grep -Eo '[0-9]+' | tail -1 || true)
-  echo "Node.js $("$dir/node" --version): ${passed:-0} passed, ${failed:-0} failed"
+  report=$(sed 's/\x1b\[[0-9;]*m//g' "$log")
+  passed=$(grep -Eo '^ +[0-9]+ passing' <<<"$report" | grep -Eo '[0-9]+' | tail -1 || true)
+  failed=$(grep -Eo '^ +[0-9]+ failing' <<<"$report" | grep -Eo '[0-9]+' | tail -1 || true)
+  echo "Node.js $version: ${passed:-0} passed, ${failed:-0} failed"
   total_passed=$((total_passed + ${passed:-0}))
   total_failed=$((total_failed + ${failed:-0}))
   if [ "$rc" -ne 0 ]; then status=$rc; fi
-  if [ "${passed:-0}" -eq 0 ]; then status=1; fi
+  if [ "${passed:-0}" -eq 0 ]; then
+    echo "== FAILED: no test ran on Node.js $version" >&2
+    status=1
+  fi
 }
 
 # Coverage (c8, 80% line floor) is measured once, on the first Node (24 where there is one).

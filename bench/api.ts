@@ -62,24 +62,29 @@ export interface ApiServer {
 }
 
 /**
- * `dist`: the built server, as production runs it (no TypeScript loader in memory or on the
- * request path); `tsx`: straight from src/, when no current build exists (smoke runs).
- */
-/**
  * V8 flags of the API process, as README's deploy section runs it. Node 22+ sizes the young
  * generation by the machine's memory; on this 24 GiB machine that raised the API's peak RSS under
  * load from ~191 MiB (Node 20) to 266-289 MiB, while a semi-space of 8 MB keeps it at 172-208 MiB
  * with the same req/s (docs/BENCHMARKS.md, 2026-11-30).
  */
-export const API_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=8'];
+const API_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=8'];
 
+/** The node arguments of the API process (the report shows them as its command). */
+export function apiArgs(entry: 'dist' | 'tsx'): string[] {
+  return [...API_NODE_FLAGS, ...(entry === 'dist' ? ['dist/src/server.js'] : ['--import', 'tsx', 'src/server.ts'])];
+}
+
+/**
+ * `dist`: the built server, as production runs it (no TypeScript loader in memory or on the
+ * request path); `tsx`: straight from src/, when no current build exists (smoke runs).
+ */
 export async function startApi(resources: Resources, databaseUrl: string, credentials: Credentials, entry: 'dist' | 'tsx'): Promise<ApiServer> {
   const port = await freePort();
   const child = spawnChild(
     resources,
     'API server',
     process.execPath,
-    [...API_NODE_FLAGS, ...(entry === 'dist' ? ['dist/src/server.js'] : ['--import', 'tsx', 'src/server.ts'])],
+    apiArgs(entry),
     { env: apiEnv(databaseUrl, credentials, { PORT: String(port), DB_POOL_MAX: '16' }), cwd: REPO_ROOT },
   );
   const baseUrl = `http://127.0.0.1:${port}`;

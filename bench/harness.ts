@@ -6,7 +6,7 @@
 import os from 'node:os';
 import pg from 'pg';
 import { SUPPORTED_QUERIES } from '../src/queries/index.ts';
-import { API_NODE_FLAGS, createCredentials, startApi, type Credentials } from './api.ts';
+import { apiArgs, createCredentials, startApi, type Credentials } from './api.ts';
 import { benchCeiling } from './ceiling.ts';
 import { benchCompiled, dashboardWindow, type CompiledResult, type LoadSettings } from './compiled.ts';
 import { startServer, type BenchServer } from './database.ts';
@@ -181,7 +181,7 @@ async function benchSize(jobs: number, ctx: RunContext): Promise<{ result: SizeR
         systemLoad: { start: loadAtStart, end: os.loadavg().map((n) => round(n, 2)) },
         dataset,
         window,
-        api: { command: ['node', ...API_NODE_FLAGS, entry === 'dist' ? 'dist/src/server.js' : '--import tsx src/server.ts'].join(' '), poolMax: API_POOL_MAX, healthStatus: api.healthStatus, peakRssAfterLoadBytes, peakRssAtEndBytes },
+        api: { command: ['node', ...apiArgs(entry)].join(' '), poolMax: API_POOL_MAX, healthStatus: api.healthStatus, peakRssAfterLoadBytes, peakRssAtEndBytes },
         compiled,
         paired,
         raw,

@@ -50,25 +50,25 @@ function runtimeBin(major) {
 /** Installs the pinned binaries once (npm ci checks them against the lockfile's hashes). */
 function installRuntimes() {
   if (!installable) fail(`no Node.js ${engines} here, and the pinned binaries exist for Linux x64 only: install Node.js 24 LTS (or 22.12+)`);
-  if ([22, 24].every((m) => existsSync(path.join(runtimeBin(m), 'node')))) return;
-  process.stderr.write('eventstats: installing the pinned Node.js 22 and 24 binaries into runtimes/ (once)\n');
-  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  execFileSync(npm, ['ci', '--prefix', runtimes, '--no-bin-links', '--no-audit', '--no-fund', '--loglevel=error'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (SUPPORTED.every(([m]) => existsSync(path.join(runtimeBin(m), 'node')))) return;
+  process.stderr.write(`eventstats: installing the pinned Node.js ${SUPPORTED.map(([m]) => m).join(' and ')} binaries into runtimes/ (once)\n`);
+  execFileSync('npm', ['ci', '--prefix', runtimes, '--no-bin-links', '--no-audit', '--no-fund', '--loglevel=error'], { stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
 /** npm puts node_modules/.bin first on PATH for every script, so a `node` there runs them all. */
 function linkNodeIntoBin(major) {
   const binDir = path.join(root, 'node_modules', '.bin');
   const link = path.join(binDir, 'node');
-  const target = path.join(runtimeBin(major), 'node');
+  // Relative, so that the checkout can move.
+  const target = path.relative(binDir, path.join(runtimeBin(major), 'node'));
   mkdirSync(binDir, { recursive: true });
   try {
-    if (lstatSync(link).isSymbolicLink() && readlinkSync(link) === path.relative(binDir, target)) return;
+    if (lstatSync(link).isSymbolicLink() && readlinkSync(link) === target) return;
     unlinkSync(link);
   } catch {
     // no link yet
   }
-  symlinkSync(path.relative(binDir, target), link);
+  symlinkSync(target, link);
 }
 
 function main(command, arg) {

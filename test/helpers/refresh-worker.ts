@@ -92,3 +92,15 @@ export async function refreshLog(pool: pg.Pool, view: string): Promise<RefreshLo
   );
   return rows;
 }
+
+/** Waits until a REFRESH ... CONCURRENTLY of the view is waiting for a lock. */
+export async function refreshWaiting(pool: pg.Pool, view: string): Promise<void> {
+  for (;;) {
+    const { rows } = await pool.query(
+      `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE $1`,
+      [`REFRESH MATERIALIZED VIEW CONCURRENTLY ${view}%`],
+    );
+    if (rows.length) return;
+    await delay(50);
+  }
+}

@@ -6,6 +6,7 @@ import { refreshView, refreshViews } from '../../../src/refresh/refresh-view.ts'
 import { seed } from '../../../src/seed/index.ts';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.ts';
 import { NOW, REFRESH_OPTIONS } from '../../helpers/fixtures.ts';
+import { refreshWaiting } from '../../helpers/refresh-worker.ts';
 
 describe('the materialized views after migrating', () => {
   let db: TestDatabase;
@@ -86,11 +87,8 @@ describe('a refresh on a pooled connection', () => {
       await blocker.query(`REFRESH MATERIALIZED VIEW ${view!.name}`);
       const controller = new AbortController();
       const attempt = refreshView(pool, view!, { ...REFRESH_OPTIONS, lockTimeoutMs: 60_000, force: true, signal: controller.signal });
-      for (;;) {
-        const { rows } = await pool.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'REFRESH%'`);
-        if (rows.length) break;
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      // The test before populated the view, so refreshView runs REFRESH ... CONCURRENTLY.
+      await refreshWaiting(pool, view!.name);
       controller.abort();
       const result = await attempt;
       expect([result.outcome, result.error]).to.deep.equal(['failed', 'canceling statement due to user request']);

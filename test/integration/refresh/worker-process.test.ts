@@ -15,7 +15,7 @@ import type { RefreshResult } from '../../../src/refresh/refresh-view.ts';
 import { createTestDatabase } from '../../helpers/database.ts';
 import { seededDatabase, type SeededDatabase } from '../../helpers/fixtures.ts';
 import { freePort } from '../../helpers/free-port.ts';
-import { observer, quietSchedules, refreshLog } from '../../helpers/refresh-worker.ts';
+import { observer, quietSchedules, refreshLog, refreshWaiting } from '../../helpers/refresh-worker.ts';
 
 const ROOT = path.join(import.meta.dirname, '../../..');
 // tsx's own command line, run by the Node that runs the tests (not whichever `node` PATH finds).
@@ -120,18 +120,6 @@ async function blockRefreshesOf(url: string, view: string): Promise<{ release():
       await client.end();
     },
   };
-}
-
-/** Waits until a REFRESH of the view is waiting for a lock. */
-async function refreshWaiting(pool: pg.Pool, view: string): Promise<void> {
-  for (;;) {
-    const { rows } = await pool.query(
-      `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE $1`,
-      [`REFRESH MATERIALIZED VIEW CONCURRENTLY ${view}%`],
-    );
-    if (rows.length) return;
-    await delay(50);
-  }
 }
 
 function expectOneLine(stderr: string, pattern: RegExp): void {
