@@ -3,7 +3,6 @@
  * refresh of every view, and a refresh whose sources did not change, which must be skipped) and
  * the resulting view sizes.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { migrateUp } from '../src/db/migrate.ts';
 import { TABLES } from '../src/db/tables.ts';
@@ -76,28 +75,6 @@ async function timedRefresh(pool: pg.Pool, views: readonly ViewRefresh[], option
   return { totalMs: round(performance.now() - t0), views: out };
 }
 
-/**
- * The change keys read the tables' insert counters, which a backend publishes lazily (up to about
- * ten seconds after its last write). Waiting until they stop moving makes the forced refresh record
- * the same key that the unchanged pass will read, as in production long after the writes.
- */
-async function settleChangeKeys(pool: pg.Pool, timeoutMs = 20_000): Promise<void> {
-  const keys = registeredViews().map((v) => v.changeKey);
-  const read = async () => {
-    const out: string[] = [];
-    for (const k of keys) out.push(String((await pool.query<{ watermark: string }>(k.text, k.values as unknown[])).rows[0]?.watermark));
-    return out.join('|');
-  };
-  const deadline = Date.now() + timeoutMs;
-  let last = await read();
-  for (;;) {
-    await sleep(1_000);
-    const now = await read();
-    if (now === last || Date.now() > deadline) return;
-    last = now;
-  }
-}
-
 export async function prepareDataset(url: string, jobs: number, seedValue: number, log: (line: string) => void): Promise<DatasetResult> {
   const end = Date.now();
   const runs = Math.max(1, Math.round(jobs / SHAPE.jobsPerRun.mean));
@@ -122,7 +99,6 @@ export async function prepareDataset(url: string, jobs: number, seedValue: numbe
     const t1 = performance.now();
     await pool.query('VACUUM ANALYZE');
     const vacuumAnalyzeMs = performance.now() - t1;
-    await settleChangeKeys(pool);
 
     const views = registeredViews();
     const forced = async (what: string, parallel = false): Promise<RefreshTiming> => {

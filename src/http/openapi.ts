@@ -123,7 +123,7 @@ function queryOperation(query: CompiledQuery): Json {
     operationId: `query_${query.name}`,
     tags: [query.topic],
     summary: `${query.name} (${query.topic})`,
-    description: `${query.description}\n\nServed from the materialized view \`${query.view.name}\`; the window is at most ${MAX_WINDOW_DAYS} days and defaults to the last 7.`,
+    description: `${query.description}\n\nServed from the materialized view \`${query.rollup.view}\`; the window is at most ${MAX_WINDOW_DAYS} days and defaults to the last 7.`,
     security: [{ bearerAuth: [] }, { bearerHeader: [] }],
     requestBody: { required: false, content: { 'application/json': { schema: paramsJsonSchema(query) } } },
     responses: {

@@ -1,5 +1,4 @@
 import { VIEWS } from '../db/tables.ts';
-import { DEFAULT_CRON, RUN_JOBS_CHANGE_KEY } from './change-keys.ts';
 import { limitParam, pickFilters, querySchema } from './params.ts';
 import { compareValues } from './order.ts';
 import { RUN_JOB_FACTS, type Dim, type RollupSpec } from './rollup.ts';
@@ -23,7 +22,7 @@ export const ROLLUP: RollupSpec = {
     job_count: { view: 'v.job_count', raw: '1', combine: 'sum' },
     succeeded_count: { view: 'v.succeeded_count', raw: `(${STATUS} = 'succeeded')::int`, combine: 'sum' },
     failed_count: { view: 'v.failed_count', raw: `(${STATUS} = 'failed')::int`, combine: 'sum' },
-    elapsed_sum: { view: 'v.elapsed_sum', raw: `${ELAPSED}::numeric`, combine: 'sum' },
+    elapsed_sum: { view: 'v.elapsed_sum', raw: `${ELAPSED}::numeric`, combine: 'sum', type: 'numeric' },
     elapsed_n: { view: 'v.elapsed_n', raw: `(${ELAPSED} IS NOT NULL)::int`, combine: 'sum' },
     elapsed_min: { view: 'v.elapsed_min', raw: ELAPSED, combine: 'min' },
     elapsed_max: { view: 'v.elapsed_max', raw: ELAPSED, combine: 'max' },
@@ -37,7 +36,6 @@ export const aggregationByCatalog: CompiledQuery<typeof params> = {
   description: 'Per data catalog: job count, success rate and elapsed-time statistics in the window.',
   params,
   filters: FILTERS,
-  view: { name: VIEWS.aggregationByCatalog, changeKey: RUN_JOBS_CHANGE_KEY, cron: DEFAULT_CRON },
   columns: [
     { name: 'catalog_id', type: 'string', description: 'the data catalog' },
     { name: 'job_count', type: 'integer', description: 'all jobs of the catalog' },

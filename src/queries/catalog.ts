@@ -14,7 +14,7 @@ export function describeQuery(query: CompiledQuery) {
     description: query.description,
     parameters: paramsJsonSchema(query),
     columns: query.columns,
-    view: query.view.name,
+    view: query.rollup.view,
   };
 }
 

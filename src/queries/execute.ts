@@ -63,7 +63,7 @@ export function prepareQuery(query: CompiledQuery, body: unknown, access: Access
         params,
         data,
         meta: {
-          view: query.view.name,
+          view: query.rollup.view,
           refreshed_at: refreshedAt?.toISOString() ?? null,
           staleness_ms: refreshedAt ? Math.max(0, now - refreshedAt.getTime()) : null,
           source_checked_at: sourceCheckedAt?.toISOString() ?? null,

@@ -1,5 +1,4 @@
 import { VIEWS } from '../db/tables.ts';
-import { DEFAULT_CRON, RUN_JOBS_CHANGE_KEY } from './change-keys.ts';
 import { groupByParam, limitParam, pickFilters, querySchema } from './params.ts';
 import { byKeys } from './order.ts';
 import { RUN_JOB_FACTS, type Dim, type RollupSpec } from './rollup.ts';
@@ -38,7 +37,6 @@ export const failedJobs: CompiledQuery<typeof params> = {
   description: 'Failed jobs in the window, grouped (by tenant and pipeline by default), with the failure rate of each group.',
   params,
   filters: DIMS,
-  view: { name: VIEWS.failedJobs, changeKey: RUN_JOBS_CHANGE_KEY, cron: DEFAULT_CRON },
   columns: [
     { name: '<group_by keys>', type: 'string|null', description: 'one column per group_by dimension, in the requested order' },
     { name: 'failed_count', type: 'integer', description: 'jobs with status failed (case-insensitive)' },

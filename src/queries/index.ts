@@ -1,6 +1,6 @@
 /**
- * SUPPORTED_QUERIES: the registry. Adding a compiled query means adding its file here and the
- * migration that creates its materialized view.
+ * SUPPORTED_QUERIES: the registry. Adding a compiled query means its file, a line here, and the
+ * migration `npm run migration:query -- <name>` generates from it (docs/ARCHITECTURE.md).
  */
 import type { TopicName, ViewName } from '../db/tables.ts';
 import { aggregationByCatalog } from './aggregation-by-catalog.ts';
@@ -24,9 +24,12 @@ export function findQuery(topic: TopicName, name: string): CompiledQuery | undef
   return SUPPORTED_QUERIES.find((q) => q.topic === topic && q.name === name);
 }
 
-/** Every view, once, with its refresh facts. */
+/** Every minute: a maintenance cycle costs what changed (src/maintenance/cycle.ts). */
+export const DEFAULT_CRON = '* * * * *';
+
+/** Every view, once, with its declaration and schedule. */
 export function registeredViews(): readonly ViewRefresh[] {
   const byName = new Map<ViewName, ViewRefresh>();
-  for (const q of SUPPORTED_QUERIES) byName.set(q.view.name, q.view);
+  for (const q of SUPPORTED_QUERIES) byName.set(q.rollup.view, { name: q.rollup.view, spec: q.rollup, cron: q.cron ?? DEFAULT_CRON });
   return [...byName.values()];
 }

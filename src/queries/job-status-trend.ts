@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { VIEWS } from '../db/tables.ts';
-import { DEFAULT_CRON, RUN_JOBS_CHANGE_KEY } from './change-keys.ts';
 import { pickFilters, querySchema } from './params.ts';
 import { RUN_JOB_FACTS, type Dim, type RollupSpec } from './rollup.ts';
 import type { CompiledQuery } from './types.ts';
@@ -34,7 +33,6 @@ export const jobStatusTrend: CompiledQuery<typeof params> = {
   description: 'Jobs per status per UTC hour or day, zero-filled from the bucket of the window start to the bucket of its end.',
   params,
   filters: FILTERS,
-  view: { name: VIEWS.jobStatusTrend, changeKey: RUN_JOBS_CHANGE_KEY, cron: DEFAULT_CRON },
   columns: [
     { name: 'bucket_start', type: 'integer', description: 'start of the UTC hour or day (epoch ms)' },
     ...STATUSES.map((s) => ({ name: s, type: 'integer' as const, description: `jobs with status ${s} (case-insensitive)` })),

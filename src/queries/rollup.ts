@@ -18,8 +18,9 @@
 import type { Access } from '../auth/acl.ts';
 import { scopeCondition } from '../auth/scope.ts';
 import type { Params } from '../db/sql.ts';
-import { TABLES } from '../db/tables.ts';
-import { ceilTo, DAY_MS, GRAIN_MS, planWindow, type Grain, type GrainCover, type Range, type TimeWindow } from './window.ts';
+import { TABLES, type ViewName } from '../db/tables.ts';
+import { relationsOf } from '../maintenance/sql.ts';
+import { GRAIN_MS, planWindow, type Grain, type GrainCover, type Range, type TimeWindow } from './window.ts';
 
 export type Dim = 'tenant_id' | 'source_app' | 'environment' | 'catalog_id' | 'country' | 'status_type';
 
@@ -33,7 +34,11 @@ export interface Level {
   readonly recent?: readonly Grain[];
 }
 
+/** How a fact table changes, and so how its history is maintained (src/maintenance/sources.ts). */
+export type SourceName = 'runs' | 'status_change';
+
 export interface FactSource {
+  readonly source: SourceName;
   /** FROM clause over the base tables (fixed aliases). */
   readonly from: string;
   /** Epoch-ms time of a fact (bigint expression). */
@@ -52,10 +57,13 @@ export interface Measure {
   /** Its value for one raw fact row. */
   readonly raw: string;
   readonly combine: Combine;
+  /** Its column type in the view and the history table (default bigint). */
+  readonly type?: 'bigint' | 'numeric';
 }
 
 export interface RollupSpec {
-  readonly view: string;
+  /** Its materialized view (recent buckets); the history table and the union reads take are named after it (src/maintenance/sql.ts). */
+  readonly view: ViewName;
   /** Dimension columns of the view; bit i of null_mask marks dims[i] as NULL. */
   readonly dims: readonly Dim[];
   readonly levels: readonly Level[];
@@ -111,24 +119,11 @@ export function planParts(spec: RollupSpec, req: PartsRequest, coverage: Coverag
   return { level, segments: level ? plan.buckets : [], raw: level ? plan.raw : [{ from: req.window.start, to: req.window.end + 1 }] };
 }
 
-/** One statement per view: where each recent tier starts (its earliest bucket, rounded up to a day). */
-export function coverageSql(spec: RollupSpec): string | undefined {
-  const cols = spec.levels.flatMap((l) =>
-    (l.recent ?? []).map((g) => `(SELECT min(bucket) FROM ${spec.view} WHERE lvl = ${l.id} AND grain_ms = ${GRAIN_MS[g]}) AS l${l.id}_${g}`),
-  );
-  return cols.length ? `SELECT ${cols.join(', ')}` : undefined;
-}
-
-/** Reads coverageSql's row: a level's tier starts where all of its recent grains have begun. */
-export function coverageOf(spec: RollupSpec, row: Record<string, unknown> | undefined): Coverage {
+/** Every level with a recent tier has it from fine_from on (the maintenance row; src/maintenance/cycle.ts). */
+export function coverageOf(spec: RollupSpec, fineFrom: number | null): Coverage {
   const out = new Map<number, number>();
-  for (const l of spec.levels) {
-    if (!l.recent?.length) continue;
-    const starts = l.recent.map((g) => row?.[`l${l.id}_${g}`]);
-    if (starts.some((s) => s === null || s === undefined)) continue;
-    // Day-aligned, so every coarser grain's buckets line up with it (see planWindow).
-    out.set(l.id, ceilTo(Math.max(...starts.map(Number)), DAY_MS));
-  }
+  if (fineFrom === null) return out;
+  for (const l of spec.levels) if (l.recent?.length) out.set(l.id, fineFrom);
   return out;
 }
 
@@ -178,7 +173,7 @@ export function segmentSql(spec: RollupSpec, level: Level, seg: Segment, req: Pa
     `v.bucket < ${p.add(seg.range.to)}`,
     ...conditions(req, p, (d) => viewDim(spec, d), (d) => spec.dims.includes(d)),
   ];
-  return `SELECT ${cols}\n  FROM ${spec.view} v\n WHERE ${where.join('\n   AND ')}${groupBy}`;
+  return `SELECT ${cols}\n  FROM ${relationsOf(spec).buckets} v\n WHERE ${where.join('\n   AND ')}${groupBy}`;
 }
 
 /** The raw edges from the base tables, aggregated per group; its rows carry `part = tag`. */
@@ -193,6 +188,7 @@ export function rawSql(spec: RollupSpec, ranges: readonly Range[], req: PartsReq
 
 /** The jobs of the runs topic: a job is in the window when its run's timestamp_start is. */
 export const RUN_JOB_FACTS: FactSource = {
+  source: 'runs',
   // The runs of a window edge are few; without the OFFSET 0 fence the planner may hash-join them
   // against a sequential scan of every job instead of probing the jobs' event_id index per run.
   from: `${TABLES.runs} r CROSS JOIN LATERAL (SELECT * FROM ${TABLES.runsJobs} j0 WHERE j0.event_id = r.event_id OFFSET 0) j`,
@@ -209,6 +205,7 @@ export const RUN_JOB_FACTS: FactSource = {
 
 /** Rows of the status-change table: in the window when created_at is (compared at ms precision). */
 export const STATUS_CHANGE_FACTS: FactSource = {
+  source: 'status_change',
   from: `${TABLES.statusChange} s`,
   ts: 'floor(extract(epoch FROM s.created_at) * 1000)::bigint',
   timeIn: (p, r) =>

@@ -1,5 +1,4 @@
 import { VIEWS } from '../db/tables.ts';
-import { DEFAULT_CRON, STATUS_CHANGE_CHANGE_KEY } from './change-keys.ts';
 import { groupByParam, limitParam, pickFilters, querySchema } from './params.ts';
 import { byKeys, firstN } from './order.ts';
 import { STATUS_CHANGE_FACTS, type Dim, type PartRow, type RollupSpec } from './rollup.ts';
@@ -34,7 +33,6 @@ export const runStatusSummary: CompiledQuery<typeof params> = {
     'Distribution of status_type over jobs created in the window, optionally per group; every status appears with 0 where none.',
   params,
   filters: FILTERS,
-  view: { name: VIEWS.runStatusSummary, changeKey: STATUS_CHANGE_CHANGE_KEY, cron: DEFAULT_CRON },
   columns: [
     { name: '<group_by keys>', type: 'string|null', description: 'one column per group_by dimension, in the requested order' },
     { name: 'status_type', type: 'string', description: `${STATUS_TYPES.join(', ')}, or UNKNOWN (null status, listed only when present)` },

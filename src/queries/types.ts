@@ -1,6 +1,5 @@
 import type { z } from 'zod';
 import type { Access } from '../auth/acl.ts';
-import type { SqlQuery } from '../db/sql.ts';
 import type { TopicName, ViewName } from '../db/tables.ts';
 import type { Page, Ranking } from './ranking.ts';
 import type { Dim, PartsRequest, RollupSpec } from './rollup.ts';
@@ -12,11 +11,10 @@ export interface OutputColumn {
   readonly description: string;
 }
 
-/** Refresh facts of a view: its change key (about a millisecond at any size) and default schedule. */
+/** A view the worker maintains: its name, its query's declaration, and its default schedule. */
 export interface ViewRefresh {
   readonly name: ViewName;
-  /** One row, one column `watermark` (text): equal before and after means the sources did not change. */
-  readonly changeKey: SqlQuery;
+  readonly spec: RollupSpec;
   readonly cron: string;
 }
 
@@ -49,7 +47,8 @@ export interface CompiledQuery<S extends z.ZodType = z.ZodType> {
   readonly params: S;
   /** Filterable dimensions: constrained users' values are checked against their ACL patterns. */
   readonly filters: readonly Dim[];
-  readonly view: ViewRefresh;
+  /** The default schedule of its maintenance cycle (DEFAULT_CRON when absent). */
+  readonly cron?: string;
   readonly columns: readonly OutputColumn[];
   readonly rollup: RollupSpec;
   plan(ctx: BuildContext<z.output<S>>): QueryPlan;

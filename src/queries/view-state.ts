@@ -5,7 +5,8 @@
  */
 import type { Executor } from '../db/executor.ts';
 import { readFreshness, type ViewFreshness } from '../freshness/state.ts';
-import { coverageOf, coverageSql, type Coverage, type RollupSpec } from './rollup.ts';
+import { MAINTENANCE } from '../maintenance/sql.ts';
+import { coverageOf, type Coverage, type RollupSpec } from './rollup.ts';
 
 interface Known {
   readonly state: ViewFreshness;
@@ -13,10 +14,16 @@ interface Known {
   coverage?: Promise<Coverage>;
 }
 
-/** Where the view's recent tiers start (an empty map for a view without one: no statement). */
+/** Where the query's recent tiers start (an empty map for a query without one: no statement). */
 export async function readCoverage(spec: RollupSpec, executor: Executor): Promise<Coverage> {
-  const sql = coverageSql(spec);
-  return sql ? coverageOf(spec, (await executor.query({ text: sql, values: [] }))[0]) : new Map();
+  if (!spec.levels.some((l) => l.recent?.length)) return new Map();
+  const rows = await executor.query<{ fine_from: string | null }>({
+    name: 'eventstats_fine_from',
+    text: `SELECT fine_from FROM ${MAINTENANCE} WHERE view_name = $1`,
+    values: [spec.view],
+  });
+  const fine = rows[0]?.fine_from;
+  return coverageOf(spec, fine === undefined || fine === null ? null : Number(fine));
 }
 
 export class ViewStates {

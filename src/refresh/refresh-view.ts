@@ -1,15 +1,23 @@
 /**
- * Refreshing one materialized view: the single code path behind `npm run refresh`, the pg-boss
- * worker and the all-in-one start. It runs on a writable connection of its own, under its own lock
- * and statement timeouts, and records every attempt in eventstats.refresh_log.
+ * Refreshing one query's materialization: one maintenance cycle (src/maintenance/cycle.ts), the
+ * single code path behind `npm run refresh`, the pg-boss worker and the all-in-one start. It runs on
+ * a writable connection of its own, under its own lock and statement timeouts, and records every
+ * attempt in eventstats.refresh_log.
  */
 import type pg from 'pg';
 import { TABLES } from '../db/tables.ts';
+import { planCycle, runCycle, type CycleReport } from '../maintenance/cycle.ts';
 import type { ViewRefresh } from '../queries/types.ts';
 
 export interface RefreshOptions {
-  /** Refresh even when the change key says the sources did not change. */
+  /** Run a cycle even when nothing changed and nothing is due. */
   readonly force?: boolean;
+  /** Recompute history from the base tables (after a restore, or to repair). */
+  readonly rebuild?: boolean;
+  /** The clock that places the sealed boundary (ms); the database's by default. Tests move it. */
+  readonly now?: number;
+  /** Test hook: the naive max-id watermark instead of the drain (src/maintenance/cycle.ts). */
+  readonly naiveWatermark?: boolean;
   readonly statementTimeoutMs: number;
   readonly lockTimeoutMs: number;
   /**
@@ -30,6 +38,8 @@ export interface RefreshResult {
   readonly error?: string;
   /** CONCURRENTLY, or a plain first population. */
   readonly concurrently?: boolean;
+  /** What the cycle did. */
+  readonly report?: CycleReport;
 }
 
 // Session advisory locks are keyed by a number; the namespace keeps ours apart from pg-boss's.
@@ -39,6 +49,7 @@ const LOCK_NAMESPACE = 'eventstats.refresh:';
 // apart from the configured one, so that a refresh timeout however tight still lets the failure be
 // recorded on this connection.
 const BOOKKEEPING_TIMEOUT_MS = 30_000;
+const DRAIN_LOCK_TIMEOUT_MS = 2_000;
 
 /**
  * Cancels the statement a pooled session is running when the signal aborts. The cancel goes through
@@ -74,8 +85,14 @@ export async function refreshView(pool: pg.Pool, view: ViewRefresh, options: Ref
     );
     const startedAt = session.rows[0]!.started_at;
     const t0 = performance.now();
-    const watermark = (await client.query<{ watermark: string | null }>(view.changeKey.text, view.changeKey.values as unknown[])).rows[0]
-      ?.watermark ?? null;
+    // The drain waits for in-flight writers while new ones queue behind it: a short bound of its own.
+    const plan = await planCycle(client, view.spec, {
+      rebuild: options.rebuild,
+      now: options.now,
+      naiveWatermark: options.naiveWatermark,
+      drainLockTimeoutMs: Math.min(options.lockTimeoutMs, DRAIN_LOCK_TIMEOUT_MS),
+    });
+    const watermark = plan.key;
     const state = await client.query<{ ispopulated: boolean; last: string | null }>(
       `SELECT m.ispopulated,
               (SELECT watermark FROM ${TABLES.refreshLog} WHERE view_name = $1 AND outcome IN ('refreshed', 'skipped')
@@ -85,40 +102,41 @@ export async function refreshView(pool: pg.Pool, view: ViewRefresh, options: Ref
     );
     const populated = state.rows[0]?.ispopulated === true;
 
-    const record = async (outcome: Outcome, error?: string) => {
+    const record = async (outcome: Outcome, error?: string, report?: CycleReport) => {
       const durationMs = Math.round(performance.now() - t0);
       await client.query(
-        `INSERT INTO ${TABLES.refreshLog} (view_name, started_at, finished_at, duration_ms, outcome, error, watermark)
-         VALUES ($1, $2, clock_timestamp(), $3, $4, $5, $6)`,
-        [view.name, startedAt, durationMs, outcome, error ?? null, watermark],
+        `INSERT INTO ${TABLES.refreshLog} (view_name, started_at, finished_at, duration_ms, outcome, error, watermark, detail)
+         VALUES ($1, $2, clock_timestamp(), $3, $4, $5, $6, $7)`,
+        [view.name, startedAt, durationMs, outcome, error ?? null, watermark, report ? JSON.stringify(report) : null],
       );
       return durationMs;
     };
 
-    if (!options.force && populated && watermark !== null && state.rows[0]?.last === watermark) {
+    if (!options.force && !plan.rebuild && populated && state.rows[0]?.last === watermark) {
       return { view: view.name, outcome: 'skipped', durationMs: await record('skipped'), watermark };
     }
     let durationMs: number;
+    let report: CycleReport;
     try {
-      // The configured statement timeout bounds the REFRESH: SET LOCAL ends with the transaction,
+      // One snapshot for the whole cycle, taken after the drain: every drained id is visible in it.
+      // The configured statement timeout bounds each statement; SET LOCAL ends with the transaction,
       // whether it commits or rolls back, so a failure's log row below runs without it.
-      await client.query('BEGIN');
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
       await client.query(`SELECT set_config('statement_timeout', $1, true)`, [String(options.statementTimeoutMs)]);
-      // An abort that came before the REFRESH started has no statement to cancel.
-      if (options.signal?.aborted) throw new Error('cancelled before the REFRESH started (the worker is stopping or lost the job)');
-      // CONCURRENTLY keeps the old rows readable during the refresh; it needs a populated view.
-      await client.query(`REFRESH MATERIALIZED VIEW ${populated ? 'CONCURRENTLY ' : ''}${view.name}`);
+      // An abort that came before the cycle started has no statement to cancel.
+      if (options.signal?.aborted) throw new Error('cancelled before the refresh started (the worker is stopping or lost the job)');
+      report = await runCycle(client, view.spec, plan, populated);
       // The log row commits with the new rows: its id is the version the API caches parts under,
       // so a reader that sees this version also sees this data.
-      durationMs = await record('refreshed');
+      durationMs = await record('refreshed', undefined, report);
       await client.query('COMMIT');
     } catch (err) {
-      // A failed REFRESH changes nothing: the view keeps serving the rows of its last refresh.
+      // A failed cycle changes nothing: history and the view keep serving the rows of the last one.
       await client.query('ROLLBACK');
       const message = err instanceof Error ? err.message : String(err);
       return { view: view.name, outcome: 'failed', durationMs: await record('failed', message), watermark, error: message };
     }
-    return { view: view.name, outcome: 'refreshed', durationMs, watermark, concurrently: populated };
+    return { view: view.name, outcome: 'refreshed', durationMs, watermark, concurrently: populated, report };
   } finally {
     stopCancelling();
     // The session goes back to the pool clean (no lock, default timeouts), so the next check reuses

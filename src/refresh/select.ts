@@ -8,7 +8,7 @@ export function selectViews(names: readonly string[]): ViewRefresh[] {
   const all = registeredViews();
   if (!names.length) return [...all];
   return names.map((n) => {
-    const view = all.find((v) => v.name === n || v.name === `eventstats.${n}`) ?? SUPPORTED_QUERIES.find((q) => q.name === n)?.view;
+    const view = all.find((v) => v.name === n || v.name === `eventstats.${n}`) ?? registeredViews().find((v) => v.name === SUPPORTED_QUERIES.find((q) => q.name === n)?.rollup.view);
     if (!view) {
       throw new UnknownViewError(`unknown query or view '${n}'; known: ${[...SUPPORTED_QUERIES.map((q) => q.name), ...all.map((v) => v.name)].join(', ')}`);
     }

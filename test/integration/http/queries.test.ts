@@ -175,7 +175,7 @@ describe('POST /stats/{topic_name}/query/{query_name}', function () {
         description: q.description,
         parameters: paramsJsonSchema(q),
         columns: q.columns,
-        view: q.view.name,
+        view: q.rollup.view,
       }));
       expect(res.body.data).to.deep.equal(expected);
     });

@@ -7,6 +7,7 @@ import { expect } from 'chai';
 import type pg from 'pg';
 import { SUPPORTED_QUERIES } from '../../../src/queries/index.ts';
 import type { RollupSpec } from '../../../src/queries/rollup.ts';
+import { relationsOf } from '../../../src/maintenance/sql.ts';
 import { GRAIN_MS } from '../../../src/queries/window.ts';
 import { seededDatabase, type SeededDatabase } from '../../helpers/fixtures.ts';
 
@@ -51,18 +52,21 @@ describe("each view against its query's declaration (drift)", function () {
   for (const q of SUPPORTED_QUERIES) {
     const spec = q.rollup;
 
-    it(`${q.name}: ${spec.view} has the declared dimensions and measures as columns, and its key`, async () => {
-      const columns = await columnsOf(s.db.pool, spec.view);
-      const key = [...KEY_PREFIX, ...spec.dims];
-      expect(columns.slice(0, key.length), `${spec.view}: key columns`).to.deep.equal(key);
-      const measures = Object.values(spec.measures).map((m) => m.view.replace(/^v\./, ''));
-      expect([...columns.slice(key.length)].sort(), `${spec.view}: measure columns`).to.deep.equal([...measures].sort());
-      expect(await uniqueKeyOf(s.db.pool, spec.view), `${spec.view}: unique index`).to.deep.equal(key);
+    const { history, buckets } = relationsOf(spec);
+    it(`${q.name}: ${spec.view} and ${history} have the declared dimensions and measures as columns, and their key`, async () => {
+      for (const relation of [spec.view, history]) {
+        const columns = await columnsOf(s.db.pool, relation);
+        const key = [...KEY_PREFIX, ...spec.dims];
+        expect(columns.slice(0, key.length), `${relation}: key columns`).to.deep.equal(key);
+        const measures = Object.values(spec.measures).map((m) => m.view.replace(/^v\./, ''));
+        expect([...columns.slice(key.length)].sort(), `${relation}: measure columns`).to.deep.equal([...measures].sort());
+        expect(await uniqueKeyOf(s.db.pool, relation), `${relation}: unique index`).to.deep.equal(key);
+      }
     });
 
     it(`${q.name}: ${spec.view} holds exactly the declared levels and grains, each with its null_mask`, async () => {
       const { rows } = await s.db.pool.query<{ lvl: number; grain_ms: string; masks: number[] }>(
-        `SELECT lvl, grain_ms, array_agg(DISTINCT null_mask ORDER BY null_mask) AS masks FROM ${spec.view} GROUP BY 1, 2 ORDER BY 1, 2`,
+        `SELECT lvl, grain_ms, array_agg(DISTINCT null_mask ORDER BY null_mask) AS masks FROM ${buckets} GROUP BY 1, 2 ORDER BY 1, 2`,
       );
       const held = rows.map((r) => `lvl ${r.lvl} at ${Number(r.grain_ms)} ms`);
       const declared = spec.levels

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { resolveSchedules, ScheduleError } from '../../../jobs/schedules.ts';
 import { ConfigError, loadConfig } from '../../../src/config.ts';
 import { VIEWS } from '../../../src/db/tables.ts';
-import { DEFAULT_CRON } from '../../../src/queries/change-keys.ts';
+import { DEFAULT_CRON } from '../../../src/queries/index.ts';
 import { registeredViews } from '../../../src/queries/index.ts';
 
 function rejects(overrides: Record<string, string>): ScheduleError {

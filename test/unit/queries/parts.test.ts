@@ -8,10 +8,13 @@ import type { SqlQuery } from '../../../src/db/sql.ts';
 import { ROLLUP as FAILED } from '../../../src/queries/failed-jobs.ts';
 import { PartsCache } from '../../../src/queries/parts-cache.ts';
 import { readParts } from '../../../src/queries/parts.ts';
+import { relationsOf } from '../../../src/maintenance/sql.ts';
 import type { PartsRequest } from '../../../src/queries/rollup.ts';
 import { DAY_MS } from '../../../src/queries/window.ts';
 
 const NOW = Date.UTC(2026, 10, 20, 13, 37, 21, 123);
+// Segments are read from the query's history and view together.
+const BUCKETS = relationsOf(FAILED).buckets;
 const TODAY = NOW - (NOW % DAY_MS);
 
 class ScriptedExecutor implements Executor {
@@ -20,7 +23,7 @@ class ScriptedExecutor implements Executor {
   async query<R extends object>(q: SqlQuery): Promise<R[]> {
     this.statements.push(q);
     if (q.name === 'eventstats_freshness') return [{ view: FAILED.view, version: this.version, refreshed_at: new Date(NOW), checked_at: new Date(NOW) }] as R[];
-    if (q.text.includes('min(bucket)')) return [{ l0_minute: TODAY - 8 * DAY_MS }] as R[];
+    if (q.name === 'eventstats_fine_from') return [{ fine_from: String(TODAY - 8 * DAY_MS) }] as R[];
     // One segment row per tag the statement asks for, so merges have something to add.
     const tags = [...q.text.matchAll(/SELECT (-?\d+) AS part/g)].map((m) => Number(m[1]));
     return tags.map((part) => ({ part, tenant_id: 't', source_app: 'a', job_count: 1, failed_count: 1, last_failure_at: part })) as R[];
@@ -48,11 +51,11 @@ describe('reading parts through the cache', () => {
     const cache = new PartsCache({ stateTtlMs: 0, maxRows: 1000 });
     const first = [...(await readParts(FAILED, rolling, db, cache)).page.rows];
     expect(db.reads()).to.have.length(1);
-    expect(db.reads()[0]!.text).to.include(FAILED.view);
+    expect(db.reads()[0]!.text).to.include(BUCKETS);
     db.clear();
     const second = [...(await readParts(FAILED, rolling, db, cache)).page.rows];
     expect(db.reads()).to.have.length(1);
-    expect(db.reads()[0]!.text).not.to.include(FAILED.view);
+    expect(db.reads()[0]!.text).not.to.include(BUCKETS);
     expect(second).to.deep.equal(first);
   });
 
@@ -60,7 +63,7 @@ describe('reading parts through the cache', () => {
     const db = new ScriptedExecutor();
     const cache = new PartsCache({ stateTtlMs: 0, maxRows: 1000 });
     const answers = await Promise.all(Array.from({ length: 5 }, () => readParts(FAILED, rolling, db, cache)));
-    const viewReads = db.reads().filter((q) => q.text.includes(FAILED.view));
+    const viewReads = db.reads().filter((q) => q.text.includes(BUCKETS));
     expect(viewReads).to.have.length(1);
     expect(db.reads()).to.have.length(5); // the four others ran their raw edges only
     for (const a of answers) expect(a.page.rows).to.deep.equal(answers[0]!.page.rows);
@@ -72,7 +75,7 @@ describe('reading parts through the cache', () => {
     let failures = 1;
     const flaky: Executor = {
       query: async <R extends object>(q: SqlQuery): Promise<R[]> => {
-        if (q.text.includes(FAILED.view) && q.text.includes(' AS part') && failures-- > 0) throw new Error('connection lost');
+        if (q.text.includes(BUCKETS) && q.text.includes(' AS part') && failures-- > 0) throw new Error('connection lost');
         return db.query<R>(q);
       },
     };
@@ -82,7 +85,7 @@ describe('reading parts through the cache', () => {
     expect(cache.loading.size).to.equal(0);
     db.clear();
     await readParts(FAILED, rolling, flaky, cache);
-    expect(db.reads().filter((q) => q.text.includes(FAILED.view))).to.have.length(0);
+    expect(db.reads().filter((q) => q.text.includes(BUCKETS))).to.have.length(0);
   });
 
   it('merges partials by their combine rule, without changing the cached rows', async () => {
@@ -105,7 +108,7 @@ describe('reading parts through the cache', () => {
     db.version = '8';
     db.clear();
     await readParts(FAILED, rolling, db, cache);
-    expect(db.reads()[0]!.text).to.include(FAILED.view);
+    expect(db.reads()[0]!.text).to.include(BUCKETS);
   });
 
   it('trusts the version it read for stateTtlMs', async () => {
@@ -116,7 +119,7 @@ describe('reading parts through the cache', () => {
     db.clear();
     await readParts(FAILED, rolling, db, cache);
     expect(db.statements.filter((q) => q.name === 'eventstats_freshness')).to.have.length(0);
-    expect(db.reads()[0]!.text).not.to.include(FAILED.view);
+    expect(db.reads()[0]!.text).not.to.include(BUCKETS);
   });
 
   it('caches nothing for a view that was never refreshed', async () => {
@@ -126,7 +129,7 @@ describe('reading parts through the cache', () => {
     await readParts(FAILED, rolling, db, cache);
     db.clear();
     await readParts(FAILED, rolling, db, cache);
-    expect(db.reads()[0]!.text).to.include(FAILED.view);
+    expect(db.reads()[0]!.text).to.include(BUCKETS);
     expect(db.statements.some((q) => q.text.includes('min(bucket)')), 'no tier without a version').to.equal(false);
   });
 

@@ -1,0 +1,140 @@
+/**
+ * One maintenance cycle of a compiled query's materialization (what a "refresh" is):
+ *
+ *   history (table)  every fact before sealed_to, as of the id watermark (runs) or the change log
+ *   view (matview)   every fact from sealed_to on, recomputed by REFRESH ... CONCURRENTLY
+ *
+ * A cycle, in one REPEATABLE READ transaction after the source's drain:
+ *   1. applies the changes below sealed_to since the last cycle (late jobs, orphans whose run came,
+ *      re-aggregated days after deletes, signed status changes) to history;
+ *   2. seals [sealed_to, new sealed_to) from the base tables into history (new sealed_to: the start
+ *      of the previous hour, so the view holds one to two hours);
+ *   3. drops recent-tier grains older than the new fine_from from history (they age into coarser grains);
+ *   4. moves sealed_to, and refreshes the view, whose definition reads sealed_to from the same row.
+ * Readers see either everything before the commit or everything after it. A rebuild (asked for, or
+ * after a TRUNCATE, or when nothing is sealed yet) empties history and seals everything again.
+ */
+import type pg from 'pg';
+import type { RollupSpec } from '../queries/rollup.ts';
+import { DAY_MS, floorTo, HOUR_MS } from '../queries/window.ts';
+import { SOURCES, type ChangeStats, type CycleContext } from './sources.ts';
+import { MAINTENANCE, recentGrains, relationsOf } from './sql.ts';
+
+/** The view keeps the buckets from the start of the previous hour on. */
+export const OPEN_MS = HOUR_MS;
+/** Recent-tier grains are kept for this many days before the latest fact. */
+export const FINE_DAYS = 8;
+
+interface StateRow {
+  sealed_to: string | null;
+  fine_from: string;
+  id_watermark: string | null;
+  rebuild_requested: boolean;
+}
+
+export interface CyclePlan {
+  /** Equal to the last cycle's key: nothing changed and nothing is due, the cycle may be skipped. */
+  readonly key: string;
+  readonly rebuild: boolean;
+  readonly drained: number | null;
+  readonly sealTo: number;
+  readonly fineFrom: number;
+}
+
+export interface CycleOptions {
+  /** Rebuild from the base tables even if history is intact. */
+  readonly rebuild?: boolean;
+  /** The clock (ms) that places sealed_to; the database's by default. */
+  readonly now?: number;
+  /** Bound on the drain's wait for in-flight writers (they queue behind it meanwhile). */
+  readonly drainLockTimeoutMs: number;
+  /** Test hook: take the highest committed id instead of draining (the naive watermark that loses out-of-order commits). */
+  readonly naiveWatermark?: boolean;
+}
+
+export interface CycleReport extends Partial<ChangeStats> {
+  readonly rebuild: boolean;
+  readonly sealedFrom: number | null;
+  readonly sealedTo: number;
+  readonly idWatermark: number | null;
+}
+
+async function readState(client: pg.ClientBase, view: string, forUpdate: boolean): Promise<StateRow> {
+  const { rows } = await client.query<StateRow>(
+    `SELECT sealed_to, fine_from, id_watermark, rebuild_requested FROM ${MAINTENANCE} WHERE view_name = $1${forUpdate ? ' FOR UPDATE' : ''}`,
+    [view],
+  );
+  if (!rows[0]) throw new Error(`${view} has no maintenance row: run \`npm run migrate\``);
+  return rows[0];
+}
+
+const num = (v: string | null) => (v === null ? null : Number(v));
+
+/** Before the cycle's transaction: drain, and decide what the cycle would do (its key). */
+export async function planCycle(client: pg.ClientBase, spec: RollupSpec, options: CycleOptions): Promise<CyclePlan> {
+  const source = SOURCES[spec.facts.source];
+  let drained: number | null = null;
+  if (source.drain) {
+    drained = options.naiveWatermark
+      ? Number((await client.query<{ w: string }>(`SELECT coalesce(max(internal_id), 0) AS w FROM public_cps_za_runs_jobs`)).rows[0]!.w)
+      : await source.drain(client, options.drainLockTimeoutMs);
+  }
+  const state = await readState(client, spec.view, false);
+  const { rows } = await client.query<{ now: string; latest: string | null }>(
+    `SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now, (${source.latestSql}) AS latest`,
+  );
+  const now = options.now ?? Number(rows[0]!.now);
+  const latest = Math.min(num(rows[0]!.latest) ?? now, now);
+  const rebuild = options.rebuild === true || state.rebuild_requested || state.sealed_to === null;
+  const sealed = num(state.sealed_to);
+  const sealTo = Math.max(floorTo(now, HOUR_MS) - OPEN_MS, rebuild || sealed === null ? -Infinity : sealed);
+  const fineTarget = floorTo(latest, DAY_MS) - FINE_DAYS * DAY_MS;
+  const fineFrom = rebuild ? fineTarget : Math.max(Number(state.fine_from), fineTarget);
+  const key = [
+    rebuild ? 'rebuild' : `sealed:${sealTo}`,
+    `fine:${fineFrom}`,
+    `ids:${drained ?? '-'}`,
+    await source.pending(client, spec.view),
+  ].join('/');
+  return { key, rebuild, drained, sealTo, fineFrom };
+}
+
+/** Runs the cycle in the caller's transaction (REPEATABLE READ, begun after planCycle). */
+export async function runCycle(client: pg.ClientBase, spec: RollupSpec, plan: CyclePlan, concurrently = true): Promise<CycleReport> {
+  const source = SOURCES[spec.facts.source];
+  const { view, history } = relationsOf(spec);
+  const state = await readState(client, view, true);
+  const oldSealed = num(state.sealed_to);
+  const oldIds = num(state.id_watermark);
+  // Another cycle may have run since the plan (the advisory lock makes that rare): never go back.
+  const idTo = plan.drained === null ? null : Math.max(plan.drained, oldIds ?? 0);
+  const rebuild = plan.rebuild || state.rebuild_requested || oldSealed === null;
+  const sealTo = rebuild ? plan.sealTo : Math.max(plan.sealTo, oldSealed);
+  const ctx: CycleContext = { client, spec, sealedTo: rebuild ? null : oldSealed, idFrom: oldIds, idTo, fineFrom: plan.fineFrom };
+  let changes: ChangeStats | undefined;
+  if (rebuild) {
+    // DELETE, not TRUNCATE: readers keep reading the old rows until this transaction commits.
+    await client.query(`DELETE FROM ${history}`);
+    await source.reset(ctx);
+    await source.seal(ctx, null, sealTo);
+  } else {
+    changes = await source.applyChanges(ctx);
+    // Recent grains that aged past fine_from: their facts stay in the coarser grains.
+    const aged = recentGrains(spec);
+    if (aged.length && plan.fineFrom > Number(state.fine_from)) {
+      await client.query(
+        `DELETE FROM ${history} WHERE (lvl, grain_ms) IN (${aged.map((g) => `(${g.lvl}, ${g.grainMs})`).join(', ')}) AND bucket < $1`,
+        [plan.fineFrom],
+      );
+    }
+    if (sealTo > oldSealed!) await source.seal(ctx, oldSealed, sealTo);
+  }
+  await client.query(
+    `UPDATE ${MAINTENANCE} SET sealed_to = $2, fine_from = $3, id_watermark = $4, rebuild_requested = false, updated_at = now() WHERE view_name = $1`,
+    [view, sealTo, plan.fineFrom, idTo],
+  );
+  // The view's definition reads sealed_to and fine_from from the row just updated (this transaction's own write).
+  // CONCURRENTLY keeps the view readable meanwhile; it needs a populated view.
+  await client.query(`REFRESH MATERIALIZED VIEW ${concurrently ? 'CONCURRENTLY ' : ''}${view}`);
+  return { rebuild, sealedFrom: rebuild ? null : oldSealed, sealedTo: sealTo, idWatermark: idTo, ...changes };
+}

@@ -1,0 +1,218 @@
+/**
+ * How each fact source changes underneath the sealed buckets, and how a cycle finds out exactly.
+ *
+ * - runs (public_cps_za_runs + public_cps_za_runs_jobs): appended, late and out of order. Every job
+ *   has a serial internal_id. A cycle first *drains* the jobs table (LOCK ... IN EXCLUSIVE MODE for
+ *   a moment, as Citus' incremental rollups do): every writer that took an id before the lock has
+ *   committed or rolled back once the lock is granted, so every id up to the sequence's last value
+ *   is visible to a snapshot taken after it. The cycle then adds the jobs with ids in (last
+ *   watermark, drained] to history; jobs whose run has not arrived yet are remembered in
+ *   eventstats.orphan_jobs and retried every cycle. Deletes and updates (retention jobs, repairs) are
+ *   recorded per UTC day by statement-level triggers (no trigger fires on INSERT: the gateway's
+ *   insert path is untouched), and those days are re-aggregated; a TRUNCATE asks for a rebuild.
+ * - status_change: upserted in place, so an old row's status and dimensions change without a new
+ *   id. Statement-level triggers on INSERT, UPDATE and DELETE write each change as signed facts
+ *   (-1 for the old version, +1 for the new; unchanged pairs cancel) to
+ *   eventstats.status_change_deltas, which a cycle applies to history and deletes in the same
+ *   transaction: a change committed after the cycle's snapshot stays for the next one.
+ */
+import type pg from 'pg';
+import { Params } from '../db/sql.ts';
+import { TABLES } from '../db/tables.ts';
+import type { RollupSpec, SourceName } from '../queries/rollup.ts';
+import { DAY_MS } from '../queries/window.ts';
+import { countMeasure, INVALIDATIONS, mergeIntoHistorySql, ORPHAN_JOBS, relationsOf, STATUS_CHANGE_DELTAS } from './sql.ts';
+
+export interface CycleContext {
+  readonly client: pg.ClientBase;
+  readonly spec: RollupSpec;
+  /** History holds the facts before this (ms); null: nothing sealed yet. */
+  readonly sealedTo: number | null;
+  /** The id watermark of the last cycle (runs) and the drained one of this cycle. */
+  readonly idFrom: number | null;
+  readonly idTo: number | null;
+  /** Recent grains' start after this cycle. */
+  readonly fineFrom: number;
+}
+
+/** What a cycle did, for the refresh log. */
+export interface ChangeStats {
+  /** Delta facts (jobs, or signed status rows) added to sealed buckets. */
+  deltaRows: number;
+  /** Days re-aggregated from the base tables (deletes, updates). */
+  recomputedDays: number;
+  /** Jobs whose run has not arrived, carried to the next cycle. */
+  orphans: number;
+}
+
+export interface Source {
+  /** Latest fact time (ms) in the base tables, or NULL: where the recent grains' window is anchored. */
+  readonly latestSql: string;
+  /** Extra conditions of the view definition (none today). */
+  readonly viewConditions: readonly string[];
+  /** Facts carry a sign (change log): only sum measures, and rows whose count reaches 0 are removed. */
+  readonly signed: boolean;
+  /** Statements of a query's migration that forget the pending changes of the previous definition. */
+  resetSql(view: string): string;
+  /** Drains in-flight writers (its own short transaction, before the cycle's); returns the id watermark. */
+  drain?(client: pg.ClientBase, lockTimeoutMs: number): Promise<number>;
+  /** The part of the change key that says whether changes wait (cheap, before the cycle's transaction). */
+  pending(client: pg.ClientBase, view: string): Promise<string>;
+  /** Seals [from, to) (from null: from the beginning), for the facts this cycle may count. */
+  seal(ctx: CycleContext, from: number | null, to: number): Promise<void>;
+  /** Applies the changes below ctx.sealedTo since the last cycle. */
+  applyChanges(ctx: CycleContext): Promise<ChangeStats>;
+  /** Forgets pending changes before a rebuild (which reads everything again). */
+  reset(ctx: CycleContext): Promise<void>;
+}
+
+const dayOf = (t: number) => t - (((t % DAY_MS) + DAY_MS) % DAY_MS);
+
+async function merge(ctx: CycleContext, p: Params, from: string, where: string[], sign?: string): Promise<number> {
+  const fine = p.add(ctx.fineFrom);
+  const r = await ctx.client.query(mergeIntoHistorySql(ctx.spec, { from, where, sign }, `${fine}::bigint`), p.values);
+  return r.rowCount ?? 0;
+}
+
+const JOBS_SEQUENCE = `pg_get_serial_sequence('${TABLES.runsJobs}', 'internal_id')`;
+/** A job and its run, probed by event_id (the fence keeps the planner on the index). */
+const runOf = (jobs: string) => `${jobs} CROSS JOIN LATERAL (SELECT * FROM ${TABLES.runs} r0 WHERE r0.event_id = j.event_id OFFSET 0) r`;
+
+const runs: Source = {
+  latestSql: `SELECT max(timestamp_start) FROM ${TABLES.runs}`,
+  viewConditions: [],
+  signed: false,
+  resetSql: (view) =>
+    `DELETE FROM ${ORPHAN_JOBS} WHERE view_name = '${view}';\nDELETE FROM ${INVALIDATIONS} WHERE view_name = '${view}';`,
+
+  async drain(client, lockTimeoutMs) {
+    await client.query('BEGIN');
+    try {
+      await client.query(`SELECT set_config('lock_timeout', $1, true)`, [String(lockTimeoutMs)]);
+      await client.query(`LOCK TABLE ${TABLES.runsJobs} IN EXCLUSIVE MODE`);
+      const { rows } = await client.query<{ w: string }>(`SELECT coalesce(pg_sequence_last_value(${JOBS_SEQUENCE}::regclass), 0) AS w`);
+      await client.query('COMMIT');
+      return Number(rows[0]!.w);
+    } catch (err) {
+      await client.query('ROLLBACK');
+      throw err;
+    }
+  },
+
+  async pending(client, view) {
+    const { rows } = await client.query<{ inv: string; orphans: string; runs_ins: string | null }>(
+      `SELECT (SELECT count(*) FROM ${INVALIDATIONS} WHERE view_name = $1) AS inv,
+              (SELECT count(*) FROM ${ORPHAN_JOBS} WHERE view_name = $1) AS orphans,
+              (SELECT n_tup_ins FROM pg_stat_user_tables WHERE schemaname = 'public' AND relname = '${TABLES.runs}') AS runs_ins`,
+      [view],
+    );
+    const r = rows[0]!;
+    // Orphan jobs wait for their runs: new runs may resolve them.
+    return `inv:${r.inv}/orphans:${r.orphans}${r.orphans !== '0' ? `@${r.runs_ins}` : ''}`;
+  },
+
+  async seal(ctx, from, to) {
+    const p = new Params();
+    const where = [
+      from === null ? `r.timestamp_start < ${p.add(to)}` : `r.timestamp_start >= ${p.add(from)} AND r.timestamp_start < ${p.add(to)}`,
+      `j.internal_id <= ${p.add(ctx.idTo)}`,
+    ];
+    // From the beginning (a rebuild), a hash join over all jobs beats millions of index probes.
+    const source = from === null ? `${TABLES.runs} r JOIN ${TABLES.runsJobs} j ON j.event_id = r.event_id` : ctx.spec.facts.from;
+    await merge(ctx, p, source, where);
+  },
+
+  async applyChanges(ctx) {
+    const { client, spec } = ctx;
+    const view = spec.view;
+    const { history } = relationsOf(spec);
+    const stats: ChangeStats = { deltaRows: 0, recomputedDays: 0, orphans: 0 };
+    const sealedTo = ctx.sealedTo!;
+    // Days whose rows were deleted or updated: re-aggregated whole from the base tables.
+    const inv = await client.query<{ day: string }>(`DELETE FROM ${INVALIDATIONS} WHERE view_name = $1 RETURNING from_ms AS day`, [view]);
+    const days = [...new Set(inv.rows.map((r) => dayOf(Number(r.day))))].filter((d) => d < sealedTo).sort((a, b) => a - b);
+    for (const d of days) {
+      await client.query(`DELETE FROM ${history} WHERE bucket >= $1 AND bucket < $2`, [d, d + DAY_MS]);
+      await this.seal(ctx, d, Math.min(d + DAY_MS, sealedTo));
+    }
+    stats.recomputedDays = days.length;
+
+    // New jobs (and orphans whose run may have arrived) below the sealed boundary, outside those days.
+    const p = new Params();
+    const v = p.add(view);
+    const jobs = `(SELECT * FROM ${TABLES.runsJobs} WHERE internal_id > ${p.add(ctx.idFrom ?? 0)} AND internal_id <= ${p.add(ctx.idTo)}
+                   UNION ALL
+                   SELECT j1.* FROM ${TABLES.runsJobs} j1 JOIN ${ORPHAN_JOBS} o ON o.internal_id = j1.internal_id AND o.view_name = ${v}) j`;
+    const where = [`r.timestamp_start < ${p.add(sealedTo)}`];
+    if (days.length) where.push(`(r.timestamp_start - ((r.timestamp_start % ${DAY_MS}) + ${DAY_MS}) % ${DAY_MS}) <> ALL(${p.add(days)}::bigint[])`);
+    stats.deltaRows = await merge(ctx, p, runOf(jobs), where);
+
+    await client.query(
+      `DELETE FROM ${ORPHAN_JOBS} o
+        WHERE o.view_name = $1
+          AND (EXISTS (SELECT 1 FROM ${TABLES.runsJobs} j JOIN ${TABLES.runs} r ON r.event_id = j.event_id WHERE j.internal_id = o.internal_id)
+               OR NOT EXISTS (SELECT 1 FROM ${TABLES.runsJobs} j WHERE j.internal_id = o.internal_id))`,
+      [view],
+    );
+    await client.query(
+      `INSERT INTO ${ORPHAN_JOBS} (view_name, internal_id)
+       SELECT $1, j.internal_id FROM ${TABLES.runsJobs} j
+        WHERE j.internal_id > $2 AND j.internal_id <= $3
+          AND NOT EXISTS (SELECT 1 FROM ${TABLES.runs} r WHERE r.event_id = j.event_id)
+       ON CONFLICT DO NOTHING`,
+      [view, ctx.idFrom ?? 0, ctx.idTo],
+    );
+    const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${ORPHAN_JOBS} WHERE view_name = $1`, [view]);
+    stats.orphans = rows[0]!.n;
+    return stats;
+  },
+
+  async reset(ctx) {
+    const view = ctx.spec.view;
+    await ctx.client.query(`DELETE FROM ${INVALIDATIONS} WHERE view_name = $1`, [view]);
+    await ctx.client.query(`DELETE FROM ${ORPHAN_JOBS} WHERE view_name = $1`, [view]);
+    await ctx.client.query(
+      `INSERT INTO ${ORPHAN_JOBS} (view_name, internal_id)
+       SELECT $1, j.internal_id FROM ${TABLES.runsJobs} j
+        WHERE j.internal_id <= $2 AND NOT EXISTS (SELECT 1 FROM ${TABLES.runs} r WHERE r.event_id = j.event_id)`,
+      [view, ctx.idTo],
+    );
+  },
+};
+
+const statusChange: Source = {
+  latestSql: `SELECT floor(extract(epoch FROM max(created_at)) * 1000)::bigint FROM ${TABLES.statusChange}`,
+  viewConditions: [],
+  signed: true,
+  resetSql: (view) => `DELETE FROM ${STATUS_CHANGE_DELTAS} WHERE view_name = '${view}';`,
+
+  async pending(client, view) {
+    const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${STATUS_CHANGE_DELTAS} WHERE view_name = $1`, [view]);
+    return `deltas:${rows[0]!.n}`;
+  },
+
+  async seal(ctx, from, to) {
+    const p = new Params();
+    const iso = (t: number) => p.add(new Date(t).toISOString());
+    const where = [from === null ? `s.created_at < ${iso(to)}::timestamptz` : `s.created_at >= ${iso(from)}::timestamptz AND s.created_at < ${iso(to)}::timestamptz`];
+    await merge(ctx, p, ctx.spec.facts.from, where);
+  },
+
+  async applyChanges(ctx) {
+    const { client, spec } = ctx;
+    const { history } = relationsOf(spec);
+    const p = new Params();
+    const where = [`s.view_name = ${p.add(spec.view)}`, `s.created_at < ${p.add(new Date(ctx.sealedTo!).toISOString())}::timestamptz`];
+    const deltaRows = await merge(ctx, p, `${STATUS_CHANGE_DELTAS} s`, where, 's.weight');
+    // Applied or not (changes at or after sealed_to are the view's), every change this snapshot sees is done.
+    await client.query(`DELETE FROM ${STATUS_CHANGE_DELTAS} WHERE view_name = $1`, [spec.view]);
+    await client.query(`DELETE FROM ${history} WHERE ${countMeasure(spec)} = 0`);
+    return { deltaRows, recomputedDays: 0, orphans: 0 };
+  },
+
+  async reset(ctx) {
+    await ctx.client.query(`DELETE FROM ${STATUS_CHANGE_DELTAS} WHERE view_name = $1`, [ctx.spec.view]);
+  },
+};
+
+export const SOURCES: Readonly<Record<SourceName, Source>> = Object.freeze({ runs, status_change: statusChange });

@@ -1,0 +1,148 @@
+/**
+ * The SQL of a compiled query's materialization, generated from its declaration (the RollupSpec in
+ * its file under src/queries/): the aggregation of a set of facts into the view layout, the merge of
+ * such an aggregate into the history table, and the DDL of the view, the history table and the
+ * relation reads go through. The migration generator (src/cli/migration-query.ts) writes the DDL
+ * into a migration; the maintenance cycle (src/maintenance/cycle.ts) runs the rest.
+ *
+ * Layout (every view and history table): lvl, grain_ms, bucket (epoch ms), null_mask, the
+ * dimensions (NOT NULL text, '' where null_mask marks them NULL), then the measures. A level keeps
+ * its `recent` grains only for facts at or after the query's fine_from (a day boundary, kept in
+ * eventstats.maintenance); its other grains hold every fact.
+ */
+import { GRAIN_MS, type Grain } from '../queries/window.ts';
+import type { Level, Measure, RollupSpec } from '../queries/rollup.ts';
+
+/** EventStats' maintenance state, one row per view (migrations/1764000006000_incremental-maintenance.sql). */
+export const MAINTENANCE = 'eventstats.maintenance';
+export const ORPHAN_JOBS = 'eventstats.orphan_jobs';
+export const INVALIDATIONS = 'eventstats.invalidations';
+export const STATUS_CHANGE_DELTAS = 'eventstats.status_change_deltas';
+
+/** The relations of one query: its materialized view (recent buckets), its history table (sealed buckets), and their union. */
+export interface Relations {
+  readonly view: string;
+  readonly history: string;
+  readonly buckets: string;
+}
+
+export function relationsOf(spec: Pick<RollupSpec, 'view'>): Relations {
+  const m = /^eventstats\.mv_([a-z0-9_]+)$/.exec(spec.view);
+  if (!m) throw new Error(`view ${spec.view} must be named eventstats.mv_<query>`);
+  return { view: spec.view, history: `eventstats.${m[1]}_history`, buckets: `eventstats.${m[1]}_buckets` };
+}
+
+/** The view's and history's key columns, in unique-index order. */
+export function keyColumns(spec: RollupSpec): string[] {
+  return ['lvl', 'grain_ms', 'bucket', 'null_mask', ...spec.dims];
+}
+
+export function measureColumns(spec: RollupSpec): string[] {
+  return Object.keys(spec.measures);
+}
+
+/** Facts to aggregate: a FROM clause with the aliases the spec's fact expressions use, and conditions. */
+export interface FactSelection {
+  readonly from: string;
+  readonly where: readonly string[];
+  /** A signed source (a change log): each measure's raw value is multiplied by this expression. */
+  readonly sign?: string;
+}
+
+const floorExpr = (ts: string, g: number) => `${ts} - ((${ts} % ${g}) + ${g}) % ${g}`;
+
+/** The facts as rows: ts, d_<dim> (text, may be NULL), m_<measure>. */
+export function factsSql(spec: RollupSpec, sel: FactSelection): string {
+  const cols = [`${spec.facts.ts} AS ts`];
+  for (const d of spec.dims) {
+    const expr = spec.facts.dims[d];
+    if (!expr) throw new Error(`dimension ${d} of ${spec.view} has no fact expression`);
+    cols.push(`(${expr})::text AS d_${d}`);
+  }
+  for (const [name, m] of Object.entries(spec.measures)) {
+    if (sel.sign && m.combine !== 'sum') throw new Error(`${spec.view}.${name}: a signed (change-log) source needs sum measures, not ${m.combine}`);
+    cols.push(`${sel.sign ? `(${m.raw}) * ${sel.sign}` : m.raw} AS m_${name}`);
+  }
+  const where = [`${spec.facts.ts} IS NOT NULL`, ...sel.where];
+  return `SELECT ${cols.join(', ')}\n  FROM ${sel.from}\n WHERE ${where.join('\n   AND ')}`;
+}
+
+const typeOf = (m: Measure) => m.type ?? 'bigint';
+
+/**
+ * One level's rows at every grain, from a relation `f` of facts. The facts are grouped once at the
+ * level's finest grains (its recent grains from fine_from on, its finest other grain before), and
+ * every grain is rolled up from that: one pass over the facts per level, whatever its grain count.
+ */
+function levelSql(spec: RollupSpec, level: Level, fineFrom: string): { base: string; grains: string[] } {
+  const recent = level.recent ?? [];
+  const older = level.grains.filter((g) => !recent.includes(g));
+  const finest = (gs: readonly Grain[]) => GRAIN_MS[gs.at(-1)!];
+  if (!older.length) throw new Error(`${spec.view} lvl ${level.id}: at least one grain must hold every fact`);
+  const gOld = finest(older);
+  const gNew = recent.length ? finest(recent) : gOld;
+  const dims = level.dims.map((d) => `f.d_${d}`);
+  const m = Object.entries(spec.measures);
+  const base =
+    `SELECT CASE WHEN f.ts >= ${fineFrom} THEN ${floorExpr('f.ts', gNew)} ELSE ${floorExpr('f.ts', gOld)} END AS b, ` +
+    `f.ts >= ${fineFrom} AS recent${dims.map((d) => `, ${d}`).join('')}` +
+    m.map(([name, x]) => `, ${x.combine}(f.m_${name}) AS m_${name}`).join('') +
+    `\n    FROM f GROUP BY 1, 2${dims.map((_, i) => `, ${i + 3}`).join('')}`;
+  const leftOut = spec.dims.reduce((mask, d, i) => (level.dims.includes(d) ? mask : mask | (1 << i)), 0);
+  const nullBits = level.dims.map((d) => ` | CASE WHEN b.d_${d} IS NULL THEN ${1 << spec.dims.indexOf(d)} ELSE 0 END`).join('');
+  const grains = level.grains.map((grain) => {
+    const g = GRAIN_MS[grain];
+    const cols = [
+      `${level.id} AS lvl`,
+      `${g}::bigint AS grain_ms`,
+      `${floorExpr('b.b', g)} AS bucket`,
+      `(${leftOut}${nullBits}) AS null_mask`,
+      ...spec.dims.map((d) => (level.dims.includes(d) ? `coalesce(b.d_${d}, '') AS ${d}` : `''::text AS ${d}`)),
+      ...m.map(([name, x]) => `(${x.combine}(b.m_${name}))::${typeOf(x)} AS ${name}`),
+    ];
+    const groupBy = ['3', ...level.dims.map((d) => `b.d_${d}`)];
+    return `SELECT ${cols.join(', ')}\n    FROM base_${level.id} b${recent.includes(grain) ? ' WHERE b.recent' : ''}\n   GROUP BY ${groupBy.join(', ')}`;
+  });
+  return { base, grains };
+}
+
+/**
+ * The aggregate of a fact selection in the view layout (every level, every grain). `fineFrom` is an
+ * SQL expression: recent grains get rows only for facts at or after it.
+ */
+export function aggregateSql(spec: RollupSpec, sel: FactSelection, fineFrom: string): string {
+  const parts = spec.levels.map((l) => levelSql(spec, l, fineFrom));
+  const ctes = [`f AS MATERIALIZED (\n${factsSql(spec, sel)}\n)`, ...spec.levels.map((l, i) => `base_${l.id} AS MATERIALIZED (\n  ${parts[i]!.base}\n)`)];
+  return `WITH ${ctes.join(',\n')}\n${parts.flatMap((p) => p.grains).join('\nUNION ALL\n')}`;
+}
+
+const mergeExpr = (name: string, m: Measure) => {
+  switch (m.combine) {
+    case 'sum':
+      return `CASE WHEN h.${name} IS NULL THEN excluded.${name} WHEN excluded.${name} IS NULL THEN h.${name} ELSE h.${name} + excluded.${name} END`;
+    case 'max':
+      return `greatest(h.${name}, excluded.${name})`;
+    case 'min':
+      return `least(h.${name}, excluded.${name})`;
+  }
+};
+
+/** Adds the aggregate of a fact selection into the history table: sums add up, maxima and minima combine. */
+export function mergeIntoHistorySql(spec: RollupSpec, sel: FactSelection, fineFrom: string): string {
+  const { history } = relationsOf(spec);
+  const cols = [...keyColumns(spec), ...measureColumns(spec)];
+  const set = Object.entries(spec.measures).map(([name, m]) => `${name} = ${mergeExpr(name, m)}`);
+  return `INSERT INTO ${history} AS h (${cols.join(', ')})\n${aggregateSql(spec, sel, fineFrom)}\nON CONFLICT (${keyColumns(spec).join(', ')}) DO UPDATE SET ${set.join(', ')}`;
+}
+
+/** The count measure of a signed source: a row whose count reaches 0 holds no fact any more. */
+export function countMeasure(spec: RollupSpec): string {
+  const found = Object.entries(spec.measures).find(([, m]) => m.raw === '1' && m.combine === 'sum');
+  if (!found) throw new Error(`${spec.view}: a query over a change-log source needs a count measure (raw '1', combine sum)`);
+  return found[0];
+}
+
+/** The (lvl, grain_ms) pairs a level keeps only from fine_from on. */
+export function recentGrains(spec: RollupSpec): { lvl: number; grainMs: number }[] {
+  return spec.levels.flatMap((l) => (l.recent ?? []).map((g) => ({ lvl: l.id, grainMs: GRAIN_MS[g] })));
+}
