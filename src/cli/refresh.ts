@@ -1,6 +1,7 @@
 /**
- * npm run refresh [-- <query or view name>...] [--force]: refreshes views now, through the same code
- * path as the worker. Exits 1 when any refresh failed.
+ * npm run refresh [-- <query or view name>...] [--force] [--rebuild]: runs a maintenance cycle of
+ * each view now, through the same code path as the worker; --rebuild recomputes history from the
+ * base tables (after a restore, or to repair). Exits 1 when any refresh failed.
  */
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -11,14 +12,14 @@ import { requireDatabaseUrl, runCommand, UsageError } from './run.ts';
 await runCommand('refresh', async (config) => {
   let args;
   try {
-    args = parseArgs({ options: { force: { type: 'boolean', default: false } }, allowPositionals: true });
+    args = parseArgs({ options: { force: { type: 'boolean', default: false }, rebuild: { type: 'boolean', default: false } }, allowPositionals: true });
   } catch (err) {
-    throw new UsageError(`${(err as Error).message}\nusage: npm run refresh -- [--force] [query-or-view ...]`);
+    throw new UsageError(`${(err as Error).message}\nusage: npm run refresh -- [--force] [--rebuild] [query-or-view ...]`);
   }
   const views = selectViews(args.positionals);
   const pool = new pg.Pool({ connectionString: requireDatabaseUrl(config), max: 1, application_name: 'eventstats-refresh' });
   try {
-    const results = await refreshViews(pool, views, { ...config.refresh, force: args.values.force });
+    const results = await refreshViews(pool, views, { ...config.refresh, force: args.values.force, rebuild: args.values.rebuild });
     for (const r of results) {
       process.stdout.write(`${r.view}: ${r.outcome} in ${r.durationMs} ms${r.error ? ` — ${r.error}` : ''}\n`);
     }

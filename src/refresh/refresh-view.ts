@@ -69,6 +69,10 @@ function cancelOnAbort(pool: pg.Pool, client: pg.PoolClient, signal: AbortSignal
 
 export async function refreshView(pool: pg.Pool, view: ViewRefresh, options: RefreshOptions): Promise<RefreshResult> {
   const client = await pool.connect();
+  // A session ended under a checked-out client (terminated, failover) is reported by the statement
+  // that fails; without a listener the client's 'error' event would end the process.
+  const onError = () => {};
+  client.on('error', onError);
   let locked = false;
   const stopCancelling = cancelOnAbort(pool, client, options.signal);
   try {
@@ -149,6 +153,7 @@ export async function refreshView(pool: pg.Pool, view: ViewRefresh, options: Ref
     } catch {
       clean = false;
     }
+    client.off('error', onError);
     client.release(!clean);
   }
 }

@@ -14,6 +14,7 @@ import { findQuery } from '../../../src/queries/index.ts';
 import { DAY_MS } from '../../../src/queries/window.ts';
 import { NOW, REFRESH_OPTIONS, seededDatabase, type SeededDatabase } from '../../helpers/fixtures.ts';
 import { oracle, type OracleRequest } from '../../helpers/oracle.ts';
+import { expectSameRows, type Row } from '../../helpers/exact.ts';
 import { registeredViews } from '../../../src/queries/index.ts';
 import { refreshViews } from '../../../src/refresh/refresh-view.ts';
 
@@ -21,21 +22,6 @@ const ALL: Access = { kind: 'all' };
 const RUN_DIMS = ['tenant_id', 'source_app', 'environment', 'catalog_id', 'country'] as const;
 const RUN_COL: Record<string, string> = { tenant_id: 'r.tenant_id', source_app: 'r.source_app', environment: 'r.environment', catalog_id: 'j.catalog_id', country: 'j.country' };
 const STATUS_DIMS = ['tenant_id', 'source_app', 'environment', 'country'] as const;
-
-type Row = Record<string, unknown>;
-
-function expectSameRows(actual: Row[], expected: Row[], context: unknown): void {
-  const msg = JSON.stringify(context);
-  expect(actual.length, msg).to.equal(expected.length);
-  actual.forEach((a, i) => {
-    const e = expected[i]!;
-    expect(Object.keys(a), msg).to.deep.equal(Object.keys(e));
-    for (const k of Object.keys(e)) {
-      if (typeof e[k] === 'number' && !Number.isInteger(e[k])) expect(a[k] as number, `${k} ${msg}`).to.be.closeTo(e[k] as number, 1e-9);
-      else expect(a[k], `${k} row ${i} ${msg}`).to.deep.equal(e[k]);
-    }
-  });
-}
 
 describe('compiled queries are exact against the base tables', function () {
   this.timeout(300_000);
