@@ -252,7 +252,7 @@ describe('the naive max-id watermark (what the drain prevents)', function () {
     }
     await refreshAll(db, { naiveWatermark: true });
     const differing = (await compareAll(db.pool, windowsAt(Date.now()), Date.now())).filter((c) => JSON.stringify(c.actual) !== JSON.stringify(c.expected));
-    expect(differing, 'answers that miss the late committer').to.not.be.empty;
+    expect(differing.length, 'answers that miss the late committer').to.be.greaterThan(0);
     await refreshAll(db, { rebuild: true });
     await exact(db);
   });
