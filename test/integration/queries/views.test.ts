@@ -47,7 +47,7 @@ describe('the materialized views after migrating', () => {
     for (const view of registeredViews()) {
       const { history } = relationsOf(view.spec);
       const before = [await ctids(view.name), await ctids(history)];
-      expect(before[1].length, `${history} holds the sealed buckets`).to.be.greaterThan(0);
+      expect(before[1]!.length, `${history} holds the sealed buckets`).to.be.greaterThan(0);
       const [result] = await refreshViews(db.pool, [view], { ...REFRESH_OPTIONS, force: true });
       expect(result?.outcome).to.equal('refreshed');
       expect(result?.concurrently).to.equal(true);
