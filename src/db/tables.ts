@@ -19,7 +19,8 @@ export const VIEWS = Object.freeze({
   runStatusSummary: 'eventstats.mv_run_status_summary',
 } as const);
 
-export type ViewName = (typeof VIEWS)[keyof typeof VIEWS];
+/** A compiled query's view: declared in its file (src/queries/<name>.ts); the ones above are the first four. */
+export type ViewName = `eventstats.mv_${string}`;
 
 /** Gateway topics (lower-cased) and the table each is stored in. */
 export const TOPICS = Object.freeze({

@@ -14,6 +14,7 @@
  * Readers see either everything before the commit or everything after it. A rebuild (asked for, or
  * after a TRUNCATE, or when nothing is sealed yet) empties history and seals everything again.
  */
+import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { RollupSpec } from '../queries/rollup.ts';
 import { DAY_MS, floorTo, HOUR_MS } from '../queries/window.ts';
@@ -90,11 +91,15 @@ export async function planCycle(client: pg.ClientBase, spec: RollupSpec, options
   const sealTo = Math.max(floorTo(now, HOUR_MS) - OPEN_MS, rebuild || sealed === null ? -Infinity : sealed);
   const fineTarget = floorTo(latest, DAY_MS) - FINE_DAYS * DAY_MS;
   const fineFrom = rebuild ? fineTarget : Math.max(Number(state.fine_from), fineTarget);
+  const pending = await source.pending(client, spec.view);
+  // Recorded changes are deleted when applied, so a key can only say that some wait, not which:
+  // with any waiting the key is unique, and the cycle runs.
   const key = [
     rebuild ? 'rebuild' : `sealed:${sealTo}`,
     `fine:${fineFrom}`,
     `ids:${drained ?? '-'}`,
-    await source.pending(client, spec.view),
+    pending.key,
+    ...(pending.due ? [`due@${randomUUID()}`] : []),
   ].join('/');
   return { key, rebuild, drained, sealTo, fineFrom };
 }

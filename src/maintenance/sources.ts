@@ -56,8 +56,11 @@ export interface Source {
   resetSql(view: string): string;
   /** Drains in-flight writers (its own short transaction, before the cycle's); returns the id watermark. */
   drain?(client: pg.ClientBase, lockTimeoutMs: number): Promise<number>;
-  /** The part of the change key that says whether changes wait (cheap, before the cycle's transaction). */
-  pending(client: pg.ClientBase, view: string): Promise<string>;
+  /**
+   * Whether recorded changes wait (cheap, before the cycle's transaction): `due` when some must be
+   * applied (the cycle may not be skipped); `key` for what may have changed unrecorded.
+   */
+  pending(client: pg.ClientBase, view: string): Promise<{ key: string; due: boolean }>;
   /** Seals [from, to) (from null: from the beginning), for the facts this cycle may count. */
   seal(ctx: CycleContext, from: number | null, to: number): Promise<void>;
   /** Applies the changes below ctx.sealedTo since the last cycle. */
@@ -107,8 +110,8 @@ const runs: Source = {
       [view],
     );
     const r = rows[0]!;
-    // Orphan jobs wait for their runs: new runs may resolve them.
-    return `inv:${r.inv}/orphans:${r.orphans}${r.orphans !== '0' ? `@${r.runs_ins}` : ''}`;
+    // Orphan jobs wait for their runs: new runs (the insert counter moves) may resolve them.
+    return { key: `orphans:${r.orphans}${r.orphans !== '0' ? `@${r.runs_ins}` : ''}`, due: r.inv !== '0' };
   },
 
   async seal(ctx, from, to) {
@@ -188,7 +191,7 @@ const statusChange: Source = {
 
   async pending(client, view) {
     const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${STATUS_CHANGE_DELTAS} WHERE view_name = $1`, [view]);
-    return `deltas:${rows[0]!.n}`;
+    return { key: '', due: rows[0]!.n !== '0' };
   },
 
   async seal(ctx, from, to) {

@@ -5,6 +5,7 @@
 import type { TopicName, ViewName } from '../db/tables.ts';
 import { aggregationByCatalog } from './aggregation-by-catalog.ts';
 import { failedJobs } from './failed-jobs.ts';
+import { failedJobsByCountry } from './failed-jobs-by-country.ts';
 import { jobStatusTrend } from './job-status-trend.ts';
 import { runStatusSummary } from './run-status-summary.ts';
 import type { CompiledQuery, ViewRefresh } from './types.ts';
@@ -14,6 +15,7 @@ export const SUPPORTED_QUERIES: readonly CompiledQuery[] = Object.freeze([
   aggregationByCatalog,
   jobStatusTrend,
   runStatusSummary,
+  failedJobsByCountry,
 ] as CompiledQuery[]);
 
 export function queriesOf(topic: TopicName): readonly CompiledQuery[] {

@@ -65,6 +65,18 @@ const builders: Readonly<Record<string, (w: TimeWindow, req: OracleRequest, p: P
             HAVING count(*) FILTER (WHERE ${FAILED}) > 0
              ORDER BY failed_count DESC, ${by} LIMIT ${p.add(req.limit)}`;
   },
+  failed_jobs_by_country: (w, req, p) => {
+    const keys = req.group_by ?? [];
+    const by = keys.map((_, i) => String(i + 1)).join(', ');
+    return `SELECT ${keys.map((k) => `${column(RUN_COL, k)} AS ${k}`).join(', ')},
+                   (count(*) FILTER (WHERE ${FAILED}))::int AS failed_count, count(*)::int AS job_count,
+                   (count(*) FILTER (WHERE ${FAILED}))::float8 / count(*) AS failure_rate
+              FROM ${JOINED}
+             WHERE r.timestamp_start >= ${p.add(w.start)} AND r.timestamp_start <= ${p.add(w.end)} AND ${where(req, RUN_COL, p)}
+             GROUP BY ${by}
+            HAVING count(*) FILTER (WHERE ${FAILED}) > 0
+             ORDER BY failed_count DESC, ${by} LIMIT ${p.add(req.limit)}`;
+  },
   aggregation_by_catalog: (w, req, p) => `
     SELECT j.catalog_id, count(*)::int AS job_count,
            (count(*) FILTER (WHERE lower(j.status) = 'succeeded'))::int AS succeeded_count,

@@ -213,7 +213,7 @@ describe('incremental maintenance', function () {
   it('two workers and the CLI cycling at once never count a fact twice', async () => {
     const pools = [0, 1, 2].map(() => new pg.Pool({ connectionString: db.url, max: 2 }));
     try {
-      for (let round = 0; round < 3; round++) {
+      for (let round = 0; round < 5; round++) {
         await insertRun(db.pool, { ts: Date.now() - (round + 1) * 7 * HOUR_MS, jobs: 3 });
         await upsertStatus(db.pool, [{ jobId: crypto.randomUUID(), createdAt: Date.now() - (round + 2) * DAY_MS, status: 'RUNNING', tenant: 'late-tenant' }]);
         const results = (await Promise.all(pools.map((p) => refreshViews(p, registeredViews(), REFRESH_OPTIONS)))).flat();

@@ -119,6 +119,19 @@ describe('compiled queries are exact against the base tables', function () {
     );
   });
 
+  it('failed_jobs_by_country, for random windows, filters and groupings', async () => {
+    const q = findQuery('public.cps.za.runs', 'failed_jobs_by_country')!;
+    const dims = ['tenant_id', 'source_app', 'environment', 'country'] as const;
+    await fc.assert(
+      fc.asyncProperty(windowArb, filtersArb(dims), fc.uniqueArray(fc.constantFrom(...dims), { minLength: 1, maxLength: 2 }), fc.integer({ min: 1, max: 60 }), async (w, filters, groupBy, limit) => {
+        const body = { ...w, ...filters, group_by: groupBy, limit };
+        const data = await answer(q, body);
+        await expectFirst(data, 'failed_jobs_by_country', w, { group_by: groupBy, limit, filters }, body);
+      }),
+      { numRuns: 25 },
+    );
+  });
+
   it('aggregation_by_catalog, for random windows and filters', async () => {
     const q = findQuery('public.cps.za.runs', 'aggregation_by_catalog')!;
     await fc.assert(
