@@ -1,0 +1,178 @@
+/**
+ * The stateful property of incremental maintenance: random interleavings of the gateway's writes
+ * (appends, late appends into sealed days, jobs committed after their run or before it, status
+ * upserts that change status and dimensions, deletes, a TRUNCATE and reload) with cycles (the clock
+ * moving on by whole hours, so buckets get sealed between writes) and rebuilds. After every cycle
+ * every query equals the oracle over everything committed, for random windows.
+ */
+import fc from 'fast-check';
+import { TABLES } from '../../../src/db/tables.ts';
+import { registeredViews } from '../../../src/queries/index.ts';
+import { DAY_MS, HOUR_MS } from '../../../src/queries/window.ts';
+import { refreshViews } from '../../../src/refresh/refresh-view.ts';
+import { seed } from '../../../src/seed/index.ts';
+import { expectAllExact, type Window } from '../../helpers/exact.ts';
+import { createTestDatabase, type TestDatabase } from '../../helpers/database.ts';
+import { REFRESH_OPTIONS } from '../../helpers/fixtures.ts';
+import { expect } from 'chai';
+import { insertJobs, insertRun, upsertStatus } from './writes.ts';
+
+interface Model {
+  /** Hours the maintenance clock is ahead of the wall clock (never goes back). */
+  hoursAhead: number;
+  /** Runs inserted without their jobs, and job event ids without a run: completed by later commands. */
+  runsWithoutJobs: { eventId: string; ts: number }[];
+  jobsWithoutRun: { eventId: string; ts: number }[];
+}
+
+interface Real {
+  db: TestDatabase;
+}
+
+type Cmd = fc.AsyncCommand<Model, Real>;
+
+const windowArb = fc
+  .record({ endHoursAgo: fc.integer({ min: -2, max: 24 * 35 }), lengthMs: fc.oneof(fc.integer({ min: 0, max: 4 * HOUR_MS }), fc.integer({ min: 0, max: 45 * DAY_MS })) })
+  .map(({ endHoursAgo, lengthMs }) => ({ endHoursAgo, lengthMs }));
+
+const windowAt = (w: { endHoursAgo: number; lengthMs: number }, now: number): Window => {
+  const end = now - w.endHoursAgo * HOUR_MS + 12_345;
+  return { timestamp_start: end - w.lengthMs, timestamp_end: end };
+};
+
+class Append implements Cmd {
+  constructor(readonly minutesAgo: number, readonly jobs: number, readonly tenant: string) {}
+  check = () => true;
+  async run(_m: Model, r: Real) {
+    await insertRun(r.db.pool, { ts: Date.now() - this.minutesAgo * 60_000, jobs: this.jobs, tenant: this.tenant });
+  }
+  toString = () => `Append(${this.minutesAgo} min ago, ${this.jobs} jobs)`;
+}
+
+class RunFirst implements Cmd {
+  constructor(readonly minutesAgo: number) {}
+  check = () => true;
+  async run(m: Model, r: Real) {
+    const ts = Date.now() - this.minutesAgo * 60_000;
+    m.runsWithoutJobs.push({ eventId: await insertRun(r.db.pool, { ts, jobs: 0 }), ts });
+  }
+  toString = () => `RunFirst(${this.minutesAgo} min ago)`;
+}
+
+class JobsFirst implements Cmd {
+  constructor(readonly minutesAgo: number) {}
+  check = () => true;
+  async run(m: Model, r: Real) {
+    const ts = Date.now() - this.minutesAgo * 60_000;
+    const eventId = `orphan-${crypto.randomUUID()}`;
+    await insertJobs(r.db.pool, eventId, ts, 3);
+    m.jobsWithoutRun.push({ eventId, ts });
+  }
+  toString = () => `JobsFirst(${this.minutesAgo} min ago)`;
+}
+
+class Complete implements Cmd {
+  check = (m: Readonly<Model>) => m.runsWithoutJobs.length + m.jobsWithoutRun.length > 0;
+  async run(m: Model, r: Real) {
+    const run = m.runsWithoutJobs.shift();
+    if (run) await insertJobs(r.db.pool, run.eventId, run.ts, 4);
+    const jobs = m.jobsWithoutRun.shift();
+    if (jobs) await insertRun(r.db.pool, { ts: jobs.ts, jobs: 0 }, jobs.eventId);
+  }
+  toString = () => 'Complete';
+}
+
+class StatusChange implements Cmd {
+  constructor(readonly offset: number, readonly status: string | null, readonly tenant: string | null, readonly newDaysAgo: number) {}
+  check = () => true;
+  async run(_m: Model, r: Real) {
+    const { rows } = await r.db.pool.query(
+      `SELECT job_id, (extract(epoch FROM created_at) * 1000)::float8 AS created FROM ${TABLES.statusChange} WHERE created_at IS NOT NULL ORDER BY job_id OFFSET $1 LIMIT 1`,
+      [this.offset],
+    );
+    const changes = [{ jobId: crypto.randomUUID(), createdAt: Date.now() - this.newDaysAgo * DAY_MS, status: 'WAITING', tenant: 'late-tenant' }];
+    if (rows[0]) changes.push({ jobId: rows[0].job_id, createdAt: rows[0].created, status: this.status as string, tenant: this.tenant as string });
+    await upsertStatus(r.db.pool, changes);
+  }
+  toString = () => `StatusChange(#${this.offset} → ${this.status}/${this.tenant}; new ${this.newDaysAgo} d ago)`;
+}
+
+class DeleteSome implements Cmd {
+  constructor(readonly daysAgo: number) {}
+  check = () => true;
+  async run(_m: Model, r: Real) {
+    const from = Date.now() - this.daysAgo * DAY_MS;
+    await r.db.pool.query(`DELETE FROM ${TABLES.runsJobs} j USING ${TABLES.runs} r WHERE r.event_id = j.event_id AND r.timestamp_start BETWEEN $1 AND $2 AND j.internal_id % 2 = 0`, [from, from + 6 * HOUR_MS]);
+    await r.db.pool.query(`DELETE FROM ${TABLES.runs} WHERE timestamp_start BETWEEN $1 AND $2 AND event_id LIKE '%3'`, [from, from + 6 * HOUR_MS]);
+    await r.db.pool.query(`DELETE FROM ${TABLES.statusChange} WHERE job_id IN (SELECT job_id FROM ${TABLES.statusChange} WHERE created_at > to_timestamp($1 / 1000.0) LIMIT 2)`, [from]);
+  }
+  toString = () => `DeleteSome(${this.daysAgo} d ago)`;
+}
+
+class TruncateReload implements Cmd {
+  check = () => true;
+  async run(_m: Model, r: Real) {
+    const c = await r.db.pool.connect();
+    try {
+      await c.query('BEGIN');
+      await c.query(`CREATE TEMP TABLE runs_copy ON COMMIT DROP AS SELECT * FROM ${TABLES.runs}`);
+      await c.query(`CREATE TEMP TABLE status_copy ON COMMIT DROP AS SELECT * FROM ${TABLES.statusChange}`);
+      await c.query(`TRUNCATE ${TABLES.runs}, ${TABLES.statusChange}`);
+      await c.query(`INSERT INTO ${TABLES.runs} SELECT * FROM runs_copy`);
+      await c.query(`INSERT INTO ${TABLES.statusChange} SELECT * FROM status_copy WHERE job_id::text > '4'`);
+      await c.query('COMMIT');
+    } finally {
+      c.release();
+    }
+  }
+  toString = () => 'TruncateReload';
+}
+
+class Cycle implements Cmd {
+  constructor(readonly advanceHours: number, readonly rebuild: boolean, readonly windows: { endHoursAgo: number; lengthMs: number }[]) {}
+  check = () => true;
+  async run(m: Model, r: Real) {
+    m.hoursAhead += this.advanceHours;
+    const now = Date.now() + m.hoursAhead * HOUR_MS;
+    const results = await refreshViews(r.db.pool, registeredViews(), { ...REFRESH_OPTIONS, now, rebuild: this.rebuild });
+    for (const x of results) expect(x.outcome, `${x.view}: ${x.error ?? ''}`).to.be.oneOf(['refreshed', 'skipped']);
+    const wall = Date.now();
+    await expectAllExact(r.db.pool, this.windows.map((w) => windowAt(w, wall)), wall);
+  }
+  toString = () => `Cycle(+${this.advanceHours} h${this.rebuild ? ', rebuild' : ''})`;
+}
+
+const commands = [
+  fc.tuple(fc.integer({ min: 0, max: 200 }), fc.integer({ min: 1, max: 6 }), fc.constantFrom('tenant-01', 'late-tenant', 'Tenant-ACME')).map(([m, j, t]) => new Append(m, j, t)),
+  fc.tuple(fc.integer({ min: 60, max: 40 * 24 * 60 }), fc.integer({ min: 1, max: 6 }), fc.constantFrom('tenant-02', 'late-tenant')).map(([m, j, t]) => new Append(m, j, t)),
+  fc.integer({ min: 0, max: 10 * 24 * 60 }).map((m) => new RunFirst(m)),
+  fc.integer({ min: 0, max: 10 * 24 * 60 }).map((m) => new JobsFirst(m)),
+  fc.constant(new Complete()),
+  fc
+    .tuple(fc.integer({ min: 0, max: 300 }), fc.constantFrom(null, 'FAILED', 'SUCCEEDED', 'KILLED'), fc.constantFrom(null, 'late-tenant-moved'), fc.integer({ min: 0, max: 40 }))
+    .map(([o, s, t, d]) => new StatusChange(o, s, t, d)),
+  fc.integer({ min: 0, max: 30 }).map((d) => new DeleteSome(d)),
+  fc.tuple(fc.integer({ min: 0, max: 3 }), fc.boolean(), fc.array(windowArb, { minLength: 1, maxLength: 2 })).map(([h, b, w]) => new Cycle(h, b && h === 0, w)),
+];
+
+describe('incremental maintenance, stateful: random writes and cycles against the oracle', function () {
+  this.timeout(600_000);
+
+  it('every query equals the oracle after every cycle', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.commands([...commands, fc.constant(new TruncateReload())], { maxCommands: 24 }), async (cmds) => {
+        const db = await createTestDatabase();
+        try {
+          await seed(db.pool, { runs: 250, days: 30, end: Date.now(), seed: 13 });
+          await refreshViews(db.pool, registeredViews(), REFRESH_OPTIONS);
+          const model: Model = { hoursAhead: 0, runsWithoutJobs: [], jobsWithoutRun: [] };
+          // Every sequence ends with a cycle, so its last writes are checked too.
+          await fc.asyncModelRun(() => ({ model, real: { db } }), [...cmds, new Cycle(0, false, [{ endHoursAgo: 0, lengthMs: 45 * DAY_MS }])]);
+        } finally {
+          await db.drop();
+        }
+      }),
+      { numRuns: 10 },
+    );
+  });
+});
