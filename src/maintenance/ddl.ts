@@ -25,9 +25,10 @@ const quote = (s: string) => `'${s.replace(/'/g, "''")}'`;
 export function viewDefinitionSql(spec: RollupSpec): string {
   const source = SOURCES[spec.facts.source];
   const state = (col: string) => `(SELECT ${col} FROM ${MAINTENANCE} WHERE view_name = ${quote(spec.view)})`;
+  const sealed = state('sealed_to');
   return aggregateSql(
     spec,
-    { from: spec.facts.from, where: [`${spec.facts.ts} >= coalesce(${state('sealed_to')}, ${MIN_BIGINT})`, ...source.viewConditions] },
+    { from: spec.facts.from, where: [`${spec.facts.ts} >= coalesce(${sealed}, ${MIN_BIGINT})`, ...source.since(sealed)] },
     state('fine_from'),
   );
 }

@@ -48,8 +48,8 @@ export interface ChangeStats {
 export interface Source {
   /** Latest fact time (ms) in the base tables, or NULL: where the recent grains' window is anchored. */
   readonly latestSql: string;
-  /** Extra conditions of the view definition (none today). */
-  readonly viewConditions: readonly string[];
+  /** Index-friendly conditions equivalent to "fact time >= bound" (ms, an SQL expression that may be NULL: no bound). */
+  since(bound: string): string[];
   /** Facts carry a sign (change log): only sum measures, and rows whose count reaches 0 are removed. */
   readonly signed: boolean;
   /** Statements of a query's migration that forget the pending changes of the previous definition. */
@@ -69,6 +69,8 @@ export interface Source {
   reset(ctx: CycleContext): Promise<void>;
 }
 
+/** No run (yet) for a job: probed by event_id per job (the fence keeps it from a hash anti-join over every run). */
+const NO_RUN = (job: string) => `NOT EXISTS (SELECT 1 FROM ${TABLES.runs} r WHERE r.event_id = ${job}.event_id OFFSET 0)`;
 const dayOf = (t: number) => t - (((t % DAY_MS) + DAY_MS) % DAY_MS);
 
 async function merge(ctx: CycleContext, p: Params, from: string, where: string[], sign?: string): Promise<number> {
@@ -83,7 +85,8 @@ const runOf = (jobs: string) => `${jobs} CROSS JOIN LATERAL (SELECT * FROM ${TAB
 
 const runs: Source = {
   latestSql: `SELECT max(timestamp_start) FROM ${TABLES.runs}`,
-  viewConditions: [],
+  // The fact time is timestamp_start itself, which is indexed: nothing to add.
+  since: () => [],
   signed: false,
   resetSql: (view) =>
     `DELETE FROM ${ORPHAN_JOBS} WHERE view_name = '${view}';\nDELETE FROM ${INVALIDATIONS} WHERE view_name = '${view}';`,
@@ -153,15 +156,14 @@ const runs: Source = {
     await client.query(
       `DELETE FROM ${ORPHAN_JOBS} o
         WHERE o.view_name = $1
-          AND (EXISTS (SELECT 1 FROM ${TABLES.runsJobs} j JOIN ${TABLES.runs} r ON r.event_id = j.event_id WHERE j.internal_id = o.internal_id)
-               OR NOT EXISTS (SELECT 1 FROM ${TABLES.runsJobs} j WHERE j.internal_id = o.internal_id))`,
+          AND NOT EXISTS (SELECT 1 FROM ${TABLES.runsJobs} j WHERE j.internal_id = o.internal_id AND ${NO_RUN('j')})`,
       [view],
     );
     await client.query(
       `INSERT INTO ${ORPHAN_JOBS} (view_name, internal_id)
        SELECT $1, j.internal_id FROM ${TABLES.runsJobs} j
         WHERE j.internal_id > $2 AND j.internal_id <= $3
-          AND NOT EXISTS (SELECT 1 FROM ${TABLES.runs} r WHERE r.event_id = j.event_id)
+          AND ${NO_RUN('j')}
        ON CONFLICT DO NOTHING`,
       [view, ctx.idFrom ?? 0, ctx.idTo],
     );
@@ -185,7 +187,8 @@ const runs: Source = {
 
 const statusChange: Source = {
   latestSql: `SELECT floor(extract(epoch FROM max(created_at)) * 1000)::bigint FROM ${TABLES.statusChange}`,
-  viewConditions: [],
+  // The fact time is computed from created_at; the index is on created_at itself.
+  since: (bound) => [`s.created_at >= coalesce(to_timestamp((${bound})::float8 / 1000), '-infinity'::timestamptz)`],
   signed: true,
   resetSql: (view) => `DELETE FROM ${STATUS_CHANGE_DELTAS} WHERE view_name = '${view}';`,
 
