@@ -106,7 +106,7 @@ const runs: Source = {
   },
 
   async pending(client, view) {
-    const { rows } = await client.query<{ inv: string; orphans: string; runs_ins: string | null }>(
+    const { rows } = await client.query<{ inv: string | number; orphans: string | number; runs_ins: string | null }>(
       `SELECT (SELECT count(*) FROM ${INVALIDATIONS} WHERE view_name = $1) AS inv,
               (SELECT count(*) FROM ${ORPHAN_JOBS} WHERE view_name = $1) AS orphans,
               (SELECT n_tup_ins FROM pg_stat_user_tables WHERE schemaname = 'public' AND relname = '${TABLES.runs}') AS runs_ins`,
@@ -114,7 +114,8 @@ const runs: Source = {
     );
     const r = rows[0]!;
     // Orphan jobs wait for their runs: new runs (the insert counter moves) may resolve them.
-    return { key: `orphans:${r.orphans}${r.orphans !== '0' ? `@${r.runs_ins}` : ''}`, due: r.inv !== '0' };
+    const orphans = Number(r.orphans);
+    return { key: `orphans:${orphans}${orphans > 0 ? `@${r.runs_ins}` : ''}`, due: Number(r.inv) > 0 };
   },
 
   async seal(ctx, from, to) {
@@ -193,8 +194,8 @@ const statusChange: Source = {
   resetSql: (view) => `DELETE FROM ${STATUS_CHANGE_DELTAS} WHERE view_name = '${view}';`,
 
   async pending(client, view) {
-    const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${STATUS_CHANGE_DELTAS} WHERE view_name = $1`, [view]);
-    return { key: '', due: rows[0]!.n !== '0' };
+    const { rows } = await client.query<{ n: string | number }>(`SELECT count(*) AS n FROM ${STATUS_CHANGE_DELTAS} WHERE view_name = $1`, [view]);
+    return { key: '', due: Number(rows[0]!.n) > 0 };
   },
 
   async seal(ctx, from, to) {

@@ -58,6 +58,7 @@ describe('upgrading a pg-boss 10 database to pg-boss 12 with npm run migrate', f
   let boss: PgBoss | undefined;
   let worker: RefreshWorker | undefined;
   let oldSchedules: { name: string; cron: string; timezone: string }[];
+  let oldQueues: string[];
 
   before(async () => {
     db = await createTestDatabase({ migrate: false });
@@ -70,7 +71,9 @@ describe('upgrading a pg-boss 10 database to pg-boss 12 with npm run migrate', f
     );
     for (const job of [...UNFINISHED, finished]) await insertOldJob(db, job);
     oldSchedules = (await db.pool.query(`SELECT name, cron, timezone FROM ${PGBOSS_SCHEMA}.schedule ORDER BY name`)).rows;
-    expect(await migrateUp(db.url)).to.deep.equal([UPGRADE]);
+    oldQueues = (await db.pool.query(`SELECT name FROM ${PGBOSS_SCHEMA}.queue WHERE name LIKE 'refresh.%' ORDER BY name`)).rows.map((r) => r.name as string);
+    // The later migrations (incremental maintenance, the queries' generated ones) follow it.
+    expect((await migrateUp(db.url))[0]).to.equal(UPGRADE);
   });
 
   after(async () => {
@@ -106,7 +109,8 @@ describe('upgrading a pg-boss 10 database to pg-boss 12 with npm run migrate', f
 
   it('keeps every queue with its policy and retry settings, and every schedule', async () => {
     const queues = await db.pool.query(
-      `SELECT name, policy, retry_limit, retry_delay, retry_backoff, expire_seconds FROM ${PGBOSS_SCHEMA}.queue WHERE name LIKE 'refresh.%' ORDER BY name`,
+      `SELECT name, policy, retry_limit, retry_delay, retry_backoff, expire_seconds FROM ${PGBOSS_SCHEMA}.queue WHERE name = ANY($1::text[]) ORDER BY name`,
+      [oldQueues],
     );
     expect(queues.rows).to.have.length(4);
     for (const q of queues.rows) expect(q).to.include({ policy: 'stately', retry_limit: 3, retry_delay: 15, retry_backoff: true, expire_seconds: 720 });
