@@ -1,5 +1,6 @@
 /**
- * npm run bench:incremental -- --jobs N[,M] [--keep]: what a maintenance cycle costs at each size.
+ * npm run bench:incremental -- --jobs N[,M] [--keep] [--database URL]: what a maintenance cycle
+ * costs at each size. --database measures an existing database as it is (seeded only if empty; kept).
  *
  * Per size, on a database of its own: migrate, seed N jobs ending now, VACUUM ANALYZE, then
  *   1. a full rebuild of every view (history recomputed from the base tables): the "before" scale;
@@ -103,8 +104,10 @@ async function sizes(pool: pg.Pool) {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { jobs: { type: 'string', default: '1000000' }, keep: { type: 'boolean', default: false } } });
-  const server = await startServer(process.env.DATABASE_URL, values.keep, resources, log);
+  const { values } = parseArgs({ options: { jobs: { type: 'string', default: '1000000' }, keep: { type: 'boolean', default: false }, database: { type: 'string' } } });
+  const server = values.database
+    ? { createDatabase: async () => ({ url: values.database!, drop: async () => {} }) }
+    : await startServer(process.env.DATABASE_URL, values.keep, resources, log);
   const out: Record<string, unknown>[] = [];
   for (const jobs of values.jobs.split(',').map(Number)) {
     const { url, drop } = await server.createDatabase(`inc${jobs}`);
@@ -113,8 +116,9 @@ async function main(): Promise<void> {
     pool.on('error', () => {});
     try {
       const t0 = performance.now();
-      const seeded = await seed(pool, { runs: Math.round(jobs / SHAPE.jobsPerRun.mean), end: Date.now() });
-      log(`${jobs}: seeded ${seeded.jobs} jobs in ${Math.round((performance.now() - t0) / 1000)} s`);
+      const { rows: present } = await pool.query<{ n: number }>(`SELECT count(*)::float8 AS n FROM ${TABLES.runsJobs}`);
+      const seeded = present[0]!.n > 0 ? { jobs: present[0]!.n } : await seed(pool, { runs: Math.round(jobs / SHAPE.jobsPerRun.mean), end: Date.now() });
+      log(`${jobs}: ${seeded.jobs} jobs (${Math.round((performance.now() - t0) / 1000)} s to seed or count)`);
       await pool.query('VACUUM ANALYZE');
       const first = await cycleAll(pool, { parallel: false });
       log(`${jobs}: first cycle (seals everything the migration's view held) ${first.wallMs} ms`);
