@@ -23,6 +23,7 @@ import { MAINTENANCE, recentGrains, relationsOf } from './sql.ts';
 
 /** The view keeps the buckets from the start of the previous hour on. */
 export const OPEN_MS = HOUR_MS;
+const REBUILD_WORK_MEM = '64MB';
 /** Recent-tier grains are kept for this many days before the latest fact. */
 export const FINE_DAYS = 8;
 
@@ -118,6 +119,8 @@ export async function runCycle(client: pg.ClientBase, spec: RollupSpec, plan: Cy
   const ctx: CycleContext = { client, spec, sealedTo: rebuild ? null : oldSealed, idFrom: oldIds, idTo, fineFrom: plan.fineFrom };
   let changes: ChangeStats | undefined;
   if (rebuild) {
+    // Grouping every fact at once: room for the hash tables (this transaction only).
+    await client.query(`SELECT set_config('work_mem', $1, true)`, [REBUILD_WORK_MEM]);
     // DELETE, not TRUNCATE: readers keep reading the old rows until this transaction commits.
     await client.query(`DELETE FROM ${history}`);
     await source.reset(ctx);

@@ -73,9 +73,9 @@ export interface Source {
 const NO_RUN = (job: string) => `NOT EXISTS (SELECT 1 FROM ${TABLES.runs} r WHERE r.event_id = ${job}.event_id OFFSET 0)`;
 const dayOf = (t: number) => t - (((t % DAY_MS) + DAY_MS) % DAY_MS);
 
-async function merge(ctx: CycleContext, p: Params, from: string, where: string[], sign?: string): Promise<number> {
+async function merge(ctx: CycleContext, p: Params, from: string, where: string[], options: { sign?: string; bulk?: boolean } = {}): Promise<number> {
   const fine = p.add(ctx.fineFrom);
-  const r = await ctx.client.query(mergeIntoHistorySql(ctx.spec, { from, where, sign }, `${fine}::bigint`), p.values);
+  const r = await ctx.client.query(mergeIntoHistorySql(ctx.spec, { from, where, ...options }, `${fine}::bigint`), p.values);
   return r.rowCount ?? 0;
 }
 
@@ -126,7 +126,7 @@ const runs: Source = {
     ];
     // From the beginning (a rebuild), a hash join over all jobs beats millions of index probes.
     const source = from === null ? `${TABLES.runs} r JOIN ${TABLES.runsJobs} j ON j.event_id = r.event_id` : ctx.spec.facts.from;
-    await merge(ctx, p, source, where);
+    await merge(ctx, p, source, where, { bulk: from === null });
   },
 
   async applyChanges(ctx) {
@@ -202,7 +202,7 @@ const statusChange: Source = {
     const p = new Params();
     const iso = (t: number) => p.add(new Date(t).toISOString());
     const where = [from === null ? `s.created_at < ${iso(to)}::timestamptz` : `s.created_at >= ${iso(from)}::timestamptz AND s.created_at < ${iso(to)}::timestamptz`];
-    await merge(ctx, p, ctx.spec.facts.from, where);
+    await merge(ctx, p, ctx.spec.facts.from, where, { bulk: from === null });
   },
 
   async applyChanges(ctx) {
@@ -210,7 +210,7 @@ const statusChange: Source = {
     const { history } = relationsOf(spec);
     const p = new Params();
     const where = [`s.view_name = ${p.add(spec.view)}`, `s.created_at < ${p.add(new Date(ctx.sealedTo!).toISOString())}::timestamptz`];
-    const deltaRows = await merge(ctx, p, `${STATUS_CHANGE_DELTAS} s`, where, 's.weight');
+    const deltaRows = await merge(ctx, p, `${STATUS_CHANGE_DELTAS} s`, where, { sign: 's.weight' });
     // Applied or not (changes at or after sealed_to are the view's), every change this snapshot sees is done.
     await client.query(`DELETE FROM ${STATUS_CHANGE_DELTAS} WHERE view_name = $1`, [spec.view]);
     await client.query(`DELETE FROM ${history} WHERE ${countMeasure(spec)} = 0`);

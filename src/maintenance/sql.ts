@@ -47,6 +47,11 @@ export interface FactSelection {
   readonly where: readonly string[];
   /** A signed source (a change log): each measure's raw value is multiplied by this expression. */
   readonly sign?: string;
+  /**
+   * Most facts of a table (a rebuild): each level reads the base tables itself rather than all
+   * facts being written to a tuplestore first (which spills to disk, and keeps the join serial).
+   */
+  readonly bulk?: boolean;
 }
 
 const floorExpr = (ts: string, g: number) => `${ts} - ((${ts} % ${g}) + ${g}) % ${g}`;
@@ -112,7 +117,7 @@ function levelSql(spec: RollupSpec, level: Level, fineFrom: string): { base: str
  */
 export function aggregateSql(spec: RollupSpec, sel: FactSelection, fineFrom: string): string {
   const parts = spec.levels.map((l) => levelSql(spec, l, fineFrom));
-  const ctes = [`f AS MATERIALIZED (\n${factsSql(spec, sel)}\n)`, ...spec.levels.map((l, i) => `base_${l.id} AS MATERIALIZED (\n  ${parts[i]!.base}\n)`)];
+  const ctes = [`f AS ${sel.bulk ? 'NOT ' : ''}MATERIALIZED (\n${factsSql(spec, sel)}\n)`, ...spec.levels.map((l, i) => `base_${l.id} AS MATERIALIZED (\n  ${parts[i]!.base}\n)`)];
   return `WITH ${ctes.join(',\n')}\n${parts.flatMap((p) => p.grains).join('\nUNION ALL\n')}`;
 }
 
