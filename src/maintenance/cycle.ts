@@ -8,7 +8,7 @@
  *   1. applies the changes below sealed_to since the last cycle (late jobs, orphans whose run came,
  *      re-aggregated days after deletes, signed status changes) to history;
  *   2. seals [sealed_to, new sealed_to) from the base tables into history (new sealed_to: the start
- *      of the previous hour, so the view holds one to two hours);
+ *      of the previous minute, so the view holds a minute or two);
  *   3. drops recent-tier grains older than the new fine_from from history (they age into coarser grains);
  *   4. moves sealed_to, and refreshes the view, whose definition reads sealed_to from the same row.
  * Readers see either everything before the commit or everything after it. A rebuild (asked for, or
@@ -17,12 +17,16 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { RollupSpec } from '../queries/rollup.ts';
-import { DAY_MS, floorTo, HOUR_MS } from '../queries/window.ts';
+import { DAY_MS, floorTo, MINUTE_MS } from '../queries/window.ts';
 import { SOURCES, type ChangeStats, type CycleContext } from './sources.ts';
 import { MAINTENANCE, recentGrains, relationsOf } from './sql.ts';
 
-/** The view keeps the buckets from the start of the previous hour on. */
-export const OPEN_MS = HOUR_MS;
+/**
+ * The view keeps the facts from the start of the previous minute on: everything older is sealed as
+ * soon as its minute has closed (history's hour and day rows of the current hour and day grow by
+ * merges), so the view's REFRESH costs a minute or two of facts, whatever the history.
+ */
+export const OPEN_MS = MINUTE_MS;
 const REBUILD_WORK_MEM = '64MB';
 /** Recent-tier grains are kept for this many days before the latest fact. */
 export const FINE_DAYS = 8;
@@ -89,7 +93,7 @@ export async function planCycle(client: pg.ClientBase, spec: RollupSpec, options
   const latest = Math.min(num(rows[0]!.latest) ?? now, now);
   const rebuild = options.rebuild === true || state.rebuild_requested || state.sealed_to === null;
   const sealed = num(state.sealed_to);
-  const sealTo = Math.max(floorTo(now, HOUR_MS) - OPEN_MS, rebuild || sealed === null ? -Infinity : sealed);
+  const sealTo = Math.max(floorTo(now, MINUTE_MS) - OPEN_MS, rebuild || sealed === null ? -Infinity : sealed);
   const fineTarget = floorTo(latest, DAY_MS) - FINE_DAYS * DAY_MS;
   const fineFrom = rebuild ? fineTarget : Math.max(Number(state.fine_from), fineTarget);
   const pending = await source.pending(client, spec.view);

@@ -40,6 +40,7 @@ SELECT r.timestamp_start AS ts, (r.tenant_id)::text AS d_tenant_id, (r.source_ap
   FROM public_cps_za_runs r CROSS JOIN LATERAL (SELECT * FROM public_cps_za_runs_jobs j0 WHERE j0.event_id = r.event_id OFFSET 0) j
  WHERE r.timestamp_start IS NOT NULL
    AND r.timestamp_start >= coalesce((SELECT sealed_to FROM eventstats.maintenance WHERE view_name = 'eventstats.mv_aggregation_by_catalog'), -9223372036854775808)
+   AND r.timestamp_start <= 9223372036854775807
 ),
 base_0 AS MATERIALIZED (
   SELECT CASE WHEN f.ts >= (SELECT fine_from FROM eventstats.maintenance WHERE view_name = 'eventstats.mv_aggregation_by_catalog') THEN f.ts - ((f.ts % 60000) + 60000) % 60000 ELSE f.ts - ((f.ts % 86400000) + 86400000) % 86400000 END AS b, f.ts >= (SELECT fine_from FROM eventstats.maintenance WHERE view_name = 'eventstats.mv_aggregation_by_catalog') AS recent, f.d_tenant_id, f.d_source_app, f.d_catalog_id, sum(f.m_job_count) AS m_job_count, sum(f.m_succeeded_count) AS m_succeeded_count, sum(f.m_failed_count) AS m_failed_count, sum(f.m_elapsed_sum) AS m_elapsed_sum, sum(f.m_elapsed_n) AS m_elapsed_n, min(f.m_elapsed_min) AS m_elapsed_min, max(f.m_elapsed_max) AS m_elapsed_max, max(f.m_last_job_at) AS m_last_job_at

@@ -37,6 +37,7 @@ SELECT r.timestamp_start AS ts, (r.tenant_id)::text AS d_tenant_id, (r.source_ap
   FROM public_cps_za_runs r CROSS JOIN LATERAL (SELECT * FROM public_cps_za_runs_jobs j0 WHERE j0.event_id = r.event_id OFFSET 0) j
  WHERE r.timestamp_start IS NOT NULL
    AND r.timestamp_start >= coalesce((SELECT sealed_to FROM eventstats.maintenance WHERE view_name = 'eventstats.mv_job_status_trend'), -9223372036854775808)
+   AND r.timestamp_start <= 9223372036854775807
 ),
 base_0 AS MATERIALIZED (
   SELECT CASE WHEN f.ts >= (SELECT fine_from FROM eventstats.maintenance WHERE view_name = 'eventstats.mv_job_status_trend') THEN f.ts - ((f.ts % 60000) + 60000) % 60000 ELSE f.ts - ((f.ts % 60000) + 60000) % 60000 END AS b, f.ts >= (SELECT fine_from FROM eventstats.maintenance WHERE view_name = 'eventstats.mv_job_status_trend') AS recent, sum(f.m_succeeded) AS m_succeeded, sum(f.m_failed) AS m_failed, sum(f.m_killed) AS m_killed, sum(f.m_skipped) AS m_skipped, sum(f.m_total) AS m_total

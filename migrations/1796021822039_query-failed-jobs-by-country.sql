@@ -34,6 +34,7 @@ SELECT r.timestamp_start AS ts, (j.country)::text AS d_country, (r.tenant_id)::t
   FROM public_cps_za_runs r CROSS JOIN LATERAL (SELECT * FROM public_cps_za_runs_jobs j0 WHERE j0.event_id = r.event_id OFFSET 0) j
  WHERE r.timestamp_start IS NOT NULL
    AND r.timestamp_start >= coalesce((SELECT sealed_to FROM eventstats.maintenance WHERE view_name = 'eventstats.mv_failed_jobs_by_country'), -9223372036854775808)
+   AND r.timestamp_start <= 9223372036854775807
 ),
 base_0 AS MATERIALIZED (
   SELECT CASE WHEN f.ts >= (SELECT fine_from FROM eventstats.maintenance WHERE view_name = 'eventstats.mv_failed_jobs_by_country') THEN f.ts - ((f.ts % 60000) + 60000) % 60000 ELSE f.ts - ((f.ts % 3600000) + 3600000) % 3600000 END AS b, f.ts >= (SELECT fine_from FROM eventstats.maintenance WHERE view_name = 'eventstats.mv_failed_jobs_by_country') AS recent, f.d_country, sum(f.m_job_count) AS m_job_count, sum(f.m_failed_count) AS m_failed_count

@@ -36,6 +36,7 @@ SELECT floor(extract(epoch FROM s.created_at) * 1000)::bigint AS ts, (s.tenant_i
  WHERE floor(extract(epoch FROM s.created_at) * 1000)::bigint IS NOT NULL
    AND floor(extract(epoch FROM s.created_at) * 1000)::bigint >= coalesce((SELECT sealed_to FROM eventstats.maintenance WHERE view_name = 'eventstats.mv_run_status_summary'), -9223372036854775808)
    AND s.created_at >= coalesce(to_timestamp(((SELECT sealed_to FROM eventstats.maintenance WHERE view_name = 'eventstats.mv_run_status_summary'))::float8 / 1000), '-infinity'::timestamptz)
+   AND s.created_at < 'infinity'::timestamptz
 ),
 base_0 AS MATERIALIZED (
   SELECT CASE WHEN f.ts >= (SELECT fine_from FROM eventstats.maintenance WHERE view_name = 'eventstats.mv_run_status_summary') THEN f.ts - ((f.ts % 60000) + 60000) % 60000 ELSE f.ts - ((f.ts % 3600000) + 3600000) % 3600000 END AS b, f.ts >= (SELECT fine_from FROM eventstats.maintenance WHERE view_name = 'eventstats.mv_run_status_summary') AS recent, f.d_status_type, sum(f.m_job_count) AS m_job_count
