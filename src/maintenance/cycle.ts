@@ -79,13 +79,13 @@ const num = (v: string | null) => (v === null ? null : Number(v));
 /** Before the cycle's transaction: drain, and decide what the cycle would do (its key). */
 export async function planCycle(client: pg.ClientBase, spec: RollupSpec, options: CycleOptions): Promise<CyclePlan> {
   const source = SOURCES[spec.facts.source];
+  const state = await readState(client, spec.view, false);
   let drained: number | null = null;
   if (source.drain) {
     drained = options.naiveWatermark
       ? Number((await client.query<{ w: string }>(`SELECT coalesce(max(internal_id), 0) AS w FROM public_cps_za_runs_jobs`)).rows[0]!.w)
-      : await source.drain(client, options.drainLockTimeoutMs);
+      : await source.drain(client, options.drainLockTimeoutMs, num(state.id_watermark));
   }
-  const state = await readState(client, spec.view, false);
   const { rows } = await client.query<{ now: string; latest: string | null }>(
     `SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now, (${source.latestSql}) AS latest`,
   );

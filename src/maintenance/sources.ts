@@ -54,8 +54,11 @@ export interface Source {
   readonly signed: boolean;
   /** Statements of a query's migration that forget the pending changes of the previous definition. */
   resetSql(view: string): string;
-  /** Drains in-flight writers (its own short transaction, before the cycle's); returns the id watermark. */
-  drain?(client: pg.ClientBase, lockTimeoutMs: number): Promise<number>;
+  /**
+   * Drains in-flight writers (its own short transaction, before the cycle's); returns the id
+   * watermark. `known`: the last cycle's, which needs no drain if the sequence has not moved since.
+   */
+  drain?(client: pg.ClientBase, lockTimeoutMs: number, known: number | null): Promise<number>;
   /**
    * Whether recorded changes wait (cheap, before the cycle's transaction): `due` when some must be
    * applied (the cycle may not be skipped); `key` for what may have changed unrecorded.
@@ -94,14 +97,17 @@ const runs: Source = {
   resetSql: (view) =>
     `DELETE FROM ${ORPHAN_JOBS} WHERE view_name = '${view}';\nDELETE FROM ${INVALIDATIONS} WHERE view_name = '${view}';`,
 
-  async drain(client, lockTimeoutMs) {
-    await client.query('BEGIN');
+  async drain(client, lockTimeoutMs, known) {
+    const position = `SELECT coalesce(pg_sequence_last_value(${JOBS_SEQUENCE}::regclass), 0) AS w`;
+    // No id handed out since the last drain: nothing can be in flight, and no lock is needed.
+    const peek = Number((await client.query<{ w: string }>(position)).rows[0]!.w);
+    if (peek === known) return peek;
     try {
-      await client.query(`SELECT set_config('lock_timeout', $1, true)`, [String(lockTimeoutMs)]);
-      await client.query(`LOCK TABLE ${TABLES.runsJobs} IN EXCLUSIVE MODE`);
-      const { rows } = await client.query<{ w: string }>(`SELECT coalesce(pg_sequence_last_value(${JOBS_SEQUENCE}::regclass), 0) AS w`);
-      await client.query('COMMIT');
-      return Number(rows[0]!.w);
+      // One round trip (simple protocol: no parameters, the timeout is an integer we format).
+      const results = (await client.query(
+        `BEGIN; SET LOCAL lock_timeout = ${Math.max(1, Math.floor(lockTimeoutMs))}; LOCK TABLE ${TABLES.runsJobs} IN EXCLUSIVE MODE; ${position}; COMMIT`,
+      )) as unknown as pg.QueryResult<{ w: string }>[];
+      return Number(results[3]!.rows[0]!.w);
     } catch (err) {
       await client.query('ROLLBACK');
       throw err;
