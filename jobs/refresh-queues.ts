@@ -38,9 +38,10 @@ export interface RetrySettings {
 }
 
 /**
- * A transient failure (a failover, a lock held past the lock timeout) is retried after 15-30 s,
- * 30-60 s and 60-120 s: all within the default 5-minute schedule, and a persistent failure stops
- * after about 3.5 minutes instead of hammering the database; the next scheduled run tries again.
+ * A transient failure (a failover, a lock held past the lock timeout, the drain's 2 s bound) is
+ * retried after 15-30 s, 30-60 s and 60-120 s, and a persistent failure stops after about 3.5
+ * minutes instead of hammering the database. With the default schedule (every minute) a scheduled
+ * run may come between the retries: the queue's policy coalesces them, and either one does the work.
  */
 export const DEFAULT_RETRY: RetrySettings = Object.freeze({ limit: 3, delaySeconds: 15, backoff: true });
 

@@ -3,7 +3,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { migrateUp } from '../../src/db/migrate.ts';
+import { readdirSync } from 'node:fs';
+import { runner } from 'node-pg-migrate';
+import { MIGRATIONS_DIR, MIGRATIONS_TABLE, migrateUp } from '../../src/db/migrate.ts';
 import { ADMIN_URL_ENV } from './global-database.ts';
 
 export interface TestDatabase {
@@ -63,4 +65,10 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
       });
     },
   };
+}
+
+/** Applies the migrations that had landed before `name` (a migration's file name without .sql), and no later one. */
+export async function migrateToBefore(url: string, name: string): Promise<void> {
+  const count = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql') && f < name).length;
+  await runner({ databaseUrl: url, dir: MIGRATIONS_DIR, migrationsTable: MIGRATIONS_TABLE, direction: 'up', count, checkOrder: true, log: () => {} });
 }

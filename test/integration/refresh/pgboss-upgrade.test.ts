@@ -3,25 +3,18 @@
  * its queued, retrying, deferred and active jobs and its schedules move to the new schema, a worker
  * starts on it, and every job runs exactly once more than it had, never twice.
  */
-import { readdirSync } from 'node:fs';
 import { expect } from 'chai';
-import { runner } from 'node-pg-migrate';
 import type { PgBoss } from 'pg-boss';
 import { PGBOSS_SCHEMA, refreshQueue } from '../../../jobs/refresh-queues.ts';
 import type { RefreshWorker } from '../../../jobs/refresh-worker.ts';
-import { MIGRATIONS_DIR, MIGRATIONS_TABLE, migrateUp } from '../../../src/db/migrate.ts';
+import { migrateUp } from '../../../src/db/migrate.ts';
 import { VIEWS } from '../../../src/db/tables.ts';
-import { createTestDatabase, type TestDatabase } from '../../helpers/database.ts';
+import { createTestDatabase, migrateToBefore, type TestDatabase } from '../../helpers/database.ts';
 import { finishedJob, observer, refreshLog, testWorker } from '../../helpers/refresh-worker.ts';
 
 const UPGRADE = '1764000005000_pgboss-12';
 const OLD = 'pgboss_v10';
 
-/** Applies the migrations that had landed before the upgrade, and no later one. */
-async function migrateToBefore(url: string, name: string): Promise<void> {
-  const count = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql') && f < name).length;
-  await runner({ databaseUrl: url, dir: MIGRATIONS_DIR, migrationsTable: MIGRATIONS_TABLE, direction: 'up', count, checkOrder: true, log: () => {} });
-}
 
 interface OldJob {
   readonly id: string;
