@@ -49,7 +49,13 @@ function pgbench(url: string, script: string, clients: number, seconds: number):
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { database: { type: 'string' }, seconds: { type: 'string', default: '20' }, rounds: { type: 'string', default: '3' }, clients: { type: 'string', default: '1,4' } },
+    options: {
+      database: { type: 'string' },
+      seconds: { type: 'string', default: '20' },
+      rounds: { type: 'string', default: '3' },
+      clients: { type: 'string', default: '1,4' },
+      paths: { type: 'string', default: 'insert,status' },
+    },
   });
   if (!values.database) throw new Error('--database URL is required (a migrated, seeded database)');
   const url = values.database;
@@ -64,7 +70,7 @@ async function main(): Promise<void> {
   };
   const results: Record<string, unknown>[] = [];
   try {
-    for (const [pathName, script] of Object.entries(scripts)) {
+    for (const [pathName, script] of Object.entries(scripts).filter(([name]) => values.paths.split(',').includes(name))) {
       for (const clients of values.clients.split(',').map(Number)) {
         const rounds: { triggers: boolean; tps: number; latencyMs: number }[] = [];
         for (let r = 0; r < Number(values.rounds); r++) {

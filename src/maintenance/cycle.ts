@@ -18,8 +18,10 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { RollupSpec } from '../queries/rollup.ts';
 import { DAY_MS, floorTo, MINUTE_MS } from '../queries/window.ts';
+import { Params } from '../db/sql.ts';
+import { bucketsViewSql, emptyRowsIndexSql, unqualified } from './ddl.ts';
 import { SOURCES, type ChangeStats, type CycleContext } from './sources.ts';
-import { MAINTENANCE, recentGrains, relationsOf } from './sql.ts';
+import { aggregateSql, keyColumns, MAINTENANCE, recentGrains, relationsOf, type FactSelection } from './sql.ts';
 
 /**
  * The view keeps the facts from the start of the previous minute on: everything older is sealed as
@@ -76,6 +78,40 @@ async function readState(client: pg.ClientBase, view: string, forUpdate: boolean
 
 const num = (v: string | null) => (v === null ? null : Number(v));
 
+/**
+ * A new history built aside and swapped in, as a plain REFRESH MATERIALIZED VIEW does: CREATE TABLE
+ * AS (parallel workers, no index maintained row by row), its key built in one pass, then, at the
+ * end, the old table dropped and the new one renamed with the relation reads take. Readers keep the
+ * old history until then, and wait only for the commit that follows (the lock timeout bounds the
+ * wait for readers still running).
+ */
+async function rebuildHistory(
+  client: pg.ClientBase,
+  spec: RollupSpec,
+  select: (ctx: CycleContext, from: number | null, to: number, p: Params) => FactSelection,
+  ctx: CycleContext,
+  sealTo: number,
+): Promise<void> {
+  const { history, buckets } = relationsOf(spec);
+  const next = `${history}_next`;
+  // Grouping every fact at once: room for the hash tables (this transaction only).
+  await client.query(`SELECT set_config('work_mem', $1, true)`, [REBUILD_WORK_MEM]);
+  const p = new Params();
+  const sel = select(ctx, null, sealTo, p);
+  const fine = p.add(ctx.fineFrom);
+  await client.query(`DROP TABLE IF EXISTS ${next}`);
+  await client.query(`CREATE TABLE ${next} AS\n${aggregateSql(spec, sel, `${fine}::bigint`)}`, p.values);
+  await client.query(`ALTER TABLE ${next} ADD CONSTRAINT ${unqualified(next)}_pkey PRIMARY KEY (${keyColumns(spec).join(', ')})`);
+  if (SOURCES[spec.facts.source].signed) await client.query(emptyRowsIndexSql(spec, next).replace(/_empty ON/, '_empty_next ON'));
+  await client.query(`DROP VIEW ${buckets}`);
+  await client.query(`DROP TABLE ${history}`);
+  await client.query(`ALTER TABLE ${next} RENAME TO ${unqualified(history)}`);
+  await client.query(`ALTER INDEX eventstats.${unqualified(next)}_pkey RENAME TO ${unqualified(history)}_pkey`);
+  if (SOURCES[spec.facts.source].signed) await client.query(`ALTER INDEX eventstats.${unqualified(history)}_empty_next RENAME TO ${unqualified(history)}_empty`);
+  await client.query(bucketsViewSql(spec));
+  await client.query(`GRANT SELECT ON ${history}, ${buckets} TO eventstats_reader`);
+}
+
 /** Before the cycle's transaction: drain, and decide what the cycle would do (its key). */
 export async function planCycle(client: pg.ClientBase, spec: RollupSpec, options: CycleOptions): Promise<CyclePlan> {
   const source = SOURCES[spec.facts.source];
@@ -123,12 +159,8 @@ export async function runCycle(client: pg.ClientBase, spec: RollupSpec, plan: Cy
   const ctx: CycleContext = { client, spec, sealedTo: rebuild ? null : oldSealed, idFrom: oldIds, idTo, fineFrom: plan.fineFrom };
   let changes: ChangeStats | undefined;
   if (rebuild) {
-    // Grouping every fact at once: room for the hash tables (this transaction only).
-    await client.query(`SELECT set_config('work_mem', $1, true)`, [REBUILD_WORK_MEM]);
-    // DELETE, not TRUNCATE: readers keep reading the old rows until this transaction commits.
-    await client.query(`DELETE FROM ${history}`);
     await source.reset(ctx);
-    await source.seal(ctx, null, sealTo);
+    await rebuildHistory(client, spec, source.sealSelection.bind(source), ctx, sealTo);
   } else {
     changes = await source.applyChanges(ctx);
     // Recent grains that aged past fine_from: their facts stay in the coarser grains.

@@ -21,7 +21,7 @@ import { Params } from '../db/sql.ts';
 import { TABLES } from '../db/tables.ts';
 import type { RollupSpec, SourceName } from '../queries/rollup.ts';
 import { DAY_MS } from '../queries/window.ts';
-import { countMeasure, INVALIDATIONS, mergeIntoHistorySql, ORPHAN_JOBS, relationsOf, STATUS_CHANGE_DELTAS } from './sql.ts';
+import { countMeasure, INVALIDATIONS, mergeIntoHistorySql, ORPHAN_JOBS, relationsOf, STATUS_CHANGE_DELTAS, type FactSelection } from './sql.ts';
 
 export interface CycleContext {
   readonly client: pg.ClientBase;
@@ -64,7 +64,9 @@ export interface Source {
    * applied (the cycle may not be skipped); `key` for what may have changed unrecorded.
    */
   pending(client: pg.ClientBase, view: string): Promise<{ key: string; due: boolean }>;
-  /** Seals [from, to) (from null: from the beginning), for the facts this cycle may count. */
+  /** The facts of [from, to) (from null: from the beginning) this cycle may count; values go through p. */
+  sealSelection(ctx: CycleContext, from: number | null, to: number, p: Params): FactSelection;
+  /** Seals [from, to) into history. */
   seal(ctx: CycleContext, from: number | null, to: number): Promise<void>;
   /** Applies the changes below ctx.sealedTo since the last cycle. */
   applyChanges(ctx: CycleContext): Promise<ChangeStats>;
@@ -127,15 +129,20 @@ const runs: Source = {
     return { key: `orphans:${orphans}${orphans > 0 ? `@${r.runs_ins}` : ''}`, due: Number(r.inv) > 0 };
   },
 
-  async seal(ctx, from, to) {
-    const p = new Params();
+  sealSelection(ctx, from, to, p) {
     const where = [
       from === null ? `r.timestamp_start < ${p.add(to)}` : `r.timestamp_start >= ${p.add(from)} AND r.timestamp_start < ${p.add(to)}`,
       `j.internal_id <= ${p.add(ctx.idTo)}`,
     ];
     // From the beginning (a rebuild), a hash join over all jobs beats millions of index probes.
     const source = from === null ? `${TABLES.runs} r JOIN ${TABLES.runsJobs} j ON j.event_id = r.event_id` : ctx.spec.facts.from;
-    await merge(ctx, p, source, where, { bulk: from === null });
+    return { from: source, where, bulk: from === null };
+  },
+
+  async seal(ctx, from, to) {
+    const p = new Params();
+    const sel = this.sealSelection(ctx, from, to, p);
+    await merge(ctx, p, sel.from, [...sel.where], { bulk: sel.bulk });
   },
 
   async applyChanges(ctx) {
@@ -208,11 +215,16 @@ const statusChange: Source = {
     return { key: '', due: Number(rows[0]!.n) > 0 };
   },
 
-  async seal(ctx, from, to) {
-    const p = new Params();
+  sealSelection(ctx, from, to, p) {
     const iso = (t: number) => p.add(new Date(t).toISOString());
     const where = [from === null ? `s.created_at < ${iso(to)}::timestamptz` : `s.created_at >= ${iso(from)}::timestamptz AND s.created_at < ${iso(to)}::timestamptz`];
-    await merge(ctx, p, ctx.spec.facts.from, where, { bulk: from === null });
+    return { from: ctx.spec.facts.from, where, bulk: from === null };
+  },
+
+  async seal(ctx, from, to) {
+    const p = new Params();
+    const sel = this.sealSelection(ctx, from, to, p);
+    await merge(ctx, p, sel.from, [...sel.where], { bulk: sel.bulk });
   },
 
   async applyChanges(ctx) {
