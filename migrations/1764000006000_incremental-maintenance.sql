@@ -103,48 +103,34 @@ CREATE TRIGGER eventstats_jobs_truncated AFTER TRUNCATE ON public_cps_za_runs_jo
 CREATE TRIGGER eventstats_status_change_truncated AFTER TRUNCATE ON public_cps_za_status_change_aggregated_job
     FOR EACH STATEMENT EXECUTE FUNCTION eventstats.source_truncated('status_change');
 
--- Status changes: the old versions count -1, the new +1; a pair that changes nothing a view reads cancels out.
+-- Status changes: the old version counts -1, the new one +1. Row-level triggers: the gateway upserts
+-- one row per statement, and a row trigger's WHEN clause skips, without calling any function, an
+-- upsert that changes nothing a view reads (only last_updated_at, say); statement-level triggers
+-- with transition tables cost that path 13-32% (docs/BENCHMARKS.md).
 CREATE FUNCTION eventstats.status_change_changed() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, public AS $$
 BEGIN
-    INSERT INTO eventstats.status_change_deltas (view_name, weight, created_at, tenant_id, source_app, environment, country, status_type)
-    SELECT m.view_name, c.weight, c.created_at, c.tenant_id, c.source_app, c.environment, c.country, c.status_type
-      FROM (SELECT created_at, tenant_id, source_app, environment, country, status_type, sum(weight)::int AS weight
-              FROM (SELECT -1 AS weight, created_at, tenant_id, source_app, environment, country, status_type FROM old_rows
-                    UNION ALL
-                    SELECT 1, created_at, tenant_id, source_app, environment, country, status_type FROM new_rows) v
-             WHERE created_at IS NOT NULL
-             GROUP BY 1, 2, 3, 4, 5, 6
-            HAVING sum(weight) <> 0) c
-     CROSS JOIN eventstats.maintenance m
-     WHERE m.source = 'status_change';
-    RETURN NULL;
-END $$;
--- INSERT and DELETE have one transition table each; an empty one stands in for the other.
-CREATE FUNCTION eventstats.status_change_inserted() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, public AS $$
-BEGIN
-    INSERT INTO eventstats.status_change_deltas (view_name, weight, created_at, tenant_id, source_app, environment, country, status_type)
-    SELECT m.view_name, 1, n.created_at, n.tenant_id, n.source_app, n.environment, n.country, n.status_type
-      FROM new_rows n CROSS JOIN eventstats.maintenance m
-     WHERE m.source = 'status_change' AND n.created_at IS NOT NULL;
-    RETURN NULL;
-END $$;
-CREATE FUNCTION eventstats.status_change_deleted() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, public AS $$
-BEGIN
-    INSERT INTO eventstats.status_change_deltas (view_name, weight, created_at, tenant_id, source_app, environment, country, status_type)
-    SELECT m.view_name, -1, o.created_at, o.tenant_id, o.source_app, o.environment, o.country, o.status_type
-      FROM old_rows o CROSS JOIN eventstats.maintenance m
-     WHERE m.source = 'status_change' AND o.created_at IS NOT NULL;
+    IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.created_at IS NOT NULL THEN
+        INSERT INTO eventstats.status_change_deltas (view_name, weight, created_at, tenant_id, source_app, environment, country, status_type)
+        SELECT m.view_name, -1, OLD.created_at, OLD.tenant_id, OLD.source_app, OLD.environment, OLD.country, OLD.status_type
+          FROM eventstats.maintenance m WHERE m.source = 'status_change';
+    END IF;
+    IF TG_OP IN ('UPDATE', 'INSERT') AND NEW.created_at IS NOT NULL THEN
+        INSERT INTO eventstats.status_change_deltas (view_name, weight, created_at, tenant_id, source_app, environment, country, status_type)
+        SELECT m.view_name, 1, NEW.created_at, NEW.tenant_id, NEW.source_app, NEW.environment, NEW.country, NEW.status_type
+          FROM eventstats.maintenance m WHERE m.source = 'status_change';
+    END IF;
     RETURN NULL;
 END $$;
 CREATE TRIGGER eventstats_status_change_inserted AFTER INSERT ON public_cps_za_status_change_aggregated_job
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION eventstats.status_change_inserted();
+    FOR EACH ROW EXECUTE FUNCTION eventstats.status_change_changed();
 CREATE TRIGGER eventstats_status_change_updated AFTER UPDATE ON public_cps_za_status_change_aggregated_job
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION eventstats.status_change_changed();
+    FOR EACH ROW
+    WHEN ((OLD.created_at, OLD.tenant_id, OLD.source_app, OLD.environment, OLD.country, OLD.status_type)
+          IS DISTINCT FROM (NEW.created_at, NEW.tenant_id, NEW.source_app, NEW.environment, NEW.country, NEW.status_type))
+    EXECUTE FUNCTION eventstats.status_change_changed();
 CREATE TRIGGER eventstats_status_change_deleted AFTER DELETE ON public_cps_za_status_change_aggregated_job
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION eventstats.status_change_deleted();
+    FOR EACH ROW EXECUTE FUNCTION eventstats.status_change_changed();
 
 -- Down Migration
 DROP TRIGGER eventstats_status_change_deleted ON public_cps_za_status_change_aggregated_job;
@@ -159,8 +145,6 @@ DROP TRIGGER eventstats_jobs_deleted ON public_cps_za_runs_jobs;
 DROP TRIGGER eventstats_runs_updated_new ON public_cps_za_runs;
 DROP TRIGGER eventstats_runs_updated_old ON public_cps_za_runs;
 DROP TRIGGER eventstats_runs_deleted ON public_cps_za_runs;
-DROP FUNCTION eventstats.status_change_deleted();
-DROP FUNCTION eventstats.status_change_inserted();
 DROP FUNCTION eventstats.status_change_changed();
 DROP FUNCTION eventstats.source_truncated();
 DROP FUNCTION eventstats.jobs_changed();
