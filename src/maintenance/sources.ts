@@ -11,8 +11,8 @@
  *   recorded per UTC day by statement-level triggers (no trigger fires on INSERT: the gateway's
  *   insert path is untouched), and those days are re-aggregated; a TRUNCATE asks for a rebuild.
  * - status_change: upserted in place, so an old row's status and dimensions change without a new
- *   id. Statement-level triggers on INSERT, UPDATE and DELETE write each change as signed facts
- *   (-1 for the old version, +1 for the new; unchanged pairs cancel) to
+ *   id. Row-level triggers on INSERT, UPDATE and DELETE write each change as signed facts (-1 for
+ *   the old version, +1 for the new; an update that changes nothing a view reads is skipped) to
  *   eventstats.status_change_deltas, which a cycle applies to history and deletes in the same
  *   transaction: a change committed after the cycle's snapshot stays for the next one.
  */
