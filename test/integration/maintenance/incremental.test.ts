@@ -171,10 +171,19 @@ describe('incremental maintenance', function () {
     await exact(db);
   });
 
-  it('npm run refresh -- --rebuild recomputes history to the same rows', async () => {
+  it('npm run refresh -- --rebuild recomputes history and view to the same buckets', async () => {
     const view = registeredViews().find((v) => v.name === FAILED)!;
-    const { history } = relationsOf(view.spec);
-    const rows = async () => (await db.pool.query(`SELECT * FROM ${history} ORDER BY lvl, grain_ms, bucket, null_mask, tenant_id, source_app, environment`)).rows;
+    const { buckets } = relationsOf(view.spec);
+    // A minute may close between the two, moving its facts from the view into history: compare
+    // what reads see, every bucket combined over both.
+    const rows = async () =>
+      (
+        await db.pool.query(
+          `SELECT lvl, grain_ms, bucket, null_mask, tenant_id, source_app, environment,
+                  sum(job_count)::float8 AS job_count, sum(failed_count)::float8 AS failed_count, max(last_failure_at)::float8 AS last_failure_at
+             FROM ${buckets} GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1, 2, 3, 4, 5, 6, 7`,
+        )
+      ).rows;
     const before = await rows();
     const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/cli/refresh.ts', '--rebuild', 'failed_jobs'], {
       env: { ...process.env, DATABASE_URL: db.url },
@@ -182,7 +191,9 @@ describe('incremental maintenance', function () {
     expect(stdout).to.match(/^eventstats\.mv_failed_jobs: refreshed in \d+ ms\n$/);
     const { rows: log } = await db.pool.query(`SELECT detail FROM ${TABLES.refreshLog} WHERE view_name = $1 ORDER BY id DESC LIMIT 1`, [FAILED]);
     expect(log[0].detail.rebuild).to.equal(true);
-    expect(await rows()).to.deep.equal(before);
+    const after = await rows();
+    expect(after.length).to.be.greaterThan(1000);
+    expect(after).to.deep.equal(before);
   });
 
   it('a cycle killed mid-way (its session terminated) leaves history and view as they were; the next one is exact', async () => {
