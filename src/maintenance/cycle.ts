@@ -20,8 +20,9 @@ import type { RollupSpec } from '../queries/rollup.ts';
 import { DAY_MS, floorTo, MINUTE_MS } from '../queries/window.ts';
 import { Params } from '../db/sql.ts';
 import { bucketsViewSql, emptyRowsIndexSql, unqualified } from './ddl.ts';
-import { SOURCES, type ChangeStats, type CycleContext } from './sources.ts';
-import { aggregateSql, keyColumns, MAINTENANCE, recentGrains, relationsOf, type FactSelection } from './sql.ts';
+import { TABLES } from '../db/tables.ts';
+import { sealInto, SOURCES, type ChangeStats, type CycleContext, type Source } from './sources.ts';
+import { aggregateSql, keyColumns, MAINTENANCE, recentGrains, relationsOf } from './sql.ts';
 
 /**
  * The view keeps the facts from the start of the previous minute on: everything older is sealed as
@@ -85,29 +86,23 @@ const num = (v: string | null) => (v === null ? null : Number(v));
  * old history until then, and wait only for the commit that follows (the lock timeout bounds the
  * wait for readers still running).
  */
-async function rebuildHistory(
-  client: pg.ClientBase,
-  spec: RollupSpec,
-  select: (ctx: CycleContext, from: number | null, to: number, p: Params) => FactSelection,
-  ctx: CycleContext,
-  sealTo: number,
-): Promise<void> {
+async function rebuildHistory(source: Source, ctx: CycleContext, sealTo: number): Promise<void> {
+  const { client, spec } = ctx;
   const { history, buckets } = relationsOf(spec);
   const next = `${history}_next`;
   // Grouping every fact at once: room for the hash tables (this transaction only).
   await client.query(`SELECT set_config('work_mem', $1, true)`, [REBUILD_WORK_MEM]);
   const p = new Params();
-  const sel = select(ctx, null, sealTo, p);
+  const sel = source.sealSelection(ctx, null, sealTo, p);
   const fine = p.add(ctx.fineFrom);
-  await client.query(`DROP TABLE IF EXISTS ${next}`);
   await client.query(`CREATE TABLE ${next} AS\n${aggregateSql(spec, sel, `${fine}::bigint`)}`, p.values);
   await client.query(`ALTER TABLE ${next} ADD CONSTRAINT ${unqualified(next)}_pkey PRIMARY KEY (${keyColumns(spec).join(', ')})`);
-  if (SOURCES[spec.facts.source].signed) await client.query(emptyRowsIndexSql(spec, next).replace(/_empty ON/, '_empty_next ON'));
+  if (source.signed) await client.query(emptyRowsIndexSql(spec, next, '_next'));
   await client.query(`DROP VIEW ${buckets}`);
   await client.query(`DROP TABLE ${history}`);
   await client.query(`ALTER TABLE ${next} RENAME TO ${unqualified(history)}`);
   await client.query(`ALTER INDEX eventstats.${unqualified(next)}_pkey RENAME TO ${unqualified(history)}_pkey`);
-  if (SOURCES[spec.facts.source].signed) await client.query(`ALTER INDEX eventstats.${unqualified(history)}_empty_next RENAME TO ${unqualified(history)}_empty`);
+  if (source.signed) await client.query(`ALTER INDEX eventstats.${unqualified(history)}_empty_next RENAME TO ${unqualified(history)}_empty`);
   await client.query(bucketsViewSql(spec));
   await client.query(`GRANT SELECT ON ${history}, ${buckets} TO eventstats_reader`);
 }
@@ -119,7 +114,7 @@ export async function planCycle(client: pg.ClientBase, spec: RollupSpec, options
   let drained: number | null = null;
   if (source.drain) {
     drained = options.naiveWatermark
-      ? Number((await client.query<{ w: string }>(`SELECT coalesce(max(internal_id), 0) AS w FROM public_cps_za_runs_jobs`)).rows[0]!.w)
+      ? Number((await client.query<{ w: string }>(`SELECT coalesce(max(internal_id), 0) AS w FROM ${TABLES.runsJobs}`)).rows[0]!.w)
       : await source.drain(client, options.drainLockTimeoutMs, num(state.id_watermark));
   }
   const { rows } = await client.query<{ now: string; latest: string | null }>(
@@ -160,7 +155,7 @@ export async function runCycle(client: pg.ClientBase, spec: RollupSpec, plan: Cy
   let changes: ChangeStats | undefined;
   if (rebuild) {
     await source.reset(ctx);
-    await rebuildHistory(client, spec, source.sealSelection.bind(source), ctx, sealTo);
+    await rebuildHistory(source, ctx, sealTo);
   } else {
     changes = await source.applyChanges(ctx);
     // Recent grains that aged past fine_from: their facts stay in the coarser grains.
@@ -171,7 +166,7 @@ export async function runCycle(client: pg.ClientBase, spec: RollupSpec, plan: Cy
         [plan.fineFrom],
       );
     }
-    if (sealTo > oldSealed!) await source.seal(ctx, oldSealed, sealTo);
+    if (sealTo > oldSealed!) await sealInto(source, ctx, oldSealed, sealTo);
   }
   await client.query(
     `UPDATE ${MAINTENANCE} SET sealed_to = $2, fine_from = $3, id_watermark = $4, rebuild_requested = false, updated_at = now() WHERE view_name = $1`,

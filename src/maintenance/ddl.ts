@@ -44,8 +44,8 @@ SELECT ${cols.join(', ')} FROM ${view};`;
 }
 
 /** A change-log source subtracts: rows whose count reaches 0 are found (and deleted) through this index. */
-export function emptyRowsIndexSql(spec: RollupSpec, table = relationsOf(spec).history): string {
-  return `CREATE INDEX ${unqualified(relationsOf(spec).history)}_empty ON ${table} (lvl) WHERE ${countMeasure(spec)} = 0;`;
+export function emptyRowsIndexSql(spec: RollupSpec, table = relationsOf(spec).history, nameSuffix = ''): string {
+  return `CREATE INDEX ${unqualified(relationsOf(spec).history)}_empty${nameSuffix} ON ${table} (lvl) WHERE ${countMeasure(spec)} = 0;`;
 }
 
 export function queryMigrationSql(queryName: string, spec: RollupSpec, file: string): string {

@@ -66,8 +66,6 @@ export interface Source {
   pending(client: pg.ClientBase, view: string): Promise<{ key: string; due: boolean }>;
   /** The facts of [from, to) (from null: from the beginning) this cycle may count; values go through p. */
   sealSelection(ctx: CycleContext, from: number | null, to: number, p: Params): FactSelection;
-  /** Seals [from, to) into history. */
-  seal(ctx: CycleContext, from: number | null, to: number): Promise<void>;
   /** Applies the changes below ctx.sealedTo since the last cycle. */
   applyChanges(ctx: CycleContext): Promise<ChangeStats>;
   /** Forgets pending changes before a rebuild (which reads everything again). */
@@ -79,10 +77,16 @@ const MAX_BIGINT = '9223372036854775807';
 const NO_RUN = (job: string) => `NOT EXISTS (SELECT 1 FROM ${TABLES.runs} r WHERE r.event_id = ${job}.event_id OFFSET 0)`;
 const dayOf = (t: number) => t - (((t % DAY_MS) + DAY_MS) % DAY_MS);
 
-async function merge(ctx: CycleContext, p: Params, from: string, where: string[], options: { sign?: string; bulk?: boolean } = {}): Promise<number> {
+async function merge(ctx: CycleContext, p: Params, sel: FactSelection): Promise<number> {
   const fine = p.add(ctx.fineFrom);
-  const r = await ctx.client.query(mergeIntoHistorySql(ctx.spec, { from, where, ...options }, `${fine}::bigint`), p.values);
+  const r = await ctx.client.query(mergeIntoHistorySql(ctx.spec, sel, `${fine}::bigint`), p.values);
   return r.rowCount ?? 0;
+}
+
+/** Seals [from, to) (from null: from the beginning) of a source into history, as this cycle may count it. */
+export async function sealInto(source: Source, ctx: CycleContext, from: number | null, to: number): Promise<void> {
+  const p = new Params();
+  await merge(ctx, p, source.sealSelection(ctx, from, to, p));
 }
 
 const JOBS_SEQUENCE = `pg_get_serial_sequence('${TABLES.runsJobs}', 'internal_id')`;
@@ -139,11 +143,6 @@ const runs: Source = {
     return { from: source, where, bulk: from === null };
   },
 
-  async seal(ctx, from, to) {
-    const p = new Params();
-    const sel = this.sealSelection(ctx, from, to, p);
-    await merge(ctx, p, sel.from, [...sel.where], { bulk: sel.bulk });
-  },
 
   async applyChanges(ctx) {
     const { client, spec } = ctx;
@@ -156,7 +155,7 @@ const runs: Source = {
     const days = [...new Set(inv.rows.map((r) => dayOf(Number(r.day))))].filter((d) => d < sealedTo).sort((a, b) => a - b);
     for (const d of days) {
       await client.query(`DELETE FROM ${history} WHERE bucket >= $1 AND bucket < $2`, [d, d + DAY_MS]);
-      await this.seal(ctx, d, Math.min(d + DAY_MS, sealedTo));
+      await sealInto(this, ctx, d, Math.min(d + DAY_MS, sealedTo));
     }
     stats.recomputedDays = days.length;
 
@@ -168,7 +167,7 @@ const runs: Source = {
                    SELECT j1.* FROM ${TABLES.runsJobs} j1 JOIN ${ORPHAN_JOBS} o ON o.internal_id = j1.internal_id AND o.view_name = ${v}) j`;
     const where = [`r.timestamp_start < ${p.add(sealedTo)}`];
     if (days.length) where.push(`(r.timestamp_start - ((r.timestamp_start % ${DAY_MS}) + ${DAY_MS}) % ${DAY_MS}) <> ALL(${p.add(days)}::bigint[])`);
-    stats.deltaRows = await merge(ctx, p, runOf(jobs), where);
+    stats.deltaRows = await merge(ctx, p, { from: runOf(jobs), where });
 
     await client.query(
       `DELETE FROM ${ORPHAN_JOBS} o
@@ -221,18 +220,13 @@ const statusChange: Source = {
     return { from: ctx.spec.facts.from, where, bulk: from === null };
   },
 
-  async seal(ctx, from, to) {
-    const p = new Params();
-    const sel = this.sealSelection(ctx, from, to, p);
-    await merge(ctx, p, sel.from, [...sel.where], { bulk: sel.bulk });
-  },
 
   async applyChanges(ctx) {
     const { client, spec } = ctx;
     const { history } = relationsOf(spec);
     const p = new Params();
     const where = [`s.view_name = ${p.add(spec.view)}`, `s.created_at < ${p.add(new Date(ctx.sealedTo!).toISOString())}::timestamptz`];
-    const deltaRows = await merge(ctx, p, `${STATUS_CHANGE_DELTAS} s`, where, { sign: 's.weight' });
+    const deltaRows = await merge(ctx, p, { from: `${STATUS_CHANGE_DELTAS} s`, where, sign: 's.weight' });
     // Applied or not (changes at or after sealed_to are the view's), every change this snapshot sees is done.
     await client.query(`DELETE FROM ${STATUS_CHANGE_DELTAS} WHERE view_name = $1`, [spec.view]);
     await client.query(`DELETE FROM ${history} WHERE ${countMeasure(spec)} = 0`);
