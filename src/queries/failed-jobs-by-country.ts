@@ -1,5 +1,5 @@
-import { groupByParam, limitParam, pickFilters, querySchema } from './params.ts';
-import { byKeys } from './order.ts';
+import { FAILED, failureRatePlan } from './failed-jobs.ts';
+import { groupByParam, limitParam, querySchema } from './params.ts';
 import { RUN_JOB_FACTS, type Dim, type RollupSpec } from './rollup.ts';
 import type { CompiledQuery } from './types.ts';
 
@@ -9,8 +9,6 @@ const params = querySchema(DIMS, {
   group_by: groupByParam(DIMS, ['country']),
   limit: limitParam,
 });
-
-const FAILED = "lower(j.status) = 'failed'";
 
 export const ROLLUP: RollupSpec = {
   view: 'eventstats.mv_failed_jobs_by_country',
@@ -42,27 +40,5 @@ export const failedJobsByCountry: CompiledQuery<typeof params> = {
     { name: 'failure_rate', type: 'number', description: 'failed_count / job_count' },
   ],
   rollup: ROLLUP,
-  plan({ params: q, window, access }) {
-    const keys = q.group_by;
-    const byKey = byKeys(keys);
-    return {
-      parts: { window, filters: pickFilters(q, DIMS), groupDims: keys, access },
-      rank: {
-        keep: (r) => (r.failed_count as number) > 0,
-        compare: (a, b) => (b.failed_count as number) - (a.failed_count as number) || byKey(a, b),
-        limit: q.limit,
-      },
-      finalize: ({ rows, truncated }) => ({
-        rows: rows.map((r) => {
-          const out: Record<string, unknown> = {};
-          for (const k of keys) out[k] = r[k];
-          out.failed_count = r.failed_count;
-          out.job_count = r.job_count;
-          out.failure_rate = (r.failed_count as number) / (r.job_count as number);
-          return out;
-        }),
-        truncated,
-      }),
-    };
-  },
+  plan: (ctx) => failureRatePlan(ctx, DIMS, []),
 };

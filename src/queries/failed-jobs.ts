@@ -2,7 +2,7 @@ import { VIEWS } from '../db/tables.ts';
 import { groupByParam, limitParam, pickFilters, querySchema } from './params.ts';
 import { byKeys } from './order.ts';
 import { RUN_JOB_FACTS, type Dim, type RollupSpec } from './rollup.ts';
-import type { CompiledQuery } from './types.ts';
+import type { BuildContext, CompiledQuery, QueryPlan } from './types.ts';
 
 const DIMS = ['tenant_id', 'source_app', 'environment', 'catalog_id', 'country'] as const satisfies readonly Dim[];
 
@@ -11,7 +11,8 @@ const params = querySchema(DIMS, {
   limit: limitParam,
 });
 
-const FAILED = "lower(j.status) = 'failed'";
+/** A job counts as failed whatever the case the gateway stored its status in. */
+export const FAILED = "lower(j.status) = 'failed'";
 
 export const ROLLUP: RollupSpec = {
   view: VIEWS.failedJobs,
@@ -45,29 +46,40 @@ export const failedJobs: CompiledQuery<typeof params> = {
     { name: 'last_failure_at', type: 'integer|null', description: 'latest timestamp_end (epoch ms) among the failed jobs' },
   ],
   rollup: ROLLUP,
-  plan({ params: q, window, access }) {
-    const keys = q.group_by;
-    const byKey = byKeys(keys);
-    return {
-      parts: { window, filters: pickFilters(q, DIMS), groupDims: keys, access },
-      rank: {
-        keep: (r) => (r.failed_count as number) > 0,
-        compare: (a, b) => (b.failed_count as number) - (a.failed_count as number) || byKey(a, b),
-        limit: q.limit,
-      },
-      finalize: ({ rows, truncated }) => ({
-        rows: rows.map((r) => {
-          // Assigned one by one: spreading an Object.fromEntries() result was the hottest line under load.
-          const out: Record<string, unknown> = {};
-          for (const k of keys) out[k] = r[k];
-          out.failed_count = r.failed_count;
-          out.job_count = r.job_count;
-          out.failure_rate = (r.failed_count as number) / (r.job_count as number);
-          out.last_failure_at = r.last_failure_at;
-          return out;
-        }),
-        truncated,
-      }),
-    };
-  },
+  plan: (ctx) => failureRatePlan(ctx, DIMS, ['last_failure_at']),
 };
+
+/**
+ * The plan of a failure-rate query (failed_jobs, failed_jobs_by_country): one row per group of the
+ * requested keys that has a failed job, most failures first; each row holds the keys, failed_count,
+ * job_count, failure_rate, then the `extra` measures as merged.
+ */
+export function failureRatePlan<D extends Dim>(
+  { params: q, window, access }: BuildContext<{ group_by: D[]; limit: number } & Partial<Record<D, string[] | undefined>>>,
+  dims: readonly D[],
+  extra: readonly string[],
+): QueryPlan {
+  const keys = q.group_by;
+  const byKey = byKeys(keys);
+  return {
+    parts: { window, filters: pickFilters(q, dims), groupDims: keys, access },
+    rank: {
+      keep: (r) => (r.failed_count as number) > 0,
+      compare: (a, b) => (b.failed_count as number) - (a.failed_count as number) || byKey(a, b),
+      limit: q.limit,
+    },
+    finalize: ({ rows, truncated }) => ({
+      rows: rows.map((r) => {
+        // Assigned one by one: spreading an Object.fromEntries() result was the hottest line under load.
+        const out: Record<string, unknown> = {};
+        for (const k of keys) out[k] = r[k];
+        out.failed_count = r.failed_count;
+        out.job_count = r.job_count;
+        out.failure_rate = (r.failed_count as number) / (r.job_count as number);
+        for (const m of extra) out[m] = r[m];
+        return out;
+      }),
+      truncated,
+    }),
+  };
+}
