@@ -12,7 +12,7 @@
  *   3. drops recent-tier grains older than the new fine_from from history (they age into coarser grains);
  *   4. moves sealed_to, and refreshes the view, whose definition reads sealed_to from the same row.
  * Readers see either everything before the commit or everything after it. A rebuild (asked for, or
- * after a TRUNCATE, or when nothing is sealed yet) empties history and seals everything again.
+ * after a TRUNCATE, or when nothing is sealed yet) builds a new history aside and swaps it in.
  */
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
