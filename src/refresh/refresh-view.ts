@@ -53,18 +53,22 @@ const DRAIN_LOCK_TIMEOUT_MS = 2_000;
 
 /**
  * Cancels the statement a pooled session is running when the signal aborts. The cancel goes through
- * the pool, which has a connection to spare beside the refreshes (the worker sizes it so).
+ * the pool, which has a connection to spare beside the refreshes (the worker sizes it so). It reaches
+ * the server later than the abort, so the session it was sent to is never reused: `cancelled()` tells
+ * the caller to discard it, or a late cancel could stop a statement of the next refresh on it.
  */
-function cancelOnAbort(pool: pg.Pool, client: pg.PoolClient, signal: AbortSignal | undefined): () => void {
-  if (!signal) return () => {};
+function cancelOnAbort(pool: pg.Pool, client: pg.PoolClient, signal: AbortSignal | undefined): { stop(): void; cancelled(): boolean } {
+  if (!signal) return { stop: () => {}, cancelled: () => false };
   const pid = (client as pg.PoolClient & { processID: number }).processID;
+  let sent = false;
   const cancel = () => {
+    sent = true;
     pool.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => {
       // The session ended already, or the database is gone: nothing is left to cancel.
     });
   };
   signal.addEventListener('abort', cancel, { once: true });
-  return () => signal.removeEventListener('abort', cancel);
+  return { stop: () => signal.removeEventListener('abort', cancel), cancelled: () => sent };
 }
 
 export async function refreshView(pool: pg.Pool, view: ViewRefresh, options: RefreshOptions): Promise<RefreshResult> {
@@ -74,7 +78,7 @@ export async function refreshView(pool: pg.Pool, view: ViewRefresh, options: Ref
   const onError = () => {};
   client.on('error', onError);
   let locked = false;
-  const stopCancelling = cancelOnAbort(pool, client, options.signal);
+  const cancelling = cancelOnAbort(pool, client, options.signal);
   try {
     const lock = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [LOCK_NAMESPACE + view.name]);
     locked = lock.rows[0]?.ok === true;
@@ -142,11 +146,11 @@ export async function refreshView(pool: pg.Pool, view: ViewRefresh, options: Ref
     }
     return { view: view.name, outcome: 'refreshed', durationMs, watermark, concurrently: populated, report };
   } finally {
-    stopCancelling();
+    cancelling.stop();
     // The session goes back to the pool clean (no lock, default timeouts), so the next check reuses
     // a warm connection: a new session pays a few ms of catalog cache misses on the change key.
-    // Anything that fails here discards the connection instead.
-    let clean = true;
+    // Anything that fails here, or a cancel sent to it, discards the connection instead.
+    let clean = !cancelling.cancelled();
     try {
       if (locked) await client.query('SELECT pg_advisory_unlock(hashtext($1))', [LOCK_NAMESPACE + view.name]);
       await client.query('RESET statement_timeout; RESET lock_timeout');

@@ -108,8 +108,11 @@ describe('a refresh that fails', function () {
 
   before(async () => {
     s = await seededDatabase({ runs: 2_000 });
-    // Retries a second apart, so the test sees the whole retry sequence quickly.
-    worker = testWorker(s.db.url, { refresh: refreshSettings({ statementTimeoutMs: 1 }), retry: { limit: 2, delaySeconds: 1, backoff: true } });
+    // Retries a second apart, so the test sees the whole retry sequence quickly. Each attempt's
+    // REFRESH waits for a lock the test holds (below) until the statement timeout cancels it: a
+    // failure in the middle of a statement, every time. (A 1 ms timeout raced statement boundaries:
+    // a timeout that fired as one statement ended could cancel the next as "user request".)
+    worker = testWorker(s.db.url, { refresh: refreshSettings({ statementTimeoutMs: 300 }), retry: { limit: 2, delaySeconds: 1, backoff: true } });
     await worker.start();
     boss = await observer(s.db.url);
   });
@@ -124,7 +127,17 @@ describe('a refresh that fails', function () {
     const logged = (await refreshLog(s.db.pool, VIEWS.failedJobs)).length;
     await insertFailedRun(s, 'tenant-never-refreshed');
 
-    const job = await finishedJob(boss, QUEUE, await worker.trigger(VIEWS.failedJobs, { force: true }));
+    // A REFRESH ... CONCURRENTLY left uncommitted holds the view's EXCLUSIVE lock, which the worker's
+    // own REFRESH waits for, and which reads do not (LOCK TABLE does not take materialized views).
+    const holder = await s.db.pool.connect();
+    let job;
+    try {
+      await holder.query(`BEGIN; REFRESH MATERIALIZED VIEW CONCURRENTLY ${VIEWS.failedJobs}`);
+      job = await finishedJob(boss, QUEUE, await worker.trigger(VIEWS.failedJobs, { force: true }));
+    } finally {
+      await holder.query('ROLLBACK');
+      holder.release();
+    }
 
     expect(job.state).to.equal('failed');
     expect(job.retryCount, 'retries').to.equal(2);
