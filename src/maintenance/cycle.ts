@@ -48,6 +48,10 @@ export interface CyclePlan {
   readonly drained: number | null;
   readonly sealTo: number;
   readonly fineFrom: number;
+  /** The view has rows (a REFRESH may be CONCURRENTLY). */
+  readonly populated: boolean;
+  /** The last cycle recorded had this key, and the view is populated: nothing to do. */
+  readonly unchanged: boolean;
 }
 
 export interface CycleOptions {
@@ -68,9 +72,10 @@ export interface CycleReport extends Partial<ChangeStats> {
   readonly idWatermark: number | null;
 }
 
-async function readState(client: pg.ClientBase, view: string, forUpdate: boolean): Promise<StateRow> {
+/** The state row, locked for the cycle's update. */
+async function lockState(client: pg.ClientBase, view: string): Promise<StateRow> {
   const { rows } = await client.query<StateRow>(
-    `SELECT sealed_to, fine_from, id_watermark, rebuild_requested FROM ${MAINTENANCE} WHERE view_name = $1${forUpdate ? ' FOR UPDATE' : ''}`,
+    `SELECT sealed_to, fine_from, id_watermark, rebuild_requested FROM ${MAINTENANCE} WHERE view_name = $1 FOR UPDATE`,
     [view],
   );
   if (!rows[0]) throw new Error(`${view} has no maintenance row: run \`npm run migrate\``);
@@ -107,27 +112,42 @@ async function rebuildHistory(source: Source, ctx: CycleContext, sealTo: number)
   await client.query(`GRANT SELECT ON ${history}, ${buckets} TO eventstats_reader`);
 }
 
-/** Before the cycle's transaction: drain, and decide what the cycle would do (its key). */
+/**
+ * Before the cycle's transaction: read everything the decision needs in one statement (the state
+ * row, the source's id position and pending changes, the clock, whether the view is populated, and
+ * the key of the last cycle the refresh log recorded), drain if ids were handed out since, and decide
+ * what the cycle would do (its key). A cycle with nothing to do costs this one round trip.
+ */
 export async function planCycle(client: pg.ClientBase, spec: RollupSpec, options: CycleOptions): Promise<CyclePlan> {
   const source = SOURCES[spec.facts.source];
-  const state = await readState(client, spec.view, false);
+  const { rows } = await client.query<StateRow & { now: string; latest: string | null; position: string | null; populated: boolean; last_key: string | null }>(
+    `SELECT m.sealed_to, m.fine_from, m.id_watermark, m.rebuild_requested,
+            floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now,
+            (${source.latestSql}) AS latest,
+            ${source.positionSql ?? 'NULL'} AS position,
+            coalesce((SELECT v.ispopulated FROM pg_matviews v WHERE v.schemaname || '.' || v.matviewname = $1), false) AS populated,
+            (SELECT l.watermark FROM ${TABLES.refreshLog} l WHERE l.view_name = $1 AND l.outcome IN ('refreshed', 'skipped')
+              ORDER BY l.id DESC LIMIT 1) AS last_key,
+            ${source.pendingSql}
+       FROM ${MAINTENANCE} m WHERE m.view_name = $1`,
+    [spec.view],
+  );
+  const state = rows[0];
+  if (!state) throw new Error(`${spec.view} has no maintenance row: run \`npm run migrate\``);
   let drained: number | null = null;
   if (source.drain) {
     drained = options.naiveWatermark
       ? Number((await client.query<{ w: string }>(`SELECT coalesce(max(internal_id), 0) AS w FROM ${TABLES.runsJobs}`)).rows[0]!.w)
-      : await source.drain(client, options.drainLockTimeoutMs, num(state.id_watermark));
+      : await source.drain(client, options.drainLockTimeoutMs, num(state.id_watermark), Number(state.position));
   }
-  const { rows } = await client.query<{ now: string; latest: string | null }>(
-    `SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now, (${source.latestSql}) AS latest`,
-  );
-  const now = options.now ?? Number(rows[0]!.now);
-  const latest = Math.min(num(rows[0]!.latest) ?? now, now);
+  const now = options.now ?? Number(state.now);
+  const latest = Math.min(num(state.latest) ?? now, now);
   const rebuild = options.rebuild === true || state.rebuild_requested || state.sealed_to === null;
   const sealed = num(state.sealed_to);
   const sealTo = Math.max(floorTo(now, MINUTE_MS) - OPEN_MS, rebuild || sealed === null ? -Infinity : sealed);
   const fineTarget = floorTo(latest, DAY_MS) - FINE_DAYS * DAY_MS;
   const fineFrom = rebuild ? fineTarget : Math.max(Number(state.fine_from), fineTarget);
-  const pending = await source.pending(client, spec.view);
+  const pending = source.pendingOf(state as unknown as Record<string, unknown>);
   // Recorded changes are deleted when applied, so a key can only say that some wait, not which:
   // with any waiting the key is unique, and the cycle runs.
   const key = [
@@ -137,14 +157,14 @@ export async function planCycle(client: pg.ClientBase, spec: RollupSpec, options
     pending.key,
     ...(pending.due ? [`due@${randomUUID()}`] : []),
   ].join('/');
-  return { key, rebuild, drained, sealTo, fineFrom };
+  return { key, rebuild, drained, sealTo, fineFrom, populated: state.populated, unchanged: !rebuild && state.populated && state.last_key === key };
 }
 
 /** Runs the cycle in the caller's transaction (REPEATABLE READ, begun after planCycle). */
 export async function runCycle(client: pg.ClientBase, spec: RollupSpec, plan: CyclePlan, concurrently = true): Promise<CycleReport> {
   const source = SOURCES[spec.facts.source];
   const { view, history } = relationsOf(spec);
-  const state = await readState(client, view, true);
+  const state = await lockState(client, view);
   const oldSealed = num(state.sealed_to);
   const oldIds = num(state.id_watermark);
   // Another cycle may have run since the plan (the advisory lock makes that rare): never go back.

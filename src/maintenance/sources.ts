@@ -54,16 +54,21 @@ export interface Source {
   readonly signed: boolean;
   /** Statements of a query's migration that forget the pending changes of the previous definition. */
   resetSql(view: string): string;
+  /** The source's id position, read without a lock (an SQL expression), for a source that drains. */
+  readonly positionSql?: string;
   /**
    * Drains in-flight writers (its own short transaction, before the cycle's); returns the id
-   * watermark. `known`: the last cycle's, which needs no drain if the sequence has not moved since.
+   * watermark. `known`: the last cycle's; `peek`: the position read without a lock. An unmoved
+   * position needs no drain.
    */
-  drain?(client: pg.ClientBase, lockTimeoutMs: number, known: number | null): Promise<number>;
+  drain?(client: pg.ClientBase, lockTimeoutMs: number, known: number | null, peek: number): Promise<number>;
   /**
-   * Whether recorded changes wait (cheap, before the cycle's transaction): `due` when some must be
-   * applied (the cycle may not be skipped); `key` for what may have changed unrecorded.
+   * Whether recorded changes wait, as select-list columns of the plan's one probe statement ($1 is
+   * the view), and what they say: `due` when some must be applied (the cycle may not be skipped);
+   * `key` for what may have changed unrecorded.
    */
-  pending(client: pg.ClientBase, view: string): Promise<{ key: string; due: boolean }>;
+  readonly pendingSql: string;
+  pendingOf(row: Record<string, unknown>): { key: string; due: boolean };
   /** The facts of [from, to) (from null: from the beginning) this cycle may count; values go through p. */
   sealSelection(ctx: CycleContext, from: number | null, to: number, p: Params): FactSelection;
   /** Applies the changes below ctx.sealedTo since the last cycle. */
@@ -103,15 +108,15 @@ const runs: Source = {
   resetSql: (view) =>
     `DELETE FROM ${ORPHAN_JOBS} WHERE view_name = '${view}';\nDELETE FROM ${INVALIDATIONS} WHERE view_name = '${view}';`,
 
-  async drain(client, lockTimeoutMs, known) {
-    const position = `SELECT coalesce(pg_sequence_last_value(${JOBS_SEQUENCE}::regclass), 0) AS w`;
+  positionSql: `coalesce(pg_sequence_last_value(${JOBS_SEQUENCE}::regclass), 0)`,
+
+  async drain(client, lockTimeoutMs, known, peek) {
     // No id handed out since the last drain: nothing can be in flight, and no lock is needed.
-    const peek = Number((await client.query<{ w: string }>(position)).rows[0]!.w);
     if (peek === known) return peek;
     try {
       // One round trip (simple protocol: no parameters, the timeout is an integer we format).
       const results = (await client.query(
-        `BEGIN; SET LOCAL lock_timeout = ${Math.max(1, Math.floor(lockTimeoutMs))}; LOCK TABLE ${TABLES.runsJobs} IN EXCLUSIVE MODE; ${position}; COMMIT`,
+        `BEGIN; SET LOCAL lock_timeout = ${Math.max(1, Math.floor(lockTimeoutMs))}; LOCK TABLE ${TABLES.runsJobs} IN EXCLUSIVE MODE; SELECT ${this.positionSql} AS w; COMMIT`,
       )) as unknown as pg.QueryResult<{ w: string }>[];
       return Number(results[3]!.rows[0]!.w);
     } catch (err) {
@@ -120,17 +125,14 @@ const runs: Source = {
     }
   },
 
-  async pending(client, view) {
-    const { rows } = await client.query<{ inv: string | number; orphans: string | number; runs_ins: string | null }>(
-      `SELECT (SELECT count(*) FROM ${INVALIDATIONS} WHERE view_name = $1) AS inv,
+  pendingSql: `(SELECT count(*) FROM ${INVALIDATIONS} WHERE view_name = $1) AS inv,
               (SELECT count(*) FROM ${ORPHAN_JOBS} WHERE view_name = $1) AS orphans,
               (SELECT n_tup_ins FROM pg_stat_user_tables WHERE schemaname = 'public' AND relname = '${TABLES.runs}') AS runs_ins`,
-      [view],
-    );
-    const r = rows[0]!;
+
+  pendingOf(row) {
     // Orphan jobs wait for their runs: new runs (the insert counter moves) may resolve them.
-    const orphans = Number(r.orphans);
-    return { key: `orphans:${orphans}${orphans > 0 ? `@${r.runs_ins}` : ''}`, due: Number(r.inv) > 0 };
+    const orphans = Number(row.orphans);
+    return { key: `orphans:${orphans}${orphans > 0 ? `@${String(row.runs_ins)}` : ''}`, due: Number(row.inv) > 0 };
   },
 
   sealSelection(ctx, from, to, p) {
@@ -209,9 +211,10 @@ const statusChange: Source = {
   signed: true,
   resetSql: (view) => `DELETE FROM ${STATUS_CHANGE_DELTAS} WHERE view_name = '${view}';`,
 
-  async pending(client, view) {
-    const { rows } = await client.query<{ n: string | number }>(`SELECT count(*) AS n FROM ${STATUS_CHANGE_DELTAS} WHERE view_name = $1`, [view]);
-    return { key: '', due: Number(rows[0]!.n) > 0 };
+  pendingSql: `(SELECT count(*) FROM ${STATUS_CHANGE_DELTAS} WHERE view_name = $1) AS deltas`,
+
+  pendingOf(row) {
+    return { key: '', due: Number(row.deltas) > 0 };
   },
 
   sealSelection(ctx, from, to, p) {

@@ -80,17 +80,17 @@ export async function refreshView(pool: pg.Pool, view: ViewRefresh, options: Ref
   let locked = false;
   const cancelling = cancelOnAbort(pool, client, options.signal);
   try {
-    const lock = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [LOCK_NAMESPACE + view.name]);
-    locked = lock.rows[0]?.ok === true;
+    // started_at comes from the database clock, like finished_at: the log's intervals are then
+    // comparable across worker hosts whose clocks differ. The timeouts are set whether or not the
+    // lock is taken (the session's settings are reset below either way): one round trip.
+    const session = await client.query<{ ok: boolean; started_at: Date }>(
+      `SELECT pg_try_advisory_lock(hashtext($1)) AS ok, set_config('statement_timeout', $2, false), set_config('lock_timeout', $3, false),
+              clock_timestamp() AS started_at`,
+      [LOCK_NAMESPACE + view.name, String(BOOKKEEPING_TIMEOUT_MS), String(options.lockTimeoutMs)],
+    );
+    locked = session.rows[0]?.ok === true;
     // Another process is refreshing this view right now: its result will serve this request too.
     if (!locked) return { view: view.name, outcome: 'coalesced', durationMs: 0, watermark: null };
-
-    // started_at comes from the database clock, like finished_at: the log's intervals are then
-    // comparable across worker hosts whose clocks differ.
-    const session = await client.query<{ started_at: Date }>(
-      `SELECT set_config('statement_timeout', $1, false), set_config('lock_timeout', $2, false), clock_timestamp() AS started_at`,
-      [String(BOOKKEEPING_TIMEOUT_MS), String(options.lockTimeoutMs)],
-    );
     const startedAt = session.rows[0]!.started_at;
     const t0 = performance.now();
     // The drain waits for in-flight writers while new ones queue behind it: a short bound of its own.
@@ -101,14 +101,7 @@ export async function refreshView(pool: pg.Pool, view: ViewRefresh, options: Ref
       drainLockTimeoutMs: Math.min(options.lockTimeoutMs, DRAIN_LOCK_TIMEOUT_MS),
     });
     const watermark = plan.key;
-    const state = await client.query<{ ispopulated: boolean; last: string | null }>(
-      `SELECT m.ispopulated,
-              (SELECT watermark FROM ${TABLES.refreshLog} WHERE view_name = $1 AND outcome IN ('refreshed', 'skipped')
-                ORDER BY id DESC LIMIT 1) AS last
-         FROM pg_matviews m WHERE m.schemaname || '.' || m.matviewname = $1`,
-      [view.name],
-    );
-    const populated = state.rows[0]?.ispopulated === true;
+    const populated = plan.populated;
 
     const record = async (outcome: Outcome, error?: string, report?: CycleReport) => {
       const durationMs = Math.round(performance.now() - t0);
@@ -120,7 +113,7 @@ export async function refreshView(pool: pg.Pool, view: ViewRefresh, options: Ref
       return durationMs;
     };
 
-    if (!options.force && !plan.rebuild && populated && state.rows[0]?.last === watermark) {
+    if (!options.force && plan.unchanged) {
       return { view: view.name, outcome: 'skipped', durationMs: await record('skipped'), watermark };
     }
     let durationMs: number;
@@ -152,8 +145,8 @@ export async function refreshView(pool: pg.Pool, view: ViewRefresh, options: Ref
     // Anything that fails here, or a cancel sent to it, discards the connection instead.
     let clean = !cancelling.cancelled();
     try {
-      if (locked) await client.query('SELECT pg_advisory_unlock(hashtext($1))', [LOCK_NAMESPACE + view.name]);
-      await client.query('RESET statement_timeout; RESET lock_timeout');
+      // One round trip (simple protocol). The session holds no advisory lock but this one.
+      await client.query(`${locked ? 'SELECT pg_advisory_unlock_all(); ' : ''}RESET statement_timeout; RESET lock_timeout`);
     } catch {
       clean = false;
     }
