@@ -19,9 +19,20 @@
 import type pg from 'pg';
 import { Params } from '../db/sql.ts';
 import { TABLES } from '../db/tables.ts';
-import type { RollupSpec, SourceName } from '../queries/rollup.ts';
+import type { Dim, RollupSpec, SourceName } from '../queries/rollup.ts';
 import { DAY_MS } from '../queries/window.ts';
-import { countMeasure, INVALIDATIONS, mergeIntoHistorySql, ORPHAN_JOBS, relationsOf, STATUS_CHANGE_DELTAS, type FactSelection } from './sql.ts';
+import {
+  countMeasure,
+  DELETED_FACTS,
+  deleteEmptiedSql,
+  INVALIDATIONS,
+  mergeIntoHistorySql,
+  ORPHAN_JOBS,
+  relationsOf,
+  STATUS_CHANGE_DELTAS,
+  subtractable,
+  type FactSelection,
+} from './sql.ts';
 
 export interface CycleContext {
   readonly client: pg.ClientBase;
@@ -39,8 +50,10 @@ export interface CycleContext {
 export interface ChangeStats {
   /** Delta facts (jobs, or signed status rows) added to sealed buckets. */
   deltaRows: number;
-  /** Days re-aggregated from the base tables (deletes, updates). */
+  /** Days re-aggregated from the base tables (updates, large deletes). */
   recomputedDays: number;
+  /** Facts of small deletes: subtracted from history, or the buckets they fell in recomputed. */
+  deletedFacts: number;
   /** Jobs whose run has not arrived, carried to the next cycle. */
   orphans: number;
 }
@@ -98,6 +111,86 @@ const JOBS_SEQUENCE = `pg_get_serial_sequence('${TABLES.runsJobs}', 'internal_id
 /** A job and its run, probed by event_id (the fence keeps the planner on the index). */
 const runOf = (jobs: string) => `${jobs} CROSS JOIN LATERAL (SELECT * FROM ${TABLES.runs} r0 WHERE r0.event_id = j.event_id OFFSET 0) r`;
 
+/** The facts a small delete took away (eventstats.deleted_facts), as they were, under the runs source's aliases r and j. */
+const DELETED_FROM =
+  `${DELETED_FACTS} d CROSS JOIN LATERAL jsonb_populate_record(NULL::${TABLES.runs}, d.run) r` +
+  ` CROSS JOIN LATERAL jsonb_populate_record(NULL::${TABLES.runsJobs}, d.job) j`;
+const daySql = (ts: string) => `(${ts} - ((${ts} % ${DAY_MS}) + ${DAY_MS}) % ${DAY_MS})`;
+
+/** Conditions on the deleted facts of a view that history holds: before sealed_to, outside re-aggregated days. */
+function deletedInHistory(ctx: CycleContext, p: Params, days: readonly number[]): string[] {
+  const ts = ctx.spec.facts.ts;
+  const where = [`d.view_name = ${p.add(ctx.spec.view)}`, `${ts} < ${p.add(ctx.sealedTo)}`];
+  if (days.length) where.push(`${daySql(ts)} <> ALL(${p.add(days)}::bigint[])`);
+  return where;
+}
+
+/**
+ * Takes the deleted facts out of history by adding them with the sign -1 (a query whose measures
+ * are all sums), then removes the rows left without a fact. Only facts history counted: jobs up to
+ * the last cycle's watermark whose run had arrived by then (not orphans).
+ */
+async function subtractDeleted(ctx: CycleContext, days: readonly number[]): Promise<number> {
+  const selection = (p: Params): FactSelection => ({
+    from: DELETED_FROM,
+    where: [
+      ...deletedInHistory(ctx, p, days),
+      `d.internal_id <= ${p.add(ctx.idFrom ?? 0)}`,
+      `NOT EXISTS (SELECT 1 FROM ${ORPHAN_JOBS} o WHERE o.view_name = d.view_name AND o.internal_id = d.internal_id)`,
+    ],
+    sign: '-1',
+  });
+  const p = new Params();
+  const n = await merge(ctx, p, selection(p));
+  if (n > 0) {
+    const q = new Params();
+    const sel = selection(q);
+    await ctx.client.query(deleteEmptiedSql(ctx.spec, sel, `${q.add(ctx.fineFrom)}::bigint`), q.values);
+  }
+  return n;
+}
+
+/**
+ * Recomputes, level by level, only the buckets the deleted facts fell in (a maximum or a minimum
+ * cannot be subtracted): the level's rows of those days and dimension values are deleted and
+ * aggregated again from the base tables, with every job up to this cycle's watermark. It runs after
+ * the cycle's other changes, so the recomputed buckets are final.
+ */
+async function recomputeDeletedCells(ctx: CycleContext, days: readonly number[]): Promise<void> {
+  const { client, spec } = ctx;
+  const { history } = relationsOf(spec);
+  const ts = spec.facts.ts;
+  const dim = (d: Dim) => `coalesce((${spec.facts.dims[d]})::text, '')`;
+  for (const level of spec.levels) {
+    const p = new Params();
+    const cells = `SELECT DISTINCT ${daySql(ts)} AS day${level.dims.map((d) => `, ${dim(d)} AS ${d}`).join('')}
+                     FROM ${DELETED_FROM} WHERE ${deletedInHistory(ctx, p, days).join(' AND ')}`;
+    const removed = await client.query<{ lo: string | null; hi: string | null }>(
+      `WITH cells AS (${cells}),
+            gone AS (DELETE FROM ${history} h USING cells c
+                      WHERE h.lvl = ${level.id} AND h.bucket >= c.day AND h.bucket < c.day + ${DAY_MS}${level.dims.map((d) => ` AND h.${d} = c.${d}`).join('')})
+       SELECT min(day) AS lo, max(day) AS hi FROM cells`,
+      p.values,
+    );
+    const lo = removed.rows[0]?.lo;
+    const hi = removed.rows[0]?.hi;
+    if (lo === null || lo === undefined || hi === null || hi === undefined) return; // no deleted fact in history
+    // The dimensions of the run alone narrow the runs before their jobs are read.
+    const ofRun = level.dims.filter((d) => !/\bj\./.test(spec.facts.dims[d] ?? ''));
+    const q = new Params();
+    const cellsAgain = `SELECT DISTINCT ${daySql(ts)}${level.dims.map((d) => `, ${dim(d)}`).join('')} FROM ${DELETED_FROM} WHERE ${deletedInHistory(ctx, q, days).join(' AND ')}`;
+    const runCells = `SELECT DISTINCT ${daySql(ts)}${ofRun.map((d) => `, ${dim(d)}`).join('')} FROM ${DELETED_FROM} WHERE ${deletedInHistory(ctx, q, days).join(' AND ')}`;
+    const where = [
+      `${ts} >= ${q.add(Number(lo))}`,
+      `${ts} < ${q.add(Math.min(Number(hi) + DAY_MS, ctx.sealedTo!))}`,
+      `j.internal_id <= ${q.add(ctx.idTo)}`,
+      `(${[daySql(ts), ...ofRun.map(dim)].join(', ')}) IN (${runCells})`,
+      `(${[daySql(ts), ...level.dims.map(dim)].join(', ')}) IN (${cellsAgain})`,
+    ];
+    await merge({ ...ctx, spec: { ...spec, levels: [level] } }, q, { from: spec.facts.from, where });
+  }
+}
+
 const runs: Source = {
   latestSql: `SELECT max(timestamp_start) FROM ${TABLES.runs}`,
   // The fact time is timestamp_start itself, which is indexed. The bound is a parameter, which the
@@ -125,7 +218,7 @@ const runs: Source = {
     }
   },
 
-  pendingSql: `(SELECT count(*) FROM ${INVALIDATIONS} WHERE view_name = $1) AS inv,
+  pendingSql: `(SELECT count(*) FROM ${INVALIDATIONS} WHERE view_name = $1) + (SELECT count(*) FROM ${DELETED_FACTS} WHERE view_name = $1) AS inv,
               (SELECT count(*) FROM ${ORPHAN_JOBS} WHERE view_name = $1) AS orphans,
               (SELECT n_tup_ins FROM pg_stat_user_tables WHERE schemaname = 'public' AND relname = '${TABLES.runs}') AS runs_ins`,
 
@@ -150,7 +243,7 @@ const runs: Source = {
     const { client, spec } = ctx;
     const view = spec.view;
     const { history } = relationsOf(spec);
-    const stats: ChangeStats = { deltaRows: 0, recomputedDays: 0, orphans: 0 };
+    const stats: ChangeStats = { deltaRows: 0, recomputedDays: 0, deletedFacts: 0, orphans: 0 };
     const sealedTo = ctx.sealedTo!;
     // Days whose rows were deleted or updated: re-aggregated whole from the base tables.
     const inv = await client.query<{ day: string }>(`DELETE FROM ${INVALIDATIONS} WHERE view_name = $1 RETURNING from_ms AS day`, [view]);
@@ -160,6 +253,8 @@ const runs: Source = {
       await sealInto(this, ctx, d, Math.min(d + DAY_MS, sealedTo));
     }
     stats.recomputedDays = days.length;
+    const cellwise = !subtractable(spec);
+    if (!cellwise) stats.deletedFacts = await subtractDeleted(ctx, days);
 
     // New jobs (and orphans whose run may have arrived) below the sealed boundary, outside those days.
     const p = new Params();
@@ -185,14 +280,21 @@ const runs: Source = {
        ON CONFLICT DO NOTHING`,
       [view, ctx.idFrom ?? 0, ctx.idTo],
     );
-    const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${ORPHAN_JOBS} WHERE view_name = $1`, [view]);
+    if (cellwise) await recomputeDeletedCells(ctx, days);
+    const { rows } = await client.query<{ n: number; deleted: number }>(
+      `WITH done AS (DELETE FROM ${DELETED_FACTS} WHERE view_name = $1 RETURNING 1)
+       SELECT (SELECT count(*)::int FROM ${ORPHAN_JOBS} WHERE view_name = $1) AS n, (SELECT count(*)::int FROM done) AS deleted`,
+      [view],
+    );
     stats.orphans = rows[0]!.n;
+    if (cellwise) stats.deletedFacts = rows[0]!.deleted;
     return stats;
   },
 
   async reset(ctx) {
     const view = ctx.spec.view;
     await ctx.client.query(`DELETE FROM ${INVALIDATIONS} WHERE view_name = $1`, [view]);
+    await ctx.client.query(`DELETE FROM ${DELETED_FACTS} WHERE view_name = $1`, [view]);
     await ctx.client.query(`DELETE FROM ${ORPHAN_JOBS} WHERE view_name = $1`, [view]);
     await ctx.client.query(
       `INSERT INTO ${ORPHAN_JOBS} (view_name, internal_id)
@@ -233,7 +335,7 @@ const statusChange: Source = {
     // Applied or not (changes at or after sealed_to are the view's), every change this snapshot sees is done.
     await client.query(`DELETE FROM ${STATUS_CHANGE_DELTAS} WHERE view_name = $1`, [spec.view]);
     await client.query(`DELETE FROM ${history} WHERE ${countMeasure(spec)} = 0`);
-    return { deltaRows, recomputedDays: 0, orphans: 0 };
+    return { deltaRows, recomputedDays: 0, deletedFacts: 0, orphans: 0 };
   },
 
   async reset(ctx) {

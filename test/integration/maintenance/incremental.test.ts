@@ -140,18 +140,45 @@ describe('incremental maintenance', function () {
     expect(deltas[0].n).to.equal(0);
   });
 
-  it('re-aggregates the days whose runs or jobs were deleted (retention)', async () => {
+  it('re-aggregates the days of a delete past the deleted-facts limit (retention)', async () => {
     const cut = Date.now() - 15 * DAY_MS;
-    await db.pool.query(`DELETE FROM ${TABLES.runsJobs} j USING ${TABLES.runs} r WHERE r.event_id = j.event_id AND r.timestamp_start < $1`, [cut]);
-    await db.pool.query(`DELETE FROM ${TABLES.runs} WHERE timestamp_start < $1`, [cut]);
-    // And single jobs of a recent sealed day.
-    await db.pool.query(
-      `DELETE FROM ${TABLES.runsJobs} WHERE internal_id IN (SELECT j.internal_id FROM ${TABLES.runsJobs} j JOIN ${TABLES.runs} r USING (event_id)
-        WHERE r.timestamp_start BETWEEN $1 AND $2 LIMIT 7)`,
-      [Date.now() - 3 * DAY_MS, Date.now() - 2 * DAY_MS],
-    );
+    const client = await db.pool.connect();
+    try {
+      // The limit is a setting; the default (1000) is more than this small database's days hold.
+      await client.query('SET eventstats.deleted_facts_limit = 10');
+      await client.query(`DELETE FROM ${TABLES.runsJobs} j USING ${TABLES.runs} r WHERE r.event_id = j.event_id AND r.timestamp_start < $1`, [cut]);
+      await client.query(`DELETE FROM ${TABLES.runs} WHERE timestamp_start < $1`, [cut]);
+      const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM eventstats.deleted_facts');
+      expect(rows[0]!.n, 'no fact kept past the limit').to.equal(0);
+    } finally {
+      await client.query('RESET eventstats.deleted_facts_limit');
+      client.release();
+    }
     const r = byView(await refreshAll(db), FAILED);
     expect(r.report?.recomputedDays).to.be.greaterThan(0);
+    await exact(db);
+  });
+
+  it('takes the facts of a small delete out of history without re-aggregating their days', async () => {
+    // Single jobs of a recent sealed day, and a run with its jobs (which stay, as orphans).
+    await db.pool.query(
+      `DELETE FROM ${TABLES.runsJobs} WHERE internal_id IN (SELECT j.internal_id FROM ${TABLES.runsJobs} j JOIN ${TABLES.runs} r USING (event_id)
+        WHERE r.timestamp_start BETWEEN $1 AND $2 ORDER BY j.internal_id LIMIT 7)`,
+      [Date.now() - 3 * DAY_MS, Date.now() - 2 * DAY_MS],
+    );
+    await db.pool.query(
+      `DELETE FROM ${TABLES.runs} WHERE event_id IN (SELECT r.event_id FROM ${TABLES.runs} r WHERE r.timestamp_start BETWEEN $1 AND $2
+        AND EXISTS (SELECT 1 FROM ${TABLES.runsJobs} j WHERE j.event_id = r.event_id) ORDER BY r.event_id LIMIT 1)`,
+      [Date.now() - 6 * DAY_MS, Date.now() - 5 * DAY_MS],
+    );
+    const results = await refreshAll(db);
+    for (const v of registeredViews().filter((x) => x.spec.facts.source === 'runs')) {
+      const report = byView(results, v.name).report;
+      expect(report?.recomputedDays, v.name).to.equal(0);
+      expect(report?.deletedFacts, v.name).to.be.greaterThan(7);
+    }
+    const { rows } = await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM eventstats.deleted_facts');
+    expect(rows[0]!.n, 'applied facts are forgotten').to.equal(0);
     await exact(db);
   });
 

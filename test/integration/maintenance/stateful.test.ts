@@ -97,16 +97,27 @@ class StatusChange implements Cmd {
   toString = () => `StatusChange(#${this.offset} → ${this.status}/${this.tenant}; new ${this.newDaysAgo} d ago)`;
 }
 
+/** Deletes jobs, then runs, of six hours; `large`: as a delete past the deleted-facts limit (its days are re-aggregated). */
 class DeleteSome implements Cmd {
-  constructor(readonly daysAgo: number) {}
+  constructor(
+    readonly daysAgo: number,
+    readonly large: boolean,
+  ) {}
   check = () => true;
   async run(_m: Model, r: Real) {
     const from = Date.now() - this.daysAgo * DAY_MS;
-    await r.db.pool.query(`DELETE FROM ${TABLES.runsJobs} j USING ${TABLES.runs} r WHERE r.event_id = j.event_id AND r.timestamp_start BETWEEN $1 AND $2 AND j.internal_id % 2 = 0`, [from, from + 6 * HOUR_MS]);
-    await r.db.pool.query(`DELETE FROM ${TABLES.runs} WHERE timestamp_start BETWEEN $1 AND $2 AND event_id LIKE '%3'`, [from, from + 6 * HOUR_MS]);
+    const client = await r.db.pool.connect();
+    try {
+      await client.query(`BEGIN; SET LOCAL eventstats.deleted_facts_limit = ${this.large ? 0 : 1000}`);
+      await client.query(`DELETE FROM ${TABLES.runsJobs} j USING ${TABLES.runs} r WHERE r.event_id = j.event_id AND r.timestamp_start BETWEEN $1 AND $2 AND j.internal_id % 2 = 0`, [from, from + 6 * HOUR_MS]);
+      await client.query(`DELETE FROM ${TABLES.runs} WHERE timestamp_start BETWEEN $1 AND $2 AND event_id LIKE '%3'`, [from, from + 6 * HOUR_MS]);
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
     await r.db.pool.query(`DELETE FROM ${TABLES.statusChange} WHERE job_id IN (SELECT job_id FROM ${TABLES.statusChange} WHERE created_at > to_timestamp($1 / 1000.0) LIMIT 2)`, [from]);
   }
-  toString = () => `DeleteSome(${this.daysAgo} d ago)`;
+  toString = () => `DeleteSome(${this.daysAgo} d ago${this.large ? ', large' : ''})`;
 }
 
 class TruncateReload implements Cmd {
@@ -151,7 +162,7 @@ const commands = [
   fc
     .tuple(fc.integer({ min: 0, max: 300 }), fc.constantFrom(null, 'FAILED', 'SUCCEEDED', 'KILLED'), fc.constantFrom(null, 'late-tenant-moved'), fc.integer({ min: 0, max: 40 }))
     .map(([o, s, t, d]) => new StatusChange(o, s, t, d)),
-  fc.integer({ min: 0, max: 30 }).map((d) => new DeleteSome(d)),
+  fc.tuple(fc.integer({ min: 0, max: 30 }), fc.boolean()).map(([d, large]) => new DeleteSome(d, large)),
   fc.tuple(fc.integer({ min: 0, max: 3 }), fc.boolean(), fc.array(windowArb, { minLength: 1, maxLength: 2 })).map(([h, b, w]) => new Cycle(h, b && h === 0, w)),
 ];
 
