@@ -138,14 +138,14 @@ async function main(): Promise<void> {
       log(`${jobs}: nothing changed since: ${unchangedAfter.wallMs} ms ${JSON.stringify(unchangedAfter.views.map((v) => [v.view, v.outcome, v.ms]))}`);
       const unchangedSequential = await cycleAll(pool, { parallel: false });
       log(`${jobs}: nothing changed, one view after another: ${JSON.stringify(unchangedSequential.views.map((v) => [v.view, v.outcome, v.ms]))}`);
-      // A retention job's partial delete in one sealed day: that day is re-aggregated from the base tables.
+      // A retention job's partial delete in one sealed day: its facts are subtracted, or their buckets recomputed.
       await pool.query(
         `DELETE FROM ${TABLES.runsJobs} WHERE internal_id IN (SELECT j.internal_id FROM ${TABLES.runs} r JOIN ${TABLES.runsJobs} j ON j.event_id = r.event_id
           WHERE r.timestamp_start BETWEEN $1 AND $1 + 3600000 LIMIT 20)`,
         [Date.now() - 20 * 86_400_000],
       );
       const afterDelete = await cycleAll(pool, { parallel: false });
-      log(`${jobs}: after deleting 20 jobs of a day 20 days back, one view after another: ${JSON.stringify(afterDelete.views.map((v) => [v.view, v.ms, v.report?.recomputedDays]))}`);
+      log(`${jobs}: after deleting 20 jobs of a day 20 days back, one view after another: ${JSON.stringify(afterDelete.views.map((v) => [v.view, v.ms, v.report?.recomputedDays, v.report?.deletedFacts]))}`);
       const viewSizes = await sizes(pool);
       const rebuild = values['skip-rebuild'] ? null : await cycleAll(pool, { rebuild: true, parallel: false });
       if (rebuild) log(`${jobs}: full rebuild, one view after another: ${rebuild.wallMs} ms ${JSON.stringify(rebuild.views.map((v) => [v.view, v.ms]))}`);

@@ -52,7 +52,7 @@ export interface ChangeStats {
   deltaRows: number;
   /** Days re-aggregated from the base tables (updates, large deletes). */
   recomputedDays: number;
-  /** Facts of small deletes: subtracted from history, or the buckets they fell in recomputed. */
+  /** Facts of small deletes (per view, as kept): subtracted from history, or the buckets they fell in recomputed. */
   deletedFacts: number;
   /** Jobs whose run has not arrived, carried to the next cycle. */
   orphans: number;
@@ -130,7 +130,7 @@ function deletedInHistory(ctx: CycleContext, p: Params, days: readonly number[])
  * are all sums), then removes the rows left without a fact. Only facts history counted: jobs up to
  * the last cycle's watermark whose run had arrived by then (not orphans).
  */
-async function subtractDeleted(ctx: CycleContext, days: readonly number[]): Promise<number> {
+async function subtractDeleted(ctx: CycleContext, days: readonly number[]): Promise<void> {
   const selection = (p: Params): FactSelection => ({
     from: DELETED_FROM,
     where: [
@@ -147,7 +147,6 @@ async function subtractDeleted(ctx: CycleContext, days: readonly number[]): Prom
     const sel = selection(q);
     await ctx.client.query(deleteEmptiedSql(ctx.spec, sel, `${q.add(ctx.fineFrom)}::bigint`), q.values);
   }
-  return n;
 }
 
 /**
@@ -254,7 +253,7 @@ const runs: Source = {
     }
     stats.recomputedDays = days.length;
     const cellwise = !subtractable(spec);
-    if (!cellwise) stats.deletedFacts = await subtractDeleted(ctx, days);
+    if (!cellwise) await subtractDeleted(ctx, days);
 
     // New jobs (and orphans whose run may have arrived) below the sealed boundary, outside those days.
     const p = new Params();
@@ -287,7 +286,7 @@ const runs: Source = {
       [view],
     );
     stats.orphans = rows[0]!.n;
-    if (cellwise) stats.deletedFacts = rows[0]!.deleted;
+    stats.deletedFacts = rows[0]!.deleted;
     return stats;
   },
 
