@@ -140,8 +140,8 @@ describe('the benchmark harness (npm run bench -- --smoke)', function () {
     expectFinite(raw.windowRows, 'raw window rows');
     expectFinite(raw.totalMs, 'raw total ms');
     expectFinite(raw.totalBytes, 'raw total bytes');
-    // Smoke pages hold 100 rows, so the 7-day window spans more than 3 pages: the estimate is exercised.
-    expect(raw.pageLimit).to.equal(100);
+    // Smoke pages hold 40 rows, so the 7-day window spans more than 3 pages: the estimate is exercised.
+    expect(raw.pageLimit).to.equal(40);
     expect(raw.totalPages).to.be.greaterThan(raw.pagesFetched);
     expect(raw.extrapolated).to.equal(true);
     expect(raw.agreesWithCompiled).to.equal(null);
