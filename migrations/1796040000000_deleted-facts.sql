@@ -18,19 +18,22 @@ CREATE FUNCTION eventstats.deleted_facts_limit() RETURNS bigint LANGUAGE sql STA
     SELECT coalesce(nullif(current_setting('eventstats.deleted_facts_limit', true), '')::bigint, 1000)
 $$;
 
+-- The UTC days (epoch ms of their start) of these fact times, recorded for every view of the runs
+-- source, as eventstats.runs_changed() and jobs_changed() record them.
+CREATE FUNCTION eventstats.invalidate_days(fact_times bigint[]) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO eventstats.invalidations (view_name, from_ms)
+    SELECT m.view_name, d.day
+      FROM (SELECT DISTINCT t - ((t % 86400000) + 86400000) % 86400000 AS day FROM unnest(fact_times) t WHERE t IS NOT NULL) d
+     CROSS JOIN eventstats.maintenance m
+     WHERE m.source = 'runs'
+$$;
+
 CREATE FUNCTION eventstats.jobs_deleted() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, public AS $$
 BEGIN
     IF (SELECT count(*) FROM changed_rows) > eventstats.deleted_facts_limit() THEN
-        -- As eventstats.jobs_changed() records them.
-        INSERT INTO eventstats.invalidations (view_name, from_ms)
-        SELECT m.view_name, d.day
-          FROM (SELECT DISTINCT r.timestamp_start - ((r.timestamp_start % 86400000) + 86400000) % 86400000 AS day
-                  FROM (SELECT DISTINCT event_id FROM changed_rows) c
-                  JOIN public_cps_za_runs r ON r.event_id = c.event_id
-                 WHERE r.timestamp_start IS NOT NULL) d
-         CROSS JOIN eventstats.maintenance m
-         WHERE m.source = 'runs';
+        PERFORM eventstats.invalidate_days(ARRAY(
+            SELECT r.timestamp_start FROM (SELECT DISTINCT event_id FROM changed_rows) c JOIN public_cps_za_runs r ON r.event_id = c.event_id));
         RETURN NULL;
     END IF;
     INSERT INTO eventstats.deleted_facts (view_name, internal_id, run, job)
@@ -52,13 +55,7 @@ BEGIN
         SELECT 1 FROM changed_rows c JOIN public_cps_za_runs_jobs j ON j.event_id = c.event_id
          LIMIT eventstats.deleted_facts_limit() + 1) x;
     IF facts > eventstats.deleted_facts_limit() THEN
-        -- As eventstats.runs_changed() records them.
-        INSERT INTO eventstats.invalidations (view_name, from_ms)
-        SELECT m.view_name, d.day
-          FROM (SELECT DISTINCT timestamp_start - ((timestamp_start % 86400000) + 86400000) % 86400000 AS day
-                  FROM changed_rows WHERE timestamp_start IS NOT NULL) d
-         CROSS JOIN eventstats.maintenance m
-         WHERE m.source = 'runs';
+        PERFORM eventstats.invalidate_days(ARRAY(SELECT timestamp_start FROM changed_rows));
         RETURN NULL;
     END IF;
     INSERT INTO eventstats.deleted_facts (view_name, internal_id, run, job)
@@ -91,5 +88,6 @@ SELECT DISTINCT view_name, t - ((t % 86400000) + 86400000) % 86400000
  WHERE t IS NOT NULL;
 DROP FUNCTION eventstats.runs_deleted();
 DROP FUNCTION eventstats.jobs_deleted();
+DROP FUNCTION eventstats.invalidate_days(bigint[]);
 DROP FUNCTION eventstats.deleted_facts_limit();
 DROP TABLE eventstats.deleted_facts;

@@ -2,10 +2,13 @@
  * A database deployed with the migrations before incremental maintenance, with data in it and its
  * views refreshed the old way, upgrades with `npm run migrate`: the old views keep answering while
  * the migrations run, every query is exact right after them (before any cycle: the new views hold
- * every fact), and the first cycle seals history and stays exact.
+ * every fact), and the first cycle seals history and stays exact. The deleted-facts migration
+ * undone leaves what it kept as days to re-aggregate.
  */
 import { expect } from 'chai';
-import { migrateUp } from '../../../src/db/migrate.ts';
+import { runner } from 'node-pg-migrate';
+import { MIGRATIONS_DIR, MIGRATIONS_TABLE, migrateUp } from '../../../src/db/migrate.ts';
+import { TABLES } from '../../../src/db/tables.ts';
 import { MAINTENANCE } from '../../../src/maintenance/sql.ts';
 import { registeredViews } from '../../../src/queries/index.ts';
 import { DAY_MS, HOUR_MS } from '../../../src/queries/window.ts';
@@ -16,6 +19,7 @@ import { expectAllExact } from '../../helpers/exact.ts';
 import { REFRESH_OPTIONS } from '../../helpers/fixtures.ts';
 
 const FIRST = '1764000006000_incremental-maintenance';
+const DELETED_FACTS_MIGRATION = '1796040000000_deleted-facts';
 const OLD_VIEWS = ['eventstats.mv_failed_jobs', 'eventstats.mv_aggregation_by_catalog', 'eventstats.mv_job_status_trend', 'eventstats.mv_run_status_summary'];
 const windows = (now: number) => [
   { timestamp_start: now - 25 * DAY_MS, timestamp_end: now },
@@ -61,6 +65,39 @@ describe('upgrading a database deployed before incremental maintenance', functio
       expect(r.outcome, r.error).to.equal('refreshed');
       expect(r.report?.rebuild, r.view).to.equal(true);
     }
+    await expectAllExact(db.pool, windows(Date.now()), Date.now());
+  });
+});
+
+describe('the deleted-facts migration, undone', function () {
+  this.timeout(180_000);
+  let db: TestDatabase;
+
+  before(async () => {
+    db = await createTestDatabase();
+    await seed(db.pool, { runs: 300, days: 10, end: Date.now(), seed: 5 });
+    await refreshViews(db.pool, registeredViews(), REFRESH_OPTIONS);
+  });
+  after(async () => db?.drop());
+
+  it('turns the facts it kept into their days, and the next cycle after migrating again is exact', async () => {
+    await db.pool.query(
+      `DELETE FROM ${TABLES.runsJobs} WHERE internal_id IN (SELECT j.internal_id FROM ${TABLES.runsJobs} j JOIN ${TABLES.runs} r USING (event_id)
+        WHERE r.timestamp_start < $1 ORDER BY j.internal_id LIMIT 3)`,
+      [Date.now() - 3 * DAY_MS],
+    );
+    const kept = await db.pool.query<{ n: number }>('SELECT count(DISTINCT internal_id)::int AS n FROM eventstats.deleted_facts');
+    expect(kept.rows[0]!.n).to.equal(3);
+
+    await runner({ databaseUrl: db.url, dir: MIGRATIONS_DIR, migrationsTable: MIGRATIONS_TABLE, direction: 'down', count: 1, log: () => {} });
+    const days = await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM eventstats.invalidations`);
+    expect(days.rows[0]!.n, 'the kept facts as days, per view').to.be.greaterThan(0);
+    expect((await db.pool.query(`SELECT to_regclass('eventstats.deleted_facts') AS t`)).rows[0].t).to.equal(null);
+
+    expect(await migrateUp(db.url)).to.deep.equal([DELETED_FACTS_MIGRATION]);
+    const results = await refreshViews(db.pool, registeredViews(), REFRESH_OPTIONS);
+    for (const r of results) expect(r.outcome, `${r.view}: ${r.error}`).to.equal('refreshed');
+    expect(results.some((r) => (r.report?.recomputedDays ?? 0) > 0)).to.equal(true);
     await expectAllExact(db.pool, windows(Date.now()), Date.now());
   });
 });
