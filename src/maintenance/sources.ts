@@ -11,9 +11,9 @@
  *   recorded per UTC day by statement-level triggers (no trigger fires on INSERT: the gateway's
  *   insert path is untouched), and those days are re-aggregated; a TRUNCATE asks for a rebuild.
  * - status_change: upserted in place, so an old row's status and dimensions change without a new
- *   id. Row-level triggers on INSERT, UPDATE and DELETE write each change as signed facts (-1 for
- *   the old version, +1 for the new; an update that changes nothing a view reads is skipped) to
- *   eventstats.status_change_deltas, which a cycle applies to history and deletes in the same
+ *   id. Row-level triggers on INSERT, UPDATE and DELETE write each change (its old and new version
+ *   side by side, read back as -1 and +1 facts; an update that changes nothing a view reads is
+ *   skipped) to eventstats.status_change_deltas, which a cycle applies to history and deletes in the same
  *   transaction: a change committed after the cycle's snapshot stays for the next one.
  */
 import type pg from 'pg';
@@ -304,6 +304,12 @@ const runs: Source = {
   },
 };
 
+/** The recorded status changes as signed facts: each row's old version -1, its new one +1 (either side may be absent). */
+const STATUS_COLUMNS = ['created_at', 'tenant_id', 'source_app', 'environment', 'country', 'status_type'] as const;
+const side = (weight: number, prefix: 'old' | 'new') =>
+  `SELECT view_name, ${weight} AS weight, ${STATUS_COLUMNS.map((c) => `${prefix}_${c} AS ${c}`).join(', ')} FROM ${STATUS_CHANGE_DELTAS} WHERE ${prefix}_created_at IS NOT NULL`;
+const SIGNED_STATUS_CHANGES = `(${side(-1, 'old')}\n UNION ALL ${side(1, 'new')}) s`;
+
 const statusChange: Source = {
   latestSql: `SELECT floor(extract(epoch FROM max(created_at)) * 1000)::bigint FROM ${TABLES.statusChange}`,
   // The fact time is computed from created_at; the index is on created_at itself.
@@ -330,7 +336,7 @@ const statusChange: Source = {
     const { history } = relationsOf(spec);
     const p = new Params();
     const where = [`s.view_name = ${p.add(spec.view)}`, `s.created_at < ${p.add(new Date(ctx.sealedTo!).toISOString())}::timestamptz`];
-    const deltaRows = await merge(ctx, p, { from: `${STATUS_CHANGE_DELTAS} s`, where, sign: 's.weight' });
+    const deltaRows = await merge(ctx, p, { from: SIGNED_STATUS_CHANGES, where, sign: 's.weight' });
     // Applied or not (changes at or after sealed_to are the view's), every change this snapshot sees is done.
     await client.query(`DELETE FROM ${STATUS_CHANGE_DELTAS} WHERE view_name = $1`, [spec.view]);
     await client.query(`DELETE FROM ${history} WHERE ${countMeasure(spec)} = 0`);

@@ -6,6 +6,7 @@
  * undone leaves what it kept as days to re-aggregate.
  */
 import { expect } from 'chai';
+import { readdirSync } from 'node:fs';
 import { runner } from 'node-pg-migrate';
 import { MIGRATIONS_DIR, MIGRATIONS_TABLE, migrateUp } from '../../../src/db/migrate.ts';
 import { TABLES } from '../../../src/db/tables.ts';
@@ -69,7 +70,7 @@ describe('upgrading a database deployed before incremental maintenance', functio
   });
 });
 
-describe('the deleted-facts migration, undone', function () {
+describe('the deleted-facts and paired status-delta migrations, undone', function () {
   this.timeout(180_000);
   let db: TestDatabase;
 
@@ -80,7 +81,7 @@ describe('the deleted-facts migration, undone', function () {
   });
   after(async () => db?.drop());
 
-  it('turns the facts it kept into their days, and the next cycle after migrating again is exact', async () => {
+  it('turn the facts kept into their days and the paired status changes into signed rows; migrated again, the next cycle is exact', async () => {
     await db.pool.query(
       `DELETE FROM ${TABLES.runsJobs} WHERE internal_id IN (SELECT j.internal_id FROM ${TABLES.runsJobs} j JOIN ${TABLES.runs} r USING (event_id)
         WHERE r.timestamp_start < $1 ORDER BY j.internal_id LIMIT 3)`,
@@ -88,13 +89,20 @@ describe('the deleted-facts migration, undone', function () {
     );
     const kept = await db.pool.query<{ n: number }>('SELECT count(DISTINCT internal_id)::int AS n FROM eventstats.deleted_facts');
     expect(kept.rows[0]!.n).to.equal(3);
+    await db.pool.query(
+      `UPDATE ${TABLES.statusChange} SET status_type = 'KILLED', tenant_id = 'moved-by-test'
+        WHERE job_id IN (SELECT job_id FROM ${TABLES.statusChange} WHERE created_at < now() - interval '2 days' ORDER BY job_id LIMIT 2)`,
+    );
 
-    await runner({ databaseUrl: db.url, dir: MIGRATIONS_DIR, migrationsTable: MIGRATIONS_TABLE, direction: 'down', count: 1, log: () => {} });
+    const undo = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql') && f >= DELETED_FACTS_MIGRATION).length;
+    await runner({ databaseUrl: db.url, dir: MIGRATIONS_DIR, migrationsTable: MIGRATIONS_TABLE, direction: 'down', count: undo, log: () => {} });
+    const signed = await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM eventstats.status_change_deltas WHERE weight IN (-1, 1)');
+    expect(signed.rows[0]!.n, 'two signed rows per changed status row').to.equal(4);
     const days = await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM eventstats.invalidations`);
     expect(days.rows[0]!.n, 'the kept facts as days, per view').to.be.greaterThan(0);
     expect((await db.pool.query(`SELECT to_regclass('eventstats.deleted_facts') AS t`)).rows[0].t).to.equal(null);
 
-    expect(await migrateUp(db.url)).to.deep.equal([DELETED_FACTS_MIGRATION]);
+    expect((await migrateUp(db.url))[0]).to.equal(DELETED_FACTS_MIGRATION);
     const results = await refreshViews(db.pool, registeredViews(), REFRESH_OPTIONS);
     for (const r of results) expect(r.outcome, `${r.view}: ${r.error}`).to.equal('refreshed');
     expect(results.some((r) => (r.report?.recomputedDays ?? 0) > 0)).to.equal(true);
