@@ -36,19 +36,20 @@ SELECT view_name,
 DROP TABLE eventstats.status_change_deltas_signed;
 
 CREATE OR REPLACE FUNCTION eventstats.status_change_changed() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, public AS $$
+SET search_path = pg_catalog, public, pg_temp AS $$
 BEGIN
-    IF TG_OP = 'UPDATE' THEN
+    -- A version without created_at is no fact: nothing to record for it.
+    IF TG_OP = 'UPDATE' AND (OLD.created_at IS NOT NULL OR NEW.created_at IS NOT NULL) THEN
         INSERT INTO eventstats.status_change_deltas
         SELECT m.view_name,
                OLD.created_at, OLD.tenant_id, OLD.source_app, OLD.environment, OLD.country, OLD.status_type,
                NEW.created_at, NEW.tenant_id, NEW.source_app, NEW.environment, NEW.country, NEW.status_type
           FROM eventstats.maintenance m WHERE m.source = 'status_change';
-    ELSIF TG_OP = 'INSERT' THEN
+    ELSIF TG_OP = 'INSERT' AND NEW.created_at IS NOT NULL THEN
         INSERT INTO eventstats.status_change_deltas (view_name, new_created_at, new_tenant_id, new_source_app, new_environment, new_country, new_status_type)
         SELECT m.view_name, NEW.created_at, NEW.tenant_id, NEW.source_app, NEW.environment, NEW.country, NEW.status_type
           FROM eventstats.maintenance m WHERE m.source = 'status_change';
-    ELSE
+    ELSIF TG_OP = 'DELETE' AND OLD.created_at IS NOT NULL THEN
         INSERT INTO eventstats.status_change_deltas (view_name, old_created_at, old_tenant_id, old_source_app, old_environment, old_country, old_status_type)
         SELECT m.view_name, OLD.created_at, OLD.tenant_id, OLD.source_app, OLD.environment, OLD.country, OLD.status_type
           FROM eventstats.maintenance m WHERE m.source = 'status_change';

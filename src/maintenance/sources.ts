@@ -24,13 +24,11 @@ import { DAY_MS } from '../queries/window.ts';
 import {
   countMeasure,
   DELETED_FACTS,
-  deleteEmptiedSql,
   INVALIDATIONS,
   mergeIntoHistorySql,
   ORPHAN_JOBS,
   relationsOf,
   STATUS_CHANGE_DELTAS,
-  subtractable,
   type FactSelection,
 } from './sql.ts';
 
@@ -50,9 +48,9 @@ export interface CycleContext {
 export interface ChangeStats {
   /** Delta facts (jobs, or signed status rows) added to sealed buckets. */
   deltaRows: number;
-  /** Days re-aggregated from the base tables (updates, large deletes). */
+  /** Days re-aggregated from the base tables (updates, deleted runs, large deletes of jobs). */
   recomputedDays: number;
-  /** Facts of small deletes (per view, as kept): subtracted from history, or the buckets they fell in recomputed. */
+  /** Facts of small deletes of jobs (per view, as kept): the buckets they fell in were recomputed. */
   deletedFacts: number;
   /** Jobs whose run has not arrived, carried to the next cycle. */
   orphans: number;
@@ -126,34 +124,12 @@ function deletedInHistory(ctx: CycleContext, p: Params, days: readonly number[])
 }
 
 /**
- * Takes the deleted facts out of history by adding them with the sign -1 (a query whose measures
- * are all sums), then removes the rows left without a fact. Only facts history counted: jobs up to
- * the last cycle's watermark whose run had arrived by then (not orphans).
- */
-async function subtractDeleted(ctx: CycleContext, days: readonly number[]): Promise<void> {
-  const selection = (p: Params): FactSelection => ({
-    from: DELETED_FROM,
-    where: [
-      ...deletedInHistory(ctx, p, days),
-      `d.internal_id <= ${p.add(ctx.idFrom ?? 0)}`,
-      `NOT EXISTS (SELECT 1 FROM ${ORPHAN_JOBS} o WHERE o.view_name = d.view_name AND o.internal_id = d.internal_id)`,
-    ],
-    sign: '-1',
-  });
-  const p = new Params();
-  const n = await merge(ctx, p, selection(p));
-  if (n > 0) {
-    const q = new Params();
-    const sel = selection(q);
-    await ctx.client.query(deleteEmptiedSql(ctx.spec, sel, `${q.add(ctx.fineFrom)}::bigint`), q.values);
-  }
-}
-
-/**
- * Recomputes, level by level, only the buckets the deleted facts fell in (a maximum or a minimum
- * cannot be subtracted): the level's rows of those days and dimension values are deleted and
- * aggregated again from the base tables, with every job up to this cycle's watermark. It runs after
- * the cycle's other changes, so the recomputed buckets are final.
+ * Recomputes, level by level, only the buckets the deleted facts fell in: the level's rows of those
+ * days and dimension values are deleted and aggregated again from the base tables, with every job up
+ * to this cycle's watermark. The kept facts only locate the buckets; their counts are never
+ * subtracted, so a fact kept twice (a run and its job deleted by two transactions at once) or never
+ * counted (a run inserted again, a duplicate run) cannot make an answer wrong. It runs after the
+ * cycle's other changes, so the recomputed buckets are final.
  */
 async function recomputeDeletedCells(ctx: CycleContext, days: readonly number[]): Promise<void> {
   const { client, spec } = ctx;
@@ -252,8 +228,6 @@ const runs: Source = {
       await sealInto(this, ctx, d, Math.min(d + DAY_MS, sealedTo));
     }
     stats.recomputedDays = days.length;
-    const cellwise = !subtractable(spec);
-    if (!cellwise) await subtractDeleted(ctx, days);
 
     // New jobs (and orphans whose run may have arrived) below the sealed boundary, outside those days.
     const p = new Params();
@@ -279,7 +253,7 @@ const runs: Source = {
        ON CONFLICT DO NOTHING`,
       [view, ctx.idFrom ?? 0, ctx.idTo],
     );
-    if (cellwise) await recomputeDeletedCells(ctx, days);
+    await recomputeDeletedCells(ctx, days);
     const { rows } = await client.query<{ n: number; deleted: number }>(
       `WITH done AS (DELETE FROM ${DELETED_FACTS} WHERE view_name = $1 RETURNING 1)
        SELECT (SELECT count(*)::int FROM ${ORPHAN_JOBS} WHERE view_name = $1) AS n, (SELECT count(*)::int FROM done) AS deleted`,

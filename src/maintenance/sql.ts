@@ -141,34 +141,11 @@ export function mergeIntoHistorySql(spec: RollupSpec, sel: FactSelection, fineFr
   return `INSERT INTO ${history} AS h (${cols.join(', ')})\n${aggregateSql(spec, sel, fineFrom)}\nON CONFLICT (${keyColumns(spec).join(', ')}) DO UPDATE SET ${set.join(', ')}`;
 }
 
-/** The count measure (raw '1', summed): a row whose count reaches 0 holds no fact any more. */
-export function findCountMeasure(spec: RollupSpec): string | undefined {
-  return Object.entries(spec.measures).find(([, m]) => m.raw === '1' && m.combine === 'sum')?.[0];
-}
-
-/** The count measure of a signed source. */
+/** The count measure of a signed source: a row whose count reaches 0 holds no fact any more. */
 export function countMeasure(spec: RollupSpec): string {
-  const found = findCountMeasure(spec);
+  const found = Object.entries(spec.measures).find(([, m]) => m.raw === '1' && m.combine === 'sum');
   if (!found) throw new Error(`${spec.view}: a query over a change-log source needs a count measure (raw '1', combine sum)`);
-  return found;
-}
-
-/**
- * Whether facts can be taken out of history by adding them with the sign -1: every measure a sum,
- * and a count that says when a row holds no fact any more.
- */
-export function subtractable(spec: RollupSpec): boolean {
-  return Object.values(spec.measures).every((m) => m.combine === 'sum') && findCountMeasure(spec) !== undefined;
-}
-
-/**
- * Deletes the history rows that an aggregate of `sel` touched (the same keys) and whose count is
- * now 0: after subtracting facts, a row that lost all of them must go, as it does from the view.
- */
-export function deleteEmptiedSql(spec: RollupSpec, sel: FactSelection, fineFrom: string): string {
-  const { history } = relationsOf(spec);
-  const keys = keyColumns(spec);
-  return `DELETE FROM ${history} h USING (\n${aggregateSql(spec, sel, fineFrom)}\n) x\n WHERE (${keys.map((k) => `h.${k}`).join(', ')}) = (${keys.map((k) => `x.${k}`).join(', ')})\n   AND h.${countMeasure(spec)} = 0`;
+  return found[0];
 }
 
 /** The (lvl, grain_ms) pairs a level keeps only from fine_from on. */

@@ -77,7 +77,6 @@ export async function refreshView(pool: pg.Pool, view: ViewRefresh, options: Ref
   // that fails; without a listener the client's 'error' event would end the process.
   const onError = () => {};
   client.on('error', onError);
-  let locked = false;
   const cancelling = cancelOnAbort(pool, client, options.signal);
   try {
     // started_at comes from the database clock, like finished_at: the log's intervals are then
@@ -88,9 +87,8 @@ export async function refreshView(pool: pg.Pool, view: ViewRefresh, options: Ref
               clock_timestamp() AS started_at`,
       [LOCK_NAMESPACE + view.name, String(BOOKKEEPING_TIMEOUT_MS), String(options.lockTimeoutMs)],
     );
-    locked = session.rows[0]?.ok === true;
     // Another process is refreshing this view right now: its result will serve this request too.
-    if (!locked) return { view: view.name, outcome: 'coalesced', durationMs: 0, watermark: null };
+    if (session.rows[0]?.ok !== true) return { view: view.name, outcome: 'coalesced', durationMs: 0, watermark: null };
     const startedAt = session.rows[0]!.started_at;
     const t0 = performance.now();
     // The drain waits for in-flight writers while new ones queue behind it: a short bound of its own.
@@ -145,8 +143,9 @@ export async function refreshView(pool: pg.Pool, view: ViewRefresh, options: Ref
     // Anything that fails here, or a cancel sent to it, discards the connection instead.
     let clean = !cancelling.cancelled();
     try {
-      // One round trip (simple protocol). The session holds no advisory lock but this one.
-      await client.query(`${locked ? 'SELECT pg_advisory_unlock_all(); ' : ''}RESET statement_timeout; RESET lock_timeout`);
+      // One round trip (simple protocol). The session holds no advisory lock but this one; unlocking
+      // whether or not it was taken also covers a lock statement that failed after taking it.
+      await client.query('SELECT pg_advisory_unlock_all(); RESET statement_timeout; RESET lock_timeout');
     } catch {
       clean = false;
     }
