@@ -20,11 +20,12 @@ import type pg from 'pg';
 import { Params } from '../db/sql.ts';
 import { TABLES } from '../db/tables.ts';
 import type { Dim, RollupSpec, SourceName } from '../queries/rollup.ts';
-import { DAY_MS } from '../queries/window.ts';
+import { DAY_MS, GRAIN_MS } from '../queries/window.ts';
 import {
   countMeasure,
   DELETED_FACTS,
   INVALIDATIONS,
+  keyColumns,
   mergeIntoHistorySql,
   ORPHAN_JOBS,
   relationsOf,
@@ -123,46 +124,84 @@ function deletedInHistory(ctx: CycleContext, p: Params, days: readonly number[])
   return where;
 }
 
+const floorSql = (ts: string, g: number) => `(${ts} - ((${ts} % ${g}) + ${g}) % ${g})`;
+
 /**
- * Recomputes, level by level, only the buckets the deleted facts fell in: the level's rows of those
- * days and dimension values are deleted and aggregated again from the base tables, with every job up
- * to this cycle's watermark. The kept facts only locate the buckets; their counts are never
- * subtracted, so a fact kept twice (a run and its job deleted by two transactions at once) or never
- * counted (a run inserted again, a duplicate run) cannot make an answer wrong. It runs after the
- * cycle's other changes, so the recomputed buckets are final.
+ * Recomputes, level by level, only the buckets the deleted facts fell in. For each fact, the finest
+ * grain of its level that holds every fact of its day (the recent grain from fine_from on, else the
+ * finest of the others) is recomputed from the base tables for that bucket and the level's
+ * dimension values, with every job up to this cycle's watermark; the level's coarser buckets around
+ * it are then derived again from history's rows of that finer grain (sums of sums, maxima of maxima).
+ * The kept facts only locate the buckets; their counts are never subtracted, so a fact kept twice
+ * (a run and its job deleted by two transactions at once) or never counted (a run inserted again)
+ * cannot make an answer wrong. It runs after the cycle's other changes, so the buckets are final.
  */
 async function recomputeDeletedCells(ctx: CycleContext, days: readonly number[]): Promise<void> {
   const { client, spec } = ctx;
   const { history } = relationsOf(spec);
   const ts = spec.facts.ts;
   const dim = (d: Dim) => `coalesce((${spec.facts.dims[d]})::text, '')`;
+  const measures = Object.entries(spec.measures);
   for (const level of spec.levels) {
-    const p = new Params();
-    const cells = `SELECT DISTINCT ${daySql(ts)} AS day${level.dims.map((d) => `, ${dim(d)} AS ${d}`).join('')}
-                     FROM ${DELETED_FROM} WHERE ${deletedInHistory(ctx, p, days).join(' AND ')}`;
-    const removed = await client.query<{ lo: string | null; hi: string | null }>(
-      `WITH cells AS (${cells}),
-            gone AS (DELETE FROM ${history} h USING cells c
-                      WHERE h.lvl = ${level.id} AND h.bucket >= c.day AND h.bucket < c.day + ${DAY_MS}${level.dims.map((d) => ` AND h.${d} = c.${d}`).join('')})
-       SELECT min(day) AS lo, max(day) AS hi FROM cells`,
-      p.values,
-    );
-    const lo = removed.rows[0]?.lo;
-    const hi = removed.rows[0]?.hi;
-    if (lo === null || lo === undefined || hi === null || hi === undefined) return; // no deleted fact in history
+    const recent = level.recent ?? [];
+    const older = level.grains.filter((g) => !recent.includes(g));
+    const tiers = [
+      { grain: older.at(-1)!, coarser: older, cond: recent.length ? (p: Params) => `${ts} < ${p.add(ctx.fineFrom)}` : () => 'true' },
+      ...(recent.length ? [{ grain: recent.at(-1)!, coarser: level.grains, cond: (p: Params) => `${ts} >= ${p.add(ctx.fineFrom)}` }] : []),
+    ];
     // The dimensions of the run alone narrow the runs before their jobs are read.
     const ofRun = level.dims.filter((d) => !/\bj\./.test(spec.facts.dims[d] ?? ''));
-    const q = new Params();
-    const cellsAgain = `SELECT DISTINCT ${daySql(ts)}${level.dims.map((d) => `, ${dim(d)}`).join('')} FROM ${DELETED_FROM} WHERE ${deletedInHistory(ctx, q, days).join(' AND ')}`;
-    const runCells = `SELECT DISTINCT ${daySql(ts)}${ofRun.map((d) => `, ${dim(d)}`).join('')} FROM ${DELETED_FROM} WHERE ${deletedInHistory(ctx, q, days).join(' AND ')}`;
-    const where = [
-      `${ts} >= ${q.add(Number(lo))}`,
-      `${ts} < ${q.add(Math.min(Number(hi) + DAY_MS, ctx.sealedTo!))}`,
-      `j.internal_id <= ${q.add(ctx.idTo)}`,
-      `(${[daySql(ts), ...ofRun.map(dim)].join(', ')}) IN (${runCells})`,
-      `(${[daySql(ts), ...level.dims.map(dim)].join(', ')}) IN (${cellsAgain})`,
-    ];
-    await merge({ ...ctx, spec: { ...spec, levels: [level] } }, q, { from: spec.facts.from, where });
+    for (const tier of tiers) {
+      const g = GRAIN_MS[tier.grain];
+      const cells = (p: Params, dims: readonly Dim[] = level.dims, alias = true) =>
+        `SELECT DISTINCT ${floorSql(ts, g)}${alias ? ' AS b' : ''}${dims.map((d) => `, ${dim(d)}${alias ? ` AS ${d}` : ''}`).join('')}
+           FROM ${DELETED_FROM} WHERE ${[...deletedInHistory(ctx, p, days), tier.cond(p)].join(' AND ')}`;
+      const dimsEq = (a: string, b: string) => level.dims.map((d) => ` AND ${a}.${d} = ${b}.${d}`).join('');
+      const p = new Params();
+      const removed = await client.query<{ lo: string | null; hi: string | null }>(
+        `WITH cells AS (${cells(p)}),
+              gone AS (DELETE FROM ${history} h USING cells c
+                        WHERE h.lvl = ${level.id} AND h.grain_ms = ${g} AND h.bucket = c.b${dimsEq('h', 'c')})
+         SELECT min(b) AS lo, max(b) AS hi FROM cells`,
+        p.values,
+      );
+      const lo = removed.rows[0]?.lo;
+      const hi = removed.rows[0]?.hi;
+      if (lo === null || lo === undefined || hi === null || hi === undefined) continue;
+      // The finest buckets again, from the base tables.
+      const q = new Params();
+      const where = [
+        `${ts} >= ${q.add(Number(lo))}`,
+        `${ts} < ${q.add(Math.min(Number(hi) + g, ctx.sealedTo!))}`,
+        tier.cond(q),
+        `j.internal_id <= ${q.add(ctx.idTo)}`,
+        `(${[floorSql(ts, g), ...ofRun.map(dim)].join(', ')}) IN (${cells(q, ofRun, false)})`,
+        `(${[floorSql(ts, g), ...level.dims.map(dim)].join(', ')}) IN (${cells(q, level.dims, false)})`,
+      ];
+      const fineLevel = { id: level.id, dims: level.dims, grains: [tier.grain] };
+      await merge({ ...ctx, spec: { ...spec, levels: [fineLevel] } }, q, { from: spec.facts.from, where });
+      // The coarser buckets around them, from history's rows of that grain.
+      for (const coarse of tier.coarser.filter((c) => GRAIN_MS[c] > g)) {
+        const G = GRAIN_MS[coarse];
+        const r = new Params();
+        const around = `(SELECT DISTINCT ${floorSql('c.b', G)} AS b${level.dims.map((d) => `, c.${d}`).join('')} FROM (${cells(r)}) c) a`;
+        // Two statements: a data-modifying WITH runs after the main query, whose INSERT would then
+        // meet the rows it replaces.
+        await client.query(
+          `DELETE FROM ${history} h USING ${around} WHERE h.lvl = ${level.id} AND h.grain_ms = ${G} AND h.bucket = a.b${dimsEq('h', 'a')}`,
+          r.values,
+        );
+        await client.query(
+          `INSERT INTO ${history} (${[...keyColumns(spec), ...measures.map(([m]) => m)].join(', ')})
+           SELECT ${level.id}, ${G}::bigint, ${floorSql('h.bucket', G)}, h.null_mask, ${spec.dims.map((d) => `h.${d}`).join(', ')},
+                  ${measures.map(([m, x]) => `(${x.combine}(h.${m}))::${x.type ?? 'bigint'}`).join(', ')}
+             FROM ${history} h JOIN ${around} ON h.bucket >= a.b AND h.bucket < a.b + ${G}${dimsEq('h', 'a')}
+            WHERE h.lvl = ${level.id} AND h.grain_ms = ${g}
+            GROUP BY 3, h.null_mask, ${spec.dims.map((d) => `h.${d}`).join(', ')}`,
+          r.values,
+        );
+      }
+    }
   }
 }
 
