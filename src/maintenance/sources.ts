@@ -24,11 +24,13 @@ import { DAY_MS, GRAIN_MS } from '../queries/window.ts';
 import {
   countMeasure,
   DELETED_FACTS,
+  floorExpr,
   INVALIDATIONS,
   keyColumns,
   mergeIntoHistorySql,
   ORPHAN_JOBS,
   relationsOf,
+  rollupMeasure,
   STATUS_CHANGE_DELTAS,
   type FactSelection,
 } from './sql.ts';
@@ -114,17 +116,14 @@ const runOf = (jobs: string) => `${jobs} CROSS JOIN LATERAL (SELECT * FROM ${TAB
 const DELETED_FROM =
   `${DELETED_FACTS} d CROSS JOIN LATERAL jsonb_populate_record(NULL::${TABLES.runs}, d.run) r` +
   ` CROSS JOIN LATERAL jsonb_populate_record(NULL::${TABLES.runsJobs}, d.job) j`;
-const daySql = (ts: string) => `(${ts} - ((${ts} % ${DAY_MS}) + ${DAY_MS}) % ${DAY_MS})`;
 
 /** Conditions on the deleted facts of a view that history holds: before sealed_to, outside re-aggregated days. */
 function deletedInHistory(ctx: CycleContext, p: Params, days: readonly number[]): string[] {
   const ts = ctx.spec.facts.ts;
   const where = [`d.view_name = ${p.add(ctx.spec.view)}`, `${ts} < ${p.add(ctx.sealedTo)}`];
-  if (days.length) where.push(`${daySql(ts)} <> ALL(${p.add(days)}::bigint[])`);
+  if (days.length) where.push(`${floorExpr(ts, DAY_MS)} <> ALL(${p.add(days)}::bigint[])`);
   return where;
 }
-
-const floorSql = (ts: string, g: number) => `(${ts} - ((${ts} % ${g}) + ${g}) % ${g})`;
 
 /**
  * Recomputes, level by level, only the buckets the deleted facts fell in. For each fact, the finest
@@ -154,7 +153,7 @@ async function recomputeDeletedCells(ctx: CycleContext, days: readonly number[])
     for (const tier of tiers) {
       const g = GRAIN_MS[tier.grain];
       const cells = (p: Params, dims: readonly Dim[] = level.dims, alias = true) =>
-        `SELECT DISTINCT ${floorSql(ts, g)}${alias ? ' AS b' : ''}${dims.map((d) => `, ${dim(d)}${alias ? ` AS ${d}` : ''}`).join('')}
+        `SELECT DISTINCT ${floorExpr(ts, g)}${alias ? ' AS b' : ''}${dims.map((d) => `, ${dim(d)}${alias ? ` AS ${d}` : ''}`).join('')}
            FROM ${DELETED_FROM} WHERE ${[...deletedInHistory(ctx, p, days), tier.cond(p)].join(' AND ')}`;
       const dimsEq = (a: string, b: string) => level.dims.map((d) => ` AND ${a}.${d} = ${b}.${d}`).join('');
       const p = new Params();
@@ -175,8 +174,8 @@ async function recomputeDeletedCells(ctx: CycleContext, days: readonly number[])
         `${ts} < ${q.add(Math.min(Number(hi) + g, ctx.sealedTo!))}`,
         tier.cond(q),
         `j.internal_id <= ${q.add(ctx.idTo)}`,
-        `(${[floorSql(ts, g), ...ofRun.map(dim)].join(', ')}) IN (${cells(q, ofRun, false)})`,
-        `(${[floorSql(ts, g), ...level.dims.map(dim)].join(', ')}) IN (${cells(q, level.dims, false)})`,
+        `(${[floorExpr(ts, g), ...ofRun.map(dim)].join(', ')}) IN (${cells(q, ofRun, false)})`,
+        `(${[floorExpr(ts, g), ...level.dims.map(dim)].join(', ')}) IN (${cells(q, level.dims, false)})`,
       ];
       const fineLevel = { id: level.id, dims: level.dims, grains: [tier.grain] };
       await merge({ ...ctx, spec: { ...spec, levels: [fineLevel] } }, q, { from: spec.facts.from, where });
@@ -184,7 +183,7 @@ async function recomputeDeletedCells(ctx: CycleContext, days: readonly number[])
       for (const coarse of tier.coarser.filter((c) => GRAIN_MS[c] > g)) {
         const G = GRAIN_MS[coarse];
         const r = new Params();
-        const around = `(SELECT DISTINCT ${floorSql('c.b', G)} AS b${level.dims.map((d) => `, c.${d}`).join('')} FROM (${cells(r)}) c) a`;
+        const around = `(SELECT DISTINCT ${floorExpr('c.b', G)} AS b${level.dims.map((d) => `, c.${d}`).join('')} FROM (${cells(r)}) c) a`;
         // Two statements: a data-modifying WITH runs after the main query, whose INSERT would then
         // meet the rows it replaces.
         await client.query(
@@ -193,8 +192,8 @@ async function recomputeDeletedCells(ctx: CycleContext, days: readonly number[])
         );
         await client.query(
           `INSERT INTO ${history} (${[...keyColumns(spec), ...measures.map(([m]) => m)].join(', ')})
-           SELECT ${level.id}, ${G}::bigint, ${floorSql('h.bucket', G)}, h.null_mask, ${spec.dims.map((d) => `h.${d}`).join(', ')},
-                  ${measures.map(([m, x]) => `(${x.combine}(h.${m}))::${x.type ?? 'bigint'}`).join(', ')}
+           SELECT ${level.id}, ${G}::bigint, ${floorExpr('h.bucket', G)}, h.null_mask, ${spec.dims.map((d) => `h.${d}`).join(', ')},
+                  ${measures.map(([m, x]) => rollupMeasure(`h.${m}`, x)).join(', ')}
              FROM ${history} h JOIN ${around} ON h.bucket >= a.b AND h.bucket < a.b + ${G}${dimsEq('h', 'a')}
             WHERE h.lvl = ${level.id} AND h.grain_ms = ${g}
             GROUP BY 3, h.null_mask, ${spec.dims.map((d) => `h.${d}`).join(', ')}`,
@@ -252,7 +251,6 @@ const runs: Source = {
     return { from: source, where, bulk: from === null };
   },
 
-
   async applyChanges(ctx) {
     const { client, spec } = ctx;
     const view = spec.view;
@@ -275,7 +273,7 @@ const runs: Source = {
                    UNION ALL
                    SELECT j1.* FROM ${TABLES.runsJobs} j1 JOIN ${ORPHAN_JOBS} o ON o.internal_id = j1.internal_id AND o.view_name = ${v}) j`;
     const where = [`r.timestamp_start < ${p.add(sealedTo)}`];
-    if (days.length) where.push(`(r.timestamp_start - ((r.timestamp_start % ${DAY_MS}) + ${DAY_MS}) % ${DAY_MS}) <> ALL(${p.add(days)}::bigint[])`);
+    if (days.length) where.push(`${floorExpr('r.timestamp_start', DAY_MS)} <> ALL(${p.add(days)}::bigint[])`);
     stats.deltaRows = await merge(ctx, p, { from: runOf(jobs), where });
 
     await client.query(
@@ -342,7 +340,6 @@ const statusChange: Source = {
     const where = [from === null ? `s.created_at < ${iso(to)}::timestamptz` : `s.created_at >= ${iso(from)}::timestamptz AND s.created_at < ${iso(to)}::timestamptz`];
     return { from: ctx.spec.facts.from, where, bulk: from === null };
   },
-
 
   async applyChanges(ctx) {
     const { client, spec } = ctx;

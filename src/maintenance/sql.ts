@@ -55,7 +55,8 @@ export interface FactSelection {
   readonly bulk?: boolean;
 }
 
-const floorExpr = (ts: string, g: number) => `${ts} - ((${ts} % ${g}) + ${g}) % ${g}`;
+/** The start of the grain-`g` bucket of epoch-ms expression `ts` (floored, also below 1970). */
+export const floorExpr = (ts: string, g: number) => `${ts} - ((${ts} % ${g}) + ${g}) % ${g}`;
 
 /** The facts as rows: ts, d_<dim> (text, may be NULL), m_<measure>. */
 export function factsSql(spec: RollupSpec, sel: FactSelection): string {
@@ -74,6 +75,9 @@ export function factsSql(spec: RollupSpec, sel: FactSelection): string {
 }
 
 const typeOf = (m: Measure) => m.type ?? 'bigint';
+
+/** A measure combined over rows of a finer grain (sums of sums, maxima of maxima), in its column type. */
+export const rollupMeasure = (expr: string, m: Measure) => `(${m.combine}(${expr}))::${typeOf(m)}`;
 
 /**
  * One level's rows at every grain, from a relation `f` of facts. The facts are grouped once at the
@@ -104,7 +108,7 @@ function levelSql(spec: RollupSpec, level: Level, fineFrom: string): { base: str
       `${floorExpr('b.b', g)} AS bucket`,
       `(${leftOut}${nullBits}) AS null_mask`,
       ...spec.dims.map((d) => (level.dims.includes(d) ? `coalesce(b.d_${d}, '') AS ${d}` : `''::text AS ${d}`)),
-      ...m.map(([name, x]) => `(${x.combine}(b.m_${name}))::${typeOf(x)} AS ${name}`),
+      ...m.map(([name, x]) => `${rollupMeasure(`b.m_${name}`, x)} AS ${name}`),
     ];
     const groupBy = ['3', ...level.dims.map((d) => `b.d_${d}`)];
     return `SELECT ${cols.join(', ')}\n    FROM base_${level.id} b${recent.includes(grain) ? ' WHERE b.recent' : ''}\n   GROUP BY ${groupBy.join(', ')}`;
