@@ -3,7 +3,7 @@
  * query's materialization from its declaration, as migrations/<timestamp>_query-<query>.sql. Commit
  * it; never edit it afterwards (a changed declaration gets a new one, which rebuilds the query once).
  */
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { MIGRATIONS_DIR } from '../db/migrate.ts';
@@ -24,8 +24,16 @@ await runCommand('migration:query', async () => {
   if (!name || extra.length) throw new UsageError(`name exactly one query\n${USAGE}`);
   const query = SUPPORTED_QUERIES.find((q) => q.name === name);
   if (!query) throw new UsageError(`unknown query '${name}'; registered: ${SUPPORTED_QUERIES.map((q) => q.name).join(', ')}`);
-  const source = `src/queries/${name.replace(/_/g, '-')}.ts`;
-  const file = path.join(args.values.dir ?? MIGRATIONS_DIR, `${Date.now()}_query-${name.replace(/_/g, '-')}.sql`);
-  writeFileSync(file, queryMigrationSql(name, query.rollup, source), { flag: 'wx' });
+  const slug = name.replace(/_/g, '-');
+  const source = `src/queries/${slug}.ts`;
+  const dir = args.values.dir ?? MIGRATIONS_DIR;
+  // Undoing the new migration replays the previous one's Up section (src/maintenance/ddl.ts).
+  const previous = readdirSync(dir)
+    .filter((f) => f.endsWith(`_query-${slug}.sql`))
+    .sort()
+    .at(-1);
+  const file = path.join(dir, `${Date.now()}_query-${slug}.sql`);
+  const sql = queryMigrationSql(name, query.rollup, source, previous && readFileSync(path.join(dir, previous), 'utf8'));
+  writeFileSync(file, sql, { flag: 'wx' });
   process.stdout.write(`${path.relative(process.cwd(), file)}\n`);
 });

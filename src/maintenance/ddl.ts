@@ -15,28 +15,29 @@ import { PGBOSS_SCHEMA, refreshQueue } from '../../jobs/refresh-queues.ts';
 import type { RollupSpec } from '../queries/rollup.ts';
 import { DAY_MS } from '../queries/window.ts';
 import { SOURCES } from './sources.ts';
-import { aggregateSql, countMeasure, keyColumns, MAINTENANCE, measureColumns, relationsOf } from './sql.ts';
+import { aggregateSql, countMeasure, keyColumns, MAINTENANCE, relationsOf, storedColumns } from './sql.ts';
 
 const MIN_BIGINT = '-9223372036854775808';
 export const unqualified = (name: string) => name.replace(/^eventstats\./, '');
 const quote = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
-/** The view's definition: every fact from the query's sealed_to on (all of them while it is NULL). */
+/**
+ * The view's definition: every fact from the query's sealed_to on (all of them while it is NULL),
+ * as far as the source's watermark has absorbed them (so that a real-time read adds exactly the
+ * facts past it; src/queries/tail.ts).
+ */
 export function viewDefinitionSql(spec: RollupSpec): string {
   const source = SOURCES[spec.facts.source];
   const state = (col: string) => `(SELECT ${col} FROM ${MAINTENANCE} WHERE view_name = ${quote(spec.view)})`;
   const sealed = state('sealed_to');
-  return aggregateSql(
-    spec,
-    { from: spec.facts.from, where: [`${spec.facts.ts} >= coalesce(${sealed}, ${MIN_BIGINT})`, ...source.since(sealed)] },
-    state('fine_from'),
-  );
+  const where = [`${spec.facts.ts} >= coalesce(${sealed}, ${MIN_BIGINT})`, ...source.since(sealed), ...(source.absorbed?.(state('id_watermark')) ?? [])];
+  return aggregateSql(spec, { from: spec.facts.from, where }, state('fine_from'));
 }
 
 /** The relation reads take: sealed buckets and recent ones (a bucket may have rows in both: parts combine). */
 export function bucketsViewSql(spec: RollupSpec): string {
   const { view, history, buckets } = relationsOf(spec);
-  const cols = [...keyColumns(spec), ...measureColumns(spec)];
+  const cols = storedColumns(spec).map((c) => c.name);
   return `CREATE VIEW ${buckets} AS
 SELECT ${cols.join(', ')} FROM ${history}
 UNION ALL
@@ -48,24 +49,41 @@ export function emptyRowsIndexSql(spec: RollupSpec, table = relationsOf(spec).hi
   return `CREATE INDEX ${unqualified(relationsOf(spec).history)}_empty${nameSuffix} ON ${table} (lvl) WHERE ${countMeasure(spec)} = 0;`;
 }
 
-export function queryMigrationSql(queryName: string, spec: RollupSpec, file: string): string {
+/** The statements of a generated migration's Up section (after its marker line). */
+export function upSection(migration: string): string {
+  const m = /^-- Up Migration\n([\s\S]*?)\n-- Down Migration\n/.exec(migration);
+  if (!m) throw new Error('not a generated query migration: no "-- Up Migration" ... "-- Down Migration" sections');
+  return m[1]!;
+}
+
+/**
+ * The generated migration of a query. `previous`: the text of the query's generated migration
+ * before this one, if any; undoing this one replays its Up section, which rebuilds the query as
+ * that migration left it (the first one's Down leaves the view of before incremental maintenance).
+ */
+export function queryMigrationSql(queryName: string, spec: RollupSpec, file: string, previous?: string): string {
   const { view, history, buckets } = relationsOf(spec);
   const source = SOURCES[spec.facts.source];
   const key = keyColumns(spec);
-  const measures = Object.entries(spec.measures);
   const next = `${view}_next`;
   const queue = refreshQueue(view);
   const fineFrom = `(SELECT t - ((t % ${DAY_MS}) + ${DAY_MS}) % ${DAY_MS} - 8 * ${DAY_MS}
            FROM (SELECT least(coalesce((${source.latestSql}), now_ms), now_ms) AS t
                    FROM (SELECT floor(extract(epoch FROM now()) * 1000)::bigint AS now_ms) AS c) AS l)`;
-  const historyColumns = [
-    'lvl integer NOT NULL',
-    'grain_ms bigint NOT NULL',
-    'bucket bigint NOT NULL',
-    'null_mask integer NOT NULL',
-    ...spec.dims.map((d) => `${d} text NOT NULL`),
-    ...measures.map(([name, m]) => `${name} ${m.type ?? 'bigint'}`),
-  ];
+  const historyColumns = storedColumns(spec).map((c) => `${c.name} ${c.type}${key.includes(c.name) ? ' NOT NULL' : ''}`);
+  const firstDown = `-- Down Migration
+-- Leaves a view of the same name and layout over every fact, unpopulated (refresh to fill it), so
+-- that the migration before this one finds what it created.
+DROP VIEW IF EXISTS ${buckets};
+DROP TABLE IF EXISTS ${history};
+DROP MATERIALIZED VIEW IF EXISTS ${view};
+UPDATE ${MAINTENANCE} SET sealed_to = NULL WHERE view_name = ${quote(view)};
+CREATE MATERIALIZED VIEW ${view} AS
+${aggregateSql(spec, { from: spec.facts.from, where: [] }, `(${fineFrom.replace(/\n\s*/g, ' ')})`)}
+WITH NO DATA;
+CREATE UNIQUE INDEX ${unqualified(view)}_key ON ${view} (${key.join(', ')});
+GRANT SELECT ON ${view} TO eventstats_reader;
+DELETE FROM ${MAINTENANCE} WHERE view_name = ${quote(view)};`;
   const zeroIndex = source.signed ? `-- A change-log source subtracts: rows whose count reaches 0 are deleted through this index.\n${emptyRowsIndexSql(spec)}\n` : '';
   return `-- Up Migration
 -- Generated by \`npm run migration:query -- ${queryName}\` from the declaration of ${queryName} in
@@ -101,18 +119,9 @@ GRANT SELECT ON ${history}, ${view}, ${buckets} TO eventstats_reader;
 SELECT ${PGBOSS_SCHEMA}.create_queue(${quote(queue)}, '{"policy": "stately"}')
  WHERE NOT EXISTS (SELECT 1 FROM ${PGBOSS_SCHEMA}.queue WHERE name = ${quote(queue)});
 
--- Down Migration
--- Leaves a view of the same name and layout over every fact, unpopulated (refresh to fill it), so
--- that the migration before this one finds what it created.
-DROP VIEW IF EXISTS ${buckets};
-DROP TABLE IF EXISTS ${history};
-DROP MATERIALIZED VIEW IF EXISTS ${view};
-UPDATE ${MAINTENANCE} SET sealed_to = NULL WHERE view_name = ${quote(view)};
-CREATE MATERIALIZED VIEW ${view} AS
-${aggregateSql(spec, { from: spec.facts.from, where: [] }, `(${fineFrom.replace(/\n\s*/g, ' ')})`)}
-WITH NO DATA;
-CREATE UNIQUE INDEX ${unqualified(view)}_key ON ${view} (${key.join(', ')});
-GRANT SELECT ON ${view} TO eventstats_reader;
-DELETE FROM ${MAINTENANCE} WHERE view_name = ${quote(view)};
+${previous === undefined ? firstDown : `-- Down Migration
+-- Replays the Up section of the query's previous generated migration: the query is rebuilt as that
+-- migration left it, and its first cycle seals it again.
+${upSection(previous)}`}
 `;
 }

@@ -68,6 +68,11 @@ export interface Source {
   readonly signed: boolean;
   /** Statements of a query's migration that forget the pending changes of the previous definition. */
   resetSql(view: string): string;
+  /**
+   * Conditions that keep a fact selection to what the watermark (an SQL expression; NULL: no bound)
+   * has absorbed: the view's definition holds no fact a real-time read adds as its tail.
+   */
+  absorbed?(watermark: string): string[];
   /** The source's id position, read without a lock (an SQL expression), for a source that drains. */
   readonly positionSql?: string;
   /**
@@ -213,6 +218,8 @@ const runs: Source = {
   signed: false,
   resetSql: (view) =>
     `DELETE FROM ${ORPHAN_JOBS} WHERE view_name = '${view}';\nDELETE FROM ${INVALIDATIONS} WHERE view_name = '${view}';`,
+
+  absorbed: (watermark) => [`j.internal_id <= coalesce(${watermark}, ${MAX_BIGINT})`],
 
   positionSql: `coalesce(pg_sequence_last_value(${JOBS_SEQUENCE}::regclass), 0)`,
 

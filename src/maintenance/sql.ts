@@ -6,7 +6,8 @@
  * into a migration; the maintenance cycle (src/maintenance/cycle.ts) runs the rest.
  *
  * Layout (every view and history table): lvl, grain_ms, bucket (epoch ms), null_mask, the
- * dimensions (NOT NULL text, '' where null_mask marks them NULL), then the measures. A level keeps
+ * dimensions (NOT NULL text, '' where null_mask marks them NULL), and the measures; the key is in
+ * that order, the columns are stored widest-aligned first (storedColumns). A level keeps
  * its `recent` grains only for facts at or after the query's fine_from (a day boundary, kept in
  * eventstats.maintenance); its other grains hold every fact.
  */
@@ -42,6 +43,34 @@ export function measureColumns(spec: RollupSpec): string[] {
   return Object.keys(spec.measures);
 }
 
+const typeOf = (m: Measure) => m.type ?? 'bigint';
+
+/** A column of the view and the history table, with its type's alignment (bytes; 1: variable length). */
+interface StoredColumn {
+  readonly name: string;
+  readonly type: string;
+  readonly align: number;
+}
+
+/**
+ * The columns of the view and the history table in storage order: 8-byte aligned first (grain_ms,
+ * bucket, bigint measures), then 4-byte (lvl, null_mask), then the variable-length ones (the text
+ * dimensions, numeric measures), so that no row carries alignment padding between them. Against
+ * key order it saves 3-5% of the rows' size (docs/BENCHMARKS.md).
+ */
+export function storedColumns(spec: RollupSpec): StoredColumn[] {
+  const cols: StoredColumn[] = [
+    { name: 'lvl', type: 'integer', align: 4 },
+    { name: 'grain_ms', type: 'bigint', align: 8 },
+    { name: 'bucket', type: 'bigint', align: 8 },
+    { name: 'null_mask', type: 'integer', align: 4 },
+    ...spec.dims.map((d) => ({ name: d, type: 'text', align: 1 })),
+    ...Object.entries(spec.measures).map(([name, m]) => ({ name, type: typeOf(m), align: typeOf(m) === 'bigint' ? 8 : 1 })),
+  ];
+  // A stable sort: equal alignments keep their declared order.
+  return cols.sort((a, b) => b.align - a.align);
+}
+
 /** Facts to aggregate: a FROM clause with the aliases the spec's fact expressions use, and conditions. */
 export interface FactSelection {
   readonly from: string;
@@ -74,8 +103,6 @@ export function factsSql(spec: RollupSpec, sel: FactSelection): string {
   return `SELECT ${cols.join(', ')}\n  FROM ${sel.from}\n WHERE ${where.join('\n   AND ')}`;
 }
 
-const typeOf = (m: Measure) => m.type ?? 'bigint';
-
 /** A measure combined over rows of a finer grain (sums of sums, maxima of maxima), in its column type. */
 export const rollupMeasure = (expr: string, m: Measure) => `(${m.combine}(${expr}))::${typeOf(m)}`;
 
@@ -102,15 +129,16 @@ function levelSql(spec: RollupSpec, level: Level, fineFrom: string): { base: str
   const nullBits = level.dims.map((d) => ` | CASE WHEN b.d_${d} IS NULL THEN ${1 << spec.dims.indexOf(d)} ELSE 0 END`).join('');
   const grains = level.grains.map((grain) => {
     const g = GRAIN_MS[grain];
-    const cols = [
-      `${level.id} AS lvl`,
-      `${g}::bigint AS grain_ms`,
-      `${floorExpr('b.b', g)} AS bucket`,
-      `(${leftOut}${nullBits}) AS null_mask`,
-      ...spec.dims.map((d) => (level.dims.includes(d) ? `coalesce(b.d_${d}, '') AS ${d}` : `''::text AS ${d}`)),
-      ...m.map(([name, x]) => `${rollupMeasure(`b.m_${name}`, x)} AS ${name}`),
-    ];
-    const groupBy = ['3', ...level.dims.map((d) => `b.d_${d}`)];
+    const value: Record<string, string> = {
+      lvl: `${level.id}`,
+      grain_ms: `${g}::bigint`,
+      bucket: floorExpr('b.b', g),
+      null_mask: `(${leftOut}${nullBits})`,
+      ...Object.fromEntries(spec.dims.map((d) => [d, level.dims.includes(d) ? `coalesce(b.d_${d}, '')` : `''::text`])),
+      ...Object.fromEntries(m.map(([name, x]) => [name, rollupMeasure(`b.m_${name}`, x)])),
+    };
+    const cols = storedColumns(spec).map((c) => `${value[c.name]} AS ${c.name}`);
+    const groupBy = [String(storedColumns(spec).findIndex((c) => c.name === 'bucket') + 1), ...level.dims.map((d) => `b.d_${d}`)];
     return `SELECT ${cols.join(', ')}\n    FROM base_${level.id} b${recent.includes(grain) ? ' WHERE b.recent' : ''}\n   GROUP BY ${groupBy.join(', ')}`;
   });
   return { base, grains };
@@ -140,7 +168,7 @@ const mergeExpr = (name: string, m: Measure) => {
 /** Adds the aggregate of a fact selection into the history table: sums add up, maxima and minima combine. */
 export function mergeIntoHistorySql(spec: RollupSpec, sel: FactSelection, fineFrom: string): string {
   const { history } = relationsOf(spec);
-  const cols = [...keyColumns(spec), ...measureColumns(spec)];
+  const cols = storedColumns(spec).map((c) => c.name);
   const set = Object.entries(spec.measures).map(([name, m]) => `${name} = ${mergeExpr(name, m)}`);
   return `INSERT INTO ${history} AS h (${cols.join(', ')})\n${aggregateSql(spec, sel, fineFrom)}\nON CONFLICT (${keyColumns(spec).join(', ')}) DO UPDATE SET ${set.join(', ')}`;
 }

@@ -3,7 +3,8 @@
  * views refreshed the old way, upgrades with `npm run migrate`: the old views keep answering while
  * the migrations run, every query is exact right after them (before any cycle: the new views hold
  * every fact), and the first cycle seals history and stays exact. The deleted-facts migration
- * undone leaves what it kept as days to re-aggregate.
+ * undone leaves what it kept as days to re-aggregate; a query's second generated migration undone
+ * rebuilds the query as its first one left it.
  */
 import { expect } from 'chai';
 import { readdirSync } from 'node:fs';
@@ -21,6 +22,8 @@ import { REFRESH_OPTIONS } from '../../helpers/fixtures.ts';
 
 const FIRST = '1764000006000_incremental-maintenance';
 const DELETED_FACTS_MIGRATION = '1796040000000_deleted-facts';
+/** The last migration before the second generation of query migrations (stored column order, view bounded by the id watermark). */
+const BEFORE_STORED_ORDER = '1796040100000_status-change-deltas-side-by-side';
 const OLD_VIEWS = ['eventstats.mv_failed_jobs', 'eventstats.mv_aggregation_by_catalog', 'eventstats.mv_job_status_trend', 'eventstats.mv_run_status_summary'];
 const windows = (now: number) => [
   { timestamp_start: now - 25 * DAY_MS, timestamp_end: now },
@@ -82,6 +85,15 @@ describe('the deleted-facts and paired status-delta migrations, undone', functio
   after(async () => db?.drop());
 
   it('turn the facts kept into their days and the paired status changes into signed rows; migrated again, the next cycle is exact', async () => {
+    // The query migrations after them, undone, rebuild each query as its previous one left it; cycled, it is exact.
+    const later = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql') && f > `${BEFORE_STORED_ORDER}.sql`).length;
+    expect(later).to.be.greaterThan(0);
+    await runner({ databaseUrl: db.url, dir: MIGRATIONS_DIR, migrationsTable: MIGRATIONS_TABLE, direction: 'down', count: later, log: () => {} });
+    const bound = await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_matviews WHERE definition LIKE '%id_watermark%'`);
+    expect(bound.rows[0]!.n, 'no view bounded by the id watermark after the undo').to.equal(0);
+    for (const r of await refreshViews(db.pool, registeredViews(), REFRESH_OPTIONS)) expect(r.outcome, `${r.view}: ${r.error}`).to.equal('refreshed');
+    await expectAllExact(db.pool, windows(Date.now()), Date.now());
+
     await db.pool.query(
       `DELETE FROM ${TABLES.runsJobs} WHERE internal_id IN (SELECT j.internal_id FROM ${TABLES.runsJobs} j JOIN ${TABLES.runs} r USING (event_id)
         WHERE r.timestamp_start < $1 ORDER BY j.internal_id LIMIT 3)`,
@@ -94,7 +106,7 @@ describe('the deleted-facts and paired status-delta migrations, undone', functio
         WHERE job_id IN (SELECT job_id FROM ${TABLES.statusChange} WHERE created_at < now() - interval '2 days' ORDER BY job_id LIMIT 2)`,
     );
 
-    const undo = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql') && f >= DELETED_FACTS_MIGRATION).length;
+    const undo = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql') && f >= DELETED_FACTS_MIGRATION && f <= `${BEFORE_STORED_ORDER}.sql`).length;
     await runner({ databaseUrl: db.url, dir: MIGRATIONS_DIR, migrationsTable: MIGRATIONS_TABLE, direction: 'down', count: undo, log: () => {} });
     const signed = await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM eventstats.status_change_deltas WHERE weight IN (-1, 1)');
     expect(signed.rows[0]!.n, 'two signed rows per changed status row').to.equal(4);
@@ -102,10 +114,17 @@ describe('the deleted-facts and paired status-delta migrations, undone', functio
     expect(days.rows[0]!.n, 'the kept facts as days, per view').to.be.greaterThan(0);
     expect((await db.pool.query(`SELECT to_regclass('eventstats.deleted_facts') AS t`)).rows[0].t).to.equal(null);
 
-    expect((await migrateUp(db.url))[0]).to.equal(DELETED_FACTS_MIGRATION);
+    const redo = (count: number) =>
+      runner({ databaseUrl: db.url, dir: MIGRATIONS_DIR, migrationsTable: MIGRATIONS_TABLE, direction: 'up', count, checkOrder: true, log: () => {} });
+    expect((await redo(undo))[0]!.name).to.equal(DELETED_FACTS_MIGRATION);
     const results = await refreshViews(db.pool, registeredViews(), REFRESH_OPTIONS);
     for (const r of results) expect(r.outcome, `${r.view}: ${r.error}`).to.equal('refreshed');
     expect(results.some((r) => (r.report?.recomputedDays ?? 0) > 0)).to.equal(true);
+    await expectAllExact(db.pool, windows(Date.now()), Date.now());
+
+    // And the query migrations again: each rebuilds its query once.
+    expect(await migrateUp(db.url)).to.have.length(later);
+    for (const r of await refreshViews(db.pool, registeredViews(), REFRESH_OPTIONS)) expect(r.report?.rebuild, r.view).to.equal(true);
     await expectAllExact(db.pool, windows(Date.now()), Date.now());
   });
 });

@@ -21,8 +21,10 @@ describe('generated query migrations', () => {
       expect(mine, `${q.name} has no generated migration: run \`npm run migration:query -- ${q.name}\``).to.have.length.greaterThan(0);
       const newest = mine.at(-1)!;
       const text = readFileSync(path.join(MIGRATIONS_DIR, newest), 'utf8');
+      const before = mine.at(-2);
+      const previous = before === undefined ? undefined : readFileSync(path.join(MIGRATIONS_DIR, before), 'utf8');
       expect(
-        text === queryMigrationSql(q.name, q.rollup, `src/queries/${slug}.ts`),
+        text === queryMigrationSql(q.name, q.rollup, `src/queries/${slug}.ts`, previous),
         `${newest} no longer matches the declaration of ${q.name}: run \`npm run migration:query -- ${q.name}\` (never edit a landed migration)`,
       ).to.equal(true);
     });
