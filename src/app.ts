@@ -28,6 +28,8 @@ export interface AppDeps {
   readonly health: HealthChecks;
   readonly retryAfterSeconds: number;
   readonly now?: () => number;
+  /** Whether a compiled query answers in real time (config REALTIME, REALTIME_OFF); all do when absent. */
+  readonly realtime?: (query: string) => boolean;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -55,7 +57,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/stats', express.json({ type: () => true, limit: '64kb' }));
   app.use('/stats/:topic_name', authenticate(deps.keys), resolveTopic, authorizeTopic(deps.acl));
   app.use(rawStatsRoutes({ executor: deps.executor, now }));
-  app.use(queryRoutes({ executor: deps.executor, parts: deps.parts ?? new PartsCache(), now }));
+  app.use(queryRoutes({ executor: deps.executor, parts: deps.parts ?? new PartsCache(), now, realtime: deps.realtime ?? (() => true) }));
 
   app.use(notFoundRoute);
   app.use(errorHandler(deps.retryAfterSeconds));

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
+import { SUPPORTED_QUERIES } from './queries/index.ts';
 import type { PartsCacheOptions } from './queries/parts-cache.ts';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -53,6 +54,17 @@ const EnvSchema = z.object({
   REFRESH_SCHEDULES: z.string().optional(),
   /** On SIGTERM, how long the worker lets a running refresh finish before cancelling it (refresh keeps the old data). */
   REFRESH_STOP_TIMEOUT_MS: int(1_000, 600_000).default(20_000),
+  /**
+   * `on`: compiled queries over the runs topic count every committed row (the rows the last refresh
+   * has not absorbed are read with the answer); `off`: every answer is as of the last refresh.
+   */
+  REALTIME: z.enum(['on', 'off']).default('on'),
+  /** Comma-separated compiled queries that answer as of the last refresh even when REALTIME is on. */
+  REALTIME_OFF: z
+    .string()
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(SUPPORTED_QUERIES.map((q) => q.name) as [string, ...string[]], { error: (i) => `'${String(i.input)}' is not a compiled query (${SUPPORTED_QUERIES.map((q) => q.name).join(', ')})` })))
+    .default([]),
   /** Rows the all-in-one mode seeds into an empty database. */
   DEMO_RUNS: int(0, 10_000_000).default(20_000),
 });
@@ -88,6 +100,7 @@ export interface Config {
     readonly stopTimeoutMs: number;
   };
   readonly demoRuns: number;
+  readonly realtime: { readonly enabled: boolean; readonly off: readonly string[] };
 }
 
 export class ConfigError extends Error {
@@ -182,5 +195,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       stopTimeoutMs: e.REFRESH_STOP_TIMEOUT_MS,
     }),
     demoRuns: e.DEMO_RUNS,
+    realtime: Object.freeze({ enabled: e.REALTIME === 'on', off: Object.freeze(e.REALTIME_OFF) }),
   });
 }

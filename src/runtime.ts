@@ -39,6 +39,7 @@ export async function createApiRuntime(config: Config, databaseUrl: string, log:
     deps: {
       executor,
       parts: new PartsCache(config.partsCache),
+      realtime: (query) => config.realtime.enabled && !config.realtime.off.includes(query),
       keys,
       acl,
       log,

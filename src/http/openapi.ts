@@ -293,7 +293,13 @@ function components(): Json {
       QueryMeta: objectSchema({
         view: { type: 'string', description: 'the materialized view the answer comes from' },
         refreshed_at: { ...nullable('string'), format: 'date-time', description: 'end of its last successful refresh' },
-        staleness_ms: { ...nullable('integer'), description: 'now - refreshed_at' },
+        staleness_ms: { ...nullable('integer'), description: '0 for a real-time answer; else now - refreshed_at' },
+        realtime: {
+          type: 'boolean',
+          description:
+            'true: the answer counts every committed row (the rows the last refresh had not absorbed were read with it; deletes since then count from the next refresh); false: as of refreshed_at (the status topic, or REALTIME=off / REALTIME_OFF)',
+        },
+        tail_rows: { ...nullable('integer'), description: 'rows a real-time answer read beyond the last refresh (null: not real-time)' },
         source_checked_at: { ...nullable('string'), format: 'date-time', description: 'last time a refresh found the sources unchanged or refreshed them' },
         row_count: { type: 'integer' },
         truncated: { type: 'boolean', description: 'more groups exist than the limit let through' },

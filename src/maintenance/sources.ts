@@ -27,6 +27,7 @@ import {
   floorExpr,
   INVALIDATIONS,
   keyColumns,
+  MAINTENANCE,
   mergeIntoHistorySql,
   ORPHAN_JOBS,
   relationsOf,
@@ -73,6 +74,12 @@ export interface Source {
    * has absorbed: the view's definition holds no fact a real-time read adds as its tail.
    */
   absorbed?(watermark: string): string[];
+  /**
+   * The FROM clause (aliases as the spec's facts) of the facts a real-time read adds to history and
+   * the view of `view` (a bound parameter): those past the watermark, and those held back (orphan
+   * jobs whose run may have come since). Absent: the source cannot say (a change log).
+   */
+  unabsorbedFrom?(view: string, p: Params): string;
   /** The source's id position, read without a lock (an SQL expression), for a source that drains. */
   readonly positionSql?: string;
   /**
@@ -220,6 +227,16 @@ const runs: Source = {
     `DELETE FROM ${ORPHAN_JOBS} WHERE view_name = '${view}';\nDELETE FROM ${INVALIDATIONS} WHERE view_name = '${view}';`,
 
   absorbed: (watermark) => [`j.internal_id <= coalesce(${watermark}, ${MAX_BIGINT})`],
+
+  unabsorbedFrom(view, p) {
+    const v = p.add(view);
+    // The upper bound makes the planner guess a narrow range (an index scan), as for since() above.
+    return runOf(`(SELECT j1.* FROM ${TABLES.runsJobs} j1
+                    WHERE j1.internal_id > coalesce((SELECT m.id_watermark FROM ${MAINTENANCE} m WHERE m.view_name = ${v}), ${MAX_BIGINT})
+                      AND j1.internal_id <= ${MAX_BIGINT}
+                   UNION ALL
+                   SELECT j2.* FROM ${ORPHAN_JOBS} o JOIN ${TABLES.runsJobs} j2 ON j2.internal_id = o.internal_id WHERE o.view_name = ${v}) j`);
+  },
 
   positionSql: `coalesce(pg_sequence_last_value(${JOBS_SEQUENCE}::regclass), 0)`,
 

@@ -17,7 +17,12 @@ export interface QueryResult {
   readonly meta: {
     readonly view: string;
     readonly refreshed_at: string | null;
+    /** 0 for a real-time answer; else how old the last refresh is. */
     readonly staleness_ms: number | null;
+    /** Counts every committed row (the tail added what the last refresh had not absorbed). */
+    readonly realtime: boolean;
+    /** Facts the real-time tail added (null: not real-time). */
+    readonly tail_rows: number | null;
     readonly source_checked_at: string | null;
     readonly row_count: number;
     readonly truncated: boolean;
@@ -26,7 +31,8 @@ export interface QueryResult {
 
 export interface PreparedQuery {
   readonly params: Record<string, unknown>;
-  readonly run: (executor: Executor, cache: PartsCache) => Promise<QueryResult>;
+  /** `realtime`: add the facts the materialization has not absorbed yet, where the query's source can say which. */
+  readonly run: (executor: Executor, cache: PartsCache, realtime?: boolean) => Promise<QueryResult>;
 }
 
 function checkFilterPermissions(query: CompiledQuery, params: Record<string, unknown>, access: Access): void {
@@ -55,17 +61,20 @@ export function prepareQuery(query: CompiledQuery, body: unknown, access: Access
 
   return {
     params,
-    async run(executor, cache) {
-      const parts = await readParts(query.rollup, plan.parts, executor, cache, plan.rank);
+    async run(executor, cache, realtime = false) {
+      const parts = await readParts(query.rollup, plan.parts, executor, cache, plan.rank, realtime);
       const { rows: data, truncated } = plan.finalize(parts.page);
       const { refreshedAt, sourceCheckedAt } = parts.state;
+      const live = parts.tailRows !== undefined;
       return {
         params,
         data,
         meta: {
           view: query.rollup.view,
           refreshed_at: refreshedAt?.toISOString() ?? null,
-          staleness_ms: refreshedAt ? Math.max(0, now - refreshedAt.getTime()) : null,
+          staleness_ms: live ? 0 : refreshedAt ? Math.max(0, now - refreshedAt.getTime()) : null,
+          realtime: live,
+          tail_rows: parts.tailRows ?? null,
           source_checked_at: sourceCheckedAt?.toISOString() ?? null,
           row_count: data.length,
           truncated,

@@ -1,21 +1,29 @@
 /**
- * The one statement a read runs: the segments its cache lacks (from the view) and the raw edges
- * (from the base tables), each tagged with `part` so that one round trip serves both.
+ * The one statement a read runs: the segments its cache lacks (from the view), the raw edges (from
+ * the base tables) and, for a real-time read, the tail (src/queries/tail.ts), each tagged with
+ * `part` so that one round trip serves them all.
  */
 import type { Executor } from '../db/executor.ts';
 import { Params, type SqlQuery } from '../db/sql.ts';
 import { readCoverage } from './view-state.ts';
 import { planParts, rawSql, segmentSql, type PartRow, type PartsPlan, type PartsRequest, type RollupSpec } from './rollup.ts';
+import { tailSql } from './tail.ts';
 
 /** The `part` tag of the raw edges' rows; segments are tagged with their index in the plan. */
 export const RAW_PART = -1;
 
-/** One statement: the given segments (by index into the plan) and the raw edges; undefined when it would read nothing. */
-export function partsStatement(spec: RollupSpec, plan: PartsPlan, req: PartsRequest, segments: readonly number[]): SqlQuery | undefined {
+/**
+ * One statement: the given segments (by index into the plan), the raw edges, and with `realtime`
+ * the tail over the time the plan's segments cover; undefined when it would read nothing.
+ */
+export function partsStatement(spec: RollupSpec, plan: PartsPlan, req: PartsRequest, segments: readonly number[], realtime = false): SqlQuery | undefined {
   const p = new Params();
   const selects = segments.map((i) => segmentSql(spec, plan.level!, plan.segments[i]!, req, p, i));
   if (plan.raw.length) selects.push(rawSql(spec, plan.raw, req, p, RAW_PART));
-  return selects.length ? { text: selects.join('\nUNION ALL\n'), values: p.values } : undefined;
+  const tail = realtime && plan.segments.length ? tailSql(spec, plan.segments.map((s) => s.range), req, p) : undefined;
+  if (tail) selects.push(...tail.selects);
+  if (!selects.length) return undefined;
+  return { text: `${tail ? `WITH ${tail.cte}\n` : ''}${selects.join('\nUNION ALL\n')}`, values: p.values };
 }
 
 /** A fetched row without its tag. */
@@ -23,11 +31,12 @@ export const stripPart = ({ part: _part, ...row }: PartRow): PartRow => row;
 
 /**
  * The statements a request runs, for EXPLAIN: cold (every segment and the raw edges, as on a cache
- * miss) and warm (the raw edges alone, as when its segments are cached; undefined when it has none).
+ * miss) and warm (the raw edges and the tail alone, as when its segments are cached; undefined when
+ * it has neither).
  */
-export async function partsStatements(spec: RollupSpec, req: PartsRequest, executor: Executor): Promise<{ cold: SqlQuery; warm?: SqlQuery }> {
+export async function partsStatements(spec: RollupSpec, req: PartsRequest, executor: Executor, realtime = false): Promise<{ cold: SqlQuery; warm?: SqlQuery }> {
   const plan = planParts(spec, req, await readCoverage(spec, executor));
-  const cold = partsStatement(spec, plan, req, plan.segments.map((_, i) => i))!;
-  const warm = plan.raw.length ? partsStatement(spec, plan, req, []) : undefined;
+  const cold = partsStatement(spec, plan, req, plan.segments.map((_, i) => i), realtime)!;
+  const warm = plan.raw.length || (realtime && plan.segments.length) ? partsStatement(spec, plan, req, [], realtime) : undefined;
   return warm ? { cold, warm } : { cold };
 }

@@ -16,23 +16,63 @@ import type { ViewFreshness } from '../freshness/state.ts';
 import { mergeInto, type MergedWindow } from './merge.ts';
 import type { PartsCache } from './parts-cache.ts';
 import { partsStatement, RAW_PART, stripPart } from './parts-statement.ts';
+import type { SqlQuery } from '../db/sql.ts';
+import { realtimeCapable, TAIL_PART, TAIL_ROWS_PART, VERSION_PART } from './tail.ts';
 import { pageOf, type Page, type Ranking } from './ranking.ts';
 import { planParts, type PartRow, type PartsRequest, type RollupSpec, type Segment } from './rollup.ts';
 
 export interface PartsResult {
   readonly page: Page;
   readonly state: ViewFreshness;
+  /** A real-time read: how many facts its tail added (undefined: an answer as of the last refresh). */
+  readonly tailRows?: number;
+}
+
+/** A statement's rows by tag: segments by index, the raw edges and the tail together, the tail's state rows. */
+interface Fetched {
+  readonly raw: PartRow[];
+  readonly segments: Map<number, PartRow[]>;
+  /** The view version the statement saw (real-time statements only). */
+  readonly version?: string | null;
+  readonly tailRows?: number;
+}
+
+async function fetchParts(spec: RollupSpec, executor: Executor, statement: SqlQuery | undefined): Promise<Fetched> {
+  const rows = statement ? await executor.query<PartRow>(statement) : [];
+  const first = Object.keys(spec.measures)[0]!;
+  const out: { raw: PartRow[]; segments: Map<number, PartRow[]>; version?: string | null; tailRows?: number } = { raw: [], segments: new Map() };
+  for (const row of rows) {
+    const part = row.part as number;
+    if (part === RAW_PART || part === TAIL_PART) out.raw.push(stripPart(row));
+    else if (part === VERSION_PART) out.version = row[first] === null ? null : String(row[first]);
+    else if (part === TAIL_ROWS_PART) out.tailRows = Number(row[first]);
+    else {
+      let list = out.segments.get(part);
+      if (!list) out.segments.set(part, (list = []));
+      list.push(stripPart(row));
+    }
+  }
+  return out;
 }
 
 /**
  * The merged partial aggregates of a request (ranked when `rank` is given). One statement at most:
- * the raw edges plus whatever segments the cache lacks, tagged by `part`.
+ * the raw edges plus whatever segments the cache lacks, tagged by `part`; with `realtime` (for a
+ * source that can say what its materialization has not absorbed), the tail too.
  */
-export async function readParts(spec: RollupSpec, req: PartsRequest, executor: Executor, cache: PartsCache, rank?: Ranking): Promise<PartsResult> {
+export async function readParts(
+  spec: RollupSpec,
+  req: PartsRequest,
+  executor: Executor,
+  cache: PartsCache,
+  rank?: Ranking,
+  realtime = false,
+): Promise<PartsResult> {
   const { state, coverage } = await cache.views.read(executor, spec);
   // Never refreshed (or unpopulated): nothing is cached, and reading the view reports not_ready.
   const cacheable = state.version !== null;
   const plan = planParts(spec, req, coverage);
+  const live = realtime && realtimeCapable(spec);
   const base = JSON.stringify([
     spec.view,
     state.version,
@@ -52,39 +92,41 @@ export async function readParts(spec: RollupSpec, req: PartsRequest, executor: E
   if (pending) window = await pending.catch(() => undefined);
   const segments = window ? [] : plan.segments.map((s) => (cacheable ? cache.segment(segKey(s)) : undefined));
   const missing = window ? [] : plan.segments.flatMap((_, i) => (segments[i] ? [] : [i]));
-  const statement = partsStatement(spec, plan, req, missing);
+  const all = plan.segments.map((_, i) => i);
 
-  const read = async (): Promise<{ raw: PartRow[]; window: MergedWindow }> => {
-    const fetched = statement ? await executor.query<PartRow>(statement) : [];
-    const raw: PartRow[] = [];
-    const fresh = new Map<number, PartRow[]>();
-    for (const row of fetched) {
-      const part = row.part as number;
-      if (part === RAW_PART) raw.push(stripPart(row));
-      else {
-        let list = fresh.get(part);
-        if (!list) fresh.set(part, (list = []));
-        list.push(stripPart(row));
-      }
-    }
-    if (window) return { raw, window };
+  const merge = (fetched: Fetched, cached: readonly (readonly PartRow[] | undefined)[], store: boolean): MergedWindow => {
     const groups = new Map<string, PartRow>();
     plan.segments.forEach((s, i) => {
-      let rows = segments[i];
+      let rows = cached[i];
       if (!rows) {
-        rows = Object.freeze(fresh.get(i) ?? []);
-        if (cacheable) cache.setSegment(segKey(s), rows);
+        rows = Object.freeze(fetched.segments.get(i) ?? []);
+        if (store) cache.setSegment(segKey(s), rows);
       }
       mergeInto(spec, req, groups, rows);
     });
     const merged: MergedWindow = { groups };
-    if (cacheable) cache.setWindow(windowKey, merged);
-    return { raw, window: merged };
+    if (store) cache.setWindow(windowKey, merged);
+    return merged;
+  };
+
+  const read = async (): Promise<{ fetched: Fetched; window: MergedWindow }> => {
+    const fetched = await fetchParts(spec, executor, partsStatement(spec, plan, req, missing, live));
+    // A real-time statement saw the version its tail belongs to. Parts cached under another one do
+    // not match the tail (a cycle absorbed some of it in between): read everything again from one
+    // snapshot, and cache nothing of it.
+    const matches = !live || !plan.segments.length || fetched.version === state.version;
+    if (!matches && (window || missing.length < plan.segments.length)) {
+      const whole = await fetchParts(spec, executor, partsStatement(spec, plan, req, all, live));
+      return { fetched: whole, window: merge(whole, [], false) };
+    }
+    if (window) return { fetched, window };
+    return { fetched, window: merge(fetched, segments, cacheable && matches) };
   };
   // This request reads the window; concurrent misses of it wait for this read (see above).
   const leads = !window && cacheable && !cache.pending(windowKey);
   const result = leads ? await cache.lead(windowKey, read, (r) => r.window) : await read();
   const changed = new Map<string, PartRow>();
-  mergeInto(spec, req, changed, result.raw, result.window.groups);
-  return { page: pageOf(result.window, changed, rank), state };
+  mergeInto(spec, req, changed, result.fetched.raw, result.window.groups);
+  const page = pageOf(result.window, changed, rank);
+  return live ? { page, state, tailRows: result.fetched.tailRows ?? 0 } : { page, state };
 }

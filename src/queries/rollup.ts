@@ -133,13 +133,13 @@ function viewDim(spec: RollupSpec, dim: Dim): string {
   return `CASE WHEN v.null_mask & ${1 << bit} = 0 THEN v.${dim} END`;
 }
 
-function rawDim(spec: RollupSpec, dim: Dim): string {
+export function rawDim(spec: RollupSpec, dim: Dim): string {
   const expr = spec.facts.dims[dim];
   if (!expr) throw new Error(`dimension ${dim} has no fact expression`);
   return expr;
 }
 
-function conditions(req: PartsRequest, p: Params, col: (d: Dim) => string, stores: (d: Dim) => boolean): string[] {
+export function conditions(req: PartsRequest, p: Params, col: (d: Dim) => string, stores: (d: Dim) => boolean): string[] {
   const out: string[] = [];
   for (const [dim, values] of Object.entries(req.filters) as [Dim, readonly string[]][]) {
     out.push(`${col(dim)} = ANY(${p.add(values)}::text[])`);
@@ -155,7 +155,8 @@ function conditions(req: PartsRequest, p: Params, col: (d: Dim) => string, store
 /** Partials are float8 (exact for integers below 2^53), so every part has the same column types. */
 const aggregate = (m: Measure, expr: string) => `${m.combine}(${expr})::float8`;
 
-function select(req: PartsRequest, spec: RollupSpec, tag: number, dim: (d: Dim) => string, time: string, measure: (m: Measure) => string) {
+/** The select list of a part (its tag, group keys, `t`, the measures' partials) and its GROUP BY. */
+export function select(req: PartsRequest, spec: RollupSpec, tag: number, dim: (d: Dim) => string, time: string, measure: (m: Measure) => string) {
   const b = req.bucketGrain ? GRAIN_MS[req.bucketGrain] : undefined;
   const keys = [...req.groupDims.map((d) => `${dim(d)}::text AS ${d}`), ...(b ? [`${time} - ((${time} % ${b}) + ${b}) % ${b} AS t`] : [])];
   const cols = [`${tag} AS part`, ...keys, ...Object.entries(spec.measures).map(([name, m]) => `${aggregate(m, measure(m))} AS ${name}`)];

@@ -63,24 +63,40 @@ function requests(w: Window): { query: string; topic: string; body: Row; oracle:
   ];
 }
 
-/** Answers (through a fresh parts cache) and oracle rows of every request shape over each window, side by side. */
-export async function compareAll(pool: pg.Pool, windows: readonly Window[], now: number): Promise<{ context: Row; actual: Row[]; expected: Row[] }[]> {
+export interface CompareOptions {
+  /** Real-time answers (default: as of the last refresh). */
+  readonly realtime?: boolean;
+  /** The parts cache to read through (default: a fresh one). */
+  readonly cache?: PartsCache;
+  /** Only the queries of this topic. */
+  readonly topic?: string;
+}
+
+/** Answers and oracle rows of every request shape over each window, side by side. */
+export async function compareAll(
+  pool: pg.Pool,
+  windows: readonly Window[],
+  now: number,
+  options: CompareOptions = {},
+): Promise<{ context: Row; actual: Row[]; expected: Row[]; meta: Row }[]> {
   const executor = createExecutor(pool, 1);
-  const cache = new PartsCache({ stateTtlMs: 0, maxRows: 100_000 });
-  const out: { context: Row; actual: Row[]; expected: Row[] }[] = [];
+  const cache = options.cache ?? new PartsCache({ stateTtlMs: 0, maxRows: 100_000 });
+  const out: { context: Row; actual: Row[]; expected: Row[]; meta: Row }[] = [];
   for (const w of windows) {
     for (const r of requests(w)) {
+      if (options.topic && r.topic !== options.topic) continue;
       const q = findQuery(r.topic as 'public.cps.za.runs', r.query)!;
-      const actual = (await prepareQuery(q, r.body, r.access ?? ALL, now).run(executor, cache)).data;
+      const answer = await prepareQuery(q, r.body, r.access ?? ALL, now).run(executor, cache, options.realtime ?? false);
+      const actual = answer.data;
       const o = oracle(r.query, { start: w.timestamp_start, end: w.timestamp_end }, r.oracle);
       const expected = (await pool.query(o.text, o.values as unknown[])).rows as Row[];
-      out.push({ context: { query: r.query, ...r.body }, actual, expected });
+      out.push({ context: { query: r.query, ...r.body }, actual, expected, meta: answer.meta });
     }
   }
   return out;
 }
 
 /** Every request shape over each window equals the oracle. */
-export async function expectAllExact(pool: pg.Pool, windows: readonly Window[], now: number): Promise<void> {
-  for (const c of await compareAll(pool, windows, now)) expectSameRows(c.actual, c.expected, c.context);
+export async function expectAllExact(pool: pg.Pool, windows: readonly Window[], now: number, options: CompareOptions = {}): Promise<void> {
+  for (const c of await compareAll(pool, windows, now, options)) expectSameRows(c.actual, c.expected, c.context);
 }

@@ -62,6 +62,8 @@ export interface HttpHarness {
 export interface HarnessOptions {
   /** Defaults to a single database check on the executor. */
   readonly health?: HealthChecks;
+  /** Which compiled queries answer in real time (all by default, as in production). */
+  readonly realtime?: (query: string) => boolean;
 }
 
 export async function httpHarness(executor: Executor, options: HarnessOptions = {}): Promise<HttpHarness> {
@@ -79,6 +81,7 @@ export async function httpHarness(executor: Executor, options: HarnessOptions = 
     health: options.health ?? { database: databaseCheck(executor) },
     retryAfterSeconds: RETRY_AFTER_SECONDS,
     now: () => NOW,
+    realtime: options.realtime,
   });
   const tokens = new Map<User, string>();
   return {

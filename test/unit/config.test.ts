@@ -15,6 +15,7 @@ describe('loadConfig', () => {
     expect(c).to.include({ databaseUrl: undefined, port: 3000, logLevel: 'info', production: false, dataDir: '.data', embeddedPgPort: 54329 });
     expect(c.db).to.deep.equal({ poolMax: 10, statementTimeoutMs: 5000, connectTimeoutMs: 3000, retryAfterSeconds: 5 });
     expect(c.partsCache).to.deep.equal({ stateTtlMs: 1000, maxRows: 200_000 });
+    expect(c.realtime).to.deep.equal({ enabled: true, off: [] });
     expect(c.accessConfigPath).to.equal(path.join(confDir, 'access.json'));
     expect(Object.isFrozen(c)).to.equal(true);
   });
@@ -23,7 +24,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ CONF_DIR: confDir, DATABASE_URL: '', PORT: '' }).port).to.equal(3000);
   });
 
+  it('turns real-time answers off globally (REALTIME=off) or per query (REALTIME_OFF)', () => {
+    expect(loadConfig({ CONF_DIR: confDir, REALTIME: 'off' }).realtime).to.deep.equal({ enabled: false, off: [] });
+    expect(loadConfig({ CONF_DIR: confDir, REALTIME_OFF: 'failed_jobs, job_status_trend' }).realtime).to.deep.equal({ enabled: true, off: ['failed_jobs', 'job_status_trend'] });
+  });
+
   const bad: [Record<string, string>, RegExp][] = [
+    [{ REALTIME: 'sometimes' }, /REALTIME: Invalid option/],
+    [{ REALTIME_OFF: 'failed_jobs,no_such_query' }, /REALTIME_OFF\.1: 'no_such_query' is not a compiled query/],
     [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL: must be a postgres:\/\//],
     [{ PORT: 'eighty' }, /PORT:/],
     [{ PORT: '70000' }, /PORT:/],

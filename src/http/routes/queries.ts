@@ -10,7 +10,7 @@ import { sendOk } from '../envelope.ts';
 import { accessOf, topicOf } from '../topic.ts';
 
 /** The compiled-query routes. Mounted behind auth, topic resolution and the ACL. */
-export function queryRoutes(deps: { executor: Executor; parts: PartsCache; now: () => number }): Router {
+export function queryRoutes(deps: { executor: Executor; parts: PartsCache; now: () => number; realtime: (query: string) => boolean }): Router {
   const router = Router();
 
   router.get('/stats/:topic_name/queries', (_req, res) => {
@@ -28,7 +28,7 @@ export function queryRoutes(deps: { executor: Executor; parts: PartsCache; now: 
       );
     }
     const prepared = prepareQuery(query, bodyObject(req.body), accessOf(res), deps.now());
-    const result = await prepared.run(deps.executor, deps.parts);
+    const result = await prepared.run(deps.executor, deps.parts, deps.realtime(query.name));
     if (result.meta.refreshed_at) res.setHeader('Last-Modified', new Date(result.meta.refreshed_at).toUTCString());
     sendOk(res, result.data, { topic, query: query.name, params: result.params, meta: result.meta });
   });

@@ -36,16 +36,30 @@ describe('POST /stats/{topic_name}/query/{query_name}', function () {
       expect(res.body.data).to.be.an('array').with.length.greaterThan(0);
     });
 
-    it("carries the view's freshness in meta and as Last-Modified", async () => {
+    it("carries the view's freshness in meta and as Last-Modified: real-time over the runs topic", async () => {
       const res = await post(FAILED_JOBS, {}).expect(200);
       const meta = res.body.meta as Record<string, unknown>;
-      expect(Object.keys(meta)).to.have.members(['view', 'refreshed_at', 'staleness_ms', 'source_checked_at', 'row_count', 'truncated']);
+      expect(Object.keys(meta)).to.have.members(['view', 'refreshed_at', 'staleness_ms', 'realtime', 'tail_rows', 'source_checked_at', 'row_count', 'truncated']);
       expect(meta.view).to.equal('eventstats.mv_failed_jobs');
       expect(meta.row_count).to.equal(res.body.data.length);
       expect(meta.refreshed_at).to.be.a('string');
       expect(meta.source_checked_at).to.be.a('string');
-      expect(meta.staleness_ms).to.equal(Math.max(0, NOW - Date.parse(meta.refreshed_at as string)));
+      expect(meta).to.include({ realtime: true, staleness_ms: 0, tail_rows: 0 });
       expect(res.headers['last-modified']).to.equal(new Date(meta.refreshed_at as string).toUTCString());
+    });
+
+    it('is as of the last refresh for the status topic, and for a query REALTIME_OFF names', async () => {
+      const summary = await post(`/stats/public.cps.za.status_change/query/run_status_summary`, {}).expect(200);
+      const off = await httpHarness(s.executor, { realtime: (q) => q !== 'failed_jobs' });
+      try {
+        const failed = await request(off.app).post(FAILED_JOBS).set('Authorization', off.bearer('alice')).send({}).expect(200);
+        for (const meta of [summary.body.meta, failed.body.meta] as Record<string, unknown>[]) {
+          expect(meta).to.include({ realtime: false, tail_rows: null });
+          expect(meta.staleness_ms).to.equal(Math.max(0, NOW - Date.parse(meta.refreshed_at as string)));
+        }
+      } finally {
+        await off.close();
+      }
     });
 
     it('echoes the parameters normalised: a filter value as a list, defaults applied, days turned into timestamps', async () => {

@@ -3,11 +3,14 @@
  * (appends, late appends into sealed days, jobs committed after their run or before it, status
  * upserts that change status and dimensions, deletes, a TRUNCATE and reload) with cycles (the clock
  * moving on by whole hours, so buckets get sealed between writes) and rebuilds. After every cycle
- * every query equals the oracle over everything committed, for random windows.
+ * every query equals the oracle over everything committed, for random windows; and between cycles
+ * every real-time answer over the runs topic does too (unless a delete or a TRUNCATE waits for the
+ * next cycle: deletes reach the answers there).
  */
 import fc from 'fast-check';
 import { TABLES } from '../../../src/db/tables.ts';
 import { registeredViews } from '../../../src/queries/index.ts';
+import { PartsCache } from '../../../src/queries/parts-cache.ts';
 import { DAY_MS, HOUR_MS } from '../../../src/queries/window.ts';
 import { refreshViews } from '../../../src/refresh/refresh-view.ts';
 import { seed } from '../../../src/seed/index.ts';
@@ -23,10 +26,15 @@ interface Model {
   /** Runs inserted without their jobs, and job event ids without a run: completed by later commands. */
   runsWithoutJobs: { eventId: string; ts: number }[];
   jobsWithoutRun: { eventId: string; ts: number }[];
+  /** A delete or a TRUNCATE since the last cycle (real-time answers count deleted rows until the next one). */
+  deletedSinceCycle: boolean;
 }
 
 interface Real {
   db: TestDatabase;
+  /** Read through by the real-time reads: one trusting the version it read for the whole run, one reading it every time. */
+  trusting: PartsCache;
+  checking: PartsCache;
 }
 
 type Cmd = fc.AsyncCommand<Model, Real>;
@@ -104,7 +112,8 @@ class DeleteSome implements Cmd {
     readonly large: boolean,
   ) {}
   check = () => true;
-  async run(_m: Model, r: Real) {
+  async run(m: Model, r: Real) {
+    m.deletedSinceCycle = true;
     const from = Date.now() - this.daysAgo * DAY_MS;
     const client = await r.db.pool.connect();
     try {
@@ -122,7 +131,8 @@ class DeleteSome implements Cmd {
 
 class TruncateReload implements Cmd {
   check = () => true;
-  async run(_m: Model, r: Real) {
+  async run(m: Model, r: Real) {
+    m.deletedSinceCycle = true;
     const c = await r.db.pool.connect();
     try {
       await c.query('BEGIN');
@@ -144,6 +154,7 @@ class Cycle implements Cmd {
   check = () => true;
   async run(m: Model, r: Real) {
     m.hoursAhead += this.advanceHours;
+    m.deletedSinceCycle = false;
     const now = Date.now() + m.hoursAhead * HOUR_MS;
     const results = await refreshViews(r.db.pool, registeredViews(), { ...REFRESH_OPTIONS, now, rebuild: this.rebuild });
     for (const x of results) expect(x.outcome, `${x.view}: ${x.error ?? ''}`).to.be.oneOf(['refreshed', 'skipped']);
@@ -151,6 +162,18 @@ class Cycle implements Cmd {
     await expectAllExact(r.db.pool, this.windows.map((w) => windowAt(w, wall)), wall);
   }
   toString = () => `Cycle(+${this.advanceHours} h${this.rebuild ? ', rebuild' : ''})`;
+}
+
+/** Real-time answers over the runs topic, between cycles, through a cache kept across the run. */
+class RealtimeRead implements Cmd {
+  constructor(readonly trusting: boolean, readonly windows: { endHoursAgo: number; lengthMs: number }[]) {}
+  check = (m: Readonly<Model>) => !m.deletedSinceCycle;
+  async run(_m: Model, r: Real) {
+    const wall = Date.now();
+    const cache = this.trusting ? r.trusting : r.checking;
+    await expectAllExact(r.db.pool, this.windows.map((w) => windowAt(w, wall)), wall, { realtime: true, cache, topic: 'public.cps.za.runs' });
+  }
+  toString = () => `RealtimeRead(${this.trusting ? 'trusting its version' : 'reading the version'})`;
 }
 
 const commands = [
@@ -164,21 +187,24 @@ const commands = [
     .map(([o, s, t, d]) => new StatusChange(o, s, t, d)),
   fc.tuple(fc.integer({ min: 0, max: 30 }), fc.boolean()).map(([d, large]) => new DeleteSome(d, large)),
   fc.tuple(fc.integer({ min: 0, max: 3 }), fc.boolean(), fc.array(windowArb, { minLength: 1, maxLength: 2 })).map(([h, b, w]) => new Cycle(h, b && h === 0, w)),
+  fc.tuple(fc.boolean(), fc.array(windowArb, { minLength: 1, maxLength: 2 })).map(([t, w]) => new RealtimeRead(t, w)),
 ];
 
 describe('incremental maintenance, stateful: random writes and cycles against the oracle', function () {
   this.timeout(600_000);
 
-  it('every query equals the oracle after every cycle', async () => {
+  it('every query equals the oracle after every cycle, and real-time answers between cycles', async () => {
     await fc.assert(
       fc.asyncProperty(fc.commands([...commands, fc.constant(new TruncateReload())], { maxCommands: 24 }), async (cmds) => {
         const db = await createTestDatabase();
         try {
           await seed(db.pool, { runs: 250, days: 30, end: Date.now(), seed: 13 });
           await refreshViews(db.pool, registeredViews(), REFRESH_OPTIONS);
-          const model: Model = { hoursAhead: 0, runsWithoutJobs: [], jobsWithoutRun: [] };
+          const model: Model = { hoursAhead: 0, runsWithoutJobs: [], jobsWithoutRun: [], deletedSinceCycle: false };
+          const trusting = new PartsCache({ stateTtlMs: 3_600_000, maxRows: 100_000 });
+          const checking = new PartsCache({ stateTtlMs: 0, maxRows: 100_000 });
           // Every sequence ends with a cycle, so its last writes are checked too.
-          await fc.asyncModelRun(() => ({ model, real: { db } }), [...cmds, new Cycle(0, false, [{ endHoursAgo: 0, lengthMs: 45 * DAY_MS }])]);
+          await fc.asyncModelRun(() => ({ model, real: { db, trusting, checking } }), [...cmds, new Cycle(0, false, [{ endHoursAgo: 0, lengthMs: 45 * DAY_MS }])]);
         } finally {
           await db.drop();
         }
