@@ -19,6 +19,7 @@ import { peakRssBytes, Resources } from './processes.ts';
 import { renderComparison } from './markdown.ts';
 import { writeResult } from './output.ts';
 import { benchRaw, type CompiledGroup, type RawResult } from './raw.ts';
+import { benchRealtime, type RealtimeResult } from './realtime.ts';
 import { computeRatios, RAW_QUERY, sizeLabel, type SizeResult } from './report.ts';
 import { round } from './stats.ts';
 import { judgeTargets } from './targets.ts';
@@ -80,6 +81,7 @@ async function benchSize(jobs: number, ctx: RunContext): Promise<{ result: SizeR
       let peakRssAfterLoadBytes: number | null;
       let peakRssAtEndBytes: number | null;
       let paired: PairedResult | null = null;
+      let realtime: RealtimeResult;
       try {
         for (const q of SUPPORTED_QUERIES) {
           log(`  compiled ${q.name}: load at 1 and ${options.connections} connections, statement, on the fly`);
@@ -124,6 +126,9 @@ async function benchSize(jobs: number, ctx: RunContext): Promise<{ result: SizeR
           pageLimit: options.rawPageLimit,
           compiled: failedAnswer?.data ?? [],
         });
+        // Last against this API: it writes rows (absorbed again at its end) that the stages above must not see.
+        log('  real-time: p50 with nothing, one minute and ten minutes of writes unabsorbed, taking turns');
+        realtime = await benchRealtime({ baseUrl: api.baseUrl, authorization: credentials.authorization, pool, now: dataset.end, settings, rounds: options.smoke ? 1 : 3, log });
         peakRssAtEndBytes = await peakRssBytes(api.child.pid);
       } catch (err) {
         // A dead or failing API explains most failures here: say what it last printed.
@@ -184,6 +189,7 @@ async function benchSize(jobs: number, ctx: RunContext): Promise<{ result: SizeR
         api: { command: ['node', ...apiArgs(entry)].join(' '), poolMax: API_POOL_MAX, healthStatus: api.healthStatus, peakRssAfterLoadBytes, peakRssAtEndBytes },
         compiled,
         paired,
+        realtime,
         raw,
         ceiling,
         lambda,

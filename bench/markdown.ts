@@ -68,6 +68,28 @@ export function renderMarkdown(r: SizeResult): string {
       '',
     );
   }
+  const rt = r.realtime;
+  lines.push(
+    '### Real-time answers with writes unabsorbed',
+    '',
+    `1 connection, ${rt.rounds} rounds of ${rt.durationS} s each: a cycle (nothing unabsorbed), then the writes (one run and 5 jobs per transaction, 1 in 20 runs late by days); medians of the rounds' p50s.`,
+    '',
+    table(
+      ['query', 'unabsorbed', 'p50 absorbed', 'p50 unabsorbed', 'ratio', 'tail rows', 'rounds'],
+      rt.states.flatMap((st) =>
+        st.queries.map((q) => [
+          q.query,
+          `${st.minutes} min (${num(st.written.runs)} runs, ${num(st.written.jobs)} jobs, ${st.written.lateRuns} late)`,
+          ms(q.absorbedP50),
+          ms(q.unabsorbedP50),
+          times(q.ratio),
+          q.realtime ? num(q.tailRows ?? 0) : 'not real-time',
+          q.absorbedP50s.map((a, i) => `${ms(a)} / ${ms(q.unabsorbedP50s[i]!)}`).join(', '),
+        ]),
+      ),
+    ),
+    '',
+  );
   const raw = r.raw;
   lines.push(
     '## Raw rows vs compiled',

@@ -2,6 +2,7 @@
  * The result model of one dataset size, and the ratios worth reading: relative figures travel
  * between machines where absolute times do not.
  */
+import type { RealtimeResult } from './realtime.ts';
 import type { TimeWindow } from '../src/queries/window.ts';
 import type { CeilingResult } from './ceiling.ts';
 import type { CompiledResult } from './compiled.ts';
@@ -64,6 +65,8 @@ export interface SizeResult {
   /** p50 here and at the run's smallest size, side by side (null at the smallest size). */
   readonly paired: PairedResult | null;
   readonly raw: RawResult;
+  /** p50 of the runs topic's queries with writes unabsorbed against nothing unabsorbed, taking turns. */
+  readonly realtime: RealtimeResult;
   readonly ceiling: CeilingResult;
   readonly lambda: LambdaResult;
   readonly ratios: Ratios;

@@ -36,7 +36,7 @@ function expectFinite(value: unknown, what: string): void {
 }
 
 describe('the benchmark harness (npm run bench -- --smoke)', function () {
-  this.timeout(180_000);
+  this.timeout(300_000);
   let out: string;
   let run: BenchRun;
   let result: SizeResult;
@@ -185,6 +185,25 @@ describe('the benchmark harness (npm run bench -- --smoke)', function () {
     const growth = result.targets.find((t) => t.target.startsWith('p50 at 10M'))!;
     expect(growth.value).to.contain('side by side');
     expect(readFileSync(run.files[1]!.markdown, 'utf8')).to.contain('### p50 side by side with 1k');
+  });
+
+  it('measures real-time reads with one and ten minutes of writes unabsorbed against none, each answer real-time with its tail counted', () => {
+    const rt = result.realtime;
+    const runsQueries = SUPPORTED_QUERIES.filter((q) => q.topic === 'public.cps.za.runs').map((q) => q.name);
+    expect(rt.states.map((s) => s.minutes)).to.deep.equal([1, 10]);
+    for (const state of rt.states) {
+      expect(state.written).to.deep.equal({ runs: 100 * state.minutes, jobs: 500 * state.minutes, lateRuns: 5 * state.minutes });
+      expect(state.queries.map((q) => q.query)).to.deep.equal(runsQueries);
+      for (const q of state.queries) {
+        expect(q.realtime, q.query).to.equal(true);
+        // Every row written lands in the window; the raw edges read the rows of its last minute themselves.
+        expect(q.tailRows, q.query).to.be.within(1, state.written.jobs);
+        expect(q.absorbedP50s, q.query).to.have.length(rt.rounds);
+        expectFinite(q.ratio, `${q.query} real-time ratio`);
+      }
+    }
+    expect(result.targets.filter((t) => t.target.startsWith('real-time p50'))).to.have.length(2);
+    expect(readFileSync(run.files[1]!.markdown, 'utf8')).to.contain('### Real-time answers with writes unabsorbed');
   });
 
   it('judges every product target', () => {
