@@ -36,7 +36,7 @@ function expectFinite(value: unknown, what: string): void {
 }
 
 describe('the benchmark harness (npm run bench -- --smoke)', function () {
-  this.timeout(300_000);
+  this.timeout(420_000);
   let out: string;
   let run: BenchRun;
   let result: SizeResult;
