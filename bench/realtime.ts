@@ -56,7 +56,7 @@ async function write(pool: pg.Pool, now: number, minutes: number): Promise<Realt
   try {
     for (let i = 0; i < 100 * minutes; i++) {
       const late = i % 20 === 19;
-      const ts = late ? now - (1 + (i % 5)) * DAY_MS - i * 1000 : now - Math.floor(Math.random() * minutes * 60_000);
+      const ts = late ? now - (1 + (i % 5)) * DAY_MS - i * 1000 : now - 1 - Math.floor(Math.random() * minutes * 60_000);
       const id = `realtime-${ts}-${Math.random().toString(36).slice(2)}`;
       await client.query('BEGIN');
       await client.query(
@@ -93,7 +93,7 @@ export async function benchRealtime(ctx: {
   readonly baseUrl: string;
   readonly authorization: string;
   readonly pool: pg.Pool;
-  /** The dataset's end: the window and the writes' times are placed from it. */
+  /** The dashboard's now (the dataset's end): the window and the writes' times are placed from it. */
   readonly now: number;
   readonly settings: { readonly warmupS: number; readonly durationS: number };
   readonly rounds?: number;
@@ -103,8 +103,9 @@ export async function benchRealtime(ctx: {
   const durationS = Math.max(1, ctx.settings.durationS / 2);
   const window = dashboardWindow(ctx.now);
   const body = { timestamp_start: window.start, timestamp_end: window.end };
-  // Writes land inside the window: its last minutes (and days back for the late runs).
-  const writeAt = window.end - 1_000;
+  // Writes land in the window's last whole minutes, before the partial minute its raw edge reads
+  // (so the tail, not the edge, must count them), and days back for the late runs.
+  const writeAt = window.end - (((window.end % 60_000) + 60_000) % 60_000);
   const queries = queriesOf(RUNS_TOPIC);
   const states = [];
   for (const minutes of [1, 10]) {

@@ -75,11 +75,14 @@ export interface Source {
    */
   absorbed?(watermark: string): string[];
   /**
-   * The FROM clause (aliases as the spec's facts) of the facts a real-time read adds to history and
-   * the view of `view` (a bound parameter): those past the watermark, and those held back (orphan
-   * jobs whose run may have come since). Absent: the source cannot say (a change log).
+   * The FROM clause (aliases as the spec's facts) of the facts a real-time
+   * read adds to history and the view of `view` (a bound parameter): those past the watermark, and
+   * those held back (orphan jobs whose run may have come since, u.orphan). A fact whose run has not
+   * come yet is there too, with the run's columns NULL. Of those past the watermark, only ids past
+   * `after` or in `pending` (SQL expressions: a bigint and a bigint[]). `id` and `orphan`: each
+   * fact's id and whether it is held back. Absent: the source cannot say (a change log).
    */
-  unabsorbedFrom?(view: string, p: Params): string;
+  unabsorbedFrom?(view: string, p: Params, only: { after: string; pending: string }): { from: string; id: string; orphan: string };
   /** The source's id position, read without a lock (an SQL expression), for a source that drains. */
   readonly positionSql?: string;
   /**
@@ -228,14 +231,17 @@ const runs: Source = {
 
   absorbed: (watermark) => [`j.internal_id <= coalesce(${watermark}, ${MAX_BIGINT})`],
 
-  unabsorbedFrom(view, p) {
+  unabsorbedFrom(view, p, only) {
     const v = p.add(view);
     // The upper bound makes the planner guess a narrow range (an index scan), as for since() above.
-    return runOf(`(SELECT j1.* FROM ${TABLES.runsJobs} j1
-                    WHERE j1.internal_id > coalesce((SELECT m.id_watermark FROM ${MAINTENANCE} m WHERE m.view_name = ${v}), ${MAX_BIGINT})
-                      AND j1.internal_id <= ${MAX_BIGINT}
-                   UNION ALL
-                   SELECT j2.* FROM ${ORPHAN_JOBS} o JOIN ${TABLES.runsJobs} j2 ON j2.internal_id = o.internal_id WHERE o.view_name = ${v}) j`);
+    const from = `(SELECT j1.*, false AS held_back FROM ${TABLES.runsJobs} j1
+              WHERE j1.internal_id > coalesce((SELECT m.id_watermark FROM ${MAINTENANCE} m WHERE m.view_name = ${v}), ${MAX_BIGINT})
+                AND j1.internal_id <= ${MAX_BIGINT}
+                AND (j1.internal_id > ${only.after} OR j1.internal_id = ANY(${only.pending}::bigint[]))
+             UNION ALL
+             SELECT j2.*, true FROM ${ORPHAN_JOBS} o JOIN ${TABLES.runsJobs} j2 ON j2.internal_id = o.internal_id WHERE o.view_name = ${v}) j
+      LEFT JOIN LATERAL (SELECT * FROM ${TABLES.runs} r0 WHERE r0.event_id = j.event_id OFFSET 0) r ON true`;
+    return { from, id: 'j.internal_id', orphan: 'j.held_back' };
   },
 
   positionSql: `coalesce(pg_sequence_last_value(${JOBS_SEQUENCE}::regclass), 0)`,

@@ -6,6 +6,8 @@
 import { LRUCache } from 'lru-cache';
 import type { MergedWindow } from './merge.ts';
 import type { PartRow } from './rollup.ts';
+import { StableIds } from './stable-ids.ts';
+import type { CachedTail } from './tail.ts';
 import { ViewStates } from './view-state.ts';
 
 export interface PartsCacheOptions {
@@ -13,11 +15,13 @@ export interface PartsCacheOptions {
   readonly stateTtlMs: number;
   /** Upper bound of cached partial rows (segments and merged windows together). */
   readonly maxRows: number;
+  /** How often the stable job id is probed, in ms (src/queries/stable-ids.ts; default 200). */
+  readonly probeIntervalMs?: number;
 }
 
 export const DEFAULT_PARTS_CACHE: PartsCacheOptions = Object.freeze({ stateTtlMs: 1000, maxRows: 200_000 });
 
-type Cached = readonly PartRow[] | MergedWindow;
+type Cached = readonly PartRow[] | MergedWindow | CachedTail;
 
 export class PartsCache {
   /** The views' versions (briefly) and their recent-tier coverage. */
@@ -25,9 +29,12 @@ export class PartsCache {
   private readonly rows: LRUCache<string, Cached>;
   /** Windows being read from the view right now. */
   readonly loading = new Map<string, Promise<MergedWindow>>();
+  /** The job id up to which real-time tails may be cached (src/queries/stable-ids.ts). */
+  readonly stableIds: StableIds;
 
   constructor(readonly options: PartsCacheOptions = DEFAULT_PARTS_CACHE) {
     this.views = new ViewStates(options.stateTtlMs);
+    this.stableIds = new StableIds(options.probeIntervalMs);
     this.rows = new LRUCache({
       maxSize: options.maxRows,
       sizeCalculation: (v) => ('groups' in v ? 2 * v.groups.size : v.length) + 1,
@@ -48,6 +55,15 @@ export class PartsCache {
 
   setWindow(key: string, window: MergedWindow): void {
     this.rows.set(key, window);
+  }
+
+  /** A real-time read's tail, as cached for its window (src/queries/tail.ts). */
+  tail(key: string): CachedTail | undefined {
+    return this.rows.get(`tail|${key}`) as CachedTail | undefined;
+  }
+
+  setTail(key: string, tail: CachedTail): void {
+    this.rows.set(`tail|${key}`, tail);
   }
 
   /** The read of this window that another request has under way, if any. */

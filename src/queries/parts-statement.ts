@@ -7,7 +7,13 @@ import type { Executor } from '../db/executor.ts';
 import { Params, type SqlQuery } from '../db/sql.ts';
 import { readCoverage } from './view-state.ts';
 import { planParts, rawSql, segmentSql, type PartRow, type PartsPlan, type PartsRequest, type RollupSpec } from './rollup.ts';
-import { tailSql } from './tail.ts';
+import { tailSql, type CachedTail } from './tail.ts';
+
+/** A real-time read's tail: what the process holds of it, and the stable id now. */
+export interface TailRead {
+  readonly cached: Pick<CachedTail, 'stableTo' | 'pending'> | undefined;
+  readonly stableTo: number;
+}
 
 /** The `part` tag of the raw edges' rows; segments are tagged with their index in the plan. */
 export const RAW_PART = -1;
@@ -16,11 +22,11 @@ export const RAW_PART = -1;
  * One statement: the given segments (by index into the plan), the raw edges, and with `realtime`
  * the tail over the time the plan's segments cover; undefined when it would read nothing.
  */
-export function partsStatement(spec: RollupSpec, plan: PartsPlan, req: PartsRequest, segments: readonly number[], realtime = false): SqlQuery | undefined {
+export function partsStatement(spec: RollupSpec, plan: PartsPlan, req: PartsRequest, segments: readonly number[], realtime?: TailRead): SqlQuery | undefined {
   const p = new Params();
   const selects = segments.map((i) => segmentSql(spec, plan.level!, plan.segments[i]!, req, p, i));
   if (plan.raw.length) selects.push(rawSql(spec, plan.raw, req, p, RAW_PART));
-  const tail = realtime && plan.segments.length ? tailSql(spec, plan.segments.map((s) => s.range), req, p) : undefined;
+  const tail = realtime && plan.segments.length ? tailSql(spec, plan.segments.map((s) => s.range), req, p, realtime.cached, realtime.stableTo) : undefined;
   if (tail) selects.push(...tail.selects);
   if (!selects.length) return undefined;
   return { text: `${tail ? `WITH ${tail.cte}\n` : ''}${selects.join('\nUNION ALL\n')}`, values: p.values };
@@ -34,7 +40,7 @@ export const stripPart = ({ part: _part, ...row }: PartRow): PartRow => row;
  * miss) and warm (the raw edges and the tail alone, as when its segments are cached; undefined when
  * it has neither).
  */
-export async function partsStatements(spec: RollupSpec, req: PartsRequest, executor: Executor, realtime = false): Promise<{ cold: SqlQuery; warm?: SqlQuery }> {
+export async function partsStatements(spec: RollupSpec, req: PartsRequest, executor: Executor, realtime?: TailRead): Promise<{ cold: SqlQuery; warm?: SqlQuery }> {
   const plan = planParts(spec, req, await readCoverage(spec, executor));
   const cold = partsStatement(spec, plan, req, plan.segments.map((_, i) => i), realtime)!;
   const warm = plan.raw.length || (realtime && plan.segments.length) ? partsStatement(spec, plan, req, [], realtime) : undefined;

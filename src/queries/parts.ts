@@ -15,9 +15,9 @@ import type { Executor } from '../db/executor.ts';
 import type { ViewFreshness } from '../freshness/state.ts';
 import { mergeInto, type MergedWindow } from './merge.ts';
 import type { PartsCache } from './parts-cache.ts';
-import { partsStatement, RAW_PART, stripPart } from './parts-statement.ts';
+import { partsStatement, RAW_PART, stripPart, type TailRead } from './parts-statement.ts';
 import type { SqlQuery } from '../db/sql.ts';
-import { realtimeCapable, TAIL_PART, TAIL_ROWS_PART, VERSION_PART } from './tail.ts';
+import { PENDING_PART, realtimeCapable, STABLE_PART, STABLE_ROWS_PART, TAIL_PART, TAIL_ROWS_PART, VERSION_PART, type CachedTail } from './tail.ts';
 import { pageOf, type Page, type Ranking } from './ranking.ts';
 import { planParts, type PartRow, type PartsRequest, type RollupSpec, type Segment } from './rollup.ts';
 
@@ -28,24 +28,30 @@ export interface PartsResult {
   readonly tailRows?: number;
 }
 
-/** A statement's rows by tag: segments by index, the raw edges and the tail together, the tail's state rows. */
+/** A statement's rows by tag: segments by index, the raw edges with the tail's unstable part, and the tail's stable part. */
 interface Fetched {
   readonly raw: PartRow[];
   readonly segments: Map<number, PartRow[]>;
-  /** The view version the statement saw (real-time statements only). */
+  /** Real-time statements: the tail's newly stable partials, its stable jobs without a run, its counts, the version seen. */
+  readonly stable: PartRow[];
+  readonly pending: number[];
   readonly version?: string | null;
-  readonly tailRows?: number;
+  readonly tailRows: number;
+  readonly stableRows: number;
 }
 
 async function fetchParts(spec: RollupSpec, executor: Executor, statement: SqlQuery | undefined): Promise<Fetched> {
   const rows = statement ? await executor.query<PartRow>(statement) : [];
   const first = Object.keys(spec.measures)[0]!;
-  const out: { raw: PartRow[]; segments: Map<number, PartRow[]>; version?: string | null; tailRows?: number } = { raw: [], segments: new Map() };
+  const out: { -readonly [K in keyof Fetched]: Fetched[K] } = { raw: [], segments: new Map(), stable: [], pending: [], tailRows: 0, stableRows: 0 };
   for (const row of rows) {
     const part = row.part as number;
     if (part === RAW_PART || part === TAIL_PART) out.raw.push(stripPart(row));
+    else if (part === STABLE_PART) out.stable.push(stripPart(row));
+    else if (part === PENDING_PART) out.pending.push(Number(row[first]));
     else if (part === VERSION_PART) out.version = row[first] === null ? null : String(row[first]);
     else if (part === TAIL_ROWS_PART) out.tailRows = Number(row[first]);
+    else if (part === STABLE_ROWS_PART) out.stableRows = Number(row[first]);
     else {
       let list = out.segments.get(part);
       if (!list) out.segments.set(part, (list = []));
@@ -58,7 +64,7 @@ async function fetchParts(spec: RollupSpec, executor: Executor, statement: SqlQu
 /**
  * The merged partial aggregates of a request (ranked when `rank` is given). One statement at most:
  * the raw edges plus whatever segments the cache lacks, tagged by `part`; with `realtime` (for a
- * source that can say what its materialization has not absorbed), the tail too.
+ * source that can say what its materialization has not absorbed), the tail too (src/queries/tail.ts).
  */
 export async function readParts(
   spec: RollupSpec,
@@ -72,7 +78,7 @@ export async function readParts(
   // Never refreshed (or unpopulated): nothing is cached, and reading the view reports not_ready.
   const cacheable = state.version !== null;
   const plan = planParts(spec, req, coverage);
-  const live = realtime && realtimeCapable(spec);
+  const live = realtime && realtimeCapable(spec) && plan.segments.length > 0;
   const base = JSON.stringify([
     spec.view,
     state.version,
@@ -93,6 +99,11 @@ export async function readParts(
   const segments = window ? [] : plan.segments.map((s) => (cacheable ? cache.segment(segKey(s)) : undefined));
   const missing = window ? [] : plan.segments.flatMap((_, i) => (segments[i] ? [] : [i]));
   const all = plan.segments.map((_, i) => i);
+  // The tail up to the stable id this process knows (and what it cached of it for this window).
+  const stableNow = live ? await cache.stableIds.current(executor) : 0;
+  const cachedTail = live && cacheable ? cache.tail(windowKey) : undefined;
+  const tailRead = (held: CachedTail | undefined): TailRead | undefined =>
+    live ? { cached: held, stableTo: Math.max(stableNow, held?.stableTo ?? 0) } : undefined;
 
   const merge = (fetched: Fetched, cached: readonly (readonly PartRow[] | undefined)[], store: boolean): MergedWindow => {
     const groups = new Map<string, PartRow>();
@@ -108,25 +119,37 @@ export async function readParts(
     if (store) cache.setWindow(windowKey, merged);
     return merged;
   };
+  /** The tail's stable part after this read: what was held plus what became stable. */
+  const stableTail = (fetched: Fetched, held: CachedTail | undefined, read: TailRead): CachedTail => {
+    const groups = new Map(held?.groups ?? []);
+    mergeInto(spec, req, groups, fetched.stable);
+    return { stableTo: read.stableTo, pending: fetched.pending, groups, rows: (held?.rows ?? 0) + fetched.stableRows };
+  };
 
-  const read = async (): Promise<{ fetched: Fetched; window: MergedWindow }> => {
-    const fetched = await fetchParts(spec, executor, partsStatement(spec, plan, req, missing, live));
+  const read = async (): Promise<{ fetched: Fetched; window: MergedWindow; tail?: CachedTail }> => {
+    const tr = tailRead(cachedTail);
+    const fetched = await fetchParts(spec, executor, partsStatement(spec, plan, req, missing, tr));
     // A real-time statement saw the version its tail belongs to. Parts cached under another one do
     // not match the tail (a cycle absorbed some of it in between): read everything again from one
     // snapshot, and cache nothing of it.
-    const matches = !live || !plan.segments.length || fetched.version === state.version;
-    if (!matches && (window || missing.length < plan.segments.length)) {
-      const whole = await fetchParts(spec, executor, partsStatement(spec, plan, req, all, live));
-      return { fetched: whole, window: merge(whole, [], false) };
+    const matches = !live || fetched.version === state.version;
+    if (!matches && (window || cachedTail || missing.length < plan.segments.length)) {
+      const whole = tailRead(undefined);
+      const again = await fetchParts(spec, executor, partsStatement(spec, plan, req, all, whole));
+      return { fetched: again, window: merge(again, [], false), tail: whole && stableTail(again, undefined, whole) };
     }
-    if (window) return { fetched, window };
-    return { fetched, window: merge(fetched, segments, cacheable && matches) };
+    const tail = tr && stableTail(fetched, cachedTail, tr);
+    if (tail && cacheable && matches) cache.setTail(windowKey, tail);
+    if (window) return { fetched, window, tail };
+    return { fetched, window: merge(fetched, segments, cacheable && matches), tail };
   };
   // This request reads the window; concurrent misses of it wait for this read (see above).
   const leads = !window && cacheable && !cache.pending(windowKey);
   const result = leads ? await cache.lead(windowKey, read, (r) => r.window) : await read();
   const changed = new Map<string, PartRow>();
-  mergeInto(spec, req, changed, result.fetched.raw, result.window.groups);
+  const { fetched, tail } = result;
+  mergeInto(spec, req, changed, tail ? [...fetched.raw, ...tail.groups.values()] : fetched.raw, result.window.groups);
   const page = pageOf(result.window, changed, rank);
-  return live ? { page, state, tailRows: result.fetched.tailRows ?? 0 } : { page, state };
+  if (!realtime || !realtimeCapable(spec)) return { page, state };
+  return { page, state, tailRows: (tail?.rows ?? 0) + fetched.tailRows };
 }

@@ -6,6 +6,7 @@
  * lose rows.
  */
 import { expect } from 'chai';
+import pg from 'pg';
 import { createExecutor, type Executor } from '../../../src/db/executor.ts';
 import type { SqlQuery } from '../../../src/db/sql.ts';
 import { TABLES } from '../../../src/db/tables.ts';
@@ -103,7 +104,8 @@ describe('real-time answers', function () {
     const base = createExecutor(db.pool, 1);
     const counting: Executor = {
       query<R extends object>(q: SqlQuery) {
-        statements++;
+        // The stable-id probe runs on its own schedule (src/queries/stable-ids.ts): not counted.
+        if (q.name !== 'eventstats_stable_ids') statements++;
         return base.query<R>(q);
       },
     };
@@ -127,4 +129,94 @@ describe('real-time answers', function () {
     expect(statements, 'statements (the version is trusted, the window cached)').to.equal(2);
     expect(warm.meta.tail_rows).to.equal(3);
   });
+
+  it('read with no more than the reader role grants', async () => {
+    const role = `es_reader_${process.pid}`;
+    await db.pool.query(`CREATE ROLE ${role} LOGIN PASSWORD 'reader' IN ROLE eventstats_reader`);
+    const url = new URL(db.url);
+    url.username = role;
+    url.password = 'reader';
+    const pool = new pg.Pool({ connectionString: url.toString(), max: 1 });
+    try {
+      const cache = new PartsCache({ stateTtlMs: 0, maxRows: 1000, probeIntervalMs: 0 });
+      await insertRun(db.pool, { ts: Date.now() - 20 * MINUTE_MS, jobs: 2 });
+      for (let i = 0; i < 3; i++) await expectAllExact(pool, windowsAt(Date.now()), Date.now(), { realtime: true, cache, topic: RUNS });
+      expect(await cache.stableIds.current(createExecutor(pool, 1)), 'the stable-id probe ran as the reader').to.be.greaterThan(0);
+    } finally {
+      await pool.end();
+      await db.pool.query(`DROP ROLE ${role}`);
+    }
+  });
+
+  describe('the tail cached up to the stable id', () => {
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const q = findQuery(RUNS, 'failed_jobs')!;
+    const bodyAt = (now: number) => ({ timestamp_start: now - 10 * DAY_MS, timestamp_end: now + HOUR_MS, group_by: ['tenant_id', 'environment'], limit: 1000 });
+    const expectExact = async (executor: Executor, cache: PartsCache, body: ReturnType<typeof bodyAt>, context: string) => {
+      const answer = await prepareQuery(q, body, { kind: 'all' }, body.timestamp_end).run(executor, cache, true);
+      const o = oracle('failed_jobs', { start: body.timestamp_start, end: body.timestamp_end }, { group_by: ['tenant_id', 'environment'], limit: 1000 });
+      expectSameRows(answer.data, (await db.pool.query(o.text, o.values as unknown[])).rows, context);
+      return answer;
+    };
+    /** Reads until the process has probed twice since `from` (the stable id can only have moved by then). */
+    const readAcrossProbes = async (executor: Executor, cache: PartsCache, body: ReturnType<typeof bodyAt>, context: string) => {
+      for (let i = 0; i < 3; i++) {
+        await expectExact(executor, cache, body, `${context}, read ${i}`);
+        await sleep(250);
+      }
+    };
+
+    it('stays exact as writes go on: stable jobs are read once, a stable job whose run comes later is probed until it does', async () => {
+      await refreshAll();
+      const cache = new PartsCache({ stateTtlMs: 600_000, maxRows: 100_000 });
+      const tails: { stableTo: number; pending: readonly number[]; rows: number }[] = [];
+      const setTail = cache.setTail.bind(cache);
+      cache.setTail = (key, tail) => (tails.push(tail), setTail(key, tail));
+      const executor = createExecutor(db.pool, 1);
+      const body = bodyAt(Date.now());
+      await insertRun(db.pool, { ts: Date.now() - 30 * MINUTE_MS, jobs: 4, tenant: 'tenant-04' });
+      await readAcrossProbes(executor, cache, body, 'first writes');
+      // A job whose run comes later, and more writes.
+      await insertJobs(db.pool, 'ev-realtime-pending', Date.now() - 2 * HOUR_MS, 3);
+      await insertRun(db.pool, { ts: Date.now() - 2 * DAY_MS, jobs: 2, tenant: 'tenant-04' });
+      await readAcrossProbes(executor, cache, body, 'a job without its run');
+      const withPending = tails.at(-1)!;
+      expect(withPending.stableTo, 'the stable id moved past the writes').to.be.greaterThan(0);
+      expect(withPending.pending, 'the jobs without a run, remembered').to.have.length(3);
+      await db.pool.query(
+        `INSERT INTO ${TABLES.runs} (event_id, job_ref, tenant_id, source_app, source_app_version, environment, timestamp_start, timestamp_end)
+         VALUES ('ev-realtime-pending', 'ref', 'tenant-05', 'app-late', '1', 'uat', $1::bigint, $1::bigint + 1000)`,
+        [Date.now() - 2 * HOUR_MS],
+      );
+      await readAcrossProbes(executor, cache, body, 'the run came');
+      const last = tails.at(-1)!;
+      expect(last.pending).to.deep.equal([]);
+      expect(last.rows, 'every stable fact held: 4 + 2 + 3').to.equal(9);
+    });
+
+    it('never caches past a writer still at work: its jobs count once it commits', async () => {
+      await refreshAll();
+      const cache = new PartsCache({ stateTtlMs: 600_000, maxRows: 100_000 });
+      const executor = createExecutor(db.pool, 1);
+      const body = bodyAt(Date.now());
+      const writer = await db.pool.connect();
+      try {
+        // It draws its ids first and commits last.
+        await writer.query('BEGIN');
+        await insertRun(writer, { ts: Date.now() - 50 * MINUTE_MS, jobs: 5, tenant: 'tenant-06' });
+        const { rows } = await writer.query<{ id: string }>(`SELECT min(internal_id)::text AS id FROM ${TABLES.runsJobs} WHERE xmin::text = txid_current()::text`);
+        const held = Number(rows[0]!.id);
+        await insertRun(db.pool, { ts: Date.now() - 40 * MINUTE_MS, jobs: 2, tenant: 'tenant-06' });
+        await readAcrossProbes(executor, cache, body, 'a writer still at work');
+        await readAcrossProbes(executor, cache, body, 'still at work');
+        expect(await cache.stableIds.current(executor), 'the stable id stays below its ids').to.be.lessThan(held);
+        await writer.query('COMMIT');
+      } finally {
+        writer.release();
+      }
+      await readAcrossProbes(executor, cache, body, 'committed');
+      expect(await cache.stableIds.current(executor)).to.be.greaterThan(0);
+    });
+  });
 });
+
