@@ -79,7 +79,7 @@ export interface Source {
    * read adds to history and the view of `view` (a bound parameter): those past the watermark, and
    * those held back (orphan jobs whose run may have come since, u.orphan). A fact whose run has not
    * come yet is there too, with the run's columns NULL. Of those past the watermark, only ids past
-   * `after` or in `pending` (SQL expressions: a bigint and a bigint[]). `id` and `orphan`: each
+   * `after` or in `pending` (SQL expressions: a bigint, and a bigint[] of ids at or below it). `id` and `orphan`: each
    * fact's id and whether it is held back. Absent: the source cannot say (a change log).
    */
   unabsorbedFrom?(view: string, p: Params, only: { after: string; pending: string }): { from: string; id: string; orphan: string };
@@ -233,11 +233,14 @@ const runs: Source = {
 
   unabsorbedFrom(view, p, only) {
     const v = p.add(view);
-    // The upper bound makes the planner guess a narrow range (an index scan), as for since() above.
+    const watermark = `coalesce((SELECT m.id_watermark FROM ${MAINTENANCE} m WHERE m.view_name = ${v}), ${MAX_BIGINT})`;
+    // Past the watermark and `after` (a range of the primary key; the upper bound makes the planner
+    // guess a narrow range, as for since() above), the pending ones (all at or below `after`), and
+    // the orphans (at or below the watermark): three disjoint sets.
     const from = `(SELECT j1.*, false AS held_back FROM ${TABLES.runsJobs} j1
-              WHERE j1.internal_id > coalesce((SELECT m.id_watermark FROM ${MAINTENANCE} m WHERE m.view_name = ${v}), ${MAX_BIGINT})
-                AND j1.internal_id <= ${MAX_BIGINT}
-                AND (j1.internal_id > ${only.after} OR j1.internal_id = ANY(${only.pending}::bigint[]))
+              WHERE j1.internal_id > greatest(${watermark}, ${only.after}) AND j1.internal_id <= ${MAX_BIGINT}
+             UNION ALL
+             SELECT j3.*, false FROM ${TABLES.runsJobs} j3 WHERE j3.internal_id = ANY(${only.pending}::bigint[]) AND j3.internal_id > ${watermark}
              UNION ALL
              SELECT j2.*, true FROM ${ORPHAN_JOBS} o JOIN ${TABLES.runsJobs} j2 ON j2.internal_id = o.internal_id WHERE o.view_name = ${v}) j
       LEFT JOIN LATERAL (SELECT * FROM ${TABLES.runs} r0 WHERE r0.event_id = j.event_id OFFSET 0) r ON true`;
