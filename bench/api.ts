@@ -78,14 +78,20 @@ export function apiArgs(entry: 'dist' | 'tsx'): string[] {
  * `dist`: the built server, as production runs it (no TypeScript loader in memory or on the
  * request path); `tsx`: straight from src/, when no current build exists (smoke runs).
  */
-export async function startApi(resources: Resources, databaseUrl: string, credentials: Credentials, entry: 'dist' | 'tsx'): Promise<ApiServer> {
+export async function startApi(
+  resources: Resources,
+  databaseUrl: string,
+  credentials: Credentials,
+  entry: 'dist' | 'tsx',
+  env: Record<string, string> = {},
+): Promise<ApiServer> {
   const port = await freePort();
   const child = spawnChild(
     resources,
     'API server',
     process.execPath,
     apiArgs(entry),
-    { env: apiEnv(databaseUrl, credentials, { PORT: String(port), DB_POOL_MAX: '16' }), cwd: REPO_ROOT },
+    { env: apiEnv(databaseUrl, credentials, { PORT: String(port), DB_POOL_MAX: '16', ...env }), cwd: REPO_ROOT },
   );
   const baseUrl = `http://127.0.0.1:${port}`;
   const healthStatus = await waitForHttp(`${baseUrl}/health`, child);

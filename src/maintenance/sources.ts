@@ -27,7 +27,6 @@ import {
   floorExpr,
   INVALIDATIONS,
   keyColumns,
-  MAINTENANCE,
   mergeIntoHistorySql,
   ORPHAN_JOBS,
   relationsOf,
@@ -232,19 +231,11 @@ const runs: Source = {
   absorbed: (watermark) => [`j.internal_id <= coalesce(${watermark}, ${MAX_BIGINT})`],
 
   unabsorbedFrom(view, p, only) {
-    const v = p.add(view);
-    const watermark = `coalesce((SELECT m.id_watermark FROM ${MAINTENANCE} m WHERE m.view_name = ${v}), ${MAX_BIGINT})`;
-    // Past the watermark and `after` (a range of the primary key; the upper bound makes the planner
-    // guess a narrow range, as for since() above), the pending ones (all at or below `after`), and
-    // the orphans (at or below the watermark): three disjoint sets.
-    const from = `(SELECT j1.*, false AS held_back FROM ${TABLES.runsJobs} j1
-              WHERE j1.internal_id > greatest(${watermark}, ${only.after}) AND j1.internal_id <= ${MAX_BIGINT}
-             UNION ALL
-             SELECT j3.*, false FROM ${TABLES.runsJobs} j3 WHERE j3.internal_id = ANY(${only.pending}::bigint[]) AND j3.internal_id > ${watermark}
-             UNION ALL
-             SELECT j2.*, true FROM ${ORPHAN_JOBS} o JOIN ${TABLES.runsJobs} j2 ON j2.internal_id = o.internal_id WHERE o.view_name = ${v}) j
-      LEFT JOIN LATERAL (SELECT * FROM ${TABLES.runs} r0 WHERE r0.event_id = j.event_id OFFSET 0) r ON true`;
-    return { from, id: 'j.internal_id', orphan: 'j.held_back' };
+    // A function (migrations/1796040700000_realtime-reads.sql): planned once per session, not per read.
+    const from =
+      `eventstats.runs_unabsorbed(${p.add(view)}, ${only.after}::bigint, ${only.pending}::bigint[]) u` +
+      ` CROSS JOIN LATERAL (SELECT (u.j).*) j CROSS JOIN LATERAL (SELECT (u.r).*) r`;
+    return { from, id: 'u.id', orphan: 'u.held_back' };
   },
 
   positionSql: `coalesce(pg_sequence_last_value(${JOBS_SEQUENCE}::regclass), 0)`,

@@ -7,7 +7,7 @@ import type { Executor } from '../db/executor.ts';
 import { Params, type SqlQuery } from '../db/sql.ts';
 import { readCoverage } from './view-state.ts';
 import { planParts, rawSql, segmentSql, type PartRow, type PartsPlan, type PartsRequest, type RollupSpec } from './rollup.ts';
-import { tailSql, type CachedTail } from './tail.ts';
+import { FACTS_COLUMN, tailSql, type CachedTail } from './tail.ts';
 
 /** A real-time read's tail: what the process holds of it, and the stable id now. */
 export interface TailRead {
@@ -26,14 +26,15 @@ export function partsStatement(spec: RollupSpec, plan: PartsPlan, req: PartsRequ
   const p = new Params();
   const selects = segments.map((i) => segmentSql(spec, plan.level!, plan.segments[i]!, req, p, i));
   if (plan.raw.length) selects.push(rawSql(spec, plan.raw, req, p, RAW_PART));
-  const tail = realtime && plan.segments.length ? tailSql(spec, plan.segments.map((s) => s.range), req, p, realtime.cached, realtime.stableTo) : undefined;
-  if (tail) selects.push(...tail.selects);
-  if (!selects.length) return undefined;
-  return { text: `${tail ? `WITH ${tail.cte}\n` : ''}${selects.join('\nUNION ALL\n')}`, values: p.values };
+  if (!realtime || !plan.segments.length) return selects.length ? { text: selects.join('\nUNION ALL\n'), values: p.values } : undefined;
+  // Real time: the tail's rows carry how many facts they hold; the others say NULL.
+  const tail = tailSql(spec, plan.segments.map((s) => s.range), req, p, realtime.cached, realtime.stableTo);
+  const parts = selects.length ? [`SELECT s.*, NULL::float8 AS ${FACTS_COLUMN} FROM (\n${selects.join('\nUNION ALL\n')}\n) s`] : [];
+  return { text: [...parts, tail.tail, tail.version].join('\nUNION ALL\n'), values: p.values };
 }
 
 /** A fetched row without its tag. */
-export const stripPart = ({ part: _part, ...row }: PartRow): PartRow => row;
+export const stripPart = ({ part: _part, [FACTS_COLUMN]: _facts, ...row }: PartRow): PartRow => row;
 
 /**
  * The statements a request runs, for EXPLAIN: cold (every segment and the raw edges, as on a cache

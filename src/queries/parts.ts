@@ -17,7 +17,7 @@ import { mergeInto, type MergedWindow } from './merge.ts';
 import type { PartsCache } from './parts-cache.ts';
 import { partsStatement, RAW_PART, stripPart, type TailRead } from './parts-statement.ts';
 import type { SqlQuery } from '../db/sql.ts';
-import { PENDING_PART, realtimeCapable, STABLE_PART, STABLE_ROWS_PART, TAIL_PART, TAIL_ROWS_PART, VERSION_PART, type CachedTail } from './tail.ts';
+import { FACTS_COLUMN, PENDING_PART, realtimeCapable, STABLE_PART, TAIL_PART, VERSION_PART, type CachedTail } from './tail.ts';
 import { pageOf, type Page, type Ranking } from './ranking.ts';
 import { planParts, type PartRow, type PartsRequest, type RollupSpec, type Segment } from './rollup.ts';
 
@@ -46,12 +46,15 @@ async function fetchParts(spec: RollupSpec, executor: Executor, statement: SqlQu
   const out: { -readonly [K in keyof Fetched]: Fetched[K] } = { raw: [], segments: new Map(), stable: [], pending: [], tailRows: 0, stableRows: 0 };
   for (const row of rows) {
     const part = row.part as number;
-    if (part === RAW_PART || part === TAIL_PART) out.raw.push(stripPart(row));
-    else if (part === STABLE_PART) out.stable.push(stripPart(row));
-    else if (part === PENDING_PART) out.pending.push(Number(row[first]));
+    if (part === RAW_PART) out.raw.push(stripPart(row));
+    else if (part === TAIL_PART) {
+      out.raw.push(stripPart(row));
+      out.tailRows += row[FACTS_COLUMN] as number;
+    } else if (part === STABLE_PART) {
+      out.stable.push(stripPart(row));
+      out.stableRows += row[FACTS_COLUMN] as number;
+    } else if (part === PENDING_PART) out.pending.push(row[first] as number);
     else if (part === VERSION_PART) out.version = row[first] === null ? null : String(row[first]);
-    else if (part === TAIL_ROWS_PART) out.tailRows = Number(row[first]);
-    else if (part === STABLE_ROWS_PART) out.stableRows = Number(row[first]);
     else {
       let list = out.segments.get(part);
       if (!list) out.segments.set(part, (list = []));

@@ -23,21 +23,21 @@
 import type { Params } from '../db/sql.ts';
 import { TABLES } from '../db/tables.ts';
 import { SOURCES } from '../maintenance/sources.ts';
-import { conditions, rawDim, select, type Measure, type PartRow, type PartsRequest, type RollupSpec } from './rollup.ts';
+import { floorExpr } from '../maintenance/sql.ts';
+import { conditions, rawDim, type PartRow, type PartsRequest, type RollupSpec } from './rollup.ts';
+import { GRAIN_MS } from './window.ts';
 import type { Range } from './window.ts';
 
 /** Tags of the tail's rows in a parts statement (segments are tagged 0.., the raw edges -1). */
 export const TAIL_PART = -2;
 /** One row: the view version (refresh-log id) the statement saw, as its first measure. */
 export const VERSION_PART = -3;
-/** One row: how many facts the unstable part added, as its first measure. */
-export const TAIL_ROWS_PART = -4;
 /** Partials of the jobs that became stable with this read (merged into the cached tail). */
 export const STABLE_PART = -5;
 /** One row per stable job without a run yet: its id as the first measure (probed again next time). */
 export const PENDING_PART = -6;
-/** One row: how many facts the newly stable part added, as its first measure. */
-export const STABLE_ROWS_PART = -7;
+/** The column of a real-time statement's rows that holds how many facts a tail row aggregates. */
+export const FACTS_COLUMN = 'facts';
 
 /** Whether a query's source can say which facts its materialization has not absorbed. */
 export const realtimeCapable = (spec: RollupSpec): boolean => SOURCES[spec.facts.source].unabsorbedFrom !== undefined;
@@ -52,8 +52,11 @@ export interface CachedTail {
 }
 
 /**
- * The tail's CTE (named tail) and its selects. `cached`: what the process holds (only jobs past its
- * stableTo, and its pending ones, are read); `stableTo`: the stable id now (at least cached.stableTo).
+ * The tail as one grouped select, and the version row. Each row is tagged: TAIL_PART (not yet
+ * stable), STABLE_PART (stable from this read on: merged into the cache), or PENDING_PART (a stable
+ * job without its run: its id). Every row also carries FACTS_COLUMN, how many facts it aggregates.
+ * `cached`: what the process holds (only jobs past its stableTo, and its pending ones, are read);
+ * `stableTo`: the stable id now (at least cached.stableTo).
  */
 export function tailSql(
   spec: RollupSpec,
@@ -62,41 +65,39 @@ export function tailSql(
   p: Params,
   cached: Pick<CachedTail, 'stableTo' | 'pending'> | undefined,
   stableTo: number,
-): { cte: string; selects: string[] } {
-  const { from, id, orphan } = SOURCES[spec.facts.source].unabsorbedFrom!(spec.view, p, { after: p.add(cached?.stableTo ?? 0), pending: p.add(cached?.pending ?? []) });
+): { tail: string; version: string } {
   const measures = Object.entries(spec.measures);
-  const name = new Map<Measure, string>(measures.map(([n, m]) => [m, n]));
-  const stable = `(NOT ${orphan} AND ${id} <= ${p.add(stableTo)})`;
+  const only = { after: p.add(cached?.stableTo ?? 0), pending: p.add(cached?.pending ?? []) };
+  const { from, id, orphan } = SOURCES[spec.facts.source].unabsorbedFrom!(spec.view, p, only);
+  const ts = spec.facts.ts;
+  const noRun = `${ts} IS NULL`;
+  const stable = `(NOT ${orphan} AND ${id} <= ${p.add(stableTo)}::bigint)`;
+  const tag = `CASE WHEN ${noRun} THEN ${PENDING_PART} WHEN ${stable} THEN ${STABLE_PART} ELSE ${TAIL_PART} END`;
+  const b = req.bucketGrain ? GRAIN_MS[req.bucketGrain] : undefined;
+  const keys = [...req.groupDims.map((d) => `(${rawDim(spec, d)})::text AS ${d}`), ...(b ? [`${floorExpr(ts, b)} AS t`] : [])];
+  // A pending job is a group of its own, its id in the first measure.
+  const pendingId = `max(CASE WHEN ${noRun} THEN ${id} END)::float8`;
   const cols = [
-    `${spec.facts.ts} AS ts`,
-    `${id} AS id`,
-    `${stable} AS stable`,
-    `${spec.facts.ts} IS NULL AS no_run`,
-    ...req.groupDims.map((d) => `(${rawDim(spec, d)})::text AS ${d}`),
-    ...measures.map(([n, m]) => `${m.raw} AS m_${n}`),
+    `${tag} AS part`,
+    ...keys,
+    ...measures.map(([n, m], i) => `${i === 0 ? `coalesce(${pendingId}, ${m.combine}(${m.raw})::float8)` : `${m.combine}(${m.raw})::float8`} AS ${n}`),
+    `count(*)::float8 AS ${FACTS_COLUMN}`,
   ];
   const counted = [`(${ranges.map((r) => spec.facts.timeIn(p, r)).join(' OR ')})`, ...conditions(req, p, (d) => rawDim(spec, d), (d) => d in spec.facts.dims)];
   // A job without a run (yet) is kept only to be remembered as pending when it is stable.
-  const where = `(${spec.facts.ts} IS NULL AND ${stable}) OR (${counted.join('\n   AND ')})`;
-  const cte = `tail AS MATERIALIZED (\nSELECT ${cols.join(', ')}\n  FROM ${from}\n WHERE ${where}\n)`;
-  const part = (tag: number, which: string) => {
-    const s = select(req, spec, tag, (d) => `tl.${d}`, 'tl.ts', (m) => `tl.m_${name.get(m)}`);
-    return `SELECT ${s.cols}\n  FROM tail tl WHERE NOT tl.no_run AND ${which}${s.groupBy}`;
-  };
-  // The one-row selects fill the part's other columns with NULLs of their types.
-  const blanks = [...req.groupDims.map((d) => `NULL::text AS ${d}`), ...(req.bucketGrain ? ['NULL::bigint AS t'] : [])];
-  const first = (tag: number, value: string, from = '') =>
-    `SELECT ${[`${tag} AS part`, ...blanks, ...measures.map(([n], i) => `${i === 0 ? `(${value})::float8` : 'NULL::float8'} AS ${n}`)].join(', ')}${from}`;
+  const where = `(${noRun} AND ${stable}) OR (${counted.join('\n   AND ')})`;
+  const groupBy = ['1', ...keys.map((_, i) => String(i + 2)), `CASE WHEN ${noRun} THEN ${id} END`];
+  const tail = `SELECT ${cols.join(', ')}\n  FROM ${from}\n WHERE ${where}\n GROUP BY ${groupBy.join(', ')}`;
+  // The version row fills the part's other columns with NULLs of their types.
+  const blanks = [...req.groupDims.map((d) => `NULL::text AS ${d}`), ...(b ? ['NULL::bigint AS t'] : [])];
   const v = p.add(spec.view);
-  return {
-    cte,
-    selects: [
-      part(TAIL_PART, 'NOT tl.stable'),
-      part(STABLE_PART, 'tl.stable'),
-      first(PENDING_PART, 'tl.id', ' FROM tail tl WHERE tl.no_run'),
-      first(VERSION_PART, `SELECT l.id FROM ${TABLES.refreshLog} l WHERE l.view_name = ${v} AND l.outcome = 'refreshed' ORDER BY l.id DESC LIMIT 1`),
-      first(TAIL_ROWS_PART, 'SELECT count(*) FROM tail WHERE NOT no_run AND NOT stable'),
-      first(STABLE_ROWS_PART, 'SELECT count(*) FROM tail WHERE NOT no_run AND stable'),
-    ],
-  };
+  const version = `SELECT ${[
+    `${VERSION_PART} AS part`,
+    ...blanks,
+    ...measures.map(([n], i) =>
+      i === 0 ? `(SELECT l.id FROM ${TABLES.refreshLog} l WHERE l.view_name = ${v} AND l.outcome = 'refreshed' ORDER BY l.id DESC LIMIT 1)::float8 AS ${n}` : `NULL::float8 AS ${n}`,
+    ),
+    `NULL::float8 AS ${FACTS_COLUMN}`,
+  ].join(', ')}`;
+  return { tail, version };
 }
