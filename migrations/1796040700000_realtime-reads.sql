@@ -20,6 +20,9 @@ CREATE FUNCTION eventstats.runs_unabsorbed(p_view text, p_after bigint, p_pendin
 RETURNS TABLE (id bigint, held_back boolean, j public_cps_za_runs_jobs, r public_cps_za_runs)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, public, pg_temp
+-- The plan that suits every call (a key range, probes by key), kept: custom plans would be planned
+-- again on every call (their estimates for a parameter's range look cheaper than the generic one's).
+SET plan_cache_mode = force_generic_plan
 AS $$
 #variable_conflict use_column
 DECLARE
