@@ -21,9 +21,42 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown): z.
   return result.data;
 }
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * The path of the first string (value or key) in a parsed JSON body that PostgreSQL cannot store
+ * in a text value: one with NUL (U+0000) or an unpaired surrogate. Walked with a stack, not by
+ * recursion, so a deeply nested body cannot overflow it.
+ */
+export function unstorableString(body: unknown): string | undefined {
+  const stack: [unknown, string][] = [[body, '']];
+  const bad = (s: string) => s.includes('\u0000') || LONE_SURROGATE.test(s);
+  while (stack.length) {
+    const [value, path] = stack.pop()!;
+    if (typeof value === 'string') {
+      if (bad(value)) return path || 'body';
+    } else if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) stack.push([value[i], `${path}.${i}`.replace(/^\./, '')]);
+    } else if (value !== null && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) {
+        const at = path ? `${path}.${k}` : k;
+        if (bad(k)) return at;
+        stack.push([v, at]);
+      }
+    }
+  }
+  return undefined;
+}
+
 /** The optional JSON-object body of POST routes: absent means {}. */
 export function bodyObject(body: unknown): Record<string, unknown> {
   if (body === undefined || body === null) return {};
   if (typeof body !== 'object' || Array.isArray(body)) throw new ValidationError('body: must be a JSON object');
+  const at = unstorableString(body);
+  if (at !== undefined) {
+    // The path itself may hold the bad character (a key): printable ASCII only in the message.
+    const printable = [...at].map((c) => (c >= ' ' && c <= '~' ? c : '?')).join('');
+    throw new ValidationError(`'${printable}': must not contain NUL (\\u0000) or an unpaired surrogate (not storable as text)`);
+  }
   return body as Record<string, unknown>;
 }

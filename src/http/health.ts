@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import type { Logger } from 'pino';
 import type { Executor } from '../db/executor.ts';
 
 export interface CheckResult {
@@ -9,13 +10,18 @@ export interface CheckResult {
 /** A named health check; each answers within its own bound. */
 export type HealthChecks = Readonly<Record<string, () => Promise<CheckResult>>>;
 
-export function databaseCheck(executor: Executor): () => Promise<CheckResult> {
+/**
+ * The database answers. /health has no auth, so a failure says only that: the server's own words
+ * (which may name a role, a host or a database) go to the log.
+ */
+export function databaseCheck(executor: Executor, log?: Pick<Logger, 'warn'>): () => Promise<CheckResult> {
   return async () => {
     try {
       await executor.query({ text: 'SELECT 1', values: [] });
       return { ok: true, detail: 'ok' };
     } catch (err) {
-      return { ok: false, detail: err instanceof Error ? err.message : 'unreachable' };
+      log?.warn({ err }, 'health: the database check failed');
+      return { ok: false, detail: 'unavailable' };
     }
   };
 }

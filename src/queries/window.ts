@@ -14,9 +14,16 @@ export const DEFAULT_WINDOW_DAYS = 7;
 export type Grain = 'day' | 'hour' | 'minute';
 export const GRAIN_MS: Readonly<Record<Grain, number>> = Object.freeze({ day: DAY_MS, hour: HOUR_MS, minute: MINUTE_MS });
 
+/** Epoch ms that PostgreSQL and JavaScript dates both hold, and print with four-digit years: 0001-01-01 to 9999-12-31. */
+export const EPOCH_MS_MIN = -62_135_596_800_000;
+export const EPOCH_MS_MAX = 253_402_300_799_999;
+const EPOCH_MS_RULE = `must be an integer (epoch ms) from ${EPOCH_MS_MIN} (0001-01-01) to ${EPOCH_MS_MAX} (9999-12-31)`;
+/** An epoch-ms parameter: an integer within the dates both PostgreSQL and JavaScript hold. */
+export const epochMsParam = () => z.int({ error: EPOCH_MS_RULE }).min(EPOCH_MS_MIN, { error: EPOCH_MS_RULE }).max(EPOCH_MS_MAX, { error: EPOCH_MS_RULE });
+
 export const WindowParams = {
-  timestamp_start: z.int({ error: 'must be an integer (epoch ms)' }).optional(),
-  timestamp_end: z.int({ error: 'must be an integer (epoch ms)' }).optional(),
+  timestamp_start: epochMsParam().optional(),
+  timestamp_end: epochMsParam().optional(),
   days: z
     .int({ error: `must be an integer from 1 to ${MAX_WINDOW_DAYS}` })
     .min(1, { error: `must be an integer from 1 to ${MAX_WINDOW_DAYS}` })
@@ -48,6 +55,7 @@ export function resolveWindow(input: WindowInput, now: number): TimeWindow | { e
   else if (s === undefined) w = { start: e! - DEFAULT_WINDOW_DAYS * DAY_MS, end: e! };
   else w = { start: s, end: e ?? now };
   if (w.start > w.end) return { error: "'timestamp_start' must not be after 'timestamp_end'" };
+  if (w.start < EPOCH_MS_MIN) return { error: `the window must not start before ${EPOCH_MS_MIN} (0001-01-01)` };
   if (w.end - w.start > MAX_WINDOW_DAYS * DAY_MS) return { error: `the window must not be longer than ${MAX_WINDOW_DAYS} days` };
   return w;
 }

@@ -8,18 +8,24 @@ import type { Access } from '../auth/acl.ts';
 import type { Executor } from '../db/executor.ts';
 import { Params, type SqlQuery } from '../db/sql.ts';
 import { TABLES } from '../db/tables.ts';
+import { epochMsParam } from '../queries/window.ts';
 
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 1000;
 export const DEFAULT_WINDOW_MS = 7 * 24 * 3600 * 1000;
 
 // null counts as absent, as in the upstream handler (body.get(...) is None).
-const epochMs = z.int({ error: 'must be an integer (epoch ms)' }).nullish();
+const epochMs = epochMsParam().nullish();
 
 export const RawStatsBody = z.object({
   timestamp_start: epochMs,
   timestamp_end: epochMs,
-  cursor: z.int({ error: 'must be an integer (the last internal_id of the previous page)' }).nullish(),
+  // internal_id is a PostgreSQL integer: a larger cursor would fail in the database, not here.
+  cursor: z
+    .int({ error: 'must be an integer from 0 to 2147483647 (the last internal_id of the previous page)' })
+    .min(0, { error: 'must be an integer from 0 to 2147483647 (the last internal_id of the previous page)' })
+    .max(2_147_483_647, { error: 'must be an integer from 0 to 2147483647 (the last internal_id of the previous page)' })
+    .nullish(),
   limit: z
     .int({ error: 'must be a positive integer' })
     .min(1, { error: 'must be a positive integer' })

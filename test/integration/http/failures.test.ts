@@ -94,7 +94,7 @@ describe('a database that cannot be reached', function () {
     expect(health.headers['retry-after']).to.equal(String(RETRY_AFTER_SECONDS));
     expect(health.body).to.include({ success: false, statusCode: 503, status: 'unavailable' });
     expect(health.body.errors).to.deep.equal([{ type: 'database', message: "health check 'database' failed" }]);
-    expect(health.body.checks.database).to.be.a('string');
+    expect(health.body.checks.database).to.equal('unavailable');
   }
 
   describe('because nothing listens on its port', () => {
@@ -114,6 +114,32 @@ describe('a database that cannot be reached', function () {
     it('answers a compiled query with 503 "database"', async () => {
       const res = await request(app.h.app).post(FAILED_JOBS).set('Authorization', app.h.bearer('alice')).send({}).expect(503);
       expect(onlyError(res.body).type).to.equal('database');
+    });
+  });
+
+  describe('because it refuses the login', () => {
+    let db: TestDatabase;
+    let pool: pg.Pool;
+    let h: HttpHarness;
+    const role = `es_no_such_role_${process.pid}`;
+    before(async () => {
+      db = await createTestDatabase({ migrate: false });
+      const url = new URL(db.url);
+      url.username = role;
+      url.password = 'wrong';
+      pool = poolTo(url.toString(), { statementTimeoutMs: 2_000, connectTimeoutMs: 2_000 });
+      h = await httpHarness(createExecutor(pool, RETRY_AFTER_SECONDS));
+    });
+    after(async () => {
+      await h?.close();
+      await pool?.end();
+      await db?.drop();
+    });
+
+    it("answers /health (no auth) with statuses only: not the server's words, which name the role", async () => {
+      const res = await request(h.app).get('/health').expect(503);
+      expect(res.body.checks.database).to.equal('unavailable');
+      expect(JSON.stringify(res.body)).not.to.contain(role);
     });
   });
 

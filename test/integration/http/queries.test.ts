@@ -125,6 +125,27 @@ describe('POST /stats/{topic_name}/query/{query_name}', function () {
       expect(await rejected(FAILED_JOBS, { days: 0 })).to.equal("'days': must be an integer from 1 to 366");
     });
 
+    it('naming a string PostgreSQL cannot store (NUL, an unpaired surrogate), value or key, on every query', async () => {
+      const TREND = `/stats/${RUNS_TOPIC}/query/job_status_trend`;
+      const rule = 'must not contain NUL (\\u0000) or an unpaired surrogate (not storable as text)';
+      expect(await rejected(TREND, { catalog_id: '\u0000' })).to.equal(`'catalog_id': ${rule}`);
+      expect(await rejected(FAILED_JOBS, { tenant_id: ['tenant-01', 'a\ud800'] })).to.equal(`'tenant_id.1': ${rule}`);
+      expect(await rejected(FAILED_JOBS, { country: 'x\udc00y' })).to.equal(`'country': ${rule}`);
+      expect(await rejected(FAILED_JOBS, { ['bad\u0000key']: 1 })).to.equal(`'bad?key': ${rule}`);
+      for (const q of queriesOf(RUNS_TOPIC)) await rejected(`/stats/${RUNS_TOPIC}/query/${q.name}`, { tenant_id: 'nul\u0000' });
+      // A well-formed pair (an emoji) is stored fine.
+      await post(FAILED_JOBS, { tenant_id: 'tenant-\ud83d\ude00' }).expect(200);
+    });
+
+    it('when an epoch-ms bound is outside the dates PostgreSQL and JavaScript both hold', async () => {
+      const SUMMARY = '/stats/public.cps.za.status_change/query/run_status_summary';
+      for (const body of [{ timestamp_start: 8.7e15 }, { timestamp_start: 8.7e15, timestamp_end: 8.7e15 + 1 }, { timestamp_end: -1e15 }]) {
+        expect(await rejected(SUMMARY, body)).to.match(/^'timestamp_(start|end)': must be an integer \(epoch ms\) from -62135596800000 \(0001-01-01\) to 253402300799999 \(9999-12-31\)(; |$)/);
+      }
+      expect(await rejected(SUMMARY, { timestamp_end: -62135596800000 })).to.equal('the window must not start before -62135596800000 (0001-01-01)');
+      await post(SUMMARY, { timestamp_start: 253402300799999 - DAY_MS, timestamp_end: 253402300799999 }).expect(200);
+    });
+
     it('when days is combined with a timestamp', async () => {
       expect(await rejected(FAILED_JOBS, { days: 2, timestamp_end: NOW })).to.include("'days' cannot be combined");
     });

@@ -130,6 +130,21 @@ describe('POST /stats/{topic_name}, the raw rows of the upstream contract', func
       }
     }
 
+    it('answers 400 naming a string or key PostgreSQL cannot store, and a cursor or bound past what the columns hold', async () => {
+      for (const [body, field] of [
+        [{ ['x\u0000']: 1 }, 'x?'],
+        [{ note: ['ok', '\udfff'] }, 'note.1'],
+        [{ cursor: 2 ** 40 }, 'cursor'],
+        [{ cursor: -1 }, 'cursor'],
+        [{ timestamp_start: 9e15 }, 'timestamp_start'],
+      ] as const) {
+        const res = await post(body).expect(400);
+        const error = onlyError(res.body);
+        expect(error.type).to.equal('validation');
+        expect(error.message, JSON.stringify(body)).to.match(new RegExp(`^'${field.replace('?', '\\?')}': must `));
+      }
+    });
+
     it('answers 400 naming limit when it is 0 or negative', async () => {
       for (const limit of [0, -5]) {
         const res = await post({ limit }).expect(400);
