@@ -42,6 +42,12 @@ export function createApp(deps: AppDeps): Express {
   app.use(
     pinoHttp({
       logger: deps.log,
+      // A 503 is an answer the API means to give (the database is away, a view not ready): the
+      // access line says it at info; the error handler reports the outage itself, once a second.
+      customLogLevel: (_req, res, err) => {
+        if (res.statusCode === 503 && !err) return 'info';
+        return err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info';
+      },
       genReqId: (req, res) => {
         const given = req.headers['x-request-id'];
         const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();

@@ -21,10 +21,35 @@ function fromBodyParser(err: unknown): AppError | undefined {
 }
 
 /**
+ * At most one log line per interval for a kind of error that every request meets while it lasts (a
+ * database outage: hundreds of requests a second), carrying how many it stood for.
+ */
+export class LogThrottle {
+  private readonly last = new Map<string, { at: number; suppressed: number }>();
+
+  constructor(
+    private readonly intervalMs = 1000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Whether to log `key` now, and how many were left unlogged since its last line. */
+  take(key: string): { log: boolean; suppressed: number } {
+    const t = this.now();
+    const seen = this.last.get(key);
+    if (seen && t - seen.at < this.intervalMs) {
+      seen.suppressed += 1;
+      return { log: false, suppressed: seen.suppressed };
+    }
+    this.last.set(key, { at: t, suppressed: 0 });
+    return { log: true, suppressed: seen?.suppressed ?? 0 };
+  }
+}
+
+/**
  * The one renderer of errors. A 500 never carries the error's own text, stack or SQL. Every 503
  * tells the client when to retry: the error's own hint, else `retryAfterSeconds`.
  */
-export function errorHandler(retryAfterSeconds = 5): ErrorRequestHandler {
+export function errorHandler(retryAfterSeconds = 5, throttle = new LogThrottle()): ErrorRequestHandler {
   return (err, req, res, _next) => {
     // Too late for an envelope: end the connection, so the client sees a failure instead of waiting on a half-sent body.
     if (res.headersSent) {
@@ -34,7 +59,11 @@ export function errorHandler(retryAfterSeconds = 5): ErrorRequestHandler {
     }
     const known = err instanceof AppError ? err : fromBodyParser(err);
     const appError = known ?? new AppError(500, 'internal', 'internal error');
-    if (appError.status >= 500) {
+    if (appError instanceof DatabaseUnavailableError) {
+      // An outage: one line a second, not one per request.
+      const { log, suppressed } = throttle.take(appError.type);
+      if (log) req.log?.error({ err, suppressed }, `${appError.message} (${suppressed} more answered so since the last line)`);
+    } else if (appError.status >= 500) {
       req.log?.error({ err }, appError.type === 'internal' ? 'unhandled error' : appError.message);
     }
     if (appError instanceof DatabaseUnavailableError || appError instanceof NotReadyError) {

@@ -10,7 +10,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Express } from 'express';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { createApp } from '../../src/app.ts';
 import { AccessControl } from '../../src/auth/acl.ts';
 import { signToken } from '../../src/auth/dev-keys.ts';
@@ -62,6 +62,8 @@ export interface HttpHarness {
 export interface HarnessOptions {
   /** Defaults to a single database check on the executor. */
   readonly health?: HealthChecks;
+  /** The app's logger (silent by default). */
+  readonly log?: Logger;
   /** Which compiled queries answer in real time (all by default, as in production). */
   readonly realtime?: (query: string) => boolean;
 }
@@ -77,7 +79,7 @@ export async function httpHarness(executor: Executor, options: HarnessOptions = 
     executor,
     keys: new KeyStore({ source: keysFile }),
     acl: AccessControl.fromObject(ACCESS),
-    log: pino({ level: 'silent' }),
+    log: options.log ?? pino({ level: 'silent' }),
     health: options.health ?? { database: databaseCheck(executor) },
     retryAfterSeconds: RETRY_AFTER_SECONDS,
     now: () => NOW,

@@ -7,6 +7,7 @@ import net from 'node:net';
 import { expect } from 'chai';
 import express from 'express';
 import type pg from 'pg';
+import { pino } from 'pino';
 import request from 'supertest';
 import { createExecutor, type Executor } from '../../../src/db/executor.ts';
 import { createPool } from '../../../src/db/pool.ts';
@@ -114,6 +115,23 @@ describe('a database that cannot be reached', function () {
     it('answers a compiled query with 503 "database"', async () => {
       const res = await request(app.h.app).post(FAILED_JOBS).set('Authorization', app.h.bearer('alice')).send({}).expect(503);
       expect(onlyError(res.body).type).to.equal('database');
+    });
+
+    it('logs the outage at error level once a second, not once per request; each answer at info', async () => {
+      const lines: { level: number; msg: string; suppressed?: number }[] = [];
+      const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+      const logged = await httpHarness(createExecutor(app.pool, RETRY_AFTER_SECONDS), { log });
+      try {
+        const t0 = Date.now();
+        for (let i = 0; i < 20; i++) await request(logged.app).post(FAILED_JOBS).set('Authorization', logged.bearer('alice')).send({}).expect(503);
+        const elapsedS = (Date.now() - t0) / 1000;
+        const errors = lines.filter((l) => l.level >= 50);
+        expect(errors.length, JSON.stringify(errors.map((e) => e.msg))).to.be.within(1, Math.ceil(elapsedS) + 1);
+        const answered = lines.filter((l) => (l as { res?: { statusCode?: number } }).res?.statusCode === 503);
+        expect(answered.map((l) => l.level), 'one access line per request, at info').to.deep.equal(Array(20).fill(30));
+      } finally {
+        await logged.close();
+      }
     });
   });
 

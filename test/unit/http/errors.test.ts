@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import express from 'express';
 import request from 'supertest';
 import { AppError, DatabaseUnavailableError } from '../../../src/errors.ts';
-import { errorHandler } from '../../../src/http/errors.ts';
+import { errorHandler, LogThrottle } from '../../../src/http/errors.ts';
 
 function appThrowing(err: unknown) {
   const app = express();
@@ -29,5 +29,21 @@ describe('errorHandler', () => {
     const res = await request(appThrowing(new Error('SELECT secret FROM t'))).get('/x').expect(500);
     expect(JSON.stringify(res.body)).not.to.include('secret');
     expect(res.body.errors).to.deep.equal([{ type: 'internal', message: 'internal error' }]);
+  });
+});
+
+describe('LogThrottle (one line a second for an outage, not one per request)', () => {
+  it('lets the first through, holds the rest of the interval back, then reports how many it held', () => {
+    let now = 0;
+    const throttle = new LogThrottle(1000, () => now);
+    expect(throttle.take('database')).to.deep.equal({ log: true, suppressed: 0 });
+    for (let i = 1; i <= 5; i++) expect(throttle.take('database')).to.deep.equal({ log: false, suppressed: i });
+    // Another kind has its own interval.
+    expect(throttle.take('not_ready').log).to.equal(true);
+    now = 999;
+    expect(throttle.take('database').log).to.equal(false);
+    now = 1000;
+    expect(throttle.take('database')).to.deep.equal({ log: true, suppressed: 6 });
+    expect(throttle.take('database')).to.deep.equal({ log: false, suppressed: 1 });
   });
 });
