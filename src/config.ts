@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { SUPPORTED_QUERIES } from './queries/index.ts';
 import type { PartsCacheOptions } from './queries/parts-cache.ts';
 
+const QUERY_NAMES = SUPPORTED_QUERIES.map((q) => q.name) as [string, ...string[]];
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 const EnvSchema = z.object({
@@ -63,7 +64,7 @@ const EnvSchema = z.object({
   REALTIME_OFF: z
     .string()
     .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
-    .pipe(z.array(z.enum(SUPPORTED_QUERIES.map((q) => q.name) as [string, ...string[]], { error: (i) => `'${String(i.input)}' is not a compiled query (${SUPPORTED_QUERIES.map((q) => q.name).join(', ')})` })))
+    .pipe(z.array(z.enum(QUERY_NAMES, { error: (i) => `'${String(i.input)}' is not a compiled query (${QUERY_NAMES.join(', ')})` })))
     .default([]),
   /** Rows the all-in-one mode seeds into an empty database. */
   DEMO_RUNS: int(0, 10_000_000).default(20_000),

@@ -17,6 +17,13 @@ export interface ViewFreshness {
   readonly lastError: string | null;
 }
 
+/**
+ * A view's version (`view`: an SQL expression for its name): the id of the log row its last refresh
+ * committed with, and whatever else of that row `columns` (of alias l) asks for.
+ */
+export const versionSql = (view: string, columns = 'l.id') =>
+  `SELECT ${columns} FROM ${TABLES.refreshLog} l WHERE l.view_name = ${view} AND l.outcome = 'refreshed' ORDER BY l.id DESC LIMIT 1`;
+
 /** One statement for any set of views; a view never refreshed reads as all nulls. */
 export async function readFreshness(executor: Executor, views: readonly string[]): Promise<Map<string, ViewFreshness>> {
   const rows = await executor.query<{
@@ -32,8 +39,7 @@ export async function readFreshness(executor: Executor, views: readonly string[]
        (SELECT finished_at FROM ${TABLES.refreshLog} l WHERE l.view_name = v.view AND l.outcome IN ('refreshed', 'skipped') ORDER BY id DESC LIMIT 1) AS checked_at,
        last.outcome AS last_outcome, last.error AS last_error
   FROM unnest($1::text[]) AS v(view)
-  LEFT JOIN LATERAL (SELECT id, finished_at FROM ${TABLES.refreshLog} l
-                      WHERE l.view_name = v.view AND l.outcome = 'refreshed' ORDER BY id DESC LIMIT 1) ok ON true
+  LEFT JOIN LATERAL (${versionSql('v.view', 'l.id, l.finished_at')}) ok ON true
   LEFT JOIN LATERAL (SELECT outcome, error FROM ${TABLES.refreshLog} l
                       WHERE l.view_name = v.view ORDER BY id DESC LIMIT 1) last ON true`,
     values: [views],

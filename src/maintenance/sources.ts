@@ -74,12 +74,12 @@ export interface Source {
    */
   absorbed?(watermark: string): string[];
   /**
-   * The FROM clause (aliases as the spec's facts) of the facts a real-time
-   * read adds to history and the view of `view` (a bound parameter): those past the watermark, and
-   * those held back (orphan jobs whose run may have come since, u.orphan). A fact whose run has not
-   * come yet is there too, with the run's columns NULL. Of those past the watermark, only ids past
-   * `after` or in `pending` (SQL expressions: a bigint, and a bigint[] of ids at or below it). `id` and `orphan`: each
-   * fact's id and whether it is held back. Absent: the source cannot say (a change log).
+   * The FROM clause (aliases as the spec's facts) of the facts a real-time read adds to history and
+   * the view of `view` (a bound parameter): those past the watermark, and those held back (orphan
+   * jobs whose run may have come since). A fact whose run has not come yet is there too, with the
+   * run's columns NULL. Of those past the watermark, only ids past `after` or in `pending` (SQL
+   * expressions: a bigint, and a bigint[] of ids at or below it). `id` and `orphan`: each fact's id
+   * and whether it is held back. Absent: the source cannot say (a change log).
    */
   unabsorbedFrom?(view: string, p: Params, only: { after: string; pending: string }): { from: string; id: string; orphan: string };
   /** The source's id position, read without a lock (an SQL expression), for a source that drains. */

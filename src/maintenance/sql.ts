@@ -39,10 +39,6 @@ export function keyColumns(spec: RollupSpec): string[] {
   return ['lvl', 'grain_ms', 'bucket', 'null_mask', ...spec.dims];
 }
 
-export function measureColumns(spec: RollupSpec): string[] {
-  return Object.keys(spec.measures);
-}
-
 const typeOf = (m: Measure) => m.type ?? 'bigint';
 
 /** A column of the view and the history table, with its type's alignment (bytes; 1: variable length). */
@@ -127,6 +123,8 @@ function levelSql(spec: RollupSpec, level: Level, fineFrom: string): { base: str
     `\n    FROM f GROUP BY 1, 2${dims.map((_, i) => `, ${i + 3}`).join('')}`;
   const leftOut = spec.dims.reduce((mask, d, i) => (level.dims.includes(d) ? mask : mask | (1 << i)), 0);
   const nullBits = level.dims.map((d) => ` | CASE WHEN b.d_${d} IS NULL THEN ${1 << spec.dims.indexOf(d)} ELSE 0 END`).join('');
+  const stored = storedColumns(spec);
+  const bucketPosition = stored.findIndex((c) => c.name === 'bucket') + 1;
   const grains = level.grains.map((grain) => {
     const g = GRAIN_MS[grain];
     const value: Record<string, string> = {
@@ -137,8 +135,8 @@ function levelSql(spec: RollupSpec, level: Level, fineFrom: string): { base: str
       ...Object.fromEntries(spec.dims.map((d) => [d, level.dims.includes(d) ? `coalesce(b.d_${d}, '')` : `''::text`])),
       ...Object.fromEntries(m.map(([name, x]) => [name, rollupMeasure(`b.m_${name}`, x)])),
     };
-    const cols = storedColumns(spec).map((c) => `${value[c.name]} AS ${c.name}`);
-    const groupBy = [String(storedColumns(spec).findIndex((c) => c.name === 'bucket') + 1), ...level.dims.map((d) => `b.d_${d}`)];
+    const cols = stored.map((c) => `${value[c.name]} AS ${c.name}`);
+    const groupBy = [String(bucketPosition), ...level.dims.map((d) => `b.d_${d}`)];
     return `SELECT ${cols.join(', ')}\n    FROM base_${level.id} b${recent.includes(grain) ? ' WHERE b.recent' : ''}\n   GROUP BY ${groupBy.join(', ')}`;
   });
   return { base, grains };

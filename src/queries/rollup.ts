@@ -19,7 +19,7 @@ import type { Access } from '../auth/acl.ts';
 import { scopeCondition } from '../auth/scope.ts';
 import type { Params } from '../db/sql.ts';
 import { TABLES, type ViewName } from '../db/tables.ts';
-import { relationsOf } from '../maintenance/sql.ts';
+import { floorExpr, relationsOf } from '../maintenance/sql.ts';
 import { GRAIN_MS, planWindow, type Grain, type GrainCover, type Range, type TimeWindow } from './window.ts';
 
 export type Dim = 'tenant_id' | 'source_app' | 'environment' | 'catalog_id' | 'country' | 'status_type';
@@ -153,13 +153,17 @@ export function conditions(req: PartsRequest, p: Params, col: (d: Dim) => string
 }
 
 /** Partials are float8 (exact for integers below 2^53), so every part has the same column types. */
-const aggregate = (m: Measure, expr: string) => `${m.combine}(${expr})::float8`;
+export const partial = (m: Measure, expr: string) => `${m.combine}(${expr})::float8`;
 
-/** The select list of a part (its tag, group keys, `t`, the measures' partials) and its GROUP BY. */
-export function select(req: PartsRequest, spec: RollupSpec, tag: number, dim: (d: Dim) => string, time: string, measure: (m: Measure) => string) {
+/** The group keys of a part: the group dims as text, then `t` (the output bucket of `time`) when the request has one. */
+export function partKeys(req: PartsRequest, dim: (d: Dim) => string, time: string): string[] {
   const b = req.bucketGrain ? GRAIN_MS[req.bucketGrain] : undefined;
-  const keys = [...req.groupDims.map((d) => `${dim(d)}::text AS ${d}`), ...(b ? [`${time} - ((${time} % ${b}) + ${b}) % ${b} AS t`] : [])];
-  const cols = [`${tag} AS part`, ...keys, ...Object.entries(spec.measures).map(([name, m]) => `${aggregate(m, measure(m))} AS ${name}`)];
+  return [...req.groupDims.map((d) => `${dim(d)}::text AS ${d}`), ...(b ? [`${floorExpr(time, b)} AS t`] : [])];
+}
+
+function select(req: PartsRequest, spec: RollupSpec, tag: number, dim: (d: Dim) => string, time: string, measure: (m: Measure) => string) {
+  const keys = partKeys(req, dim, time);
+  const cols = [`${tag} AS part`, ...keys, ...Object.entries(spec.measures).map(([name, m]) => `${partial(m, measure(m))} AS ${name}`)];
   const groupBy = keys.length ? `\n GROUP BY ${keys.map((_, i) => i + 2).join(', ')}` : '';
   return { cols: cols.join(', '), groupBy };
 }

@@ -21,11 +21,9 @@
  * from one snapshot with nothing cached (src/queries/parts.ts).
  */
 import type { Params } from '../db/sql.ts';
-import { TABLES } from '../db/tables.ts';
+import { versionSql } from '../freshness/state.ts';
 import { SOURCES } from '../maintenance/sources.ts';
-import { floorExpr } from '../maintenance/sql.ts';
-import { conditions, rawDim, type PartRow, type PartsRequest, type RollupSpec } from './rollup.ts';
-import { GRAIN_MS } from './window.ts';
+import { conditions, partial, partKeys, rawDim, type PartRow, type PartsRequest, type RollupSpec } from './rollup.ts';
 import type { Range } from './window.ts';
 
 /** Tags of the tail's rows in a parts statement (segments are tagged 0.., the raw edges -1). */
@@ -73,14 +71,13 @@ export function tailSql(
   const noRun = `${ts} IS NULL`;
   const stable = `(NOT ${orphan} AND ${id} <= ${p.add(stableTo)}::bigint)`;
   const tag = `CASE WHEN ${noRun} THEN ${PENDING_PART} WHEN ${stable} THEN ${STABLE_PART} ELSE ${TAIL_PART} END`;
-  const b = req.bucketGrain ? GRAIN_MS[req.bucketGrain] : undefined;
-  const keys = [...req.groupDims.map((d) => `(${rawDim(spec, d)})::text AS ${d}`), ...(b ? [`${floorExpr(ts, b)} AS t`] : [])];
+  const keys = partKeys(req, (d) => `(${rawDim(spec, d)})`, ts);
   // A pending job is a group of its own, its id in the first measure.
   const pendingId = `max(CASE WHEN ${noRun} THEN ${id} END)::float8`;
   const cols = [
     `${tag} AS part`,
     ...keys,
-    ...measures.map(([n, m], i) => `${i === 0 ? `coalesce(${pendingId}, ${m.combine}(${m.raw})::float8)` : `${m.combine}(${m.raw})::float8`} AS ${n}`),
+    ...measures.map(([n, m], i) => `${i === 0 ? `coalesce(${pendingId}, ${partial(m, m.raw)})` : partial(m, m.raw)} AS ${n}`),
     `count(*)::float8 AS ${FACTS_COLUMN}`,
   ];
   const counted = [`(${ranges.map((r) => spec.facts.timeIn(p, r)).join(' OR ')})`, ...conditions(req, p, (d) => rawDim(spec, d), (d) => d in spec.facts.dims)];
@@ -89,13 +86,12 @@ export function tailSql(
   const groupBy = ['1', ...keys.map((_, i) => String(i + 2)), `CASE WHEN ${noRun} THEN ${id} END`];
   const tail = `SELECT ${cols.join(', ')}\n  FROM ${from}\n WHERE ${where}\n GROUP BY ${groupBy.join(', ')}`;
   // The version row fills the part's other columns with NULLs of their types.
-  const blanks = [...req.groupDims.map((d) => `NULL::text AS ${d}`), ...(b ? ['NULL::bigint AS t'] : [])];
-  const v = p.add(spec.view);
+  const blanks = [...req.groupDims.map((d) => `NULL::text AS ${d}`), ...(req.bucketGrain ? ['NULL::bigint AS t'] : [])];
   const version = `SELECT ${[
     `${VERSION_PART} AS part`,
     ...blanks,
     ...measures.map(([n], i) =>
-      i === 0 ? `(SELECT l.id FROM ${TABLES.refreshLog} l WHERE l.view_name = ${v} AND l.outcome = 'refreshed' ORDER BY l.id DESC LIMIT 1)::float8 AS ${n}` : `NULL::float8 AS ${n}`,
+      i === 0 ? `(${versionSql(p.add(spec.view))})::float8 AS ${n}` : `NULL::float8 AS ${n}`,
     ),
     `NULL::float8 AS ${FACTS_COLUMN}`,
   ].join(', ')}`;

@@ -14,6 +14,7 @@ export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 1000;
 export const DEFAULT_WINDOW_MS = 7 * 24 * 3600 * 1000;
 
+const CURSOR_RULE = 'must be an integer from 0 to 2147483647 (the last internal_id of the previous page)';
 // null counts as absent, as in the upstream handler (body.get(...) is None).
 const epochMs = epochMsParam().nullish();
 
@@ -21,11 +22,7 @@ export const RawStatsBody = z.object({
   timestamp_start: epochMs,
   timestamp_end: epochMs,
   // internal_id is a PostgreSQL integer: a larger cursor would fail in the database, not here.
-  cursor: z
-    .int({ error: 'must be an integer from 0 to 2147483647 (the last internal_id of the previous page)' })
-    .min(0, { error: 'must be an integer from 0 to 2147483647 (the last internal_id of the previous page)' })
-    .max(2_147_483_647, { error: 'must be an integer from 0 to 2147483647 (the last internal_id of the previous page)' })
-    .nullish(),
+  cursor: z.int({ error: CURSOR_RULE }).min(0, { error: CURSOR_RULE }).max(2_147_483_647, { error: CURSOR_RULE }).nullish(),
   limit: z
     .int({ error: 'must be a positive integer' })
     .min(1, { error: 'must be a positive integer' })
