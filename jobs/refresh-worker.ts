@@ -62,6 +62,14 @@ const BOSS_POOL_MAX = 4;
 // REFRESH), and a retry would then find the view still locked by the first run. The expiry therefore
 // covers the refresh's statement timeout plus its bookkeeping statements (see refresh-view.ts).
 const EXPIRY_MARGIN_SECONDS = 120;
+// A running refresh job proves its worker alive every HEARTBEAT_SECONDS / 2 (pg-boss's heartbeat,
+// 10 s being its least). A worker that dies (SIGKILL, a lost host) stops proving it, and the
+// supervisor of any worker then fails the job, which is retried by whichever worker polls next:
+// within HEARTBEAT_SECONDS + SUPERVISE_SECONDS + the retry delay, rather than at the job's expiry
+// (statement timeout + margin: 12 minutes by default). Its database session ends by itself
+// (client_connection_check_interval, src/refresh/refresh-view.ts) and releases the view's lock.
+const HEARTBEAT_SECONDS = 10;
+const SUPERVISE_SECONDS = 15;
 // After the stop timeout, how long to wait for cancelled refreshes to record their failure.
 const CANCEL_GRACE_MS = 5_000;
 
@@ -206,6 +214,8 @@ export function createWorker(deps: WorkerDeps): RefreshWorker {
         schema: PGBOSS_SCHEMA,
         application_name: `${applicationName}-boss`,
         max: BOSS_POOL_MAX,
+        superviseIntervalSeconds: SUPERVISE_SECONDS,
+        monitorIntervalSeconds: SUPERVISE_SECONDS,
         // The schema and the queues are migrations: pg-boss only checks the schema version, and
         // this worker needs no DDL.
         migrate: false,
@@ -227,6 +237,7 @@ export function createWorker(deps: WorkerDeps): RefreshWorker {
             retryDelay: retry.delaySeconds,
             retryBackoff: retry.backoff,
             expireInSeconds,
+            heartbeatSeconds: HEARTBEAT_SECONDS,
           });
         }
         // A view dropped from the registry must not keep firing jobs that no worker takes.

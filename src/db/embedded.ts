@@ -117,10 +117,10 @@ export class EmbeddedDatabase {
 
   /** Initialises the cluster on first use, starts it, creates the database; returns its URL. */
   async start(): Promise<string> {
-    checkReachableAsRoot(this.options.dir);
     await mkdir(this.options.dir, { recursive: true });
     // The server runs as an unprivileged user, which must be able to reach pgdata inside this folder.
     await chmod(this.options.dir, 0o755);
+    checkReachableAsRoot(this.options.dir);
     const credentialsFile = path.join(this.options.dir, 'credentials.json');
     const fresh = !existsSync(path.join(this.pgdata, 'PG_VERSION'));
     if (fresh) {

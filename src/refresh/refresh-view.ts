@@ -50,6 +50,9 @@ const LOCK_NAMESPACE = 'eventstats.refresh:';
 // recorded on this connection.
 const BOOKKEEPING_TIMEOUT_MS = 30_000;
 const DRAIN_LOCK_TIMEOUT_MS = 2_000;
+/** How often the server checks, while a refresh statement runs, that the refresh's client is still there. */
+const CONNECTION_CHECK_MS = 1_000;
+const ABANDONED = "the refresh's session ended before it finished (its process was killed or lost its connection); nothing it did was kept";
 
 /**
  * Cancels the statement a pooled session is running when the signal aborts. The cancel goes through
@@ -82,12 +85,20 @@ export async function refreshView(pool: pg.Pool, view: ViewRefresh, options: Ref
     // started_at comes from the database clock, like finished_at: the log's intervals are then
     // comparable across worker hosts whose clocks differ. The timeouts are set whether or not the
     // lock is taken (the session's settings are reset below either way): one round trip.
+    // One statement takes the view's lock, sets the session's limits, and marks 'abandoned' the
+    // attempts of this view still logged as 'running': their sessions have ended, or the lock would
+    // not be free. client_connection_check_interval ends this session's statement soon after its
+    // client dies (a worker SIGKILLed mid-refresh), rather than when the statement would finish.
     const session = await client.query<{ ok: boolean; started_at: Date }>(
-      `SELECT pg_try_advisory_lock(hashtext($1)) AS ok, set_config('statement_timeout', $2, false), set_config('lock_timeout', $3, false),
-              clock_timestamp() AS started_at`,
-      [LOCK_NAMESPACE + view.name, String(BOOKKEEPING_TIMEOUT_MS), String(options.lockTimeoutMs)],
+      `WITH lock AS (
+         SELECT pg_try_advisory_lock(hashtext($1)) AS ok, set_config('statement_timeout', $2, false), set_config('lock_timeout', $3, false),
+                set_config('client_connection_check_interval', $4, false), clock_timestamp() AS started_at),
+       abandoned AS (
+         UPDATE ${TABLES.refreshLog} l SET outcome = 'abandoned', finished_at = (SELECT started_at FROM lock), error = $5
+          WHERE l.view_name = $6 AND l.outcome = 'running' AND (SELECT ok FROM lock))
+       SELECT ok, started_at FROM lock`,
+      [LOCK_NAMESPACE + view.name, String(BOOKKEEPING_TIMEOUT_MS), String(options.lockTimeoutMs), String(CONNECTION_CHECK_MS), ABANDONED, view.name],
     );
-    // Another process is refreshing this view right now: its result will serve this request too.
     if (session.rows[0]?.ok !== true) return { view: view.name, outcome: 'coalesced', durationMs: 0, watermark: null };
     const startedAt = session.rows[0]!.started_at;
     const t0 = performance.now();
@@ -101,39 +112,54 @@ export async function refreshView(pool: pg.Pool, view: ViewRefresh, options: Ref
     const watermark = plan.key;
     const populated = plan.populated;
 
+    const logged = (outcome: Outcome, error?: string, report?: CycleReport) => [
+      Math.round(performance.now() - t0),
+      outcome,
+      error ?? null,
+      watermark,
+      report ? JSON.stringify(report) : null,
+    ];
+    // A skipped cycle is one row; a cycle that runs is a 'running' row, finished in place (below).
     const record = async (outcome: Outcome, error?: string, report?: CycleReport) => {
-      const durationMs = Math.round(performance.now() - t0);
+      const values = logged(outcome, error, report);
       await client.query(
         `INSERT INTO ${TABLES.refreshLog} (view_name, started_at, finished_at, duration_ms, outcome, error, watermark, detail)
          VALUES ($1, $2, clock_timestamp(), $3, $4, $5, $6, $7)`,
-        [view.name, startedAt, durationMs, outcome, error ?? null, watermark, report ? JSON.stringify(report) : null],
+        [view.name, startedAt, ...values],
       );
-      return durationMs;
+      return values[0] as number;
+    };
+    const finish = async (id: string, outcome: Outcome, error?: string, report?: CycleReport) => {
+      const values = logged(outcome, error, report);
+      await client.query(
+        `UPDATE ${TABLES.refreshLog} SET finished_at = clock_timestamp(), duration_ms = $2, outcome = $3, error = $4, watermark = $5, detail = $6
+          WHERE id = $1`,
+        [id, ...values],
+      );
+      return values[0] as number;
     };
 
     if (!options.force && plan.unchanged) {
       return { view: view.name, outcome: 'skipped', durationMs: await record('skipped'), watermark };
     }
+    const running = await client.query<{ id: string }>(
+      `INSERT INTO ${TABLES.refreshLog} (view_name, started_at, outcome, watermark) VALUES ($1, $2, 'running', $3) RETURNING id`,
+      [view.name, startedAt, watermark],
+    );
+    const attemptId = running.rows[0]!.id;
     let durationMs: number;
     let report: CycleReport;
     try {
-      // One snapshot for the whole cycle, taken after the drain: every drained id is visible in it.
-      // The configured statement timeout bounds each statement; SET LOCAL ends with the transaction,
-      // whether it commits or rolls back, so a failure's log row below runs without it.
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
       await client.query(`SELECT set_config('statement_timeout', $1, true)`, [String(options.statementTimeoutMs)]);
-      // An abort that came before the cycle started has no statement to cancel.
       if (options.signal?.aborted) throw new Error('cancelled before the refresh started (the worker is stopping or lost the job)');
       report = await runCycle(client, view.spec, plan, populated);
-      // The log row commits with the new rows: its id is the version the API caches parts under,
-      // so a reader that sees this version also sees this data.
-      durationMs = await record('refreshed', undefined, report);
+      durationMs = await finish(attemptId, 'refreshed', undefined, report);
       await client.query('COMMIT');
     } catch (err) {
-      // A failed cycle changes nothing: history and the view keep serving the rows of the last one.
       await client.query('ROLLBACK');
       const message = err instanceof Error ? err.message : String(err);
-      return { view: view.name, outcome: 'failed', durationMs: await record('failed', message), watermark, error: message };
+      return { view: view.name, outcome: 'failed', durationMs: await finish(attemptId, 'failed', message), watermark, error: message };
     }
     return { view: view.name, outcome: 'refreshed', durationMs, watermark, concurrently: populated, report };
   } finally {
@@ -145,7 +171,7 @@ export async function refreshView(pool: pg.Pool, view: ViewRefresh, options: Ref
     try {
       // One round trip (simple protocol). The session holds no advisory lock but this one; unlocking
       // whether or not it was taken also covers a lock statement that failed after taking it.
-      await client.query('SELECT pg_advisory_unlock_all(); RESET statement_timeout; RESET lock_timeout');
+      await client.query('SELECT pg_advisory_unlock_all(); RESET statement_timeout; RESET lock_timeout; RESET client_connection_check_interval');
     } catch {
       clean = false;
     }

@@ -2,9 +2,6 @@
  * `npm run worker` as the process operators run: started on a test database, stopped by SIGTERM in
  * the middle of a refresh, and failing with one line and an exit code when it cannot start.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { expect } from 'chai';
 import pg from 'pg';
@@ -16,86 +13,13 @@ import { createTestDatabase } from '../../helpers/database.ts';
 import { seededDatabase, type SeededDatabase } from '../../helpers/fixtures.ts';
 import { freePort } from '../../helpers/free-port.ts';
 import { observer, quietSchedules, refreshLog, refreshWaiting } from '../../helpers/refresh-worker.ts';
+import { killAllServices, startService, type ServiceProcess } from '../../helpers/service-process.ts';
 
-const ROOT = path.join(import.meta.dirname, '../../..');
-// tsx's own command line, run by the Node that runs the tests (not whichever `node` PATH finds).
-const TSX = path.join(ROOT, 'node_modules/tsx/dist/cli.mjs');
 const VIEW = VIEWS.failedJobs;
 const QUEUE = refreshQueue(VIEW);
-// Bounds on waiting for the process, so a hung worker fails the test with a reason rather than at the mocha timeout.
-const STARTUP_LIMIT_MS = 60_000;
-const EXIT_LIMIT_MS = 60_000;
 
-interface WorkerProcess {
-  readonly child: ChildProcess;
-  /** The `msg` of every JSON log line so far. */
-  readonly messages: string[];
-  stderr(): string;
-  waitForMessage(msg: string, limitMs?: number): Promise<void>;
-  /** The exit code, or a failure if the process has not exited within the limit. */
-  exitCode(limitMs?: number): Promise<number | null>;
-}
-
-const running: ChildProcess[] = [];
-
-function startWorker(env: Record<string, string>): WorkerProcess {
-  // `npm run worker` runs `tsx jobs/worker.ts`; tsx relays SIGTERM to the node process it starts and
-  // exits with its code. npx and npm run (npm 11) do not pass SIGTERM on, so they are left out.
-  // Its own process group, so that cleanup can end tsx and node together.
-  const child = spawn(process.execPath, [TSX, 'jobs/worker.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'info', REFRESH_SCHEDULES: JSON.stringify(quietSchedules()), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  running.push(child);
-  const messages: string[] = [];
-  let stderr = '';
-  let partial = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    const lines = (partial + chunk).split('\n');
-    partial = lines.pop() ?? '';
-    for (const line of lines) {
-      try {
-        messages.push((JSON.parse(line) as { msg: string }).msg);
-      } catch {
-        // not a log line
-      }
-    }
-  });
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = once(child, 'exit').then(([code]) => code as number | null);
-  return {
-    child,
-    messages,
-    stderr: () => stderr,
-    async waitForMessage(msg, limitMs = STARTUP_LIMIT_MS) {
-      const deadline = Date.now() + limitMs;
-      while (!messages.includes(msg)) {
-        if (child.exitCode !== null) throw new Error(`the worker exited (${child.exitCode}) before logging '${msg}': ${stderr}`);
-        if (Date.now() > deadline) throw new Error(`the worker did not log '${msg}' within ${limitMs} ms; logged: ${messages.join(' | ')}`);
-        await delay(50);
-      }
-    },
-    async exitCode(limitMs = EXIT_LIMIT_MS) {
-      const limit = delay(limitMs, 'limit' as const);
-      const result = await Promise.race([exited, limit]);
-      if (result === 'limit') throw new Error(`the worker did not exit within ${limitMs} ms; logged: ${messages.join(' | ')}`);
-      return result;
-    },
-  };
-}
-
-/** Ends every process group a test started, whether or not its first process is still there. */
-function killAll(): void {
-  for (const child of running.splice(0)) {
-    if (child.pid === undefined) continue;
-    try {
-      process.kill(-child.pid, 'SIGKILL');
-    } catch {
-      // the whole group has exited
-    }
-  }
+function startWorker(env: Record<string, string>): ServiceProcess {
+  return startService('jobs/worker.ts', { REFRESH_SCHEDULES: JSON.stringify(quietSchedules()), ...env });
 }
 
 /**
@@ -137,9 +61,9 @@ describe('the worker process', function () {
     s = await seededDatabase({ runs: 2_000 });
     boss = await observer(s.db.url);
   });
-  afterEach(killAll);
+  afterEach(killAllServices);
   after(async () => {
-    killAll();
+    killAllServices();
     await boss?.stop();
     await s?.close();
   });
@@ -187,6 +111,56 @@ describe('the worker process', function () {
       expect((await boss.getJobById(QUEUE, id!))?.state).to.equal('retry');
     } finally {
       await blocker.release();
+    }
+  });
+
+  it('SIGKILLed mid-refresh: its session ends within seconds, the log says the attempt was abandoned, and another worker refreshes', async () => {
+    const blocker = await blockRefreshesOf(s.db.url, VIEW);
+    let released = false;
+    try {
+      // The refresh would wait two minutes for the lock: only the session's own check can end it sooner.
+      const worker = startWorker({ DATABASE_URL: s.db.url, REFRESH_LOCK_TIMEOUT_MS: '120000' });
+      await worker.waitForMessage('refresh worker started');
+      const id = await boss.send(QUEUE, { force: true }, { singletonKey: VIEW });
+      await refreshWaiting(s.db.pool, VIEW);
+      const { rows: sessions } = await s.db.pool.query<{ pid: number }>(
+        `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'eventstats-worker-%' AND query LIKE $1`,
+        [`REFRESH MATERIALIZED VIEW CONCURRENTLY ${VIEW}%`],
+      );
+      expect(sessions).to.have.length(1);
+      expect((await refreshLog(s.db.pool, VIEW)).at(-1)?.outcome).to.equal('running');
+
+      process.kill(-worker.child.pid!, 'SIGKILL');
+      const killedAt = Date.now();
+      for (;;) {
+        const { rowCount } = await s.db.pool.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [sessions[0]!.pid]);
+        if (!rowCount) break;
+        if (Date.now() - killedAt > 10_000) throw new Error('the killed worker\'s session still runs its REFRESH 10 s later');
+        await delay(100);
+      }
+      await blocker.release();
+      released = true;
+
+      // The killed job's heartbeat lapses, pg-boss takes it from the dead worker (a retry, or failed
+      // when the queue already holds a retry, which then does the work), and a second worker refreshes.
+      const next = startWorker({ DATABASE_URL: s.db.url });
+      await next.waitForMessage('refresh worker started');
+      const deadline = Date.now() + 150_000;
+      for (;;) {
+        const job = await boss.getJobById<object>(QUEUE, id!);
+        const refreshed = (await refreshLog(s.db.pool, VIEW)).some((r) => r.outcome === 'refreshed' && r.started_at.getTime() > killedAt);
+        if (job?.state !== 'active' && refreshed) break;
+        if (Date.now() > deadline) throw new Error(`150 s after its worker was killed the job is ${job?.state}, and the view refreshed since: ${refreshed}`);
+        await delay(500);
+      }
+      const log = await refreshLog(s.db.pool, VIEW);
+      const abandoned = log.filter((r) => r.outcome === 'abandoned');
+      expect(abandoned, 'the killed attempt').to.have.length(1);
+      expect(abandoned[0]!.error).to.match(/ended before it finished/);
+      expect(log.some((r) => r.outcome === 'running'), 'no attempt looks as if it were still running').to.equal(false);
+      expect(log.at(-1)?.outcome).to.equal('refreshed');
+    } finally {
+      if (!released) await blocker.release();
     }
   });
 

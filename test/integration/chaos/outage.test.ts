@@ -1,0 +1,60 @@
+/**
+ * The short form of `npm run chaos`'s outage stages: the real API and worker processes against a
+ * PostgreSQL of their own, under 8 connections of load, while the database is stopped for 3 s, and
+ * while every EventStats session is terminated. The full form stops it for 10 s (test/chaos/run.ts).
+ */
+import { expect } from 'chai';
+import { freePort } from '../../helpers/free-port.ts';
+import { killAllServices, startService, type ServiceProcess } from '../../helpers/service-process.ts';
+import { startChaosCluster, type ChaosCluster } from '../../chaos/cluster.ts';
+import { outageScenario, type OutageReport } from '../../chaos/outage.ts';
+
+const CONNECT_TIMEOUT_MS = 1_000;
+
+function expectSurvived(r: OutageReport): void {
+  const context = JSON.stringify({ ...r, wrongAnswers: r.wrongAnswers.length }, null, 1);
+  expect(r.wrongAnswers, `every answer 200, or 503 "database" with Retry-After: ${JSON.stringify(r.wrongAnswers)}`).to.deep.equal([]);
+  expect(r.before.requests, context).to.be.greaterThan(0);
+  expect(r.recoveryMs, `answers came back within 5 s: ${context}`).to.be.a('number').and.at.most(5_000);
+  expect(r.answersAsBefore, context).to.equal(true);
+  expect(r.healthAfter, context).to.equal(200);
+  expect(r.stray, 'nothing on stderr, nothing unhandled').to.deep.equal([]);
+  expect(r.apiAlive && r.workerAlive, 'neither process died').to.equal(true);
+  expect(r.workerResumedMs, `every view refreshed after recovery: ${context}`).to.be.a('number');
+}
+
+describe('chaos: the database goes away under load (short form of npm run chaos)', function () {
+  this.timeout(600_000);
+  let cluster: ChaosCluster;
+  let api: ServiceProcess;
+  let worker: ServiceProcess;
+  let base: string;
+
+  before(async () => {
+    cluster = await startChaosCluster({ runs: 3_000 });
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    api = startService('src/server.ts', { ...cluster.env, PORT: String(port), DB_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS) });
+    worker = startService('jobs/worker.ts', { ...cluster.env });
+    await Promise.all([api.waitForMessage('EventStats listening'), worker.waitForMessage('refresh worker started')]);
+  });
+  after(async () => {
+    killAllServices();
+    await cluster?.close();
+  });
+
+  it('stopped for 3 s: 503 "database" with Retry-After within the connect timeout + 1 s, back within 5 s with the same answers, logged once a second', async () => {
+    const r = await outageScenario({ cluster, api, base, worker, mode: 'stop', downMs: 3_000, connections: 8, connectTimeoutMs: CONNECT_TIMEOUT_MS, viewStateTtlMs: 1_000, resume: 'trigger' });
+    expectSurvived(r);
+    expect(r.down.requests, 'requests were answered while it was down').to.be.greaterThan(8);
+    expect(Object.keys(r.down.byStatus), `only 503s while it was down (a second after the stop; cached 200s: ${JSON.stringify(r.cachedDuringDown)})`).to.deep.equal(['503']);
+    expect(r.down.maxMs).to.be.at.most(CONNECT_TIMEOUT_MS + 1_000);
+    expect(r.healthDuring).to.equal(503);
+    expect(r.apiErrorLines, 'the outage logged at error level about once a second').to.be.within(1, Math.ceil(r.downSeconds) + 2);
+  });
+
+  it('every EventStats session terminated: no error beyond a 503 "database", answers as before, the worker goes on', async () => {
+    const r = await outageScenario({ cluster, api, base, worker, mode: 'terminate', downMs: 0, connections: 8, connectTimeoutMs: CONNECT_TIMEOUT_MS, viewStateTtlMs: 1_000, resume: 'trigger' });
+    expectSurvived(r);
+  });
+});
