@@ -36,12 +36,12 @@ export interface ServiceProcess {
 
 const running: ChildProcess[] = [];
 
-/** Starts `node tsx <script>` in the project folder with the given environment added. */
-export function startService(script: 'jobs/worker.ts' | 'src/server.ts', env: Record<string, string>): ServiceProcess {
+/** Starts `node tsx <script> [args]` in the project folder with the given environment added. */
+export function startService(script: 'jobs/worker.ts' | 'src/server.ts' | 'src/cli/refresh.ts', env: Record<string, string>, args: readonly string[] = []): ServiceProcess {
   // `npm run worker` runs `tsx jobs/worker.ts`; tsx relays SIGTERM to the node process it starts and
   // exits with its code. npx and npm run (npm 11) do not pass SIGTERM on, so they are left out.
   // Its own process group, so that cleanup can end tsx and node together.
-  const child = spawn(process.execPath, [TSX, script], {
+  const child = spawn(process.execPath, [TSX, script, ...args], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
