@@ -41,6 +41,7 @@ export async function createApiRuntime(config: Config, databaseUrl: string, log:
       parts: new PartsCache(config.partsCache),
       realtime: (query) => config.realtime.enabled && !config.realtime.off.includes(query),
       keys,
+      tokenRules: config.token,
       acl,
       log,
       retryAfterSeconds: config.db.retryAfterSeconds,
