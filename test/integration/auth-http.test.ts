@@ -317,14 +317,20 @@ describe('the key endpoint behind the middleware', () => {
     });
   });
 
-  it('answers 503 while no key could ever be loaded, then recovers', async () => {
+  it('answers 503 while no key could ever be loaded, asks again once per interval, then recovers', async () => {
     keys.state.status = 500;
-    const app = appWith(new KeyStore({ source: keys.url() }));
+    const clock = { t: Date.now() };
+    const app = appWith(new KeyStore({ source: keys.url(), now: () => clock.t }));
     const token = rs256(current.privateKey, { sub: 'alice' });
-    const res = await request(app).get('/whoami').set('Authorization', `Bearer ${token}`).expect(503);
-    expect(res.body.errors).to.deep.equal([{ type: 'auth', message: 'token verification keys are unavailable; try again later' }]);
+    for (let i = 0; i < 5; i += 1) {
+      const res = await request(app).get('/whoami').set('Authorization', `Bearer ${token}`).expect(503);
+      expect(res.body.errors).to.deep.equal([{ type: 'auth', message: 'token verification keys are unavailable; try again later' }]);
+    }
+    expect(keys.state.hits).to.equal(1);
     keys.state.status = 200;
+    clock.t += 10_000;
     await request(app).get('/whoami').set('Authorization', `Bearer ${token}`).expect(200);
+    expect(keys.state.hits).to.equal(2);
   });
 
   it('is reported by status when it answers an error', async () => {
