@@ -45,7 +45,7 @@ export async function createApiRuntime(config: Config, databaseUrl: string, log:
       acl,
       log,
       retryAfterSeconds: config.db.retryAfterSeconds,
-      health: { database: databaseCheck(executor, log), views: viewsCheck(executor, config) },
+      health: { database: databaseCheck(executor, log), views: viewsCheck(executor, config, Date.now, log) },
     },
   };
 }
