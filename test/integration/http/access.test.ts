@@ -341,6 +341,26 @@ describe('access on every route', function () {
       for (const garbage of ['garbage', 'a.b.c', '...', `${b64({ alg: 'RS256' })}.not-json.x`, 'x'.repeat(5000)]) await refused(garbage, /^(malformed token|invalid token)/);
     });
 
+    it('the optional claim checks, when configured, refuse through the app in the envelope, naming the rule', async () => {
+      const strict = await httpHarness(s.executor, { access: ACCESS, tokenRules: { audience: ['eventstats'], issuer: ['https://gateway.example'], requireExp: true } });
+      try {
+        const sign = (claims: object) => jwt.sign({ sub: 'carol', ...claims }, h.privateKeyPem, { algorithm: 'RS256' });
+        const good = { aud: 'eventstats', iss: 'https://gateway.example', exp: seconds() + 600 };
+        const send = (claims: object) => request(strict.app).post(FAILED_JOBS).set('Authorization', `Bearer ${sign(claims)}`).send({ days: 30 });
+        expect((await send(good).expect(200)).body.data).to.be.an('array');
+        for (const [claims, message] of [
+          [{ ...good, aud: 'other' }, 'token audience (aud) is not accepted'],
+          [{ ...good, iss: 'https://elsewhere.example' }, 'token issuer (iss) is not accepted'],
+          [{ aud: good.aud, iss: good.iss }, 'token has no expiry: this server requires an exp claim'],
+        ] as const) {
+          const res = await send(claims).expect(401);
+          expect(res.body).to.deep.equal({ success: false, statusCode: 401, errors: [{ type: 'auth', message }] });
+        }
+      } finally {
+        await strict.close();
+      }
+    });
+
     it('a storm of unknown kids makes at most one key re-fetch per interval, and alg-none tokens none', async () => {
       const jwk = { ...createPublicKey(h.privateKeyPem).export({ format: 'jwk' }), kid: 'k1' };
       let reads = 0;
