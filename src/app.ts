@@ -9,7 +9,7 @@ import { pinoHttp } from 'pino-http';
 import type { AccessControl } from './auth/acl.ts';
 import type { KeyProvider } from './auth/keys.ts';
 import type { Executor } from './db/executor.ts';
-import { authenticate } from './http/auth.ts';
+import { authenticate, type TokenRules } from './http/auth.ts';
 import { errorHandler, notFoundRoute } from './http/errors.ts';
 import { healthRoutes, type HealthChecks } from './http/health.ts';
 import { openApiRoutes } from './http/openapi.ts';
@@ -23,6 +23,8 @@ export interface AppDeps {
   /** Whole-bucket parts cached by view version; one per process (a fresh one when absent). */
   readonly parts?: PartsCache;
   readonly keys: KeyProvider;
+  /** Optional token claim checks (config TOKEN_AUDIENCE, TOKEN_ISSUER, TOKEN_REQUIRE_EXP); none when absent. */
+  readonly tokenRules?: TokenRules;
   readonly acl: AccessControl;
   readonly log: Logger;
   readonly health: HealthChecks;
@@ -61,7 +63,7 @@ export function createApp(deps: AppDeps): Express {
 
   // Upstream clients do not always send Content-Type: every /stats body is read as JSON.
   app.use('/stats', express.json({ type: () => true, limit: '64kb' }));
-  app.use('/stats/:topic_name', authenticate(deps.keys), resolveTopic, authorizeTopic(deps.acl));
+  app.use('/stats/:topic_name', authenticate(deps.keys, undefined, deps.tokenRules), resolveTopic, authorizeTopic(deps.acl));
   app.use(rawStatsRoutes({ executor: deps.executor, now }));
   app.use(queryRoutes({ executor: deps.executor, parts: deps.parts ?? new PartsCache(), now, realtime: deps.realtime ?? (() => true) }));
 

@@ -12,6 +12,11 @@ import type { PartsCacheOptions } from './queries/parts-cache.ts';
 
 const QUERY_NAMES = SUPPORTED_QUERIES.map((q) => q.name) as [string, ...string[]];
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** A comma-separated list of non-empty values, blanks around commas ignored. */
+const list = z
+  .string()
+  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+  .pipe(z.array(z.string()).min(1, 'must list at least one value (comma-separated)'));
 
 const EnvSchema = z.object({
   /** postgres:// URL of an existing database. Unset: `npm start` runs an embedded PostgreSQL under DATA_DIR. */
@@ -29,6 +34,14 @@ const EnvSchema = z.object({
   NODE_ENV: z.string().default('development'),
   /** Overrides config.json `token_public_keys_url`: an http(s) URL or a file path. */
   TOKEN_PUBLIC_KEYS_URL: z.string().min(1).optional(),
+  /**
+   * Token claim checks beyond RS256, exp and nbf, each off when unset, as in the upstream gateway:
+   * TOKEN_AUDIENCE and TOKEN_ISSUER list the accepted `aud` and `iss` values (comma-separated; a token
+   * must carry one of them), TOKEN_REQUIRE_EXP=true refuses a token without `exp`.
+   */
+  TOKEN_AUDIENCE: list.optional(),
+  TOKEN_ISSUER: list.optional(),
+  TOKEN_REQUIRE_EXP: z.enum(['true', 'false']).default('false'),
   /** Overrides config.json `access_config`: a path to access.json. */
   ACCESS_CONFIG: z.string().min(1).optional(),
   /** Local state of the all-in-one mode: embedded PostgreSQL data and the development key pair. */
@@ -85,6 +98,12 @@ export interface Config {
   readonly logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   readonly production: boolean;
   readonly tokenPublicKeysUrl: string | undefined;
+  /** The optional token claim checks (TOKEN_AUDIENCE, TOKEN_ISSUER, TOKEN_REQUIRE_EXP). */
+  readonly token: {
+    readonly audience: readonly string[] | undefined;
+    readonly issuer: readonly string[] | undefined;
+    readonly requireExp: boolean;
+  };
   readonly accessConfigPath: string;
   readonly dataDir: string;
   readonly embeddedPgPort: number;
@@ -179,6 +198,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     production: e.NODE_ENV === 'production',
     tokenPublicKeysUrl: keysUrl === undefined ? undefined : resolveConf(keysUrl),
+    token: Object.freeze({
+      audience: e.TOKEN_AUDIENCE && Object.freeze(e.TOKEN_AUDIENCE),
+      issuer: e.TOKEN_ISSUER && Object.freeze(e.TOKEN_ISSUER),
+      requireExp: e.TOKEN_REQUIRE_EXP === 'true',
+    }),
     accessConfigPath: e.ACCESS_CONFIG ?? (file.access_config ? resolveConf(file.access_config) : path.join(e.CONF_DIR, 'access.json')),
     dataDir: e.DATA_DIR,
     embeddedPgPort: e.EMBEDDED_PG_PORT,

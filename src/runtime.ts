@@ -41,10 +41,11 @@ export async function createApiRuntime(config: Config, databaseUrl: string, log:
       parts: new PartsCache(config.partsCache),
       realtime: (query) => config.realtime.enabled && !config.realtime.off.includes(query),
       keys,
+      tokenRules: config.token,
       acl,
       log,
       retryAfterSeconds: config.db.retryAfterSeconds,
-      health: { database: databaseCheck(executor, log), views: viewsCheck(executor, config) },
+      health: { database: databaseCheck(executor, log), views: viewsCheck(executor, config, Date.now, log) },
     },
   };
 }

@@ -3,9 +3,12 @@
  *   { "<topic>": ["alice", "bob"] }                                  listed users see every row
  *   { "<topic>": { "carol": { "tenant_id": ["acme.*"] }, "dave": {} } }  per-user row constraints
  * A constraint maps a row field to regular expressions, one of which must match the whole value.
+ * Each pattern must keep to the subset JavaScript and PostgreSQL read alike, without nested
+ * repetition (src/auth/pattern.ts); a file breaking that does not load.
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { patternProblem } from './pattern.ts';
 
 export const SCOPED_FIELDS = Object.freeze(['tenant_id', 'source_app', 'environment'] as const);
 export type ScopedField = (typeof SCOPED_FIELDS)[number];
@@ -21,42 +24,22 @@ const ALL: Access = Object.freeze({ kind: 'all' });
  */
 const FLAGS = 'su';
 
-/**
- * Constructs that both engines accept but read differently, so the JS check (valueAllowed) and the SQL
- * scope (scope.ts) could disagree. PostgreSQL: \b is backspace, \B a backslash, \x takes any number of hex
- * digits, [[:alpha:]] is a class; JS: \b \B are word boundaries, \x takes two digits, [[:alpha:]] is a set
- * of characters; named groups, \k, \p and \u{...} exist in JS only.
- */
-function nonPortableConstruct(pattern: string): string | undefined {
-  let inClass = false;
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i];
-    const next = pattern[i + 1] ?? '';
-    if (c === '\\') {
-      if ('bBxkpP'.includes(next) || (next === 'u' && pattern[i + 2] === '{')) return `\\${next}`;
-      i++;
-    } else if (inClass) {
-      if (c === ']') inClass = false;
-      else if (c === '[' && ':.='.includes(next) && next !== '') return `[${next}`;
-    } else if (c === '[') {
-      inClass = true;
-    } else if (c === '(' && pattern.startsWith('(?<', i) && !/^\(\?<[=!]/.test(pattern.slice(i))) {
-      return '(?<name>';
-    }
-  }
-  return undefined;
+/** A pattern as the message shows it: long ones cut, so the message stays one readable line. */
+function shown(pattern: string): string {
+  return JSON.stringify(pattern.length > 60 ? `${pattern.slice(0, 60)}…` : pattern);
 }
 
 const Pattern = z.string().min(1, 'a pattern must not be empty').superRefine((p, ctx) => {
-  try {
-    new RegExp(p, FLAGS);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: `invalid regular expression ${JSON.stringify(p)}: ${(err as Error).message}` });
+  // The rules (the subset both engines read alike, the ReDoS guard) and why: src/auth/pattern.ts.
+  const problem = patternProblem(p);
+  if (problem !== undefined) {
+    ctx.addIssue({ code: 'custom', message: `regular expression ${shown(p)} ${problem}` });
     return;
   }
-  const bad = nonPortableConstruct(p);
-  if (bad !== undefined) {
-    ctx.addIssue({ code: 'custom', message: `regular expression ${JSON.stringify(p)} uses ${bad}, which PostgreSQL reads differently` });
+  try {
+    new RegExp(p, FLAGS); // what valueAllowed compiles: never let a request be the first to fail on it
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `regular expression ${shown(p)} is not valid: ${(err as Error).message}` });
   }
 });
 const ConstraintsSchema = z.strictObject({

@@ -9,7 +9,10 @@ import { z } from 'zod';
 import { ensureDevKeyPair } from './dev-keys.ts';
 
 export const KEYS_MAX_AGE_MS = 28 * 60_000;
-/** Floor between two re-fetches, so tokens with made-up kids cannot turn into a flood on the key endpoint. */
+/**
+ * Floor between two fetches (a re-fetch for an unknown kid, or a retry while no key set could be loaded),
+ * so tokens with made-up kids cannot turn into a flood on the key endpoint.
+ */
 export const KEYS_MIN_REFETCH_INTERVAL_MS = 10_000;
 export const KEYS_FETCH_TIMEOUT_MS = 5_000;
 
@@ -104,6 +107,8 @@ export class KeyStore implements KeyProvider {
   private loads = 0;
   private loadedAt = -Infinity;
   private attemptedAt = -Infinity;
+  /** Why the last load failed, while no key set could be loaded yet. */
+  private failure: Error | undefined;
   private inFlight: Promise<void> | undefined;
   private readonly maxAgeMs: number;
   private readonly minRefetchIntervalMs: number;
@@ -133,7 +138,10 @@ export class KeyStore implements KeyProvider {
 
   async keysFor(kid: string | undefined): Promise<KeyObject[]> {
     if (this.keys.length === 0) {
-      await this.refresh(); // nothing to fall back on: the failure is the caller's answer
+      // Nothing to fall back on: the failure is the caller's answer. A failed load is retried at most
+      // once per interval too, so a flood of tokens while the source is down costs it one request.
+      if (this.failure && this.now() - this.attemptedAt < this.minRefetchIntervalMs) throw this.failure;
+      await this.refresh();
     } else if (this.shouldRefetch(kid)) {
       try {
         await this.refresh();
@@ -161,8 +169,10 @@ export class KeyStore implements KeyProvider {
     try {
       keys = parseKeySet(await this.read(this.opts.source, this.timeoutMs));
     } catch (err) {
-      throw new Error(`cannot load token verification keys from ${this.opts.source}: ${(err as Error).message}`, { cause: err });
+      this.failure = new Error(`cannot load token verification keys from ${this.opts.source}: ${(err as Error).message}`, { cause: err });
+      throw this.failure;
     }
+    this.failure = undefined;
     this.keys = keys;
     this.loads += 1;
     this.loadedAt = this.now();

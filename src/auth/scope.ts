@@ -4,14 +4,12 @@
  * Column expressions come only from the caller's constants; patterns travel only as bound values.
  * Each pattern is anchored as ^(?:pattern)$ so it must match the WHOLE value, as valueAllowed does in JS.
  *
- * PostgreSQL AREs and JS RegExp agree on the common subset: literals, escaped metacharacters, classes
- * ([a-z], [^x], \d \s \w), `.`, quantifiers (* + ? {n,m} and their lazy forms), alternation, (?:...) groups,
- * lookahead. Known differences, most rejected when access.json is loaded (see acl.ts):
- *   - \b \B: word boundary in JS; backspace and backslash in PostgreSQL (which spells boundaries \y \m \M);
- *   - \x: exactly two hex digits in JS, any number in PostgreSQL;
- *   - [[:alpha:]] POSIX classes exist only in PostgreSQL; named groups, \k, \p{...} and \u{...} only in JS;
- *   - \w and \d follow the database's locale for non-ASCII letters and digits in PostgreSQL, but are ASCII in JS;
- *   - a NULL column never matches, so a constrained user never sees rows whose scoped field is NULL.
+ * The patterns keep to the subset PostgreSQL AREs and JS RegExp (flags `su`) read alike: literals,
+ * escaped metacharacters, \t \n \r \f \v \uXXXX, `.`, classes ([a-z], [^x]), quantifiers with counts
+ * up to 255 (and their lazy forms), alternation, groups, ^ and $. access.json is refused at load when a
+ * pattern leaves it or could make JS's backtracking matcher explode (src/auth/pattern.ts says what
+ * and why). Still different by design: a NULL column never matches, so a constrained user never sees
+ * rows whose scoped field is NULL.
  */
 import type { Params } from '../db/sql.ts';
 import { SCOPED_FIELDS, type Access, type ScopedField } from './acl.ts';

@@ -37,6 +37,17 @@ function signedBy(token: string, key: KeyObject): boolean {
 }
 
 /**
+ * Optional claim rules beyond RS256, exp and nbf, all off by default as in the upstream gateway
+ * (config TOKEN_AUDIENCE, TOKEN_ISSUER, TOKEN_REQUIRE_EXP): a token must carry one of the listed
+ * `aud` / `iss` values, and an `exp` when required.
+ */
+export interface TokenRules {
+  readonly audience?: readonly string[] | undefined;
+  readonly issuer?: readonly string[] | undefined;
+  readonly requireExp?: boolean;
+}
+
+/**
  * express-jwt verifies against one key per request, while rotation means several candidates. So this
  * callback picks the candidate whose RSA signature matches (a bare signature check, cheap and free of claim
  * rules) and returns it; express-jwt then runs the full jsonwebtoken verification with it (RS256 only,
@@ -69,8 +80,12 @@ function toAppError(err: unknown): unknown {
   if (err.inner instanceof jwt.NotBeforeError) return new AuthError(401, 'token not yet valid (nbf)', { cause: err });
   // With a single candidate key jsonwebtoken makes the signature check: same words as the picking path.
   if (err.inner.message === 'invalid signature') return new AuthError(401, 'invalid token signature', { cause: err });
-  // jsonwebtoken's messages name the failed rule ("jwt malformed", "jwt audience invalid"), never the token.
-  return new AuthError(401, `invalid token: ${err.inner.message}`, { cause: err });
+  // jsonwebtoken's own words would name the accepted values ("jwt audience invalid. expected: ..."):
+  // the answer names the rule only.
+  if (err.inner.message.startsWith('jwt audience invalid')) return new AuthError(401, 'token audience (aud) is not accepted', { cause: err });
+  if (err.inner.message.startsWith('jwt issuer invalid')) return new AuthError(401, 'token issuer (iss) is not accepted', { cause: err });
+  // Its other messages name the failed rule ("jwt malformed"), never the token.
+  return new AuthError(401, `invalid token: ${err.inner.message.replace(/\. expected:.*$/s, '')}`, { cause: err });
 }
 
 function subjectOf(payload: unknown): string | undefined {
@@ -78,16 +93,23 @@ function subjectOf(payload: unknown): string | undefined {
   return typeof payload.sub === 'string' && payload.sub.trim() !== '' ? payload.sub : undefined;
 }
 
+type OneOrMore = [string, ...string[]];
+const oneOrMore = (values: readonly string[] | undefined): OneOrMore | undefined => (values?.length ? (values as OneOrMore) : undefined);
+
 /**
  * Requires a valid bearer token; sets `res.locals.user` to its `sub`. A token that passed full
- * verification is remembered (see VerifiedTokens), so a client's next requests with it skip the checks.
+ * verification (`rules` included) is remembered (see VerifiedTokens), so a client's next requests
+ * with it skip the checks.
  */
-export function authenticate(keys: KeyProvider, verified = new VerifiedTokens()): RequestHandler {
+export function authenticate(keys: KeyProvider, verified = new VerifiedTokens(), rules: TokenRules = {}): RequestHandler {
   const verify = expressjwt({
     secret: verificationKey(keys),
     algorithms: ['RS256'],
     getToken: bearerToken,
     requestProperty: REQUEST_PROPERTY,
+    // jsonwebtoken checks these after the signature, exp and nbf; undefined means no check.
+    audience: oneOrMore(rules.audience),
+    issuer: oneOrMore(rules.issuer),
   });
   return (req, res, next) => {
     let token: string | undefined;
@@ -110,8 +132,10 @@ export function authenticate(keys: KeyProvider, verified = new VerifiedTokens())
       const payload = (req as Request & Record<typeof REQUEST_PROPERTY, unknown>)[REQUEST_PROPERTY];
       const user = subjectOf(payload);
       if (user === undefined) return next(new AuthError(401, 'token has no subject: the sub claim must be a non-empty string'));
+      const exp = (payload as { exp?: unknown }).exp;
+      if (rules.requireExp && typeof exp !== 'number') return next(new AuthError(401, 'token has no expiry: this server requires an exp claim'));
       res.locals.user = user;
-      if (token !== undefined) verified.remember(token, user, generation, (payload as { exp?: unknown }).exp);
+      if (token !== undefined) verified.remember(token, user, generation, exp);
       next();
     });
   };

@@ -14,8 +14,9 @@ import { pino, type Logger } from 'pino';
 import { createApp } from '../../src/app.ts';
 import { AccessControl } from '../../src/auth/acl.ts';
 import { signToken } from '../../src/auth/dev-keys.ts';
-import { KeyStore } from '../../src/auth/keys.ts';
+import { KeyStore, type KeyProvider } from '../../src/auth/keys.ts';
 import type { Executor } from '../../src/db/executor.ts';
+import type { TokenRules } from '../../src/http/auth.ts';
 import { databaseCheck, type HealthChecks } from '../../src/http/health.ts';
 import { NOW } from './fixtures.ts';
 
@@ -53,8 +54,10 @@ export interface HttpHarness {
   readonly keysFile: string;
   /** ACCESS, written as access.json. */
   readonly accessFile: string;
-  /** `Bearer <token>` for the user, signed with this run's key. */
-  bearer(user: User): string;
+  /** This run's signing key (PKCS#8 PEM), for tokens a test crafts itself. */
+  readonly privateKeyPem: string;
+  /** `Bearer <token>` for the user (one of ACCESS's, or of the `access` option's), signed with this run's key. */
+  bearer(user: User | (string & {})): string;
   /** Removes the key and access files. */
   close(): Promise<void>;
 }
@@ -66,6 +69,11 @@ export interface HarnessOptions {
   readonly log?: Logger;
   /** Which compiled queries answer in real time (all by default, as in production). */
   readonly realtime?: (query: string) => boolean;
+  /** access.json's content (ACCESS by default). */
+  readonly access?: unknown;
+  /** The verification keys (this run's public key, from keysFile, by default). */
+  readonly keys?: KeyProvider;
+  readonly tokenRules?: TokenRules;
 }
 
 export async function httpHarness(executor: Executor, options: HarnessOptions = {}): Promise<HttpHarness> {
@@ -74,22 +82,25 @@ export async function httpHarness(executor: Executor, options: HarnessOptions = 
   const keysFile = path.join(dir, 'public-keys.json');
   const accessFile = path.join(dir, 'access.json');
   await writeFile(keysFile, JSON.stringify({ keys: [{ key: publicKeyDer }] }));
-  await writeFile(accessFile, JSON.stringify(ACCESS));
+  const access = options.access ?? ACCESS;
+  await writeFile(accessFile, JSON.stringify(access));
   const app = createApp({
     executor,
-    keys: new KeyStore({ source: keysFile }),
-    acl: AccessControl.fromObject(ACCESS),
+    keys: options.keys ?? new KeyStore({ source: keysFile }),
+    tokenRules: options.tokenRules,
+    acl: AccessControl.fromObject(access),
     log: options.log ?? pino({ level: 'silent' }),
     health: options.health ?? { database: databaseCheck(executor) },
     retryAfterSeconds: RETRY_AFTER_SECONDS,
     now: () => NOW,
     realtime: options.realtime,
   });
-  const tokens = new Map<User, string>();
+  const tokens = new Map<string, string>();
   return {
     app,
     keysFile,
     accessFile,
+    privateKeyPem,
     bearer(user) {
       let token = tokens.get(user);
       if (token === undefined) {

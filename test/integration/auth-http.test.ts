@@ -6,13 +6,13 @@ import { createHmac, generateKeyPairSync, sign, type KeyObject } from 'node:cryp
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express from 'express';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import { KeyStore, readKeySource, type KeyProvider } from '../../src/auth/keys.ts';
 import { VerifiedTokens } from '../../src/auth/verified-tokens.ts';
-import { AppError } from '../../src/errors.ts';
-import { authenticate, userOf } from '../../src/http/auth.ts';
+import { authenticate, userOf, type TokenRules } from '../../src/http/auth.ts';
+import { errorHandler } from '../../src/http/errors.ts';
 
 const current = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const next = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -49,15 +49,13 @@ function keyServer() {
   };
 }
 
-function appWith(keys: KeyProvider, verified?: VerifiedTokens) {
+/** The middleware with the app's own error renderer, so failures arrive in the real envelope. */
+function appWith(keys: KeyProvider, verified?: VerifiedTokens, rules?: TokenRules) {
   const app = express();
-  app.get('/whoami', authenticate(keys, verified), (_req, res) => {
+  app.get('/whoami', authenticate(keys, verified, rules), (_req, res) => {
     res.json({ user: userOf(res) });
   });
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    const e = err instanceof AppError ? err : new AppError(500, 'internal', 'internal error');
-    res.status(e.status).json({ success: false, statusCode: e.status, errors: [{ type: e.type, message: e.message }] });
-  });
+  app.use(errorHandler());
   return app;
 }
 
@@ -180,6 +178,62 @@ describe('bearer-token authentication over HTTP', () => {
   });
 });
 
+describe('the optional token checks (TOKEN_AUDIENCE, TOKEN_ISSUER, TOKEN_REQUIRE_EXP)', () => {
+  const single: KeyProvider = { keysFor: async () => [current.publicKey], generation: 1 };
+  const AUDIENCES = ['eventstats', 'https://stats.example'];
+  const ISSUER = 'https://gateway.example';
+  const strict = appWith(single, undefined, { audience: AUDIENCES, issuer: [ISSUER], requireExp: true });
+  const lenient = appWith(single);
+  const good = { sub: 'alice', aud: 'eventstats', iss: ISSUER, exp: now() + 600 };
+
+  async function refused(claims: object, message: string) {
+    const token = rs256(current.privateKey, claims);
+    const res = await request(strict).get('/whoami').set('Authorization', `Bearer ${token}`).expect(401);
+    expect(res.body).to.deep.equal({ success: false, statusCode: 401, errors: [{ type: 'auth', message }] });
+    // Neither the token nor the accepted values are told to the caller.
+    for (const secret of [token, ...AUDIENCES, ISSUER]) expect(JSON.stringify(res.body)).not.to.include(secret);
+  }
+
+  it('are all off by default, as upstream: a token without aud, iss or exp is accepted', async () => {
+    await request(lenient).get('/whoami').set('Authorization', `Bearer ${rs256(current.privateKey, { sub: 'alice' })}`).expect(200);
+    await request(lenient).get('/whoami').set('Authorization', `Bearer ${rs256(current.privateKey, { sub: 'alice', aud: 'other', iss: 'x' })}`).expect(200);
+  });
+
+  it('accept a token carrying one of the listed audiences, the issuer and an exp', async () => {
+    for (const aud of ['eventstats', 'https://stats.example', ['other', 'https://stats.example']]) {
+      const res = await request(strict).get('/whoami').set('Authorization', `Bearer ${rs256(current.privateKey, { ...good, aud })}`).expect(200);
+      expect(res.body).to.deep.equal({ user: 'alice' });
+    }
+  });
+
+  it('answer 401 naming the audience rule when aud is missing or not listed', async () => {
+    const { aud: _aud, ...noAud } = good;
+    await refused(noAud, 'token audience (aud) is not accepted');
+    await refused({ ...good, aud: 'eventstats-staging' }, 'token audience (aud) is not accepted');
+    await refused({ ...good, aud: ['a', 'b'] }, 'token audience (aud) is not accepted');
+  });
+
+  it('answer 401 naming the issuer rule when iss is missing or another', async () => {
+    const { iss: _iss, ...noIss } = good;
+    await refused(noIss, 'token issuer (iss) is not accepted');
+    await refused({ ...good, iss: 'https://gateway.example.evil' }, 'token issuer (iss) is not accepted');
+  });
+
+  it('answer 401 naming the expiry rule when exp is required and missing', async () => {
+    const { exp: _exp, ...noExp } = good;
+    await refused(noExp, 'token has no expiry: this server requires an exp claim');
+    await refused({ ...good, exp: now() - 5 }, 'token expired');
+  });
+
+  it('are checked before a token is remembered, so a refused token stays refused', async () => {
+    const verified = new VerifiedTokens();
+    const app = appWith(single, verified, { audience: ['eventstats'] });
+    const token = rs256(current.privateKey, { sub: 'alice', aud: 'other' });
+    for (let i = 0; i < 2; i += 1) await request(app).get('/whoami').set('Authorization', `Bearer ${token}`).expect(401);
+    expect(verified.userOf(token, 1)).to.equal(undefined);
+  });
+});
+
 describe('the key endpoint behind the middleware', () => {
   const keys = keyServer();
   before(async () => keys.start());
@@ -263,14 +317,20 @@ describe('the key endpoint behind the middleware', () => {
     });
   });
 
-  it('answers 503 while no key could ever be loaded, then recovers', async () => {
+  it('answers 503 while no key could ever be loaded, asks again once per interval, then recovers', async () => {
     keys.state.status = 500;
-    const app = appWith(new KeyStore({ source: keys.url() }));
+    const clock = { t: Date.now() };
+    const app = appWith(new KeyStore({ source: keys.url(), now: () => clock.t }));
     const token = rs256(current.privateKey, { sub: 'alice' });
-    const res = await request(app).get('/whoami').set('Authorization', `Bearer ${token}`).expect(503);
-    expect(res.body.errors).to.deep.equal([{ type: 'auth', message: 'token verification keys are unavailable; try again later' }]);
+    for (let i = 0; i < 5; i += 1) {
+      const res = await request(app).get('/whoami').set('Authorization', `Bearer ${token}`).expect(503);
+      expect(res.body.errors).to.deep.equal([{ type: 'auth', message: 'token verification keys are unavailable; try again later' }]);
+    }
+    expect(keys.state.hits).to.equal(1);
     keys.state.status = 200;
+    clock.t += 10_000;
     await request(app).get('/whoami').set('Authorization', `Bearer ${token}`).expect(200);
+    expect(keys.state.hits).to.equal(2);
   });
 
   it('is reported by status when it answers an error', async () => {

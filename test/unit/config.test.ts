@@ -16,6 +16,7 @@ describe('loadConfig', () => {
     expect(c.db).to.deep.equal({ poolMax: 10, statementTimeoutMs: 5000, connectTimeoutMs: 3000, retryAfterSeconds: 5 });
     expect(c.partsCache).to.deep.equal({ stateTtlMs: 1000, maxRows: 200_000 });
     expect(c.realtime).to.deep.equal({ enabled: true, off: [] });
+    expect(c.token).to.deep.equal({ audience: undefined, issuer: undefined, requireExp: false });
     expect(c.accessConfigPath).to.equal(path.join(confDir, 'access.json'));
     expect(Object.isFrozen(c)).to.equal(true);
   });
@@ -29,7 +30,17 @@ describe('loadConfig', () => {
     expect(loadConfig({ CONF_DIR: confDir, REALTIME_OFF: 'failed_jobs, job_status_trend' }).realtime).to.deep.equal({ enabled: true, off: ['failed_jobs', 'job_status_trend'] });
   });
 
+  it('reads the optional token checks: audiences and issuers as comma-separated lists, TOKEN_REQUIRE_EXP as true/false', () => {
+    const c = loadConfig({ CONF_DIR: confDir, TOKEN_AUDIENCE: 'eventstats, https://stats.example ', TOKEN_ISSUER: 'https://gateway.example', TOKEN_REQUIRE_EXP: 'true' });
+    expect(c.token).to.deep.equal({ audience: ['eventstats', 'https://stats.example'], issuer: ['https://gateway.example'], requireExp: true });
+    expect(Object.isFrozen(c.token) && Object.isFrozen(c.token.audience)).to.equal(true);
+    expect(loadConfig({ CONF_DIR: confDir, TOKEN_REQUIRE_EXP: 'false' }).token.requireExp).to.equal(false);
+  });
+
   const bad: [Record<string, string>, RegExp][] = [
+    [{ TOKEN_REQUIRE_EXP: 'yes' }, /TOKEN_REQUIRE_EXP: Invalid option: expected one of "true"\|"false"/],
+    [{ TOKEN_AUDIENCE: ' , ' }, /TOKEN_AUDIENCE: must list at least one value \(comma-separated\)/],
+    [{ TOKEN_ISSUER: ',' }, /TOKEN_ISSUER: must list at least one value/],
     [{ REALTIME: 'sometimes' }, /REALTIME: Invalid option/],
     [{ REALTIME_OFF: 'failed_jobs,no_such_query' }, /REALTIME_OFF\.1: 'no_such_query' is not a compiled query/],
     [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL: must be a postgres:\/\//],

@@ -54,17 +54,28 @@ describe('AccessControl', () => {
     });
 
     it('rejects an invalid regular expression, naming the field and the pattern', () => {
-      rejects({ [RUNS]: { carol: { tenant_id: ['ok', 'acme('] } } }, /topic "public\.cps\.za\.runs", user "carol", field "tenant_id", pattern #2: invalid regular expression "acme\("/);
+      rejects({ [RUNS]: { carol: { tenant_id: ['ok', 'acme('] } } }, /topic "public\.cps\.za\.runs", user "carol", field "tenant_id", pattern #2: regular expression "acme\(" is not valid: /);
     });
 
-    it('rejects constructs that PostgreSQL reads differently from JS', () => {
-      for (const pattern of ['acme\\b', '\\x41', '(?<t>acme)', '[[:a]', '\\p{L}+', '\\u{41}']) {
-        rejects({ [RUNS]: { carol: { tenant_id: [pattern] } } }, /which PostgreSQL reads differently/);
+    it('rejects constructs that PostgreSQL reads differently from JS, naming topic, user, field and the construct', () => {
+      rejects(
+        { [RUNS]: { carol: { environment: ['prod'], tenant_id: ['acme', '[^]'] } } },
+        /^access\.json: topic "public\.cps\.za\.runs", user "carol", field "tenant_id", pattern #2: regular expression "\[\^\]" uses "\[\^\]": an empty class /,
+      );
+      for (const [pattern, construct] of [['[]', '[]'], ['acme\\b', '\\b'], ['\\x41', '\\x41'], ['(?<t>acme)', '(?<t>acme)'], ['[[:a]', '['], ['\\p{L}+', '\\p{L}'], ['\\u{41}', '\\u{41}'], ['(a)\\1', '\\1'], ['x(?=y)y', '(?=y)']]) {
+        rejects({ [RUNS]: { carol: { tenant_id: [pattern!] } } }, new RegExp(`field "tenant_id", pattern #1: regular expression .* uses ${JSON.stringify(construct).replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')}: `));
       }
     });
 
+    it('rejects a pattern whose matching time could explode, or a very long one, at load', () => {
+      for (const pattern of ['(a+)+', '(a|aa)*', '(.*)*', '.*-.*-.*']) {
+        rejects({ [RUNS]: { carol: { source_app: [pattern] } } }, /user "carol", field "source_app", pattern #1: regular expression .* (nests|repeats|has 3)/);
+      }
+      rejects({ [RUNS]: { carol: { source_app: ['a'.repeat(10_000)] } } }, /pattern #1: regular expression "a{60}…" is 10000 characters long; the limit is 256$/);
+    });
+
     it('accepts the constructs both engines read alike', () => {
-      const patterns = ['acme.*', 'a|b', '[a-z0-9_-]+', '(?:dev|prod)\\d{1,2}', '\\.', 'x(?=y)y', '(?<=a)b', 'a\\\\b', '[\\]x]'];
+      const patterns = ['acme.*', 'a|b', '[a-z0-9_-]+', '(?:dev|prod)[0-9]{1,2}', '\\.', 'a\\\\b', '[\\]x]', '^tenant-0[0-4]$'];
       expect(() => AccessControl.fromObject({ [RUNS]: { carol: { tenant_id: patterns } } })).not.to.throw();
     });
 

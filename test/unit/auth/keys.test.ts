@@ -192,6 +192,25 @@ describe('KeyStore', () => {
     expect((error as Error).message).to.match(/^cannot load token verification keys from \/etc\/keys\.json: expected/);
   });
 
+  it('retries a failed first load at most once per minimum interval, answering the last failure meanwhile', async () => {
+    const { source, read } = fakeSource(upstream(first.publicKey));
+    source.down = true;
+    const c = clock();
+    const store = new KeyStore({ source: 'fake', read, now: c.now, minRefetchIntervalMs: 10_000 });
+    const failures: string[] = [];
+    for (let i = 0; i < 50; i += 1) await store.keysFor(`kid-${i}`).catch((err: Error) => failures.push(err.message));
+    expect(failures).to.have.length(50);
+    expect(new Set(failures)).to.deep.equal(new Set(['cannot load token verification keys from fake: connection refused']));
+    expect(source.reads).to.equal(1);
+    source.down = false;
+    c.t += 9_999;
+    await store.keysFor(undefined).catch(() => {});
+    expect(source.reads).to.equal(1);
+    c.t += 1;
+    expect(await store.keysFor(undefined)).to.have.length(1);
+    expect(source.reads).to.equal(2);
+  });
+
   it('shares one in-flight fetch between concurrent callers', async () => {
     const { source, read } = fakeSource(upstream(first.publicKey));
     let open!: () => void;

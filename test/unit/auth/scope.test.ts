@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { valueAllowed, type Access, type ScopedField } from '../../../src/auth/acl.ts';
+import { patternProblem } from '../../../src/auth/pattern.ts';
 import { scopeCondition } from '../../../src/auth/scope.ts';
 import { Params } from '../../../src/db/sql.ts';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.ts';
@@ -42,26 +43,52 @@ describe('scopeCondition', () => {
     });
     after(async () => db.drop());
 
-    const VALUES = ['acme', 'acme2', 'xacme', 'acme-za', 'beta', 'betax', 'globex', 'prod1', 'prod12', 'a.b', 'axb', 'a\nb', 'xy', 'ab', ']', 'a\\b', ''];
+    const VALUES = [
+      ...['acme', 'acme2', 'xacme', 'acme-za', 'beta', 'betax', 'globex', 'prod1', 'prod12', 'a.b', 'axb', 'a\nb', 'xy', 'ab', ']', 'a\\b', 'a\\', ''],
+      ...['[', '-', '^', '$', '{', '}', '|', '/', '*', '+', '?', '()', 'a-b', 'b', 'aa', 'aaa', 'x', '1', '_', 'A', 'z', ':', '=', '.'],
+      ...['\t', '\n', '\r', '\f', '\v', '\b', ' ', '\u00a0', '\u2003', '\ufeff', '\u00e9', 'e\u0301', '\u00e4', '\u0663', '\u{1F600}', '\u{1F600}\u{1F600}'],
+    ];
 
     /** Runs the scope over every value in tenant_id and returns the values PostgreSQL lets through. */
-    async function visible(patterns: string[]): Promise<string[]> {
+    async function visible(patterns: readonly string[]): Promise<string[]> {
       const p = new Params();
       const values = p.add(VALUES);
       const scope = scopeCondition({ kind: 'constrained', constraints: { tenant_id: patterns } }, COLUMNS, p);
       const { rows } = await db.pool.query<{ tenant_id: string }>(
-        `SELECT r.tenant_id FROM unnest(${values}::text[]) AS r(tenant_id) WHERE ${scope}`,
+        `SELECT r.tenant_id FROM unnest(${values}::text[]) WITH ORDINALITY AS r(tenant_id, i) WHERE ${scope} ORDER BY r.i`,
         p.values,
       );
       return rows.map((r) => r.tenant_id);
     }
 
-    it('agrees with valueAllowed on the patterns both engines read alike', async () => {
-      const cases = [['acme'], ['acme|beta'], ['acme.*', 'globex'], ['prod\\d{1,1}'], ['a\\.b'], ['a.b'], ['x(?=y)y'], ['(?<=a)b'], ['a\\\\b'], ['[\\]x]'], ['(?:be)+ta']];
-      for (const patterns of cases) {
+    /** Every construct access.json accepts (src/auth/pattern.ts), alone or combined. */
+    const ACCEPTED = [
+      ['acme'], ['acme|beta'], ['acme.*', 'globex'], ['prod[0-9]{1,1}'], ['a\\.b'], ['a.b'], ['a\\\\b'], ['[\\]x]'], ['(?:be)+ta'],
+      ['^acme$'], ['(acme|beta)x?'], ['[^a-z]'], ['[-a]'], ['[a-]'], ['[a\\-z]'], ['[\\[]'], ['[\\^]'], ['\\^'], ['\\$'], ['\\/'],
+      ['\\{\\}'], ['\\|'], ['\\*'], ['\\(\\)'], ['[*+?]'], ['\\t'], ['\\n'], ['\\r'], ['\\f'], ['\\v'], ['[\\t-\\r]'],
+      ['\\u00e9'], ['[\\u0061-\\u0062]+'], ['\u00e9'], ['\u{1F600}+'], ['.'], ['.?'], ['a{2}'], ['a{2,}'], ['a{0}'], ['a{1,3}?'],
+      ['x{255}'], ['()'], ['(?:)'], ['a|'], ['(?:)*'], ['[:=]'], ['(?:[a-z]|-)+'], ['.*a.*'], ['[^\\]]'], ['[.]'],
+    ];
+
+    it('compiles every accepted construct and agrees with valueAllowed on each value', async () => {
+      for (const patterns of ACCEPTED) {
+        for (const pattern of patterns) expect(patternProblem(pattern), pattern).to.equal(undefined);
         const access: Access = { kind: 'constrained', constraints: { tenant_id: patterns } };
         const expected = VALUES.filter((v) => valueAllowed(access, 'tenant_id', v));
         expect(await visible(patterns), JSON.stringify(patterns)).to.deep.equal(expected);
+      }
+    });
+
+    it('reads each refused construct differently from JavaScript, or not at all: why access.json refuses them', async () => {
+      const differs = async (pattern: string) => {
+        const js = new RegExp(`^(?:${pattern})$`, 'su');
+        const expected = VALUES.filter((v) => js.test(v));
+        const actual = await visible([pattern]).catch((err: Error) => err.message);
+        return JSON.stringify(actual) !== JSON.stringify(expected);
+      };
+      for (const pattern of ['[^]', '[]', 'a[]|.*', '[^]a|.*[]', '\\b', 'a\\B', '\\x61b', '\\s', '[^\\s]', '[a-c-e]', 'a{256}', '\\uD83D\\uDE00']) {
+        expect(patternProblem(pattern), pattern).to.be.a('string');
+        expect(await differs(pattern), pattern).to.equal(true);
       }
     });
 
