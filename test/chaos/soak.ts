@@ -1,0 +1,118 @@
+/**
+ * The API and the worker for a long while of mixed reads (random windows, filters and groupings,
+ * an unconstrained and a constrained user, windows that miss the parts cache) while the gateway
+ * writes. Sampled every few seconds: the API process's RSS and the EventStats sessions open in
+ * PostgreSQL; reported as a slope (least squares, after a warm-up) and their range.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { ServiceProcess } from '../helpers/service-process.ts';
+import type { ChaosCluster } from './cluster.ts';
+import { startLoad, type LoadRequest } from './load.ts';
+import { startWriter, type WriterReport } from './writer.ts';
+
+export interface SoakReport {
+  readonly minutes: number;
+  readonly requests: number;
+  readonly byStatus: Record<string, number>;
+  readonly writes: WriterReport;
+  readonly rssMb: { readonly first: number; readonly last: number; readonly min: number; readonly max: number; readonly slopeMbPerMin: number };
+  readonly sessions: { readonly min: number; readonly max: number; readonly slopePerMin: number };
+  readonly samples: number;
+}
+
+const DAY = 86_400_000;
+const RUNS = '/stats/public.cps.za.runs';
+
+/** The node process that runs the server: tsx's child, or the process itself. */
+function serverPid(p: ServiceProcess): number {
+  try {
+    const children = execFileSync('pgrep', ['-P', String(p.child.pid)], { encoding: 'utf8' }).trim().split('\n').map(Number);
+    return children[0] ?? p.child.pid!;
+  } catch {
+    return p.child.pid!;
+  }
+}
+
+function rssMb(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+  return Number(line?.split(/\s+/)[1] ?? NaN) / 1024;
+}
+
+/** Least-squares slope of y over x. */
+export function slope(points: readonly [number, number][]): number {
+  const n = points.length;
+  if (n < 2) return 0;
+  const mx = points.reduce((a, [x]) => a + x, 0) / n;
+  const my = points.reduce((a, [, y]) => a + y, 0) / n;
+  const num = points.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0);
+  const den = points.reduce((a, [x]) => a + (x - mx) ** 2, 0);
+  return den === 0 ? 0 : num / den;
+}
+
+function pick<T>(xs: readonly T[], r: number): T {
+  return xs[Math.floor(r * xs.length) % xs.length]!;
+}
+
+/** A valid request of any shape; about a third with a window no earlier request had. */
+export function randomRequest(now: number, rand: () => number = Math.random): LoadRequest {
+  const end = rand() < 0.3 ? now - Math.floor(rand() * 20 * DAY) : now;
+  const start = end - pick([3_600_000, DAY, 7 * DAY, 30 * DAY], rand()) - (rand() < 0.3 ? Math.floor(rand() * DAY) : 0);
+  const w = { timestamp_start: start, timestamp_end: end };
+  const filter = rand() < 0.3 ? { environment: [pick(['prod', 'uat', 'dev'], rand())] } : {};
+  return pick<LoadRequest>(
+    [
+      { path: `${RUNS}/query/failed_jobs`, body: { ...w, ...filter, group_by: pick([['tenant_id'], ['source_app', 'country'], ['environment'], ['catalog_id']], rand()) } },
+      { path: `${RUNS}/query/failed_jobs_by_country`, body: { ...w, ...filter } },
+      { path: `${RUNS}/query/aggregation_by_catalog`, body: { ...w, ...filter, limit: 50 } },
+      { path: `${RUNS}/query/job_status_trend`, body: { ...w, ...filter, bucket: pick(['hour', 'day'], rand()) } },
+      { path: '/stats/public.cps.za.status_change/query/run_status_summary', body: { ...w, group_by: pick([[], ['tenant_id'], ['environment']], rand()) } },
+      { path: RUNS, body: { ...w } },
+    ],
+    rand(),
+  );
+}
+
+export async function soakScenario(cluster: ChaosCluster, api: ServiceProcess, base: string, minutes: number, connections = 8): Promise<SoakReport> {
+  const pid = serverPid(api);
+  const writer = startWriter(cluster.pool, 200);
+  // alice reads every row; carol only her tenants (test/helpers/http.ts), so her answers are scoped in SQL.
+  const users = [cluster.bearer('alice'), cluster.bearer('carol')];
+  const loads = users.map((bearer) => startLoad(base, bearer, connections / 2, () => randomRequest(Date.now())));
+  const t0 = Date.now();
+  const rss: [number, number][] = [];
+  const sessions: [number, number][] = [];
+  while (Date.now() - t0 < minutes * 60_000) {
+    await delay(5_000);
+    const m = (Date.now() - t0) / 60_000;
+    rss.push([m, rssMb(pid)]);
+    const { rows } = await cluster.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'eventstats%'`,
+    );
+    sessions.push([m, rows[0]!.n]);
+  }
+  const samples = (await Promise.all(loads.map((l) => l.stop()))).flat();
+  const writes = await writer.stop();
+  const byStatus: Record<string, number> = {};
+  for (const s of samples) byStatus[s.status] = (byStatus[s.status] ?? 0) + 1;
+  // The first minute warms caches and pools up; the slope is judged on the rest.
+  const warm = <T extends [number, number]>(xs: T[]) => (xs.some(([m]) => m >= 1) && minutes > 2 ? xs.filter(([m]) => m >= 1) : xs);
+  const r2 = (x: number) => Math.round(x * 100) / 100;
+  const ys = (xs: [number, number][]) => xs.map(([, y]) => y);
+  return {
+    minutes,
+    requests: samples.length,
+    byStatus,
+    writes,
+    rssMb: {
+      first: r2(rss[0]?.[1] ?? NaN),
+      last: r2(rss.at(-1)?.[1] ?? NaN),
+      min: r2(Math.min(...ys(rss))),
+      max: r2(Math.max(...ys(rss))),
+      slopeMbPerMin: r2(slope(warm(rss))),
+    },
+    sessions: { min: Math.min(...ys(sessions)), max: Math.max(...ys(sessions)), slopePerMin: r2(slope(warm(sessions))) },
+    samples: rss.length,
+  };
+}
