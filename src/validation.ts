@@ -5,14 +5,27 @@
 import type { z } from 'zod';
 import { ValidationError } from './errors.ts';
 
+/**
+ * At most this many issues, and unknown keys, are spelled out. A 64 kB body of 30,000 bad array items
+ * would otherwise answer a 1.8 MB message (one issue per item).
+ */
+export const MAX_DESCRIBED = 10;
+
+function firstFew<T>(items: readonly T[], show: (item: T) => string, separator: string): string {
+  const shown = items.slice(0, MAX_DESCRIBED).map(show).join(separator);
+  return items.length > MAX_DESCRIBED ? `${shown}${separator}and ${items.length - MAX_DESCRIBED} more` : shown;
+}
+
 export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
-  return issues
-    .map((i) => {
-      if (i.code === 'unrecognized_keys') return `unknown field(s) ${i.keys.map((k) => `'${k}'`).join(', ')}: not accepted here`;
+  return firstFew(
+    issues,
+    (i) => {
+      if (i.code === 'unrecognized_keys') return `unknown field(s) ${firstFew(i.keys, (k) => `'${k}'`, ', ')}: not accepted here`;
       const field = i.path.length ? `'${i.path.join('.')}'` : 'body';
       return `${field}: ${i.message}`;
-    })
-    .join('; ');
+    },
+    '; ',
+  );
 }
 
 export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {

@@ -1,0 +1,123 @@
+/**
+ * Issue 14, hostile input: what the HTTP fuzz (test/helpers/fuzz.ts) found, each pinned by the one
+ * request that showed it, and the body limit. None of these requests reaches the database.
+ */
+import { gzipSync } from 'node:zlib';
+import { expect } from 'chai';
+import request from 'supertest';
+import type { Executor } from '../../../src/db/executor.ts';
+import { BODY_LIMIT_BYTES } from '../../../src/http/body.ts';
+import { MAX_DESCRIBED } from '../../../src/validation.ts';
+import { httpHarness, onlyError, RUNS_TOPIC, type HttpHarness } from '../../helpers/http.ts';
+
+const RAW = `/stats/${RUNS_TOPIC}`;
+const FAILED_JOBS = `/stats/${RUNS_TOPIC}/query/failed_jobs`;
+
+/** A JSON object of exactly `bytes` bytes: one unknown field holding padding (the raw endpoint ignores unknown fields). */
+function objectOfSize(bytes: number): string {
+  const shell = '{"padding":""}';
+  return `{"padding":"${'x'.repeat(bytes - shell.length)}"}`;
+}
+
+describe('hostile input (issue 14)', function () {
+  this.timeout(20_000);
+  let queried = 0;
+  const executor: Executor = {
+    query: () => {
+      queried += 1;
+      return Promise.resolve([]);
+    },
+  };
+  let h: HttpHarness;
+  const post = (path: string) => request(h.app).post(path).set('Authorization', h.bearer('alice'));
+
+  before(async () => {
+    h = await httpHarness(executor);
+  });
+  after(async () => h?.close());
+
+  describe('a path segment that is not valid percent-encoded UTF-8 (was 500 "internal")', () => {
+    for (const path of ['/stats/%E0%A4%A/query/failed_jobs', `/stats/${RUNS_TOPIC}/query/%ZZ`, '/stats/%ED%A0%80']) {
+      it(`answers 400 "validation" naming the path: ${path}`, async () => {
+        const res = await post(path).send({}).expect(400);
+        expect(onlyError(res.body)).to.deep.equal({ type: 'validation', message: 'path: a segment is not valid percent-encoded UTF-8' });
+      });
+    }
+  });
+
+  describe('a body that does not decompress as its Content-Encoding says (was 500 "internal")', () => {
+    // A Buffer is sent as is (superagent would serialise it as JSON under a JSON Content-Type); the parser reads any type as JSON.
+    for (const encoding of ['gzip', 'deflate', 'br']) {
+      it(`answers 400 "validation" naming the body (${encoding})`, async () => {
+        const res = await post(RAW).set('Content-Encoding', encoding).send(Buffer.from('{"limit": 5}')).expect(400);
+        expect(onlyError(res.body)).to.deep.equal({ type: 'validation', message: 'body: could not be decoded as its Content-Encoding says' });
+      });
+    }
+
+    it('still reads a body that does decompress', async () => {
+      await post(RAW).set('Content-Encoding', 'gzip').send(gzipSync('{"limit": 5}')).expect(200);
+    });
+  });
+
+  describe('a body breaking one rule many times (was a 1.8 MB message for a 30 kB body)', () => {
+    it(`names the first ${MAX_DESCRIBED} issues and counts the rest`, async () => {
+      const res = await post(FAILED_JOBS).send({ group_by: Array(15_000).fill(1) }).expect(400);
+      const { message } = onlyError(res.body);
+      expect(message.split('; ')).to.have.length(MAX_DESCRIBED + 1);
+      expect(message).to.match(/^'group_by\.0': must be a non-empty array of distinct values from /);
+      expect(message).to.match(/; and 14990 more$/);
+      expect(res.text.length).to.be.below(2_000);
+    });
+
+    it(`names the first ${MAX_DESCRIBED} unknown fields and counts the rest`, async () => {
+      const body = Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`f${i}`, 1]));
+      const res = await post(FAILED_JOBS).send(body).expect(400);
+      expect(onlyError(res.body).message).to.equal("unknown field(s) 'f0', 'f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'f7', 'f8', 'f9', and 490 more: not accepted here");
+    });
+  });
+
+  describe(`the body limit (${BODY_LIMIT_BYTES} bytes, as the OpenAPI document says)`, () => {
+    it('reads a body of exactly the limit', async () => {
+      await post(RAW).set('Content-Type', 'application/json').send(objectOfSize(BODY_LIMIT_BYTES)).expect(200);
+    });
+
+    it('answers a byte more with 413 in the envelope, before reading the database', async () => {
+      const before = queried;
+      const res = await post(RAW).set('Content-Type', 'application/json').send(objectOfSize(BODY_LIMIT_BYTES + 1)).expect(413);
+      expect(res.body).to.deep.equal({ success: false, statusCode: 413, errors: [{ type: 'validation', message: 'body: larger than the accepted size' }] });
+      expect(queried).to.equal(before);
+    });
+
+    it('answers a 1 MB string, on a compiled query too, with 413', async () => {
+      const res = await post(FAILED_JOBS).send({ tenant_id: 'x'.repeat(1 << 20) }).expect(413);
+      expect(onlyError(res.body).type).to.equal('validation');
+    });
+
+    it('counts the limit after decompression: a small gzip of a large body answers 413', async () => {
+      const bomb = gzipSync(objectOfSize(10 * BODY_LIMIT_BYTES));
+      expect(bomb.length).to.be.below(BODY_LIMIT_BYTES / 10);
+      await post(RAW).set('Content-Encoding', 'gzip').send(bomb).expect(413);
+    });
+  });
+
+  describe('deep nesting and huge arrays within the limit', () => {
+    it('answers 10,000 nested arrays as a body that is not an object', async () => {
+      const res = await post(RAW).set('Content-Type', 'application/json').send(`${'['.repeat(10_000)}${']'.repeat(10_000)}`).expect(400);
+      expect(onlyError(res.body).message).to.equal('body: must be a JSON object');
+    });
+
+    it('answers a filter of 10,000 nested arrays as a broken filter rule', async () => {
+      const res = await post(FAILED_JOBS).set('Content-Type', 'application/json').send(`{"tenant_id":${'['.repeat(10_000)}"a"${']'.repeat(10_000)}}`).expect(400);
+      expect(onlyError(res.body).message).to.match(/^'tenant_id': must be a string or a non-empty array of up to 100 strings/);
+    });
+
+    it('ignores 10,000 nested objects under an unknown field of the raw endpoint, as any unknown field', async () => {
+      await post(RAW).set('Content-Type', 'application/json').send(`{"x":${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}}`).expect(200);
+    });
+
+    it('answers a filter of 10,000 values with the filter rule', async () => {
+      const res = await post(FAILED_JOBS).send({ tenant_id: Array(10_000).fill('a') }).expect(400);
+      expect(onlyError(res.body).message).to.equal("'tenant_id': must be a string or a non-empty array of up to 100 strings");
+    });
+  });
+});
