@@ -42,6 +42,11 @@ const ERROR_RESPONSES = {
     types: ['validation'],
     description: `The body is larger than ${BODY_LIMIT_BYTES / 1024} kB (${BODY_LIMIT_BYTES} bytes, counted after Content-Encoding is undone).`,
   },
+  RequestTimeout: {
+    status: '408',
+    types: ['validation'],
+    description: "The request's headers or body did not arrive within the server's time limits; the connection is closed.",
+  },
   Internal: { status: '500', types: ['internal'], description: 'A bug. The message never carries the error text, a stack or SQL.' },
   Unavailable: {
     status: '503',
@@ -149,7 +154,7 @@ function queryOperation(query: CompiledQuery): Json {
           },
         },
       },
-      ...errorResponses('BadRequest', ...AUTHENTICATED_ERRORS, 'PayloadTooLarge'),
+      ...errorResponses('BadRequest', ...AUTHENTICATED_ERRORS, 'RequestTimeout', 'PayloadTooLarge'),
     },
   };
 }
@@ -225,7 +230,7 @@ function rawStatsPath(): Json {
             },
           },
         },
-        ...errorResponses('BadRequest', ...AUTHENTICATED_ERRORS, 'PayloadTooLarge'),
+        ...errorResponses('BadRequest', ...AUTHENTICATED_ERRORS, 'RequestTimeout', 'PayloadTooLarge'),
       },
     },
   };

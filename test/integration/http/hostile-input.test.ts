@@ -2,16 +2,37 @@
  * Issue 14, hostile input: what the HTTP fuzz (test/helpers/fuzz.ts) found, each pinned by the one
  * request that showed it, and the body limit. None of these requests reaches the database.
  */
+import type { Server } from 'node:http';
+import net from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import request from 'supertest';
 import type { Executor } from '../../../src/db/executor.ts';
 import { BODY_LIMIT_BYTES } from '../../../src/http/body.ts';
+import { createHttpServer } from '../../../src/http/http-server.ts';
 import { MAX_DESCRIBED } from '../../../src/validation.ts';
 import { httpHarness, onlyError, RUNS_TOPIC, type HttpHarness } from '../../helpers/http.ts';
 
 const RAW = `/stats/${RUNS_TOPIC}`;
 const FAILED_JOBS = `/stats/${RUNS_TOPIC}/query/failed_jobs`;
+
+/** Sends `text` as it is and returns what the server answered by the time it closed the connection. */
+function exchange(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(text));
+    let received = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no close within 5 s; received ${JSON.stringify(received)}`));
+    }, 5_000);
+    socket.on('data', (d: Buffer) => (received += d.toString('utf8')));
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(received);
+    });
+  });
+}
 
 /** A JSON object of exactly `bytes` bytes: one unknown field holding padding (the raw endpoint ignores unknown fields). */
 function objectOfSize(bytes: number): string {
@@ -119,5 +140,38 @@ describe('hostile input (issue 14)', function () {
       const res = await post(FAILED_JOBS).send({ tenant_id: Array(10_000).fill('a') }).expect(400);
       expect(onlyError(res.body).message).to.equal("'tenant_id': must be a string or a non-empty array of up to 100 strings");
     });
+  });
+
+  describe("requests Node's parser refuses, and CONNECT (answered without a body, or not at all)", () => {
+    let server: Server;
+    let port: number;
+    before(async () => {
+      server = createHttpServer(h.app, { headersTimeoutMs: 5_000, requestTimeoutMs: 5_000, keepAliveTimeoutMs: 1_000 });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      port = (server.address() as net.AddressInfo).port;
+    });
+    after(async () => {
+      server?.closeAllConnections();
+      await new Promise((resolve) => server?.close(resolve));
+    });
+
+    const malformed = 'request: not a well-formed HTTP/1.1 request';
+    const cases: [string, string, number, string, string][] = [
+      ['an unknown method', 'FOO /health HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'validation', malformed],
+      ['no Host header', 'GET /health HTTP/1.1\r\n\r\n', 400, 'validation', malformed],
+      ['Content-Length beside Transfer-Encoding', `POST ${RAW} HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n{}`, 400, 'validation', malformed],
+      ['a line that is not HTTP', 'hello\r\n\r\n', 400, 'validation', malformed],
+      ['headers over the size limit', `GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'validation', 'headers: the request line and headers are larger than the accepted size'],
+      ['a path over the size limit', `GET /${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`, 431, 'validation', 'headers: the request line and headers are larger than the accepted size'],
+      ['CONNECT', 'CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: x\r\n\r\n', 404, 'route', 'no route CONNECT 127.0.0.1:22'],
+    ];
+    for (const [what, text, status, type, message] of cases) {
+      it(`answers ${what} with ${status} in the envelope and closes the connection`, async () => {
+        const [head = '', body = ''] = (await exchange(port, text)).split('\r\n\r\n');
+        expect(head).to.match(new RegExp(`^HTTP/1\\.1 ${status} `));
+        expect(head).to.match(/\r\nContent-Type: application\/json; charset=utf-8\r\n/);
+        expect(JSON.parse(body)).to.deep.equal({ success: false, statusCode: status, errors: [{ type, message }] });
+      });
+    }
   });
 });

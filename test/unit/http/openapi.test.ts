@@ -135,12 +135,13 @@ describe('the OpenAPI document', () => {
     }
   });
 
-  it('documents 413 with the body limit the parser applies on every POST route', () => {
+  it('documents 413 with the body limit the parser applies, and 408, on every POST route', () => {
     const posts = Object.entries(at(doc, 'paths') as Record<string, { post?: unknown }>).filter(([, item]) => item.post !== undefined);
     expect(posts.map(([p]) => p)).to.include('/stats/{topic_name}');
     expect(posts).to.have.length(SUPPORTED_QUERIES.length + 1);
     for (const [path] of posts) {
       expect(at(doc, 'paths', path, 'post', 'responses', '413'), path).to.deep.equal({ $ref: '#/components/responses/PayloadTooLarge' });
+      expect(at(doc, 'paths', path, 'post', 'responses', '408'), path).to.deep.equal({ $ref: '#/components/responses/RequestTimeout' });
     }
     expect(at(doc, 'components', 'responses', 'PayloadTooLarge', 'description')).to.include(`(${BODY_LIMIT_BYTES} bytes`);
   });
