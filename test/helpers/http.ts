@@ -55,6 +55,8 @@ export interface HttpHarness {
   readonly accessFile: string;
   /** `Bearer <token>` for the user, signed with this run's key. */
   bearer(user: User): string;
+  /** This run's signing key (PKCS#8 PEM), for tests that make tokens of their own (expired, odd claims). */
+  readonly privateKeyPem: string;
   /** Removes the key and access files. */
   close(): Promise<void>;
 }
@@ -90,6 +92,7 @@ export async function httpHarness(executor: Executor, options: HarnessOptions = 
     app,
     keysFile,
     accessFile,
+    privateKeyPem,
     bearer(user) {
       let token = tokens.get(user);
       if (token === undefined) {
