@@ -11,20 +11,23 @@ import { ValidationError } from './errors.ts';
  */
 export const MAX_DESCRIBED = 10;
 
-function firstFew<T>(items: readonly T[], show: (item: T) => string, separator: string): string {
+/** The first MAX_DESCRIBED items, then `rest` when there are more. */
+function firstFew<T>(items: readonly T[], show: (item: T) => string, separator: string, rest: (more: number) => string): string {
   const shown = items.slice(0, MAX_DESCRIBED).map(show).join(separator);
-  return items.length > MAX_DESCRIBED ? `${shown}${separator}and ${items.length - MAX_DESCRIBED} more` : shown;
+  return items.length > MAX_DESCRIBED ? `${shown}${separator}${rest(items.length - MAX_DESCRIBED)}` : shown;
 }
 
 export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
   return firstFew(
     issues,
     (i) => {
-      if (i.code === 'unrecognized_keys') return `unknown field(s) ${firstFew(i.keys, (k) => `'${k}'`, ', ')}: not accepted here`;
+      if (i.code === 'unrecognized_keys') return `unknown field(s) ${firstFew(i.keys, (k) => `'${k}'`, ', ', (n) => `and ${n} more`)}: not accepted here`;
       const field = i.path.length ? `'${i.path.join('.')}'` : 'body';
       return `${field}: ${i.message}`;
     },
     '; ',
+    // Not counted: a long array is parsed cut short (clipArrays), so the count would be of its first items only.
+    () => 'and more',
   );
 }
 

@@ -81,12 +81,12 @@ describe('hostile input (issue 14)', function () {
   });
 
   describe('a body breaking one rule many times (was a 1.8 MB message for a 30 kB body)', () => {
-    it(`names the first ${MAX_DESCRIBED} issues and counts the rest`, async () => {
+    it(`names the first ${MAX_DESCRIBED} issues and says there are more`, async () => {
       const res = await post(FAILED_JOBS).send({ group_by: Array(15_000).fill(1) }).expect(400);
       const { message } = onlyError(res.body);
       expect(message.split('; ')).to.have.length(MAX_DESCRIBED + 1);
       expect(message).to.match(/^'group_by\.0': must be a non-empty array of distinct values from /);
-      expect(message).to.match(/; and 14990 more$/);
+      expect(message).to.match(/; and more$/);
       expect(res.text.length).to.be.below(2_000);
     });
 
