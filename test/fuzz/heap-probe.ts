@@ -9,6 +9,8 @@ export interface HeapReport {
   readonly type: 'heap';
   readonly heapUsedBytes: number;
   readonly rssBytes: number;
+  /** Buffers and other memory outside the JS heap. */
+  readonly externalBytes: number;
   readonly loopDelayMaxMs: number;
   readonly loopDelayP99Ms: number;
 }
@@ -22,8 +24,8 @@ if (process.send !== undefined && gc !== undefined) {
     // Twice: the first collection can leave what finalizers released for the second.
     gc();
     gc();
-    const { heapUsed, rss } = process.memoryUsage();
-    const report: HeapReport = { type: 'heap', heapUsedBytes: heapUsed, rssBytes: rss, loopDelayMaxMs: delay.max / 1e6, loopDelayP99Ms: delay.percentile(99) / 1e6 };
+    const { heapUsed, rss, external } = process.memoryUsage();
+    const report: HeapReport = { type: 'heap', heapUsedBytes: heapUsed, rssBytes: rss, externalBytes: external, loopDelayMaxMs: delay.max / 1e6, loopDelayP99Ms: delay.percentile(99) / 1e6 };
     delay.reset();
     process.send?.(report);
   });

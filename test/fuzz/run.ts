@@ -199,7 +199,10 @@ async function main(): Promise<number> {
     log(`cases: ${done} in ${seconds.toFixed(1)} s (seed ${opts.seed}, now ${opts.now})`);
     log(`answers by status: ${[...statuses].sort(([a], [b]) => a.localeCompare(b)).map(([s, n]) => `${s}: ${n}`).join(', ')}`);
     log(`server heap after GC: ${mb(start.heapUsedBytes)} at start, ${mb(before.heapUsedBytes)} after ${warmUp} warm-up cases (before), ${after ? mb(after.heapUsedBytes) : 'n/a'} after all (after)${after ? `; after - before ${mb(after.heapUsedBytes - before.heapUsedBytes)}` : ''}`);
-    if (after) log(`server RSS ${mb(before.rssBytes)} before, ${mb(after.rssBytes)} after; event-loop delay during the run: max ${after.loopDelayMaxMs.toFixed(0)} ms, p99 ${after.loopDelayP99Ms.toFixed(0)} ms`);
+    if (after) {
+      log(`server memory outside the heap (buffers): ${mb(before.externalBytes)} before, ${mb(after.externalBytes)} after; RSS ${mb(before.rssBytes)} before, ${mb(after.rssBytes)} after`);
+      log(`server event-loop delay during the run: max ${after.loopDelayMaxMs.toFixed(0)} ms, p99 ${after.loopDelayP99Ms.toFixed(0)} ms`);
+    }
     log(`server process: ${exited === undefined && child.pid === pid ? `pid ${pid} still running, never restarted` : `DIED (${exited})`}; error-level log lines: ${errorLines}`);
     for (const f of failures.slice(0, MAX_PRINTED_FAILURES)) log(`\nFAILED case ${f.index} (replay: npm run fuzz -- --seed ${opts.seed} --now ${opts.now} --cases ${opts.cases} --only ${f.index}):\n  ${f.broken.join('\n  ')}\n${describeCase(f.c)}`);
     if (failures.length > MAX_PRINTED_FAILURES) log(`... and ${failures.length - MAX_PRINTED_FAILURES} more failing cases`);
