@@ -157,7 +157,7 @@ async function main(): Promise<number> {
     );
     await waitForHealth(port, child, logFile);
     const pid = child.pid;
-    log(`server: src/server.ts, pid ${pid}, on 127.0.0.1:${port}, log ${logFile}`);
+    log(`server: src/server.ts, pid ${pid}, on 127.0.0.1:${port}`);
 
     const all = fc.sample(fuzzCase(opts.now), { seed: opts.seed, numRuns: opts.cases });
     const indices = opts.only === undefined ? all.map((_, i) => i) : [opts.only];
@@ -192,9 +192,11 @@ async function main(): Promise<number> {
     const seconds = (Date.now() - t0) / 1000;
     const after = exited === undefined ? await heapOf(child) : undefined;
 
-    const errorLines = readFileSync(logFile, 'utf8')
+    // The log goes with the temporary folder: its error lines are printed below.
+    const errors = readFileSync(logFile, 'utf8')
       .split('\n')
-      .filter((l) => /"level":(50|60)/.test(l)).length;
+      .filter((l) => /"level":(50|60)/.test(l));
+    const errorLines = errors.length;
     log('');
     log(`cases: ${done} in ${seconds.toFixed(1)} s (seed ${opts.seed}, now ${opts.now})`);
     log(`answers by status: ${[...statuses].sort(([a], [b]) => a.localeCompare(b)).map(([s, n]) => `${s}: ${n}`).join(', ')}`);
@@ -204,6 +206,7 @@ async function main(): Promise<number> {
       log(`server event-loop delay during the run: max ${after.loopDelayMaxMs.toFixed(0)} ms, p99 ${after.loopDelayP99Ms.toFixed(0)} ms`);
     }
     log(`server process: ${exited === undefined && child.pid === pid ? `pid ${pid} still running, never restarted` : `DIED (${exited})`}; error-level log lines: ${errorLines}`);
+    for (const line of errors.slice(0, MAX_PRINTED_FAILURES)) log(`  server error: ${line.slice(0, 1_000)}`);
     for (const f of failures.slice(0, MAX_PRINTED_FAILURES)) log(`\nFAILED case ${f.index} (replay: npm run fuzz -- --seed ${opts.seed} --now ${opts.now} --cases ${opts.cases} --only ${f.index}):\n  ${f.broken.join('\n  ')}\n${describeCase(f.c)}`);
     if (failures.length > MAX_PRINTED_FAILURES) log(`... and ${failures.length - MAX_PRINTED_FAILURES} more failing cases`);
     const ok = failures.length === 0 && exited === undefined && errorLines === 0;
