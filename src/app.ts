@@ -10,6 +10,7 @@ import type { AccessControl } from './auth/acl.ts';
 import type { KeyProvider } from './auth/keys.ts';
 import type { Executor } from './db/executor.ts';
 import { authenticate, type TokenRules } from './http/auth.ts';
+import { jsonBody } from './http/body.ts';
 import { errorHandler, notFoundRoute } from './http/errors.ts';
 import { healthRoutes, type HealthChecks } from './http/health.ts';
 import { openApiRoutes } from './http/openapi.ts';
@@ -61,8 +62,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRoutes(deps.health, deps.retryAfterSeconds));
   app.use(openApiRoutes());
 
-  // Upstream clients do not always send Content-Type: every /stats body is read as JSON.
-  app.use('/stats', express.json({ type: () => true, limit: '64kb' }));
+  app.use('/stats', jsonBody());
   app.use('/stats/:topic_name', authenticate(deps.keys, undefined, deps.tokenRules), resolveTopic, authorizeTopic(deps.acl));
   app.use(rawStatsRoutes({ executor: deps.executor, now }));
   app.use(queryRoutes({ executor: deps.executor, parts: deps.parts ?? new PartsCache(), now, realtime: deps.realtime ?? (() => true) }));

@@ -81,6 +81,12 @@ const EnvSchema = z.object({
     .default([]),
   /** Rows the all-in-one mode seeds into an empty database. */
   DEMO_RUNS: int(0, 10_000_000).default(20_000),
+  /** How long a client may take to send a request's headers (Node's headersTimeout); then 408 and the connection closes. */
+  HTTP_HEADERS_TIMEOUT_MS: int(100, 600_000).default(10_000),
+  /** How long a client may take to send a whole request, body included (Node's requestTimeout); then 408 and the connection closes. */
+  HTTP_REQUEST_TIMEOUT_MS: int(100, 600_000).default(30_000),
+  /** How long an idle keep-alive connection stays open (Node's keepAliveTimeout); behind a load balancer, longer than its idle timeout. */
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: int(100, 600_000).default(5_000),
 });
 
 const FileConfigSchema = z
@@ -120,6 +126,11 @@ export interface Config {
     readonly stopTimeoutMs: number;
   };
   readonly demoRuns: number;
+  readonly http: {
+    readonly headersTimeoutMs: number;
+    readonly requestTimeoutMs: number;
+    readonly keepAliveTimeoutMs: number;
+  };
   readonly realtime: { readonly enabled: boolean; readonly off: readonly string[] };
 }
 
@@ -175,6 +186,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const parsed = EnvSchema.safeParse(cleaned);
   if (!parsed.success) throw new ConfigError(`invalid configuration: ${describe(parsed.error.issues)}`);
   const e = parsed.data;
+  // Node refuses a headers timeout longer than the request timeout; say so in the variables' names.
+  if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
+    throw new ConfigError('invalid configuration: HTTP_HEADERS_TIMEOUT_MS: must not be longer than HTTP_REQUEST_TIMEOUT_MS');
+  }
   const file = readFileConfig(e.CONF_DIR);
   let schedules: Record<string, string> = {};
   if (e.REFRESH_SCHEDULES) {
@@ -220,6 +235,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       stopTimeoutMs: e.REFRESH_STOP_TIMEOUT_MS,
     }),
     demoRuns: e.DEMO_RUNS,
+    http: Object.freeze({
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    }),
     realtime: Object.freeze({ enabled: e.REALTIME === 'on', off: Object.freeze(e.REALTIME_OFF) }),
   });
 }

@@ -3,10 +3,11 @@
  * local mode (embedded PostgreSQL, demo data, and the refresh worker in this process; production
  * runs `npm run worker` separately). SIGTERM/SIGINT stop everything in reverse order.
  */
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { createApp } from './app.ts';
 import { describeFailure } from './cli/run.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { createHttpServer } from './http/http-server.ts';
 import { createLogger } from './log.ts';
 import type { LocalDatabase } from './local.ts';
 import { createApiRuntime } from './runtime.ts';
@@ -55,7 +56,7 @@ try {
     stops.push(() => worker.stop());
     await worker.start();
   }
-  const server = createServer(createApp(runtime.deps));
+  const server = createHttpServer(createApp(runtime.deps), config.http);
   await listen(server, config.port);
   stops.push(
     () =>

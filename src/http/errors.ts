@@ -6,9 +6,11 @@ export const notFoundRoute: RequestHandler = (req, _res, next) => {
   next(new NotFoundError('route', `no route ${req.method} ${req.path}`));
 };
 
-/** body-parser's failures carry `type`; they are the client's fault, so they map to 4xx. */
-function fromBodyParser(err: unknown): AppError | undefined {
-  const type = (err as { type?: unknown } | null)?.type;
+/** The framework's own failures on a bad request (router, body-parser) are the client's fault: they map to 4xx. */
+function fromFramework(err: unknown): AppError | undefined {
+  // router: a path segment that is not percent-encoded UTF-8 (its decodeURIComponent threw).
+  if (err instanceof URIError) return new ValidationError('path: a segment is not valid percent-encoded UTF-8');
+  const { type, status, expose } = (err ?? {}) as { type?: unknown; status?: unknown; expose?: unknown };
   if (type === 'entity.parse.failed') return new ValidationError('body: malformed JSON');
   if (type === 'entity.too.large') return new AppError(413, 'validation', 'body: larger than the accepted size');
   if (typeof type === 'string' && type.startsWith('encoding.') || type === 'charset.unsupported') {
@@ -17,6 +19,9 @@ function fromBodyParser(err: unknown): AppError | undefined {
   if (type === 'request.aborted' || type === 'request.size.invalid' || type === 'stream.encoding.set') {
     return new ValidationError('body: the request body could not be read');
   }
+  // body-parser marks any other failure while reading the body a client error, a body that does not
+  // decompress as its Content-Encoding says included.
+  if (status === 400 && expose === true) return new ValidationError('body: could not be decoded as its Content-Encoding says');
   return undefined;
 }
 
@@ -57,7 +62,7 @@ export function errorHandler(retryAfterSeconds = 5, throttle = new LogThrottle()
       res.destroy();
       return;
     }
-    const known = err instanceof AppError ? err : fromBodyParser(err);
+    const known = err instanceof AppError ? err : fromFramework(err);
     const appError = known ?? new AppError(500, 'internal', 'internal error');
     if (appError instanceof DatabaseUnavailableError) {
       // An outage: one line a second, not one per request.

@@ -8,6 +8,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { RAW_STATS_TOPICS, TOPICS } from '../db/tables.ts';
 import type { ErrorType } from '../errors.ts';
+import { BODY_LIMIT_BYTES } from './body.ts';
 import { paramsJsonSchema } from '../queries/catalog.ts';
 import { SUPPORTED_QUERIES } from '../queries/index.ts';
 import type { CompiledQuery, OutputColumn } from '../queries/types.ts';
@@ -36,7 +37,16 @@ const ERROR_RESPONSES = {
     description: "'auth': the user is not listed for the topic in access.json; 'permission': a filter asks for values outside the user's constraints.",
   },
   NotFound: { status: '404', types: ['topic', 'route'], description: "'topic': unknown topic; 'route': no such route." },
-  PayloadTooLarge: { status: '413', types: ['validation'], description: 'The body is larger than 64 kB.' },
+  PayloadTooLarge: {
+    status: '413',
+    types: ['validation'],
+    description: `The body is larger than ${BODY_LIMIT_BYTES / 1024} kB (${BODY_LIMIT_BYTES} bytes, counted after Content-Encoding is undone).`,
+  },
+  RequestTimeout: {
+    status: '408',
+    types: ['validation'],
+    description: "The request's headers or body did not arrive within the server's time limits; the connection is closed.",
+  },
   Internal: { status: '500', types: ['internal'], description: 'A bug. The message never carries the error text, a stack or SQL.' },
   Unavailable: {
     status: '503',
@@ -144,7 +154,7 @@ function queryOperation(query: CompiledQuery): Json {
           },
         },
       },
-      ...errorResponses('BadRequest', ...AUTHENTICATED_ERRORS, 'PayloadTooLarge'),
+      ...errorResponses('BadRequest', ...AUTHENTICATED_ERRORS, 'RequestTimeout', 'PayloadTooLarge'),
     },
   };
 }
@@ -220,7 +230,7 @@ function rawStatsPath(): Json {
             },
           },
         },
-        ...errorResponses('BadRequest', ...AUTHENTICATED_ERRORS, 'PayloadTooLarge'),
+        ...errorResponses('BadRequest', ...AUTHENTICATED_ERRORS, 'RequestTimeout', 'PayloadTooLarge'),
       },
     },
   };

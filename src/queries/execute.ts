@@ -6,6 +6,7 @@ import { SCOPED_FIELDS, valueAllowed, type Access, type ScopedField } from '../a
 import type { Executor } from '../db/executor.ts';
 import { PermissionError, ValidationError } from '../errors.ts';
 import { describeIssues } from '../validation.ts';
+import { clipArrays } from './params.ts';
 import type { PartsCache } from './parts-cache.ts';
 import { readParts } from './parts.ts';
 import type { CompiledQuery } from './types.ts';
@@ -48,8 +49,8 @@ function checkFilterPermissions(query: CompiledQuery, params: Record<string, unk
 }
 
 /** Validates and normalises everything the client sent; throws ValidationError / PermissionError. */
-export function prepareQuery(query: CompiledQuery, body: unknown, access: Access, now: number): PreparedQuery {
-  const parsed = query.params.safeParse(body);
+export function prepareQuery(query: CompiledQuery, body: Record<string, unknown>, access: Access, now: number): PreparedQuery {
+  const parsed = query.params.safeParse(clipArrays(body));
   if (!parsed.success) throw new ValidationError(describeIssues(parsed.error.issues));
   const raw = parsed.data as Record<string, unknown> & { timestamp_start?: number; timestamp_end?: number; days?: number };
   const window = resolveWindow(raw, now);

@@ -27,6 +27,20 @@ export const limitParam = z
   .max(MAX_LIMIT, { error: `must be an integer from 1 to ${MAX_LIMIT}` })
   .default(DEFAULT_LIMIT);
 
+/** No compiled-query parameter takes more items than this (a filter's values; group_by has fewer dimensions). */
+export const MAX_PARAM_ITEMS = MAX_FILTER_VALUES;
+
+/**
+ * The body with every top-level array cut to MAX_PARAM_ITEMS + 1 items. No parameter accepts more,
+ * so parsing the cut body answers the same 400, without zod making one issue per item of a
+ * 15,000-item array (some 40 ms of event loop for one 30 kB body). Keys stay own keys, `__proto__` too.
+ */
+export function clipArrays(body: Record<string, unknown>): Record<string, unknown> {
+  const tooLong = (v: unknown): v is unknown[] => Array.isArray(v) && v.length > MAX_PARAM_ITEMS + 1;
+  if (!Object.values(body).some(tooLong)) return body;
+  return Object.fromEntries(Object.entries(body).map(([k, v]) => [k, tooLong(v) ? v.slice(0, MAX_PARAM_ITEMS + 1) : v]));
+}
+
 export function groupByParam<D extends Dim>(allowed: readonly [D, ...D[]], fallback: readonly D[], allowEmpty = false) {
   const rule = `must be ${allowEmpty ? 'an' : 'a non-empty'} array of distinct values from ${allowed.join(', ')}`;
   return z

@@ -208,13 +208,21 @@ export const RUN_JOB_FACTS: FactSource = {
   },
 };
 
+/**
+ * Epoch ms as a timestamp PostgreSQL reads. A window may end at 9999-12-31T23:59:59.999, so its
+ * half-open end is in year 10000, which toISOString() writes with a sign ('+010000-...') that
+ * PostgreSQL refuses.
+ */
+function pgTimestamp(ms: number): string {
+  return new Date(ms).toISOString().replace(/^\+0*/, '');
+}
+
 /** Rows of the status-change table: in the window when created_at is (compared at ms precision). */
 export const STATUS_CHANGE_FACTS: FactSource = {
   source: 'status_change',
   from: `${TABLES.statusChange} s`,
   ts: 'floor(extract(epoch FROM s.created_at) * 1000)::bigint',
-  timeIn: (p, r) =>
-    `(s.created_at >= ${p.add(new Date(r.from).toISOString())}::timestamptz AND s.created_at < ${p.add(new Date(r.to).toISOString())}::timestamptz)`,
+  timeIn: (p, r) => `(s.created_at >= ${p.add(pgTimestamp(r.from))}::timestamptz AND s.created_at < ${p.add(pgTimestamp(r.to))}::timestamptz)`,
   dims: {
     tenant_id: 's.tenant_id',
     source_app: 's.source_app',

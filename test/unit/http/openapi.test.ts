@@ -4,6 +4,7 @@
  */
 import { expect } from 'chai';
 import { z } from 'zod';
+import { BODY_LIMIT_BYTES } from '../../../src/http/body.ts';
 import { ERROR_TYPES, openApiDocument, queryPath } from '../../../src/http/openapi.ts';
 import { paramsJsonSchema } from '../../../src/queries/catalog.ts';
 import { SUPPORTED_QUERIES } from '../../../src/queries/index.ts';
@@ -132,6 +133,17 @@ describe('the OpenAPI document', () => {
     for (const name of ['BadRequest', 'Unauthorized', 'Forbidden', 'NotFound', 'Unavailable']) {
       expect(at(doc, 'components', 'responses', name, 'content', 'application/json', 'schema')).to.deep.equal({ $ref: '#/components/schemas/ErrorEnvelope' });
     }
+  });
+
+  it('documents 413 with the body limit the parser applies, and 408, on every POST route', () => {
+    const posts = Object.entries(at(doc, 'paths') as Record<string, { post?: unknown }>).filter(([, item]) => item.post !== undefined);
+    expect(posts.map(([p]) => p)).to.include('/stats/{topic_name}');
+    expect(posts).to.have.length(SUPPORTED_QUERIES.length + 1);
+    for (const [path] of posts) {
+      expect(at(doc, 'paths', path, 'post', 'responses', '413'), path).to.deep.equal({ $ref: '#/components/responses/PayloadTooLarge' });
+      expect(at(doc, 'paths', path, 'post', 'responses', '408'), path).to.deep.equal({ $ref: '#/components/responses/RequestTimeout' });
+    }
+    expect(at(doc, 'components', 'responses', 'PayloadTooLarge', 'description')).to.include(`(${BODY_LIMIT_BYTES} bytes`);
   });
 
   it('announces Retry-After on 503 answers', () => {

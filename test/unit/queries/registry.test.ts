@@ -4,6 +4,8 @@ import { findQuery, queriesOf, registeredViews, SUPPORTED_QUERIES } from '../../
 import { chooseLevel, planParts, rawSql, segmentSql, type PartsRequest } from '../../../src/queries/rollup.ts';
 import { ROLLUP as FAILED } from '../../../src/queries/failed-jobs.ts';
 import { prepareQuery } from '../../../src/queries/execute.ts';
+import { paramsJsonSchema } from '../../../src/queries/catalog.ts';
+import { clipArrays, MAX_PARAM_ITEMS } from '../../../src/queries/params.ts';
 import { PermissionError, ValidationError } from '../../../src/errors.ts';
 
 const NOW = Date.UTC(2026, 10, 20, 13, 37, 21, 123);
@@ -106,5 +108,50 @@ describe('preparing a compiled query', () => {
     const access = { kind: 'constrained', constraints: { tenant_id: ['tenant-0[0-4]'] } } as const;
     expect(() => prepareQuery(failed, { tenant_id: ['tenant-01', 'tenant-07'] }, access, NOW)).to.throw(PermissionError, /'tenant-07'/);
     expect(() => prepareQuery(failed, { tenant_id: 'tenant-03' }, access, NOW)).not.to.throw();
+  });
+});
+
+describe('long arrays in a compiled query body (issue 14, found by the HTTP fuzz)', () => {
+  const failed = findQuery('public.cps.za.runs', 'failed_jobs')!;
+
+  /** A 15,000-item array that counts reads of its items past the ones a parse needs. */
+  function counted(item: unknown): { array: unknown[]; readsPastCut: () => number } {
+    let reads = 0;
+    const array = new Proxy(Array(15_000).fill(item), {
+      get(target, key, receiver) {
+        if (typeof key === 'string' && /^\d+$/.test(key) && Number(key) > MAX_PARAM_ITEMS) reads += 1;
+        return Reflect.get(target, key, receiver) as unknown;
+      },
+    });
+    return { array, readsPastCut: () => reads };
+  }
+
+  it(`answers a 15,000-item group_by with its rule, parsing only its first ${MAX_PARAM_ITEMS + 1} items (zod made an issue per item: 40 ms of event loop)`, () => {
+    const { array, readsPastCut } = counted(1);
+    expect(() => prepareQuery(failed, { group_by: array }, ALL, NOW)).to.throw(ValidationError, /^'group_by\.0': must be a non-empty array of distinct values/);
+    expect(readsPastCut()).to.equal(0);
+  });
+
+  it('keeps every key an own key, __proto__ included, when it cuts', () => {
+    const body = JSON.parse(`{"__proto__":[${Array(500).fill(1).join(',')}],"days":1}`) as Record<string, unknown>;
+    const clipped = clipArrays(body);
+    expect(Object.keys(clipped)).to.deep.equal(['__proto__', 'days']);
+    expect((clipped['__proto__'] as unknown[]).length).to.equal(MAX_PARAM_ITEMS + 1);
+    expect(Object.getPrototypeOf(clipped)).to.equal(Object.prototype);
+    expect(() => prepareQuery(failed, body, ALL, NOW)).to.throw(ValidationError, /unknown field\(s\) '__proto__'/);
+  });
+
+  it(`holds for every compiled query: none takes an array of more than ${MAX_PARAM_ITEMS} items`, () => {
+    const most = (schema: Record<string, unknown>): number => {
+      if (Array.isArray(schema.anyOf)) return Math.max(...(schema.anyOf as Record<string, unknown>[]).map(most));
+      if (schema.type !== 'array') return 0;
+      const items = schema.items as { enum?: unknown[] } | undefined;
+      return Math.min((schema.maxItems as number | undefined) ?? Infinity, items?.enum?.length ?? Infinity);
+    };
+    for (const q of SUPPORTED_QUERIES) {
+      for (const [name, schema] of Object.entries(paramsJsonSchema(q).properties as Record<string, Record<string, unknown>>)) {
+        expect(most(schema), `${q.name}.${name}`).to.be.at.most(MAX_PARAM_ITEMS);
+      }
+    }
   });
 });
