@@ -55,12 +55,15 @@ function pick<T>(xs: readonly T[], r: number): T {
   return xs[Math.floor(r * xs.length) % xs.length]!;
 }
 
-/** A valid request of any shape; about a third with a window no earlier request had. */
-export function randomRequest(now: number, rand: () => number = Math.random): LoadRequest {
+/**
+ * A valid request of any shape; about a third with a window no earlier request had. `environments`
+ * are the ones the user may filter on (a filter outside a user's constraints is a 403).
+ */
+export function randomRequest(now: number, environments: readonly string[], rand: () => number = Math.random): LoadRequest {
   const end = rand() < 0.3 ? now - Math.floor(rand() * 20 * DAY) : now;
   const start = end - pick([3_600_000, DAY, 7 * DAY, 30 * DAY], rand()) - (rand() < 0.3 ? Math.floor(rand() * DAY) : 0);
   const w = { timestamp_start: start, timestamp_end: end };
-  const filter = rand() < 0.3 ? { environment: [pick(['prod', 'uat', 'dev'], rand())] } : {};
+  const filter = rand() < 0.3 ? { environment: [pick(environments, rand())] } : {};
   return pick<LoadRequest>(
     [
       { path: `${RUNS}/query/failed_jobs`, body: { ...w, ...filter, group_by: pick([['tenant_id'], ['source_app', 'country'], ['environment'], ['catalog_id']], rand()) } },
@@ -78,8 +81,11 @@ export async function soakScenario(cluster: ChaosCluster, api: ServiceProcess, b
   const pid = serverPid(api);
   const writer = startWriter(cluster.pool, 200);
   // alice reads every row; carol only her tenants (test/helpers/http.ts), so her answers are scoped in SQL.
-  const users = [cluster.bearer('alice'), cluster.bearer('carol')];
-  const loads = users.map((bearer) => startLoad(base, bearer, connections / 2, () => randomRequest(Date.now())));
+  const users = [
+    { bearer: cluster.bearer('alice'), environments: ['prod', 'uat', 'dev'] },
+    { bearer: cluster.bearer('carol'), environments: ['prod'] },
+  ];
+  const loads = users.map((u) => startLoad(base, u.bearer, connections / 2, () => randomRequest(Date.now(), u.environments)));
   const t0 = Date.now();
   const rss: [number, number][] = [];
   const sessions: [number, number][] = [];
