@@ -36,12 +36,14 @@ export interface ClusterOptions {
   readonly days?: number;
   /** Seeded data ends here (ms); now by default, so that the worker's clock and the data agree. */
   readonly end?: number;
+  /** PostgreSQL's own log lines (its stderr), e.g. for auto_explain while profiling. */
+  readonly onLog?: (line: string) => void;
 }
 
 export async function startChaosCluster(options: ClusterOptions): Promise<ChaosCluster> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'eventstats-chaos-'));
   await chmod(dir, 0o755); // PostgreSQL runs as another user when the scenario runs as root
-  const embedded = new EmbeddedDatabase({ dir: path.join(dir, 'pg'), port: await freePort(), persistent: true, database: 'eventstats' });
+  const embedded = new EmbeddedDatabase({ dir: path.join(dir, 'pg'), port: await freePort(), persistent: true, database: 'eventstats', onLog: options.onLog });
   let pool: pg.Pool | undefined;
   try {
     const url = await embedded.start();
