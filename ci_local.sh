@@ -60,6 +60,10 @@ run_suite() {
   passed=$(grep -Eo '^ +[0-9]+ passing' <<<"$report" | grep -Eo '[0-9]+' | tail -1 || true)
   failed=$(grep -Eo '^ +[0-9]+ failing' <<<"$report" | grep -Eo '[0-9]+' | tail -1 || true)
   echo "Node.js $version: ${passed:-0} passed, ${failed:-0} failed"
+  # A skipped browser test says why in mocha's output; repeated here so that it cannot pass unnoticed.
+  local skipped
+  skipped=$(grep -Eo 'dashboard browser test skipped: .*' <<<"$report" | head -1 || true)
+  if [ -n "$skipped" ]; then echo "Node.js $version: $skipped"; fi
   total_passed=$((total_passed + ${passed:-0}))
   total_failed=$((total_failed + ${failed:-0}))
   if [ "$rc" -ne 0 ]; then status=$rc; fi

@@ -17,4 +17,14 @@ export default tseslint.config(
     files: ['src/config.ts', 'test/**', 'bench/**'],
     rules: { 'no-restricted-properties': 'off' },
   },
+  {
+    // The dashboard's script runs in the browser, served as it is (no build step).
+    files: ['src/http/dashboard/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        ['window', 'document', 'fetch', 'sessionStorage', 'URL', 'setInterval'].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
 );

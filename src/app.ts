@@ -7,6 +7,7 @@ import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import type { AccessControl } from './auth/acl.ts';
+import type { DevTokenIssuer } from './auth/dev-keys.ts';
 import type { KeyProvider } from './auth/keys.ts';
 import type { Executor } from './db/executor.ts';
 import { authenticate, type TokenRules } from './http/auth.ts';
@@ -14,6 +15,10 @@ import { jsonBody } from './http/body.ts';
 import { errorHandler, notFoundRoute } from './http/errors.ts';
 import { healthRoutes, type HealthChecks } from './http/health.ts';
 import { openApiRoutes } from './http/openapi.ts';
+import type { PageAssets } from './http/page-assets.ts';
+import { dashboardRoutes } from './http/routes/dashboard.ts';
+import { devTokenRoutes } from './http/routes/dev-token.ts';
+import { docsRoutes } from './http/routes/docs.ts';
 import { queryRoutes } from './http/routes/queries.ts';
 import { rawStatsRoutes } from './http/routes/stats.ts';
 import { authorizeTopic, resolveTopic } from './http/topic.ts';
@@ -33,6 +38,10 @@ export interface AppDeps {
   readonly now?: () => number;
   /** Whether a compiled query answers in real time (config REALTIME, REALTIME_OFF); all do when absent. */
   readonly realtime?: (query: string) => boolean;
+  /** The browser pages GET /docs and GET /dashboard, served from these folders; none when absent (the Lambda bundle ships no such files). */
+  readonly pages?: PageAssets;
+  /** Signs the tokens of POST /dev/token, which exists only when this is given (src/server.ts: the all-in-one mode only). */
+  readonly devTokens?: DevTokenIssuer;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -61,6 +70,11 @@ export function createApp(deps: AppDeps): Express {
   );
   app.use(healthRoutes(deps.health, deps.retryAfterSeconds));
   app.use(openApiRoutes());
+  if (deps.pages) {
+    app.use(docsRoutes(deps.pages.swaggerUi));
+    app.use(dashboardRoutes({ assets: deps.pages, devTokens: deps.devTokens !== undefined }));
+  }
+  if (deps.devTokens) app.use(devTokenRoutes(deps.devTokens));
 
   app.use('/stats', jsonBody());
   app.use('/stats/:topic_name', authenticate(deps.keys, undefined, deps.tokenRules), resolveTopic, authorizeTopic(deps.acl));

@@ -5,12 +5,15 @@
  */
 import type { Server } from 'node:http';
 import { createApp } from './app.ts';
+import { devKeysVerify, devTokenIssuer, type DevTokenIssuer } from './auth/dev-keys.ts';
 import { describeFailure } from './cli/run.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { createHttpServer } from './http/http-server.ts';
+import { pageAssets } from './http/page-assets.ts';
 import { createLogger } from './log.ts';
 import type { LocalDatabase } from './local.ts';
 import { createApiRuntime } from './runtime.ts';
+import { startBanner } from './start-banner.ts';
 
 const config = (() => {
   try {
@@ -37,6 +40,7 @@ function listen(server: Server, port: number): Promise<void> {
 
 try {
   let local: LocalDatabase | undefined;
+  let devTokens: DevTokenIssuer | undefined;
   if (!config.databaseUrl) {
     // The all-in-one mode's parts (embedded PostgreSQL, migrations, pg-boss) are loaded only in that
     // mode: an API process against DATABASE_URL never needs them (6 MB less RSS at start, measured).
@@ -55,8 +59,10 @@ try {
     // Pushed before the HTTP server's stop, so shutdown runs HTTP -> worker -> pool -> embedded db.
     stops.push(() => worker.stop());
     await worker.start();
+    // POST /dev/token, for the dashboard's button: this mode only, and never in production.
+    devTokens = await devTokenIssuer(config);
   }
-  const server = createHttpServer(createApp(runtime.deps), config.http);
+  const server = createHttpServer(createApp({ ...runtime.deps, pages: pageAssets(), devTokens }), config.http);
   await listen(server, config.port);
   stops.push(
     () =>
@@ -67,13 +73,7 @@ try {
   );
   const base = `http://localhost:${config.port}`;
   log.info({ url: base, mode: local ? 'all-in-one (embedded PostgreSQL)' : 'external database' }, 'EventStats listening');
-  process.stdout.write(
-    `\nEventStats listening on ${base}\n` +
-      `  curl ${base}/health\n` +
-      `  TOKEN=$(npm run -s token -- alice)\n` +
-      `  curl -X POST -H "Authorization: Bearer $TOKEN" ${base}/stats/public.cps.za.runs/query/failed_jobs\n` +
-      `  curl -H "Authorization: Bearer $TOKEN" ${base}/stats/public.cps.za.runs/queries\n\n`,
-  );
+  process.stdout.write(startBanner({ base, devTokenButton: devTokens !== undefined, devTokenCli: devKeysVerify(config) }));
 } catch (err) {
   process.stderr.write(`eventstats: cannot start: ${describeFailure(err)}\n`);
   await stop();

@@ -84,3 +84,41 @@ export function signToken(privateKeyPem: string, user: string, opts: SignOptions
     ...(opts.kid === undefined ? {} : { keyid: opts.kid }),
   });
 }
+
+/** How long a token from POST /dev/token lasts. */
+export const DEV_TOKEN_TTL_SECONDS = 3600;
+
+/** Signs development tokens: what POST /dev/token answers with, in the all-in-one mode only. */
+export interface DevTokenIssuer {
+  readonly ttlSeconds: number;
+  sign(user: string): string;
+}
+
+interface KeySettings {
+  readonly databaseUrl: string | undefined;
+  readonly production: boolean;
+  readonly tokenPublicKeysUrl: string | undefined;
+}
+
+/**
+ * Whether tokens signed by the dev key pair are accepted: outside production and when no other key
+ * source is configured, as resolveKeySource (keys.ts) decides.
+ */
+export function devKeysVerify(config: Omit<KeySettings, 'databaseUrl'>): boolean {
+  return !config.production && config.tokenPublicKeysUrl === undefined;
+}
+
+/**
+ * Whether this process may hand out development tokens over HTTP: only the all-in-one mode (no
+ * DATABASE_URL: an embedded database of demo data), and only while the dev key pair verifies them.
+ */
+export function devTokensAllowed(config: KeySettings): boolean {
+  return !config.databaseUrl && devKeysVerify(config);
+}
+
+/** The issuer of POST /dev/token, or undefined where devTokensAllowed says no. */
+export async function devTokenIssuer(config: KeySettings & { readonly dataDir: string }): Promise<DevTokenIssuer | undefined> {
+  if (!devTokensAllowed(config)) return undefined;
+  const { privateKeyPem } = await ensureDevKeyPair(config.dataDir);
+  return { ttlSeconds: DEV_TOKEN_TTL_SECONDS, sign: (user) => signToken(privateKeyPem, user, { ttlSeconds: DEV_TOKEN_TTL_SECONDS }) };
+}

@@ -13,11 +13,12 @@ import type { Express } from 'express';
 import { pino, type Logger } from 'pino';
 import { createApp } from '../../src/app.ts';
 import { AccessControl } from '../../src/auth/acl.ts';
-import { signToken } from '../../src/auth/dev-keys.ts';
+import { DEV_TOKEN_TTL_SECONDS, signToken } from '../../src/auth/dev-keys.ts';
 import { KeyStore, type KeyProvider } from '../../src/auth/keys.ts';
 import type { Executor } from '../../src/db/executor.ts';
 import type { TokenRules } from '../../src/http/auth.ts';
 import { databaseCheck, type HealthChecks } from '../../src/http/health.ts';
+import type { PageAssets } from '../../src/http/page-assets.ts';
 import { NOW } from './fixtures.ts';
 
 export const RUNS_TOPIC = 'public.cps.za.runs';
@@ -74,6 +75,10 @@ export interface HarnessOptions {
   /** The verification keys (this run's public key, from keysFile, by default). */
   readonly keys?: KeyProvider;
   readonly tokenRules?: TokenRules;
+  /** The browser pages' folders (pageAssets()); no /docs and /dashboard by default, as in Lambda. */
+  readonly pages?: PageAssets;
+  /** Mounts POST /dev/token, signing with this run's key as the all-in-one mode signs with the dev key pair. */
+  readonly devTokens?: boolean;
 }
 
 export async function httpHarness(executor: Executor, options: HarnessOptions = {}): Promise<HttpHarness> {
@@ -94,6 +99,10 @@ export async function httpHarness(executor: Executor, options: HarnessOptions = 
     retryAfterSeconds: RETRY_AFTER_SECONDS,
     now: () => NOW,
     realtime: options.realtime,
+    pages: options.pages,
+    devTokens: options.devTokens
+      ? { ttlSeconds: DEV_TOKEN_TTL_SECONDS, sign: (user) => signToken(privateKeyPem, user, { ttlSeconds: DEV_TOKEN_TTL_SECONDS }) }
+      : undefined,
   });
   const tokens = new Map<string, string>();
   return {

@@ -7,6 +7,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
+import { createTestDatabase } from '../helpers/database.ts';
 import { freePort } from '../helpers/free-port.ts';
 
 interface Started {
@@ -42,6 +43,22 @@ async function waitForHealth(port: number, started: Started, timeoutMs: number):
   }
 }
 
+/** Waits for any HTTP answer on `path` (health may be 503 while views are unrefreshed). */
+async function waitForListening(port: number, started: Started, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (started.child.exitCode !== null) throw new Error(`server exited early:\n${started.output()}`);
+    try {
+      await fetch(`http://127.0.0.1:${port}/api`);
+      return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`no answer within ${timeoutMs} ms:\n${started.output()}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 function postgresProcessesUnder(dir: string): string[] {
   const ps = spawnSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' });
   return ps.stdout.split('\n').filter((l) => l.includes('postgres') && l.includes(dir));
@@ -72,6 +89,24 @@ describe('npm start (all-in-one mode)', function () {
     expect(postgresProcessesUnder(dataDir)).to.deep.equal([]);
   });
 
+  it('prints the dashboard and docs URLs, serves both, and hands out dev tokens that the API accepts', async () => {
+    const s = startServer(env);
+    await waitForHealth(port, s, 60_000);
+    const base = `http://127.0.0.1:${port}`;
+    expect(s.output()).to.include(`http://localhost:${port}/dashboard/  (its "Get a dev token" button signs one for alice)`);
+    expect(s.output()).to.include(`http://localhost:${port}/docs/  (Authorize with the token of: npm run -s token -- alice)`);
+    for (const page of ['/dashboard/', '/docs/']) expect((await fetch(`${base}${page}`)).status, page).to.equal(200);
+    expect(await (await fetch(`${base}/dashboard/config.json`)).json()).to.deep.equal({ dev_token_path: '/dev/token' });
+    const issued = await fetch(`${base}/dev/token`, { method: 'POST' });
+    expect(issued.status).to.equal(200);
+    const { token } = ((await issued.json()) as { data: { token: string } }).data;
+    const catalog = await fetch(`${base}/stats/public.cps.za.runs/queries`, { headers: { Authorization: `Bearer ${token}` } });
+    expect(catalog.status).to.equal(200);
+    s.child.kill('SIGTERM');
+    expect(await s.exited).to.equal(0);
+    expect(postgresProcessesUnder(dataDir)).to.deep.equal([]);
+  });
+
   it('reuses the data directory on the second start without seeding again', async () => {
     const s = startServer(env);
     await waitForHealth(port, s, 60_000);
@@ -79,6 +114,26 @@ describe('npm start (all-in-one mode)', function () {
     s.child.kill('SIGINT');
     expect(await s.exited).to.equal(0);
     expect(postgresProcessesUnder(dataDir)).to.deep.equal([]);
+  });
+
+  it('serves the pages but has no POST /dev/token with DATABASE_URL set', async () => {
+    const db = await createTestDatabase();
+    try {
+      const s = startServer({ ...env, DATABASE_URL: db.url });
+      await waitForListening(port, s, 60_000);
+      const base = `http://127.0.0.1:${port}`;
+      expect((await fetch(`${base}/dashboard/`)).status).to.equal(200);
+      expect(await (await fetch(`${base}/dashboard/config.json`)).json()).to.deep.equal({ dev_token_path: null });
+      const refused = await fetch(`${base}/dev/token`, { method: 'POST' });
+      expect(refused.status).to.equal(404);
+      expect(await refused.json()).to.deep.include({ errors: [{ type: 'route', message: 'no route POST /dev/token' }] });
+      expect(s.output()).to.include(`http://localhost:${port}/dashboard/  (paste a bearer token)`);
+      expect(s.output()).not.to.include('Get a dev token');
+      s.child.kill('SIGTERM');
+      expect(await s.exited).to.equal(0);
+    } finally {
+      await db.drop();
+    }
   });
 
   it('fails with one clear line and a non-zero exit when DATABASE_URL is unreachable', async () => {

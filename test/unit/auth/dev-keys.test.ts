@@ -1,10 +1,11 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import jwt from 'jsonwebtoken';
-import { ensureDevKeyPair, signToken } from '../../../src/auth/dev-keys.ts';
+import { DEV_TOKEN_TTL_SECONDS, devKeysVerify, devTokenIssuer, devTokensAllowed, ensureDevKeyPair, signToken } from '../../../src/auth/dev-keys.ts';
 import { parseKeySet } from '../../../src/auth/keys.ts';
+import { loadConfig } from '../../../src/config.ts';
 
 describe('the development key pair', () => {
   let dataDir: string;
@@ -68,5 +69,51 @@ describe('signToken', () => {
     for (const ttlSeconds of [0, -1, 1.5, NaN]) {
       expect(() => signToken('unused', 'bob', { ttlSeconds }), String(ttlSeconds)).to.throw('ttlSeconds must be a positive integer');
     }
+  });
+});
+
+describe('development tokens over HTTP (POST /dev/token)', () => {
+  const config = (env: Record<string, string> = {}) => loadConfig({ CONF_DIR: 'conf', ...env });
+  let dataDir: string;
+  beforeEach(async () => {
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'eventstats-devtokens-'));
+  });
+  afterEach(async () => rm(dataDir, { recursive: true, force: true }));
+
+  it('are handed out in the all-in-one mode: no DATABASE_URL, outside production, the dev key pair verifying', () => {
+    expect(devTokensAllowed(config())).to.equal(true);
+    expect(devKeysVerify(config())).to.equal(true);
+  });
+
+  it('are never handed out with DATABASE_URL set (npm run token still signs there, outside production)', () => {
+    const external = config({ DATABASE_URL: 'postgres://u:p@db.example/eventstats' });
+    expect(devTokensAllowed(external)).to.equal(false);
+    expect(devKeysVerify(external)).to.equal(true);
+  });
+
+  it('are never handed out in production, nor signed there', () => {
+    const production = config({ NODE_ENV: 'production', TOKEN_PUBLIC_KEYS_URL: 'https://idp.example/keys' });
+    expect(devTokensAllowed(production)).to.equal(false);
+    expect(devKeysVerify(production)).to.equal(false);
+  });
+
+  it('are not handed out when another key source verifies tokens (they would be refused)', () => {
+    const idp = config({ TOKEN_PUBLIC_KEYS_URL: 'https://idp.example/keys' });
+    expect(devTokensAllowed(idp)).to.equal(false);
+    expect(devKeysVerify(idp)).to.equal(false);
+  });
+
+  it('are signed by the dev key pair for an hour, which its public key verifies', async () => {
+    const issuer = await devTokenIssuer({ ...config(), dataDir });
+    expect(issuer?.ttlSeconds).to.equal(DEV_TOKEN_TTL_SECONDS);
+    const [entry] = parseKeySet(JSON.parse(await readFile((await ensureDevKeyPair(dataDir)).publicKeysFile, 'utf8')));
+    const payload = jwt.verify(issuer!.sign('carol'), entry!.key, { algorithms: ['RS256'] }) as jwt.JwtPayload;
+    expect(payload.sub).to.equal('carol');
+    expect(payload.exp! - payload.iat!).to.equal(DEV_TOKEN_TTL_SECONDS);
+  });
+
+  it('have no issuer, and no key pair is made, where they are not handed out', async () => {
+    expect(await devTokenIssuer({ ...config({ DATABASE_URL: 'postgres://u:p@db.example/eventstats' }), dataDir })).to.equal(undefined);
+    expect(await readdir(dataDir)).to.deep.equal([]);
   });
 });

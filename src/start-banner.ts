@@ -1,0 +1,32 @@
+/**
+ * What `npm start` prints once it listens: where to point a browser (the dashboard, the API docs) and
+ * curl, and how to get a token for each.
+ */
+const EXAMPLE_TOPIC = 'public.cps.za.runs';
+
+export interface BannerOptions {
+  /** The base URL the server answers on. */
+  readonly base: string;
+  /** Whether POST /dev/token exists (the all-in-one mode): the dashboard then has a "Get a dev token" button. */
+  readonly devTokenButton: boolean;
+  /** Whether the dev key pair verifies tokens, so that `npm run token` signs usable ones (never in production). */
+  readonly devTokenCli: boolean;
+}
+
+export function startBanner(o: BannerOptions): string {
+  const token = o.devTokenCli ? 'npm run -s token -- alice' : undefined;
+  const dashboardHint = o.devTokenButton ? 'its "Get a dev token" button signs one for alice' : 'paste a bearer token';
+  const docsHint = token ? `Authorize with the token of: ${token}` : 'Authorize with a bearer token';
+  return [
+    '',
+    `EventStats listening on ${o.base}`,
+    `  dashboard  ${o.base}/dashboard/  (${dashboardHint})`,
+    `  API docs   ${o.base}/docs/  (${docsHint})`,
+    `  curl ${o.base}/health`,
+    token ? `  TOKEN=$(${token})` : '  TOKEN=<a token from your identity provider>',
+    `  curl -X POST -H "Authorization: Bearer $TOKEN" ${o.base}/stats/${EXAMPLE_TOPIC}/query/failed_jobs`,
+    `  curl -H "Authorization: Bearer $TOKEN" ${o.base}/stats/${EXAMPLE_TOPIC}/queries`,
+    '',
+    '',
+  ].join('\n');
+}
