@@ -18,6 +18,7 @@ import { KeyStore, type KeyProvider } from '../../src/auth/keys.ts';
 import type { Executor } from '../../src/db/executor.ts';
 import type { TokenRules } from '../../src/http/auth.ts';
 import { databaseCheck, type HealthChecks } from '../../src/http/health.ts';
+import type { PartsCache } from '../../src/queries/parts-cache.ts';
 import { NOW } from './fixtures.ts';
 
 export const RUNS_TOPIC = 'public.cps.za.runs';
@@ -74,6 +75,10 @@ export interface HarnessOptions {
   /** The verification keys (this run's public key, from keysFile, by default). */
   readonly keys?: KeyProvider;
   readonly tokenRules?: TokenRules;
+  /** REFRESH_SCHEDULES (the registry's schedules by default). */
+  readonly refreshSchedules?: Readonly<Record<string, string>>;
+  /** The parts cache (a fresh default one by default). */
+  readonly parts?: PartsCache;
 }
 
 export async function httpHarness(executor: Executor, options: HarnessOptions = {}): Promise<HttpHarness> {
@@ -94,6 +99,8 @@ export async function httpHarness(executor: Executor, options: HarnessOptions = 
     retryAfterSeconds: RETRY_AFTER_SECONDS,
     now: () => NOW,
     realtime: options.realtime,
+    refreshSchedules: options.refreshSchedules,
+    parts: options.parts,
   });
   const tokens = new Map<string, string>();
   return {
