@@ -4,8 +4,8 @@
  * echoed in `params` nor listed in the catalog.
  *
  * The `format` parameter (GET: the query string; POST: the body) wins. Without it, the Accept header
- * decides: CSV when the client prefers text/csv to application/json, JSON otherwise (no Accept,
- * `*\/*`, a browser's Accept, and anything else the service cannot make keep getting JSON as before).
+ * decides: CSV when the client prefers text/csv to application/json, JSON otherwise (no Accept, a
+ * wildcard, a browser's Accept, and any type the service cannot make keep getting JSON, as before).
  */
 import type { Request } from 'express';
 import { z } from 'zod';
