@@ -42,6 +42,8 @@ export interface AppDeps {
   readonly pages?: PageAssets;
   /** Signs the tokens of POST /dev/token, which exists only when this is given (src/server.ts: the all-in-one mode only). */
   readonly devTokens?: DevTokenIssuer;
+  /** REFRESH_SCHEDULES (view name -> cron); the registry's schedules when absent. Bounds answers' Cache-Control. */
+  readonly refreshSchedules?: Readonly<Record<string, string>>;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -79,7 +81,15 @@ export function createApp(deps: AppDeps): Express {
   app.use('/stats', jsonBody());
   app.use('/stats/:topic_name', authenticate(deps.keys, undefined, deps.tokenRules), resolveTopic, authorizeTopic(deps.acl));
   app.use(rawStatsRoutes({ executor: deps.executor, now }));
-  app.use(queryRoutes({ executor: deps.executor, parts: deps.parts ?? new PartsCache(), now, realtime: deps.realtime ?? (() => true) }));
+  app.use(
+    queryRoutes({
+      executor: deps.executor,
+      parts: deps.parts ?? new PartsCache(),
+      now,
+      realtime: deps.realtime ?? (() => true),
+      schedules: deps.refreshSchedules,
+    }),
+  );
 
   app.use(notFoundRoute);
   app.use(errorHandler(deps.retryAfterSeconds));

@@ -40,6 +40,7 @@ export async function createApiRuntime(config: Config, databaseUrl: string, log:
       executor,
       parts: new PartsCache(config.partsCache),
       realtime: (query) => config.realtime.enabled && !config.realtime.off.includes(query),
+      refreshSchedules: config.refresh.schedules,
       keys,
       tokenRules: config.token,
       acl,

@@ -1,9 +1,13 @@
 import type { Response } from 'express';
 import type { AppError } from '../errors.ts';
 
-/** The success envelope: {success, statusCode, data, ...extra}. */
+/** The success envelope: {success, statusCode, ...extra, data}. */
+export function okBody(data: unknown, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { success: true, statusCode: 200, ...extra, data };
+}
+
 export function sendOk(res: Response, data: unknown, extra: Record<string, unknown> = {}): void {
-  res.status(200).json({ success: true, statusCode: 200, ...extra, data });
+  res.status(200).json(okBody(data, extra));
 }
 
 export interface ErrorBody {

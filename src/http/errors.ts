@@ -76,6 +76,10 @@ export function errorHandler(retryAfterSeconds = 5, throttle = new LogThrottle()
     } else if (appError.status === 503) {
       res.setHeader('Retry-After', String(retryAfterSeconds));
     }
+    // An error is never cached, by the client or anything in between, and is always JSON (a CSV
+    // request's too): headers an answer may have set before failing are dropped.
+    for (const name of ['ETag', 'Last-Modified', 'Content-Disposition', 'Vary']) res.removeHeader(name);
+    res.setHeader('Cache-Control', 'no-store');
     res.status(appError.status).json(errorBody(appError));
   };
 }

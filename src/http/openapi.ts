@@ -8,7 +8,10 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { RAW_STATS_TOPICS, TOPICS } from '../db/tables.ts';
 import type { ErrorType } from '../errors.ts';
+import { PAGING_HEADERS } from './answer.ts';
 import { BODY_LIMIT_BYTES } from './body.ts';
+import { LIVE_MAX_AGE_SECONDS, PAST_MAX_AGE_SECONDS, VARY } from './caching.ts';
+import { FORMAT_JSON_SCHEMA } from './format.ts';
 import { paramsJsonSchema } from '../queries/catalog.ts';
 import { SUPPORTED_QUERIES } from '../queries/index.ts';
 import type { CompiledQuery, OutputColumn } from '../queries/types.ts';
@@ -128,33 +131,69 @@ function rowSchema(query: CompiledQuery): Json {
   };
 }
 
-function queryOperation(query: CompiledQuery): Json {
+/** The body a POST to the query takes: the query's parameters (its zod schema as JSON Schema) and `format`. */
+export function queryBodySchema(query: CompiledQuery): Json {
+  const schema = paramsJsonSchema(query);
+  return { ...schema, properties: { ...(schema.properties as Json), format: FORMAT_JSON_SCHEMA } };
+}
+
+/** The same parameters as GET query parameters: lists as comma lists or repeated keys (src/http/query-string.ts). */
+function queryParameters(query: CompiledQuery): Json[] {
+  const properties = queryBodySchema(query).properties as Record<string, Json>;
+  return Object.entries(properties).map(([name, schema]) => {
+    const list = JSON.stringify(schema).includes('"type":"array"');
+    return {
+      name,
+      in: 'query',
+      required: false,
+      schema,
+      ...(list ? { style: 'form', explode: true, description: 'a list: repeat the key, or give one comma-separated value (a value cannot contain a comma: use POST)' } : {}),
+    };
+  });
+}
+
+const CACHE_HEADERS: Json = {
+  ETag: { description: 'strong: the SHA-256 of the format and the body; send it back in If-None-Match for a 304', schema: { type: 'string' } },
+  'Cache-Control': {
+    description: `private, max-age=N: at most ${LIVE_MAX_AGE_SECONDS} s for a window reaching the last minute or two, else until the view's next scheduled refresh and at most ${PAST_MAX_AGE_SECONDS} s`,
+    schema: { type: 'string' },
+  },
+  Vary: { description: VARY, schema: { type: 'string' } },
+  'Last-Modified': { description: 'when the view was last refreshed (If-Modified-Since is not honoured: a real-time answer changes between refreshes)', schema: { type: 'string' } },
+};
+
+function queryOperation(query: CompiledQuery, method: 'get' | 'post'): Json {
+  const envelope = objectSchema({
+    success: { const: true },
+    statusCode: { const: 200 },
+    topic: { const: query.topic },
+    query: { const: query.name },
+    params: ref('AppliedParams'),
+    data: { type: 'array', items: rowSchema(query) },
+    meta: ref('QueryMeta'),
+  });
+  const input =
+    method === 'post'
+      ? { requestBody: { required: false, content: { 'application/json': { schema: queryBodySchema(query) } } } }
+      : { parameters: queryParameters(query) };
   return {
-    operationId: `query_${query.name}`,
+    operationId: method === 'post' ? `query_${query.name}` : `query_${query.name}_get`,
     tags: [query.topic],
-    summary: `${query.name} (${query.topic})`,
-    description: `${query.description}\n\nServed from the materialized view \`${query.rollup.view}\`; the window is at most ${MAX_WINDOW_DAYS} days and defaults to the last 7.`,
+    summary: `${query.name} (${query.topic})${method === 'get' ? ', parameters in the query string' : ''}`,
+    description: `${query.description}\n\nServed from the materialized view \`${query.rollup.view}\`; the window is at most ${MAX_WINDOW_DAYS} days and defaults to the last 7. GET and POST take the same parameters and give the same answers and errors. \`format=csv\` (or Accept: text/csv) answers CSV: a header row, epoch-ms columns followed by an ISO-8601 \`<name>_iso\` twin, null as an empty field; errors stay JSON.`,
     security: [{ bearerAuth: [] }, { bearerHeader: [] }],
-    requestBody: { required: false, content: { 'application/json': { schema: paramsJsonSchema(query) } } },
+    ...input,
     responses: {
       '200': {
-        description: 'The rows, the parameters applied and the freshness of the view.',
-        headers: { 'Last-Modified': { description: "when the view was last refreshed", schema: { type: 'string' } } },
+        description: 'The rows, the parameters applied and the freshness of the view (CSV: the rows only).',
+        headers: { ...CACHE_HEADERS, 'Content-Disposition': { description: 'CSV only: attachment; filename="<query>-<topic>-<from>-<to>.csv"', schema: { type: 'string' } } },
         content: {
-          'application/json': {
-            schema: objectSchema({
-              success: { const: true },
-              statusCode: { const: 200 },
-              topic: { const: query.topic },
-              query: { const: query.name },
-              params: ref('AppliedParams'),
-              data: { type: 'array', items: rowSchema(query) },
-              meta: ref('QueryMeta'),
-            }),
-          },
+          'application/json': { schema: envelope },
+          'text/csv': { schema: { type: 'string', description: 'RFC 4180, CRLF line ends, header row' } },
         },
       },
-      ...errorResponses('BadRequest', ...AUTHENTICATED_ERRORS, 'RequestTimeout', 'PayloadTooLarge'),
+      '304': { description: 'If-None-Match names the current ETag: no body.', headers: CACHE_HEADERS },
+      ...errorResponses('BadRequest', ...AUTHENTICATED_ERRORS, 'RequestTimeout', ...(method === 'post' ? (['PayloadTooLarge'] as const) : [])),
     },
   };
 }
@@ -199,22 +238,34 @@ function healthPath(): Json {
   };
 }
 
+/** The raw endpoint's body: RawStatsBody, and `format`. */
+export function rawBodySchema(): Json {
+  const schema = z.toJSONSchema(RawStatsBody, { io: 'input', target: 'draft-2020-12', unrepresentable: 'any' }) as Json;
+  return { ...schema, properties: { ...(schema.properties as Json), format: FORMAT_JSON_SCHEMA } };
+}
+
 function rawStatsPath(): Json {
   return {
     post: {
       operationId: 'rawStats',
       tags: ['raw'],
       summary: 'Raw job rows of a topic, paged (the upstream gateway contract)',
-      description: `Supported for ${RAW_STATS_TOPICS.join(', ')} only (other known topics answer 400). Rows are ordered by internal_id descending; pass the previous page's pagination.cursor as cursor for the next one. The window is on the run's timestamp_start, inclusive, and defaults to the 7 days before now; limit defaults to ${DEFAULT_LIMIT} and is clamped to ${MAX_LIMIT}. A body without Content-Type is still read as JSON; unknown fields are ignored.`,
+      description: `Supported for ${RAW_STATS_TOPICS.join(', ')} only (other known topics answer 400). Rows are ordered by internal_id descending; pass the previous page's pagination.cursor as cursor for the next one. The window is on the run's timestamp_start, inclusive, and defaults to the 7 days before now; limit defaults to ${DEFAULT_LIMIT} and is clamped to ${MAX_LIMIT}. A body without Content-Type is still read as JSON; unknown fields are ignored, except format (json or csv).`,
       security: [{ bearerAuth: [] }, { bearerHeader: [] }],
       parameters: [TOPIC_PARAMETER],
       requestBody: {
         required: false,
-        content: { 'application/json': { schema: z.toJSONSchema(RawStatsBody, { io: 'input', target: 'draft-2020-12', unrepresentable: 'any' }) } },
+        content: { 'application/json': { schema: rawBodySchema() } },
       },
       responses: {
         '200': {
-          description: 'One page of rows.',
+          description: `One page of rows. As CSV (format csv, or Accept: text/csv): a header row, the same columns, each epoch-ms column followed by its ISO-8601 \`<name>_iso\` twin, additional_info as JSON text, null as an empty field; the paging in headers.`,
+          headers: {
+            [PAGING_HEADERS.cursor]: { description: 'CSV only: the cursor of the next page; absent on the last page', schema: { type: 'integer' } },
+            [PAGING_HEADERS.hasMore]: { description: 'CSV only: true or false', schema: { type: 'string', enum: ['true', 'false'] } },
+            [PAGING_HEADERS.limit]: { description: 'CSV only: the limit applied, after clamping', schema: { type: 'integer' } },
+            'Content-Disposition': { description: 'CSV only: attachment; filename="raw-<topic>-<from>-<to>[-before<cursor>].csv"', schema: { type: 'string' } },
+          },
           content: {
             'application/json': {
               schema: objectSchema({
@@ -228,6 +279,7 @@ function rawStatsPath(): Json {
                 }),
               }),
             },
+            'text/csv': { schema: { type: 'string', description: 'RFC 4180, CRLF line ends, header row' } },
           },
         },
         ...errorResponses('BadRequest', ...AUTHENTICATED_ERRORS, 'RequestTimeout', 'PayloadTooLarge'),
@@ -327,7 +379,7 @@ function components(): Json {
 }
 
 function buildDocument(): Json {
-  const queryPaths = Object.fromEntries(SUPPORTED_QUERIES.map((q) => [queryPath(q), { post: queryOperation(q) }]));
+  const queryPaths = Object.fromEntries(SUPPORTED_QUERIES.map((q) => [queryPath(q), { get: queryOperation(q, 'get'), post: queryOperation(q, 'post') }]));
   return {
     openapi: '3.1.0',
     info: {

@@ -45,7 +45,7 @@ export const aggregationByCatalog: CompiledQuery<typeof params> = {
     { name: 'avg_elapsed_ms', type: 'number|null', description: 'mean of timestamp_end - timestamp_start over jobs with both' },
     { name: 'min_elapsed_ms', type: 'integer|null', description: 'shortest elapsed time' },
     { name: 'max_elapsed_ms', type: 'integer|null', description: 'longest elapsed time' },
-    { name: 'last_job_at', type: 'integer|null', description: 'latest job timestamp_end (epoch ms)' },
+    { name: 'last_job_at', type: 'integer|null', description: 'latest job timestamp_end (epoch ms)', epochMs: true },
   ],
   rollup: ROLLUP,
   plan({ params: q, window, access }) {

@@ -43,7 +43,7 @@ export const failedJobs: CompiledQuery<typeof params> = {
     { name: 'failed_count', type: 'integer', description: 'jobs with status failed (case-insensitive)' },
     { name: 'job_count', type: 'integer', description: 'all jobs of the group' },
     { name: 'failure_rate', type: 'number', description: 'failed_count / job_count' },
-    { name: 'last_failure_at', type: 'integer|null', description: 'latest timestamp_end (epoch ms) among the failed jobs' },
+    { name: 'last_failure_at', type: 'integer|null', description: 'latest timestamp_end (epoch ms) among the failed jobs', epochMs: true },
   ],
   rollup: ROLLUP,
   plan: (ctx) => failureRatePlan(ctx, DIMS, ['last_failure_at']),

@@ -35,3 +35,8 @@ export function registeredViews(): readonly ViewRefresh[] {
   for (const q of SUPPORTED_QUERIES) byName.set(q.rollup.view, { name: q.rollup.view, spec: q.rollup, cron: q.cron ?? DEFAULT_CRON });
   return [...byName.values()];
 }
+
+/** The cron a view is refreshed on: its REFRESH_SCHEDULES override, else the registry's. */
+export function viewSchedule(view: string, overrides: Readonly<Record<string, string>> = {}): string {
+  return overrides[view]?.trim() ?? registeredViews().find((v) => v.name === view)?.cron ?? DEFAULT_CRON;
+}

@@ -34,7 +34,7 @@ export const jobStatusTrend: CompiledQuery<typeof params> = {
   params,
   filters: FILTERS,
   columns: [
-    { name: 'bucket_start', type: 'integer', description: 'start of the UTC hour or day (epoch ms)' },
+    { name: 'bucket_start', type: 'integer', description: 'start of the UTC hour or day (epoch ms)', epochMs: true },
     ...STATUSES.map((s) => ({ name: s, type: 'integer' as const, description: `jobs with status ${s} (case-insensitive)` })),
     { name: 'total', type: 'integer', description: 'all jobs of the bucket, whatever their status' },
   ],

@@ -9,6 +9,8 @@ export interface OutputColumn {
   readonly name: string;
   readonly type: 'string' | 'integer' | 'number' | 'string|null' | 'integer|null' | 'number|null';
   readonly description: string;
+  /** An instant in epoch ms: a CSV answer adds its ISO-8601 twin column `<name>_iso`. */
+  readonly epochMs?: true;
 }
 
 /** A view the worker maintains: its name, its query's declaration, and its default schedule. */

@@ -97,6 +97,35 @@ export interface RawStatsRow extends DbRow {
   end_time: string | null;
 }
 
+/**
+ * The columns of a raw row, in the order of the JSON answer (the upstream's, then the computed ones),
+ * with what they hold where a reader needs telling: an instant in epoch ms, or free-form JSON.
+ */
+export const RAW_STATS_COLUMNS: readonly { readonly name: keyof RawStatsRow; readonly kind?: 'epoch_ms' | 'json' }[] = Object.freeze([
+  { name: 'event_id' },
+  { name: 'job_ref' },
+  { name: 'tenant_id' },
+  { name: 'source_app' },
+  { name: 'source_app_version' },
+  { name: 'environment' },
+  { name: 'run_timestamp_start', kind: 'epoch_ms' },
+  { name: 'run_timestamp_end', kind: 'epoch_ms' },
+  { name: 'internal_id' },
+  { name: 'country' },
+  { name: 'catalog_id' },
+  { name: 'status' },
+  { name: 'timestamp_start', kind: 'epoch_ms' },
+  { name: 'timestamp_end', kind: 'epoch_ms' },
+  { name: 'message' },
+  { name: 'additional_info', kind: 'json' },
+  { name: 'run_date' },
+  { name: 'run_status' },
+  { name: 'formatted_tenant' },
+  { name: 'elapsed_time' },
+  { name: 'start_time' },
+  { name: 'end_time' },
+] as const);
+
 function utc(ms: number): string {
   return new Date(ms).toISOString(); // YYYY-MM-DDTHH:MM:SS.sssZ
 }

@@ -19,6 +19,7 @@ import type { Executor } from '../../src/db/executor.ts';
 import type { TokenRules } from '../../src/http/auth.ts';
 import { databaseCheck, type HealthChecks } from '../../src/http/health.ts';
 import type { PageAssets } from '../../src/http/page-assets.ts';
+import type { PartsCache } from '../../src/queries/parts-cache.ts';
 import { NOW } from './fixtures.ts';
 
 export const RUNS_TOPIC = 'public.cps.za.runs';
@@ -79,6 +80,10 @@ export interface HarnessOptions {
   readonly pages?: PageAssets;
   /** Mounts POST /dev/token, signing with this run's key as the all-in-one mode signs with the dev key pair. */
   readonly devTokens?: boolean;
+  /** REFRESH_SCHEDULES (the registry's schedules by default). */
+  readonly refreshSchedules?: Readonly<Record<string, string>>;
+  /** The parts cache (a fresh default one by default). */
+  readonly parts?: PartsCache;
 }
 
 export async function httpHarness(executor: Executor, options: HarnessOptions = {}): Promise<HttpHarness> {
@@ -103,6 +108,8 @@ export async function httpHarness(executor: Executor, options: HarnessOptions = 
     devTokens: options.devTokens
       ? { ttlSeconds: DEV_TOKEN_TTL_SECONDS, sign: (user) => signToken(privateKeyPem, user, { ttlSeconds: DEV_TOKEN_TTL_SECONDS }) }
       : undefined,
+    refreshSchedules: options.refreshSchedules,
+    parts: options.parts,
   });
   const tokens = new Map<string, string>();
   return {

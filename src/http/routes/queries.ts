@@ -1,23 +1,47 @@
-import { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { Executor } from '../../db/executor.ts';
 import { ValidationError } from '../../errors.ts';
 import { catalogOf } from '../../queries/catalog.ts';
 import { prepareQuery } from '../../queries/execute.ts';
-import { findQuery, queriesOf } from '../../queries/index.ts';
+import { findQuery, queriesOf, viewSchedule } from '../../queries/index.ts';
 import type { PartsCache } from '../../queries/parts-cache.ts';
+import type { CompiledQuery } from '../../queries/types.ts';
 import { bodyObject } from '../../validation.ts';
+import { sendQueryAnswer } from '../answer.ts';
 import { sendOk } from '../envelope.ts';
+import { takeFormat } from '../format.ts';
+import { queryStringParams } from '../query-string.ts';
 import { accessOf, topicOf } from '../topic.ts';
 
-/** The compiled-query routes. Mounted behind auth, topic resolution and the ACL. */
-export function queryRoutes(deps: { executor: Executor; parts: PartsCache; now: () => number; realtime: (query: string) => boolean }): Router {
+export interface QueryRouteDeps {
+  readonly executor: Executor;
+  readonly parts: PartsCache;
+  readonly now: () => number;
+  readonly realtime: (query: string) => boolean;
+  /** REFRESH_SCHEDULES: view name -> cron, overriding the registry's (bounds Cache-Control max-age). */
+  readonly schedules?: Readonly<Record<string, string>>;
+}
+
+/** A GET carries its parameters in the query string; a body there would be ignored silently, so it is refused. */
+function refuseBody(req: Request): void {
+  const body: unknown = req.body;
+  const empty = body === undefined || (typeof body === 'object' && body !== null && !Array.isArray(body) && Object.keys(body).length === 0);
+  if (!empty) throw new ValidationError('body: a GET takes its parameters in the query string; send a body with POST');
+}
+
+/**
+ * The compiled-query routes. Mounted behind auth, topic resolution and the ACL. GET and POST are one
+ * handler: the query string becomes the object a body would be (src/http/query-string.ts), and
+ * both go through the same schema, execution and answer.
+ */
+export function queryRoutes(deps: QueryRouteDeps): Router {
   const router = Router();
 
   router.get('/stats/:topic_name/queries', (_req, res) => {
     sendOk(res, catalogOf(topicOf(res)), { topic: topicOf(res) });
   });
 
-  router.post('/stats/:topic_name/query/:query_name', async (req, res) => {
+  const lookup = (req: Request, res: Response): CompiledQuery => {
     const topic = topicOf(res);
     const name = String(req.params.query_name);
     const query = findQuery(topic, name);
@@ -27,10 +51,26 @@ export function queryRoutes(deps: { executor: Executor; parts: PartsCache; now: 
         `unknown query '${name}' for topic '${topic}'; supported: ${supported.length ? supported.join(', ') : '(none)'}`,
       );
     }
-    const prepared = prepareQuery(query, bodyObject(req.body), accessOf(res), deps.now());
+    return query;
+  };
+
+  const answer = async (req: Request, res: Response, query: CompiledQuery, input: Record<string, unknown>): Promise<void> => {
+    const { format, params } = takeFormat(req, input);
+    const now = deps.now();
+    const prepared = prepareQuery(query, params, accessOf(res), now);
     const result = await prepared.run(deps.executor, deps.parts, deps.realtime(query.name));
-    if (result.meta.refreshed_at) res.setHeader('Last-Modified', new Date(result.meta.refreshed_at).toUTCString());
-    sendOk(res, result.data, { topic, query: query.name, params: result.params, meta: result.meta });
+    sendQueryAnswer(req, res, { query, topic: topicOf(res), result, format, now, cron: viewSchedule(query.rollup.view, deps.schedules) });
+  };
+
+  router.post('/stats/:topic_name/query/:query_name', async (req, res) => {
+    const query = lookup(req, res);
+    await answer(req, res, query, bodyObject(req.body));
+  });
+
+  router.get('/stats/:topic_name/query/:query_name', async (req, res) => {
+    const query = lookup(req, res);
+    refuseBody(req);
+    await answer(req, res, query, bodyObject(queryStringParams(req, query)));
   });
   return router;
 }

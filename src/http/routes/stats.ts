@@ -3,11 +3,15 @@ import { ValidationError } from '../../errors.ts';
 import type { Executor } from '../../db/executor.ts';
 import { RAW_STATS_TOPICS } from '../../db/tables.ts';
 import { RawStatsBody, readRawStats, resolveRequest } from '../../stats/raw-stats.ts';
-import { sendOk } from '../envelope.ts';
+import { sendRawPage } from '../answer.ts';
+import { takeFormat } from '../format.ts';
 import { accessOf, topicOf } from '../topic.ts';
 import { bodyObject, parseOrThrow } from '../../validation.ts';
 
-/** POST /stats/{topic_name}: raw rows, the upstream contract. Mounted behind auth, topic and ACL. */
+/**
+ * POST /stats/{topic_name}: raw rows, the upstream contract. Mounted behind auth, topic and ACL.
+ * `format` (body) or Accept: text/csv answers CSV, the paging in X-Next-Cursor / X-Has-More / X-Limit.
+ */
 export function rawStatsRoutes(deps: { executor: Executor; now: () => number }): Router {
   const router = Router();
   router.post('/stats/:topic_name', async (req, res) => {
@@ -15,9 +19,10 @@ export function rawStatsRoutes(deps: { executor: Executor; now: () => number }):
     if (!RAW_STATS_TOPICS.includes(topic)) {
       throw new ValidationError(`stats are only supported for topics '${RAW_STATS_TOPICS.join(', ')}'`);
     }
-    const input = parseOrThrow(RawStatsBody, bodyObject(req.body));
-    const page = await readRawStats(deps.executor, resolveRequest(input, deps.now()), accessOf(res));
-    sendOk(res, page.rows, { pagination: page.pagination });
+    const { format, params } = takeFormat(req, bodyObject(req.body));
+    const request = resolveRequest(parseOrThrow(RawStatsBody, params), deps.now());
+    const page = await readRawStats(deps.executor, request, accessOf(res));
+    sendRawPage(res, { topic, request, page, format });
   });
   return router;
 }

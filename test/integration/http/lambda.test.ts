@@ -27,7 +27,11 @@ interface Call {
   readonly path: string;
   readonly headers: Record<string, string>;
   readonly body?: string;
+  /** Query-string pairs, in order, a key possibly repeated. */
+  readonly query?: readonly (readonly [string, string])[];
 }
+
+const search = (call: Call) => new URLSearchParams((call.query ?? []).map(([k, v]): [string, string] => [k, v])).toString();
 
 /** An API Gateway REST API (payload 1.0) proxy event. */
 function restEvent(call: Call, base64 = false): object {
@@ -38,8 +42,11 @@ function restEvent(call: Call, base64 = false): object {
     httpMethod: call.method,
     headers: call.headers,
     multiValueHeaders: Object.fromEntries(Object.entries(call.headers).map(([k, v]) => [k, [v]])),
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
+    // As API Gateway sends them: the last value of each key, and every value.
+    queryStringParameters: call.query?.length ? Object.fromEntries(call.query) : null,
+    multiValueQueryStringParameters: call.query?.length
+      ? Object.fromEntries([...new Set(call.query.map(([k]) => k))].map((k) => [k, call.query!.filter(([q]) => q === k).map(([, v]) => v)]))
+      : null,
     pathParameters: { proxy: call.path.slice(1) },
     stageVariables: null,
     requestContext: {
@@ -63,7 +70,7 @@ function httpApiEvent(call: Call): object {
     version: '2.0',
     routeKey: '$default',
     rawPath: call.path,
-    rawQueryString: '',
+    rawQueryString: search(call),
     headers: Object.fromEntries(Object.entries(call.headers).map(([k, v]) => [k.toLowerCase(), v])),
     requestContext: {
       accountId: '123456789012',
@@ -123,7 +130,8 @@ describe('the Lambda handler', function () {
   });
 
   async function viaSupertest(call: Call) {
-    const req = call.method === 'GET' ? request(reference.app).get(call.path) : request(reference.app).post(call.path);
+    const path = call.query?.length ? `${call.path}?${search(call)}` : call.path;
+    const req = call.method === 'GET' ? request(reference.app).get(path) : request(reference.app).post(path);
     for (const [k, v] of Object.entries(call.headers)) req.set(k, v);
     return call.body === undefined ? req : req.send(call.body);
   }
@@ -155,6 +163,32 @@ describe('the Lambda handler', function () {
         expect(body.data).to.deep.equal(expected.body.data);
         expect(withoutClock(body)).to.deep.equal(withoutClock(expected.body));
         expect(actual.headers['last-modified']).to.equal(expected.headers['last-modified']);
+      });
+
+      it('answers a GET of a compiled query, lists as repeated keys and comma lists, and its CSV, as supertest does', async () => {
+        // A fixed window: the Lambda's clock is the wall clock.
+        const window: [string, string][] = [['timestamp_start', String(NOW - 30 * DAY_MS)], ['timestamp_end', String(NOW)]];
+        const query: [string, string][] = [...window, ['group_by', 'tenant_id,environment'], ['environment', 'prod'], ['environment', 'uat'], ['limit', '20']];
+        const call: Call = { method: 'GET', path: `/stats/${RUNS_TOPIC}/query/failed_jobs`, headers: { Authorization: h.bearer('alice') }, query };
+        const expected = await viaSupertest(call);
+        const actual = await invoke(toEvent(call));
+        expect(expected.status).to.equal(200);
+        expect(actual.statusCode).to.equal(200);
+        const body = JSON.parse(actual.body) as { data: unknown[]; params: unknown };
+        expect(body.params).to.deep.include({ group_by: ['tenant_id', 'environment'], environment: ['prod', 'uat'] });
+        expect(body.data).to.have.length.greaterThan(0);
+        expect(withoutClock(body)).to.deep.equal(withoutClock(expected.body));
+        expect(actual.headers.etag).to.match(/^"/);
+        expect(actual.headers['cache-control']).to.match(/^private, max-age=\d+$/);
+        expect(actual.headers.vary).to.equal(expected.headers.vary);
+
+        const csvCall: Call = { ...call, query: [...query, ['format', 'csv']] };
+        const csvExpected = await viaSupertest(csvCall);
+        const csvActual = await invoke(toEvent(csvCall));
+        expect(csvActual.statusCode).to.equal(200);
+        expect(csvActual.headers['content-type']).to.equal('text/csv; charset=utf-8');
+        expect(csvActual.body).to.equal(csvExpected.text);
+        expect(csvActual.headers.etag).to.equal(csvExpected.headers.etag);
       });
 
       it('answers GET /health as supertest does', async () => {

@@ -25,6 +25,23 @@ describe('errorHandler', () => {
     expect(res.headers['retry-after']).to.equal('3');
   });
 
+  it('sends every error as uncacheable JSON, dropping the caching and CSV headers an answer had set', async () => {
+    const app = express();
+    app.set('etag', false); // as createApp does
+    app.get('/x', (_req, res) => {
+      res.setHeader('ETag', '"abc"');
+      res.setHeader('Last-Modified', new Date(0).toUTCString());
+      res.setHeader('Vary', 'Accept');
+      res.setHeader('Content-Disposition', 'attachment; filename="x.csv"');
+      throw new AppError(400, 'validation', "'x': bad");
+    });
+    app.use(errorHandler(9));
+    const res = await request(app).get('/x').set('Accept', 'text/csv').expect(400);
+    expect(res.headers['cache-control']).to.equal('no-store');
+    expect(res.headers['content-type']).to.equal('application/json; charset=utf-8');
+    for (const name of ['etag', 'last-modified', 'vary', 'content-disposition']) expect(res.headers[name], name).to.equal(undefined);
+  });
+
   it('renders an unknown failure as 500 internal without its text', async () => {
     const res = await request(appThrowing(new Error('SELECT secret FROM t'))).get('/x').expect(500);
     expect(JSON.stringify(res.body)).not.to.include('secret');

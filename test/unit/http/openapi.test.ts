@@ -5,10 +5,11 @@
 import { expect } from 'chai';
 import { z } from 'zod';
 import { BODY_LIMIT_BYTES } from '../../../src/http/body.ts';
+import { FORMAT_JSON_SCHEMA } from '../../../src/http/format.ts';
 import { ERROR_TYPES, openApiDocument, queryPath } from '../../../src/http/openapi.ts';
 import { paramsJsonSchema } from '../../../src/queries/catalog.ts';
 import { SUPPORTED_QUERIES } from '../../../src/queries/index.ts';
-import { RawStatsBody } from '../../../src/stats/raw-stats.ts';
+import { RAW_STATS_COLUMNS, RawStatsBody } from '../../../src/stats/raw-stats.ts';
 
 type Json = Record<string, unknown>;
 
@@ -100,8 +101,36 @@ describe('the OpenAPI document', () => {
     describe(`for ${query.topic} ${query.name}`, () => {
       const op = () => at(doc, 'paths', queryPath(query), 'post');
 
-      it('takes the request body schema the query validates with', () => {
-        expect(at(op(), 'requestBody', 'content', 'application/json', 'schema')).to.deep.equal(paramsJsonSchema(query));
+      it('takes the request body schema the query validates with, plus format', () => {
+        const schema = at(op(), 'requestBody', 'content', 'application/json', 'schema') as Json;
+        const { format, ...params } = schema.properties as Json;
+        expect({ ...schema, properties: params }).to.deep.equal(paramsJsonSchema(query));
+        expect(format).to.deep.equal(FORMAT_JSON_SCHEMA);
+      });
+
+      it('has a GET taking the same parameters in the query string, lists as repeated keys or comma lists', () => {
+        const get = at(doc, 'paths', queryPath(query), 'get') as Json;
+        const parameters = get.parameters as Json[];
+        const body = at(op(), 'requestBody', 'content', 'application/json', 'schema', 'properties') as Json;
+        expect(parameters.map((p) => p.name)).to.deep.equal(Object.keys(body));
+        for (const p of parameters) {
+          expect(p, String(p.name)).to.include({ in: 'query', required: false });
+          expect(p.schema, String(p.name)).to.deep.equal(body[p.name as string]);
+          const list = JSON.stringify(p.schema).includes('"type":"array"');
+          expect(p.style === 'form' && p.explode === true, String(p.name)).to.equal(list);
+        }
+        expect(get.security).to.deep.equal(at(op(), 'security'));
+        expect(at(get, 'responses', '200', 'content', 'application/json')).to.deep.equal(at(op(), 'responses', '200', 'content', 'application/json'));
+      });
+
+      it('answers JSON or CSV with ETag, Cache-Control and Vary, and 304 on a matching If-None-Match, by GET and POST', () => {
+        for (const method of ['get', 'post']) {
+          const operation = at(doc, 'paths', queryPath(query), method);
+          expect(Object.keys(at(operation, 'responses', '200', 'content') as Json), method).to.have.members(['application/json', 'text/csv']);
+          for (const status of ['200', '304']) {
+            expect(Object.keys(at(operation, 'responses', status, 'headers') as Json), `${method} ${status}`).to.include.members(['ETag', 'Cache-Control', 'Vary']);
+          }
+        }
       });
 
       it('answers rows whose items list its output columns', () => {
@@ -122,9 +151,16 @@ describe('the OpenAPI document', () => {
     });
   }
 
-  it('takes the raw endpoint body schema from RawStatsBody', () => {
-    const schema = at(doc, 'paths', '/stats/{topic_name}', 'post', 'requestBody', 'content', 'application/json', 'schema');
-    expect(schema).to.deep.equal(z.toJSONSchema(RawStatsBody, { io: 'input', target: 'draft-2020-12', unrepresentable: 'any' }));
+  it('takes the raw endpoint body schema from RawStatsBody, plus format', () => {
+    const schema = at(doc, 'paths', '/stats/{topic_name}', 'post', 'requestBody', 'content', 'application/json', 'schema') as Json;
+    const { format, ...fields } = schema.properties as Json;
+    expect({ ...schema, properties: fields }).to.deep.equal(z.toJSONSchema(RawStatsBody, { io: 'input', target: 'draft-2020-12', unrepresentable: 'any' }));
+    expect(format).to.deep.equal(FORMAT_JSON_SCHEMA);
+  });
+
+  it("lists the raw row's fields in the order of its CSV columns", () => {
+    const row = at(doc, 'paths', '/stats/{topic_name}', 'post', 'responses', '200', 'content', 'application/json', 'schema', 'properties', 'data', 'items', 'properties');
+    expect(Object.keys(row as Json)).to.deep.equal(RAW_STATS_COLUMNS.map((c) => c.name));
   });
 
   it('describes the error envelope once, with every error type', () => {

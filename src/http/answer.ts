@@ -1,0 +1,76 @@
+/**
+ * Answers as sent: a compiled query's result (JSON envelope or CSV, cacheable: src/http/caching.ts)
+ * and a raw page (JSON envelope, unchanged, or CSV with the paging in headers).
+ */
+import type { Request, Response } from 'express';
+import type { TopicName } from '../db/tables.ts';
+import type { QueryResult } from '../queries/execute.ts';
+import type { CompiledQuery } from '../queries/types.ts';
+import { RAW_STATS_COLUMNS, type RawStatsPage, type RawStatsRequest } from '../stats/raw-stats.ts';
+import { answerMaxAge, sendCacheable } from './caching.ts';
+import { csvDisposition, fileInstant, toCsv, type CsvColumn } from './csv.ts';
+import { okBody, sendOk } from './envelope.ts';
+import type { Format } from './format.ts';
+
+export const JSON_TYPE = 'application/json; charset=utf-8';
+export const CSV_TYPE = 'text/csv; charset=utf-8';
+
+/** The raw endpoint's paging, for CSV answers (the JSON answer keeps it in `pagination`). */
+export const PAGING_HEADERS = Object.freeze({ cursor: 'X-Next-Cursor', hasMore: 'X-Has-More', limit: 'X-Limit' });
+
+/** A query's CSV columns: its declared columns, the `<group_by keys>` one standing for the applied group_by. */
+export function queryCsvColumns(query: CompiledQuery, params: Record<string, unknown>): CsvColumn[] {
+  return query.columns.flatMap((c): CsvColumn[] => {
+    if (c.name.startsWith('<')) return ((params.group_by as readonly string[] | undefined) ?? []).map((name) => ({ name }));
+    return [c.epochMs ? { name: c.name, kind: 'epoch_ms' } : { name: c.name }];
+  });
+}
+
+export interface QueryAnswer {
+  readonly query: CompiledQuery;
+  readonly topic: TopicName;
+  readonly result: QueryResult;
+  readonly format: Format;
+  readonly now: number;
+  /** The cron of the query's view (REFRESH_SCHEDULES or the registry's). */
+  readonly cron: string;
+}
+
+export function sendQueryAnswer(req: Request, res: Response, { query, topic, result, format, now, cron }: QueryAnswer): void {
+  const { meta, params, data } = result;
+  if (meta.refreshed_at) res.setHeader('Last-Modified', new Date(meta.refreshed_at).toUTCString());
+  const start = params.timestamp_start as number;
+  const end = params.timestamp_end as number;
+  const lastCycleAt = meta.source_checked_at === null ? null : Date.parse(meta.source_checked_at);
+  const maxAgeSeconds = answerMaxAge({ windowEnd: end, now, cron, lastCycleAt });
+  if (format === 'csv') {
+    sendCacheable(req, res, {
+      format,
+      body: Buffer.from(toCsv(queryCsvColumns(query, params), data)),
+      contentType: CSV_TYPE,
+      headers: { 'Content-Disposition': csvDisposition([query.name, topic, fileInstant(start), fileInstant(end)]) },
+      maxAgeSeconds,
+    });
+    return;
+  }
+  const envelope = okBody(data, { topic, query: query.name, params, meta });
+  sendCacheable(req, res, { format, body: Buffer.from(JSON.stringify(envelope)), contentType: JSON_TYPE, maxAgeSeconds });
+}
+
+export function sendRawPage(res: Response, { topic, request, page, format }: { topic: TopicName; request: RawStatsRequest; page: RawStatsPage; format: Format }): void {
+  if (format === 'json') {
+    sendOk(res, page.rows, { pagination: page.pagination });
+    return;
+  }
+  const { cursor, has_more: hasMore, limit } = page.pagination;
+  if (cursor !== null) res.setHeader(PAGING_HEADERS.cursor, String(cursor));
+  res.setHeader(PAGING_HEADERS.hasMore, String(hasMore));
+  res.setHeader(PAGING_HEADERS.limit, String(limit));
+  const after = request.cursor === null ? [] : [`before${request.cursor}`];
+  res.setHeader('Content-Disposition', csvDisposition(['raw', topic, fileInstant(request.start), fileInstant(request.end), ...after]));
+  const body = Buffer.from(toCsv(RAW_STATS_COLUMNS, page.rows));
+  res.status(200);
+  res.setHeader('Content-Type', CSV_TYPE);
+  res.setHeader('Content-Length', body.length);
+  res.end(body);
+}

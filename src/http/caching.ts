@@ -1,0 +1,120 @@
+/**
+ * HTTP caching of compiled-query answers (GET and POST): a strong ETag over the bytes sent,
+ * If-None-Match answered with 304, and a Cache-Control max-age bounded by the view's schedule and
+ * the window. Tokens are still checked on every request (a 304 is only sent after auth, the ACL and
+ * the query ran), and `private` keeps shared caches (CDN, gateway) from serving one user's answer to
+ * another. Errors are never cached (src/http/errors.ts sends them with `no-store`).
+ */
+import { createHash } from 'node:crypto';
+import type { Request, Response } from 'express';
+import { CronExpressionParser } from 'cron-parser';
+import { OPEN_MS } from '../maintenance/cycle.ts';
+import { floorTo, MINUTE_MS } from '../queries/window.ts';
+import type { Format } from './format.ts';
+
+/** How long an answer whose window reaches the unsealed present may be reused. */
+export const LIVE_MAX_AGE_SECONDS = 5;
+/** The most any answer may be reused, whatever the view's schedule. */
+export const PAST_MAX_AGE_SECONDS = 300;
+/**
+ * The answer depends on the token (the user's ACL scopes the rows) and, when `format` is absent, on
+ * Accept (JSON or CSV). `bearer` is the upstream gateway's bare token header.
+ */
+export const VARY = 'Authorization, bearer, Accept';
+
+export interface MaxAgeInput {
+  /** The window's inclusive end (epoch ms). */
+  readonly windowEnd: number;
+  readonly now: number;
+  /** The cron the answer's view is refreshed on (REFRESH_SCHEDULES or the registry's). */
+  readonly cron: string;
+  /** When the view's last maintenance cycle finished, refreshed or skipped (meta.source_checked_at); null: never. */
+  readonly lastCycleAt: number | null;
+}
+
+/**
+ * Seconds a client may reuse an answer without asking again.
+ *
+ * No answer is immutable: the gateway writes a run when it ends, hours after the start it is counted
+ * under, and late rows land anywhere in the past. A real-time answer (REALTIME on) counts them the
+ * moment they commit; one as of the last cycle (REALTIME off) still reads its raw edges live and
+ * takes the rest in at the next cycle. So max-age is a bound on staleness, chosen conservatively:
+ *
+ * - never beyond the view's next scheduled cycle. A cached answer is then at most one refresh interval
+ *   behind, which is what REALTIME=off promises anyway; a cycle that is due but has not finished yet
+ *   (its cron fired after the last cycle ended) may land any moment, so the answer gets the live bound.
+ * - a window reaching the unsealed present (its end at or after the start of the previous minute,
+ *   where maintenance stops sealing and on-time rows still arrive every second; "now" included):
+ *   LIVE_MAX_AGE_SECONDS, enough for the panels of one dashboard to share a read.
+ * - any other (past) window: until the next cycle, and at most PAST_MAX_AGE_SECONDS, so a sparse
+ *   schedule (hourly, daily) does not let a client sit on an answer for hours while late rows arrive.
+ */
+export function answerMaxAge({ windowEnd, now, cron, lastCycleAt }: MaxAgeInput): number {
+  const { due, next } = firings(cron, now);
+  const cycleDue = lastCycleAt === null || lastCycleAt < due;
+  const untilNextCycle = cycleDue ? LIVE_MAX_AGE_SECONDS : Math.max(0, Math.floor((next - now) / 1000));
+  const live = windowEnd >= floorTo(now, MINUTE_MS) - OPEN_MS;
+  return Math.min(untilNextCycle, live ? LIVE_MAX_AGE_SECONDS : PAST_MAX_AGE_SECONDS);
+}
+
+/** The last firing at or before `now` and the next one after it, per cron, reused until the next firing passes. */
+const lastFirings = new Map<string, { due: number; next: number }>();
+
+function firings(cron: string, now: number): { due: number; next: number } {
+  const known = lastFirings.get(cron);
+  if (known && known.due <= now && now < known.next) return known;
+  const from = (t: number) => CronExpressionParser.parse(cron, { currentDate: new Date(t), tz: 'UTC' });
+  // prev() is strictly before its start: from now + 1 ms, a firing at exactly now counts as due.
+  const found = { due: from(now + 1).prev().getTime(), next: from(now).next().getTime() };
+  lastFirings.set(cron, found);
+  return found;
+}
+
+/** A strong entity tag: the SHA-256 of the format and the exact bytes of the body. */
+export function strongEtag(format: Format, body: Buffer): string {
+  return `"${createHash('sha256').update(format).update('\n').update(body).digest('base64url')}"`;
+}
+
+/**
+ * Whether If-None-Match names `etag` (RFC 9110 13.1.2: weak comparison, so W/"x" matches "x"; `*`
+ * matches any current answer).
+ */
+export function ifNoneMatchHits(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  if (header.trim() === '*') return true;
+  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
+}
+
+export interface Representation {
+  readonly format: Format;
+  readonly body: Buffer;
+  readonly contentType: string;
+  /** Headers of the 200 only (Content-Disposition). */
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly maxAgeSeconds: number;
+}
+
+/**
+ * Sends an answer with its ETag, Cache-Control and Vary, or a 304 without a body when If-None-Match
+ * names its ETag. Written with res.end, not res.send: Express would also answer 304 on
+ * If-Modified-Since against Last-Modified, which a real-time answer can change without (Last-Modified
+ * is the last refresh, and rows that came since count too), so If-Modified-Since is not honoured.
+ *
+ * POST answers 304 too, although RFC 9110 asks 412 for a method other than GET or HEAD: a query POST
+ * is a safe read whose parameters travel in the body, and its clients revalidate like GET clients.
+ */
+export function sendCacheable(req: Request, res: Response, rep: Representation): void {
+  const etag = strongEtag(rep.format, rep.body);
+  res.setHeader('ETag', etag);
+  res.setHeader('Cache-Control', `private, max-age=${rep.maxAgeSeconds}`);
+  res.setHeader('Vary', VARY);
+  if (ifNoneMatchHits(req.headers['if-none-match'], etag)) {
+    res.status(304).end();
+    return;
+  }
+  for (const [name, value] of Object.entries(rep.headers ?? {})) res.setHeader(name, value);
+  res.status(200);
+  res.setHeader('Content-Type', rep.contentType);
+  res.setHeader('Content-Length', rep.body.length);
+  res.end(rep.body);
+}
