@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
+import type { Registry } from 'prom-client';
 import type { AccessControl } from './auth/acl.ts';
 import type { KeyProvider } from './auth/keys.ts';
 import type { Executor } from './db/executor.ts';
@@ -17,6 +18,8 @@ import { openApiRoutes } from './http/openapi.ts';
 import { queryRoutes } from './http/routes/queries.ts';
 import { rawStatsRoutes } from './http/routes/stats.ts';
 import { authorizeTopic, resolveTopic } from './http/topic.ts';
+import { requestMetrics, routeGate } from './metrics/requests.ts';
+import { METRICS_PATH, scrapeHandler } from './metrics/server.ts';
 import { PartsCache } from './queries/parts-cache.ts';
 
 export interface AppDeps {
@@ -33,8 +36,15 @@ export interface AppDeps {
   readonly now?: () => number;
   /** Whether a compiled query answers in real time (config REALTIME, REALTIME_OFF); all do when absent. */
   readonly realtime?: (query: string) => boolean;
+  /**
+   * Prometheus metrics (config METRICS, METRICS_PORT): every request is timed into `registry`, and with
+   * `serve` this app answers GET /metrics from it, without auth. No metrics when absent.
+   */
+  readonly metrics?: { readonly registry: Registry; readonly serve: boolean };
 }
 
+/** Requests refused under it before reaching a route (auth, topic, ACL, body) are labelled with it in the metrics. */
+const TOPIC_PATH = '/stats/:topic_name';
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 export function createApp(deps: AppDeps): Express {
@@ -42,6 +52,9 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  // Scrapes come first: neither logged (one every 15 s or so) nor timed into the request histogram.
+  if (deps.metrics?.serve) app.get(METRICS_PATH, scrapeHandler(deps.metrics.registry, deps.log));
+  if (deps.metrics) app.use(requestMetrics(deps.metrics.registry));
   app.use(
     pinoHttp({
       logger: deps.log,
@@ -62,8 +75,9 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRoutes(deps.health, deps.retryAfterSeconds));
   app.use(openApiRoutes());
 
+  app.use(TOPIC_PATH, routeGate(TOPIC_PATH));
   app.use('/stats', jsonBody());
-  app.use('/stats/:topic_name', authenticate(deps.keys, undefined, deps.tokenRules), resolveTopic, authorizeTopic(deps.acl));
+  app.use(TOPIC_PATH, authenticate(deps.keys, undefined, deps.tokenRules), resolveTopic, authorizeTopic(deps.acl));
   app.use(rawStatsRoutes({ executor: deps.executor, now }));
   app.use(queryRoutes({ executor: deps.executor, parts: deps.parts ?? new PartsCache(), now, realtime: deps.realtime ?? (() => true) }));
 

@@ -1,7 +1,8 @@
 /**
  * Node entry: config -> database -> app.listen. With DATABASE_URL unset it runs the all-in-one
  * local mode (embedded PostgreSQL, demo data, and the refresh worker in this process; production
- * runs `npm run worker` separately). SIGTERM/SIGINT stop everything in reverse order.
+ * runs `npm run worker` separately). With METRICS_PORT set, /metrics gets a small server of its own.
+ * SIGTERM/SIGINT stop everything in reverse order.
  */
 import type { Server } from 'node:http';
 import { createApp } from './app.ts';
@@ -10,6 +11,7 @@ import { ConfigError, loadConfig } from './config.ts';
 import { createHttpServer } from './http/http-server.ts';
 import { createLogger } from './log.ts';
 import type { LocalDatabase } from './local.ts';
+import { startMetricsServer } from './metrics/server.ts';
 import { createApiRuntime } from './runtime.ts';
 
 const config = (() => {
@@ -65,8 +67,19 @@ try {
         server.closeIdleConnections();
       }),
   );
+  let metricsUrl: string | undefined;
+  if (runtime.metrics && config.metrics.port !== undefined) {
+    const port = config.metrics.port;
+    const metrics = await startMetricsServer(runtime.metrics, { port, timeouts: config.http, log }).catch((err: unknown) => {
+      throw new Error(`cannot serve metrics on METRICS_PORT ${port}: ${err instanceof Error ? err.message : String(err)}`);
+    });
+    stops.push(() => metrics.stop());
+    metricsUrl = `http://localhost:${metrics.port}/metrics`;
+  } else if (runtime.metrics) {
+    metricsUrl = `http://localhost:${config.port}/metrics`;
+  }
   const base = `http://localhost:${config.port}`;
-  log.info({ url: base, mode: local ? 'all-in-one (embedded PostgreSQL)' : 'external database' }, 'EventStats listening');
+  log.info({ url: base, metrics: metricsUrl ?? 'off', mode: local ? 'all-in-one (embedded PostgreSQL)' : 'external database' }, 'EventStats listening');
   process.stdout.write(
     `\nEventStats listening on ${base}\n` +
       `  curl ${base}/health\n` +

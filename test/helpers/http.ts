@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Express } from 'express';
 import { pino, type Logger } from 'pino';
-import { createApp } from '../../src/app.ts';
+import { createApp, type AppDeps } from '../../src/app.ts';
 import { AccessControl } from '../../src/auth/acl.ts';
 import { signToken } from '../../src/auth/dev-keys.ts';
 import { KeyStore, type KeyProvider } from '../../src/auth/keys.ts';
@@ -74,6 +74,10 @@ export interface HarnessOptions {
   /** The verification keys (this run's public key, from keysFile, by default). */
   readonly keys?: KeyProvider;
   readonly tokenRules?: TokenRules;
+  /** The app's parts cache (a fresh one by default). */
+  readonly parts?: AppDeps['parts'];
+  /** The app's metrics (none by default). */
+  readonly metrics?: AppDeps['metrics'];
 }
 
 export async function httpHarness(executor: Executor, options: HarnessOptions = {}): Promise<HttpHarness> {
@@ -94,6 +98,8 @@ export async function httpHarness(executor: Executor, options: HarnessOptions = 
     retryAfterSeconds: RETRY_AFTER_SECONDS,
     now: () => NOW,
     realtime: options.realtime,
+    parts: options.parts,
+    metrics: options.metrics,
   });
   const tokens = new Map<string, string>();
   return {
