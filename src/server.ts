@@ -1,8 +1,8 @@
 /**
  * Node entry: config -> database -> app.listen. With DATABASE_URL unset it runs the all-in-one
- * local mode (embedded PostgreSQL, demo data, and the refresh worker in this process; production
- * runs `npm run worker` separately). With METRICS_PORT set, /metrics gets a small server of its own.
- * SIGTERM/SIGINT stop everything in reverse order.
+ * local mode (embedded PostgreSQL, demo data, and the refresh worker in this process, its metrics on
+ * the API's /metrics; production runs `npm run worker` separately). With METRICS_PORT set, /metrics
+ * gets a small server of its own. SIGTERM/SIGINT stop everything in reverse order.
  */
 import type { Server } from 'node:http';
 import { createApp } from './app.ts';
@@ -53,7 +53,8 @@ try {
   await runtime.pool.query('SELECT 1');
   if (local) {
     const { createWorker } = await import('../jobs/refresh-worker.ts');
-    const worker = createWorker({ databaseUrl: url, refresh: config.refresh, log });
+    // One process, one registry: the worker's metrics are served with the API's.
+    const worker = createWorker({ databaseUrl: url, refresh: config.refresh, log, metrics: runtime.metrics });
     // Pushed before the HTTP server's stop, so shutdown runs HTTP -> worker -> pool -> embedded db.
     stops.push(() => worker.stop());
     await worker.start();

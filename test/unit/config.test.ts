@@ -18,7 +18,7 @@ describe('loadConfig', () => {
     expect(c.realtime).to.deep.equal({ enabled: true, off: [] });
     expect(c.token).to.deep.equal({ audience: undefined, issuer: undefined, requireExp: false });
     expect(c.http).to.deep.equal({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000 });
-    expect(c.metrics).to.deep.equal({ enabled: true, port: undefined });
+    expect(c.metrics).to.deep.equal({ enabled: true, port: undefined, workerPort: 9464 });
     expect(c.accessConfigPath).to.equal(path.join(confDir, 'access.json'));
     expect(Object.isFrozen(c)).to.equal(true);
   });
@@ -32,9 +32,9 @@ describe('loadConfig', () => {
     expect(loadConfig({ CONF_DIR: confDir, REALTIME_OFF: 'failed_jobs, job_status_trend' }).realtime).to.deep.equal({ enabled: true, off: ['failed_jobs', 'job_status_trend'] });
   });
 
-  it("turns metrics off (METRICS=off), and moves the API's /metrics to a port of its own (METRICS_PORT)", () => {
+  it("turns metrics off (METRICS=off), moves the API's /metrics to a port of its own (METRICS_PORT), and sets the worker's (WORKER_METRICS_PORT)", () => {
     expect(loadConfig({ CONF_DIR: confDir, METRICS: 'off' }).metrics.enabled).to.equal(false);
-    expect(loadConfig({ CONF_DIR: confDir, METRICS_PORT: '9100' }).metrics).to.deep.equal({ enabled: true, port: 9100 });
+    expect(loadConfig({ CONF_DIR: confDir, METRICS_PORT: '9100', WORKER_METRICS_PORT: '0' }).metrics).to.deep.equal({ enabled: true, port: 9100, workerPort: 0 });
     expect(loadConfig({ CONF_DIR: confDir, METRICS_PORT: '' }).metrics.port, 'empty: unset, served on PORT').to.equal(undefined);
   });
 
@@ -65,6 +65,7 @@ describe('loadConfig', () => {
     [{ METRICS_PORT: 'high' }, /METRICS_PORT:/],
     [{ METRICS_PORT: '3000' }, /METRICS_PORT: must differ from PORT \(leave it unset to serve \/metrics on PORT\)/],
     [{ PORT: '8080', METRICS_PORT: '8080' }, /METRICS_PORT: must differ from PORT/],
+    [{ WORKER_METRICS_PORT: '65536' }, /WORKER_METRICS_PORT:/],
     [{ REFRESH_SCHEDULES: '{' }, /REFRESH_SCHEDULES: must be a JSON object/],
     [{ REFRESH_SCHEDULES: '{"eventstats.mv_failed_jobs": "every minute"}' }, /REFRESH_SCHEDULES: eventstats\.mv_failed_jobs: 'every minute' has 2 field/],
     [{ REFRESH_SCHEDULES: '{"eventstats.mv_failed_jobs": "61 * * * *"}' }, /is not a cron expression/],
