@@ -9,8 +9,12 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { PgBoss, type Job } from 'pg-boss';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { Config } from '../src/config.ts';
 import { createExecutor, type Executor } from '../src/db/executor.ts';
+import { readFreshness } from '../src/freshness/state.ts';
+import { refreshMetrics, type QueueCounts } from '../src/metrics/refresh.ts';
+import { watchPool } from '../src/metrics/registry.ts';
 import { registeredViews } from '../src/queries/index.ts';
 import { refreshView, type RefreshResult } from '../src/refresh/refresh-view.ts';
 import { selectViews } from '../src/refresh/select.ts';
@@ -25,6 +29,12 @@ export interface WorkerDeps {
   readonly retry?: RetrySettings;
   /** How often each idle queue is polled; pg-boss allows 0.5 s at the least. */
   readonly pollingIntervalSeconds?: number;
+  /**
+   * Where the worker's metrics go (src/metrics/refresh.ts, and its pool as pool="refresh"): a registry
+   * of its own in `npm run worker`, the API's in the all-in-one mode (one worker per registry). None
+   * when absent.
+   */
+  readonly metrics?: Registry;
 }
 
 export interface TriggerOptions {
@@ -138,6 +148,27 @@ export function createWorker(deps: WorkerDeps): RefreshWorker {
   let schedules: ViewSchedule[] = [];
   let stopping = false;
   let started = false;
+  const views = registeredViews().map((v) => v.name as string);
+  const metrics =
+    deps.metrics &&
+    refreshMetrics(deps.metrics, {
+      views,
+      log,
+      // Read at each scrape, and only from a started worker: pg-boss's counts from its queue table, and
+      // the refresh log through the refresh pool, which keeps a connection for scrapes (see start()).
+      async queues(): Promise<QueueCounts[]> {
+        const b = boss;
+        if (!b || !started) return [];
+        const found = await b.getQueues(schedules.map((s) => s.queue));
+        return found.map((q) => ({ queue: q.name, counts: { ready: q.readyCount, deferred: q.deferredCount, active: q.activeCount, failed: q.failedCount } }));
+      },
+      async freshness() {
+        const pool = refreshPool;
+        if (!pool || !started) return undefined;
+        return readFreshness(createExecutor(pool, 0), views);
+      },
+    });
+  if (deps.metrics) watchPool(deps.metrics, 'refresh', () => refreshPool);
 
   async function work(schedule: ViewSchedule, pool: pg.Pool, jobs: Job<RefreshJobData>[]): Promise<RefreshResult | undefined> {
     const job = jobs[0]; // batchSize 1
@@ -145,6 +176,7 @@ export function createWorker(deps: WorkerDeps): RefreshWorker {
     // A poll already under way when stop() began can still hand over a job: it goes back for a retry.
     if (stopping) throw new Error('the refresh worker is stopping');
     const fields = { view: schedule.view.name, job: job.id };
+    const t0 = performance.now();
     const attempt = refreshView(pool, schedule.view, {
       statementTimeoutMs: deps.refresh.statementTimeoutMs,
       lockTimeoutMs: deps.refresh.lockTimeoutMs,
@@ -157,12 +189,14 @@ export function createWorker(deps: WorkerDeps): RefreshWorker {
     try {
       result = await attempt;
     } catch (err) {
+      metrics?.observe({ view: schedule.view.name, outcome: 'failed', durationMs: performance.now() - t0 });
       // pg-boss keeps a handler's error in the job row only; the log is where operators look.
       log.warn({ ...fields, err }, 'view refresh failed');
       throw err;
     } finally {
       running.delete(attempt);
     }
+    metrics?.observe(result);
     const summary = { ...fields, outcome: result.outcome, durationMs: result.durationMs, concurrently: result.concurrently };
     if (result.outcome === 'failed') {
       log.warn({ ...summary, error: result.error }, 'view refresh failed');
@@ -205,8 +239,9 @@ export function createWorker(deps: WorkerDeps): RefreshWorker {
       stopping = false;
       schedules = resolved;
       // One connection per view's refresh, plus one for the worker's own statements and for
-      // cancelling a refresh whose job was aborted (refresh-view.ts).
-      const pool = new pg.Pool({ connectionString: deps.databaseUrl, max: resolved.length + 1, application_name: applicationName });
+      // cancelling a refresh whose job was aborted (refresh-view.ts), and one for the metrics'
+      // scrapes, so that a scrape never holds the connection a cancel needs.
+      const pool = new pg.Pool({ connectionString: deps.databaseUrl, max: resolved.length + (metrics ? 2 : 1), application_name: applicationName });
       pool.on('error', (err) => log.warn({ err }, 'idle refresh connection failed'));
       refreshPool = pool;
       const b = new PgBoss({

@@ -1,6 +1,7 @@
 /**
  * npm run worker: the scheduled refresh worker, a long-running process beside the API. It only
- * wires config -> worker.start() and SIGTERM -> worker.stop(); jobs/refresh-worker.ts holds the logic.
+ * wires config -> metrics server, worker.start() and SIGTERM -> worker.stop(), metrics server stop;
+ * jobs/refresh-worker.ts holds the logic. Its /metrics listens on WORKER_METRICS_PORT unless METRICS=off.
  * Exit codes: 0 after a clean stop, 2 for bad configuration, 1 when it cannot start or stop.
  * Under a supervisor, run `tsx jobs/worker.ts` itself (tsx passes SIGTERM on to node): npm 11's
  * `npm run` and `npx` exit on SIGTERM without passing it on, which would leave the worker running.
@@ -8,6 +9,8 @@
 import { describeFailure } from '../src/cli/run.ts';
 import { ConfigError, loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/log.ts';
+import { createMetricsRegistry } from '../src/metrics/registry.ts';
+import { startMetricsServer, type MetricsServer } from '../src/metrics/server.ts';
 import { createWorker } from './refresh-worker.ts';
 
 /** One line on stderr, never a stack: these are expected failures with a fix in the message. */
@@ -26,7 +29,19 @@ const config = (() => {
 if (!config.databaseUrl) exitWith(2, 'DATABASE_URL is not set (`npm start` without it runs the worker inside the all-in-one server)');
 
 const log = createLogger(config.logLevel, 'eventstats-worker');
-const worker = createWorker({ databaseUrl: config.databaseUrl, refresh: config.refresh, log });
+const registry = config.metrics.enabled ? createMetricsRegistry() : undefined;
+const worker = createWorker({ databaseUrl: config.databaseUrl, refresh: config.refresh, log, metrics: registry });
+
+let metricsServer: MetricsServer | undefined;
+if (registry) {
+  // Before the worker connects: a port already taken is a setup mistake, reported before any work starts.
+  try {
+    metricsServer = await startMetricsServer(registry, { port: config.metrics.workerPort, timeouts: config.http, log });
+  } catch (err) {
+    exitWith(1, `cannot serve metrics on WORKER_METRICS_PORT ${config.metrics.workerPort}: ${err instanceof Error ? err.message : String(err)} (set another port, or METRICS=off)`);
+  }
+  log.info({ port: metricsServer.port, url: `http://localhost:${metricsServer.port}/metrics` }, 'worker metrics listening');
+}
 
 try {
   await worker.start();
@@ -45,7 +60,10 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     stopping = true;
     log.info({ signal }, 'stopping: no new jobs, letting a running refresh finish');
     worker.stop().then(
-      () => process.exit(0),
+      async () => {
+        await metricsServer?.stop();
+        process.exit(0);
+      },
       (err: unknown) => exitWith(1, `did not stop cleanly: ${describeFailure(err)}`),
     );
   });

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
+import type { Registry } from 'prom-client';
 import type { AccessControl } from './auth/acl.ts';
 import type { DevTokenIssuer } from './auth/dev-keys.ts';
 import type { KeyProvider } from './auth/keys.ts';
@@ -22,6 +23,8 @@ import { docsRoutes } from './http/routes/docs.ts';
 import { queryRoutes } from './http/routes/queries.ts';
 import { rawStatsRoutes } from './http/routes/stats.ts';
 import { authorizeTopic, resolveTopic } from './http/topic.ts';
+import { requestMetrics, routeGate } from './metrics/requests.ts';
+import { METRICS_PATH, scrapeHandler } from './metrics/server.ts';
 import { PartsCache } from './queries/parts-cache.ts';
 
 export interface AppDeps {
@@ -44,8 +47,15 @@ export interface AppDeps {
   readonly devTokens?: DevTokenIssuer;
   /** REFRESH_SCHEDULES (view name -> cron); the registry's schedules when absent. Bounds answers' Cache-Control. */
   readonly refreshSchedules?: Readonly<Record<string, string>>;
+  /**
+   * Prometheus metrics (config METRICS, METRICS_PORT): every request is timed into `registry`, and with
+   * `serve` this app answers GET /metrics from it, without auth. No metrics when absent.
+   */
+  readonly metrics?: { readonly registry: Registry; readonly serve: boolean };
 }
 
+/** Requests refused under it before reaching a route (auth, topic, ACL, body) are labelled with it in the metrics. */
+const TOPIC_PATH = '/stats/:topic_name';
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 export function createApp(deps: AppDeps): Express {
@@ -53,6 +63,9 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  // Scrapes come first: neither logged (one every 15 s or so) nor timed into the request histogram.
+  if (deps.metrics?.serve) app.get(METRICS_PATH, scrapeHandler(deps.metrics.registry, deps.log));
+  if (deps.metrics) app.use(requestMetrics(deps.metrics.registry));
   app.use(
     pinoHttp({
       logger: deps.log,
@@ -78,8 +91,9 @@ export function createApp(deps: AppDeps): Express {
   }
   if (deps.devTokens) app.use(devTokenRoutes(deps.devTokens));
 
+  app.use(TOPIC_PATH, routeGate(TOPIC_PATH));
   app.use('/stats', jsonBody());
-  app.use('/stats/:topic_name', authenticate(deps.keys, undefined, deps.tokenRules), resolveTopic, authorizeTopic(deps.acl));
+  app.use(TOPIC_PATH, authenticate(deps.keys, undefined, deps.tokenRules), resolveTopic, authorizeTopic(deps.acl));
   app.use(rawStatsRoutes({ executor: deps.executor, now }));
   app.use(
     queryRoutes({

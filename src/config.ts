@@ -87,6 +87,12 @@ const EnvSchema = z.object({
   HTTP_REQUEST_TIMEOUT_MS: int(100, 600_000).default(30_000),
   /** How long an idle keep-alive connection stays open (Node's keepAliveTimeout); behind a load balancer, longer than its idle timeout. */
   HTTP_KEEP_ALIVE_TIMEOUT_MS: int(100, 600_000).default(5_000),
+  /** `on`: GET /metrics answers in the Prometheus text format, without auth (API and worker); `off`: no metrics are kept or served. */
+  METRICS: z.enum(['on', 'off']).default('on'),
+  /** The API's /metrics on a small server of its own on this port (and not on PORT). Unset: /metrics is served on PORT. */
+  METRICS_PORT: int(0, 65535).optional(),
+  /** Port of the worker's /metrics server (`npm run worker`; the all-in-one mode serves the worker's metrics on the API's /metrics). 0: any free port, logged. */
+  WORKER_METRICS_PORT: int(0, 65535).default(9464),
 });
 
 const FileConfigSchema = z
@@ -132,6 +138,13 @@ export interface Config {
     readonly keepAliveTimeoutMs: number;
   };
   readonly realtime: { readonly enabled: boolean; readonly off: readonly string[] };
+  readonly metrics: {
+    readonly enabled: boolean;
+    /** The API's separate /metrics port; undefined: /metrics is served on `port`. */
+    readonly port: number | undefined;
+    /** The worker process's /metrics port. */
+    readonly workerPort: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -190,6 +203,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
     throw new ConfigError('invalid configuration: HTTP_HEADERS_TIMEOUT_MS: must not be longer than HTTP_REQUEST_TIMEOUT_MS');
   }
+  // Two servers cannot share a port; leaving METRICS_PORT unset is how /metrics goes on PORT.
+  if (e.METRICS_PORT !== undefined && e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT) {
+    throw new ConfigError('invalid configuration: METRICS_PORT: must differ from PORT (leave it unset to serve /metrics on PORT)');
+  }
   const file = readFileConfig(e.CONF_DIR);
   let schedules: Record<string, string> = {};
   if (e.REFRESH_SCHEDULES) {
@@ -241,5 +258,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
     }),
     realtime: Object.freeze({ enabled: e.REALTIME === 'on', off: Object.freeze(e.REALTIME_OFF) }),
+    metrics: Object.freeze({ enabled: e.METRICS === 'on', port: e.METRICS_PORT, workerPort: e.WORKER_METRICS_PORT }),
   });
 }

@@ -1,6 +1,8 @@
 /**
  * AWS Lambda entry: the same Express app, wrapped by serverless-http. The app, its pool and its
- * key cache are built on the first invocation and reused by every warm one.
+ * key cache are built on the first invocation and reused by every warm one. No /metrics here
+ * (METRICS is ignored): Prometheus cannot reach a Lambda container, and each container would count
+ * only its own requests; CloudWatch and the API gateway's metrics cover a Lambda deployment.
  */
 import serverless from 'serverless-http';
 import { createApp } from './app.ts';
@@ -19,7 +21,7 @@ async function build(): Promise<Built> {
   const config = loadConfig();
   if (!config.databaseUrl) throw new Error('DATABASE_URL is required in Lambda');
   const log = createLogger(config.logLevel);
-  const runtime = await createApiRuntime(config, config.databaseUrl, log);
+  const runtime = await createApiRuntime(config, config.databaseUrl, log, { metrics: false });
   return { handle: serverless(createApp(runtime.deps)), close: () => runtime.pool.end() };
 }
 

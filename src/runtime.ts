@@ -4,6 +4,7 @@
  */
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { AccessControl } from './auth/acl.ts';
 import { KeyStore, resolveKeySource } from './auth/keys.ts';
 import type { AppDeps } from './app.ts';
@@ -13,13 +14,21 @@ import { PartsCache } from './queries/parts-cache.ts';
 import { createPool } from './db/pool.ts';
 import { databaseCheck } from './http/health.ts';
 import { viewsCheck } from './http/views-health.ts';
+import { createApiMetrics } from './metrics/api.ts';
 
 export interface ApiRuntime {
   readonly deps: AppDeps;
   readonly pool: pg.Pool;
+  /** The process's metrics registry (config METRICS); the all-in-one mode's worker reports into it too. */
+  readonly metrics: Registry | undefined;
 }
 
-export async function createApiRuntime(config: Config, databaseUrl: string, log: Logger): Promise<ApiRuntime> {
+export interface RuntimeOptions {
+  /** Keep metrics (default: config METRICS). The Lambda entry has none: nothing can scrape a Lambda container. */
+  readonly metrics?: boolean;
+}
+
+export async function createApiRuntime(config: Config, databaseUrl: string, log: Logger, options: RuntimeOptions = {}): Promise<ApiRuntime> {
   const pool = createPool(
     {
       connectionString: databaseUrl,
@@ -34,11 +43,16 @@ export async function createApiRuntime(config: Config, databaseUrl: string, log:
   const executor = createExecutor(pool, config.db.retryAfterSeconds);
   const keys = new KeyStore({ source: await resolveKeySource(config), log });
   const acl = AccessControl.fromFile(config.accessConfigPath);
+  const parts = new PartsCache(config.partsCache);
+  const metrics = (options.metrics ?? config.metrics.enabled) ? createApiMetrics({ pool, parts }) : undefined;
   return {
     pool,
+    metrics,
     deps: {
       executor,
-      parts: new PartsCache(config.partsCache),
+      parts,
+      // With METRICS_PORT set, /metrics is served by a server of its own (src/server.ts), not by the app.
+      metrics: metrics && { registry: metrics, serve: config.metrics.port === undefined },
       realtime: (query) => config.realtime.enabled && !config.realtime.off.includes(query),
       refreshSchedules: config.refresh.schedules,
       keys,

@@ -1,7 +1,8 @@
 /**
  * Node entry: config -> database -> app.listen. With DATABASE_URL unset it runs the all-in-one
- * local mode (embedded PostgreSQL, demo data, and the refresh worker in this process; production
- * runs `npm run worker` separately). SIGTERM/SIGINT stop everything in reverse order.
+ * local mode (embedded PostgreSQL, demo data, and the refresh worker in this process, its metrics on
+ * the API's /metrics; production runs `npm run worker` separately). With METRICS_PORT set, /metrics
+ * gets a small server of its own. SIGTERM/SIGINT stop everything in reverse order.
  */
 import type { Server } from 'node:http';
 import { createApp } from './app.ts';
@@ -12,6 +13,7 @@ import { createHttpServer } from './http/http-server.ts';
 import { pageAssets } from './http/page-assets.ts';
 import { createLogger } from './log.ts';
 import type { LocalDatabase } from './local.ts';
+import { startMetricsServer } from './metrics/server.ts';
 import { createApiRuntime } from './runtime.ts';
 import { startBanner } from './start-banner.ts';
 
@@ -55,7 +57,8 @@ try {
   await runtime.pool.query('SELECT 1');
   if (local) {
     const { createWorker } = await import('../jobs/refresh-worker.ts');
-    const worker = createWorker({ databaseUrl: url, refresh: config.refresh, log });
+    // One process, one registry: the worker's metrics are served with the API's.
+    const worker = createWorker({ databaseUrl: url, refresh: config.refresh, log, metrics: runtime.metrics });
     // Pushed before the HTTP server's stop, so shutdown runs HTTP -> worker -> pool -> embedded db.
     stops.push(() => worker.stop());
     await worker.start();
@@ -71,8 +74,19 @@ try {
         server.closeIdleConnections();
       }),
   );
+  let metricsUrl: string | undefined;
+  if (runtime.metrics && config.metrics.port !== undefined) {
+    const port = config.metrics.port;
+    const metrics = await startMetricsServer(runtime.metrics, { port, timeouts: config.http, log }).catch((err: unknown) => {
+      throw new Error(`cannot serve metrics on METRICS_PORT ${port}: ${err instanceof Error ? err.message : String(err)}`);
+    });
+    stops.push(() => metrics.stop());
+    metricsUrl = `http://localhost:${metrics.port}/metrics`;
+  } else if (runtime.metrics) {
+    metricsUrl = `http://localhost:${config.port}/metrics`;
+  }
   const base = `http://localhost:${config.port}`;
-  log.info({ url: base, mode: local ? 'all-in-one (embedded PostgreSQL)' : 'external database' }, 'EventStats listening');
+  log.info({ url: base, metrics: metricsUrl ?? 'off', mode: local ? 'all-in-one (embedded PostgreSQL)' : 'external database' }, 'EventStats listening');
   process.stdout.write(startBanner({ base, devTokenButton: devTokens !== undefined, devTokenCli: devKeysVerify(config) }));
 } catch (err) {
   process.stderr.write(`eventstats: cannot start: ${describeFailure(err)}\n`);

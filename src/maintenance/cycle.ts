@@ -67,6 +67,8 @@ export interface CycleOptions {
 
 export interface CycleReport extends Partial<ChangeStats> {
   readonly rebuild: boolean;
+  /** History rows written by sealing the minutes that closed since the last cycle (absent after a rebuild). */
+  readonly sealedRows?: number;
   readonly sealedFrom: number | null;
   readonly sealedTo: number;
   readonly idWatermark: number | null;
@@ -173,6 +175,7 @@ export async function runCycle(client: pg.ClientBase, spec: RollupSpec, plan: Cy
   const sealTo = rebuild ? plan.sealTo : Math.max(plan.sealTo, oldSealed);
   const ctx: CycleContext = { client, spec, sealedTo: rebuild ? null : oldSealed, idFrom: oldIds, idTo, fineFrom: plan.fineFrom };
   let changes: ChangeStats | undefined;
+  let sealedRows: number | undefined;
   if (rebuild) {
     await source.reset(ctx);
     await rebuildHistory(source, ctx, sealTo);
@@ -186,7 +189,7 @@ export async function runCycle(client: pg.ClientBase, spec: RollupSpec, plan: Cy
         [plan.fineFrom],
       );
     }
-    if (sealTo > oldSealed!) await sealInto(source, ctx, oldSealed, sealTo);
+    sealedRows = sealTo > oldSealed! ? await sealInto(source, ctx, oldSealed, sealTo) : 0;
   }
   await client.query(
     `UPDATE ${MAINTENANCE} SET sealed_to = $2, fine_from = $3, id_watermark = $4, rebuild_requested = false, updated_at = now() WHERE view_name = $1`,
@@ -198,5 +201,5 @@ export async function runCycle(client: pg.ClientBase, spec: RollupSpec, plan: Cy
   // the view of every fact that a query's migration built leaves no dead rows behind (at 10M jobs,
   // hundreds of MB that a CONCURRENTLY refresh's deletes kept and VACUUM could not give back).
   await client.query(`REFRESH MATERIALIZED VIEW ${concurrently && !rebuild ? 'CONCURRENTLY ' : ''}${view}`);
-  return { rebuild, sealedFrom: rebuild ? null : oldSealed, sealedTo: sealTo, idWatermark: idTo, ...changes };
+  return { rebuild, sealedFrom: rebuild ? null : oldSealed, sealedTo: sealTo, idWatermark: idTo, sealedRows, ...changes };
 }

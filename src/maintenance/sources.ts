@@ -116,10 +116,10 @@ async function merge(ctx: CycleContext, p: Params, sel: FactSelection): Promise<
   return r.rowCount ?? 0;
 }
 
-/** Seals [from, to) (from null: from the beginning) of a source into history, as this cycle may count it. */
-export async function sealInto(source: Source, ctx: CycleContext, from: number | null, to: number): Promise<void> {
+/** Seals [from, to) (from null: from the beginning) of a source into history, as this cycle may count it; resolves to the history rows written. */
+export async function sealInto(source: Source, ctx: CycleContext, from: number | null, to: number): Promise<number> {
   const p = new Params();
-  await merge(ctx, p, source.sealSelection(ctx, from, to, p));
+  return merge(ctx, p, source.sealSelection(ctx, from, to, p));
 }
 
 const JOBS_SEQUENCE = `pg_get_serial_sequence('${TABLES.runsJobs}', 'internal_id')`;

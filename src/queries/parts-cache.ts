@@ -23,6 +23,25 @@ export const DEFAULT_PARTS_CACHE: PartsCacheOptions = Object.freeze({ stateTtlMs
 
 type Cached = readonly PartRow[] | MergedWindow | CachedTail;
 
+/** What a lookup asks for: a whole-bucket segment, a merged window, or a real-time tail. */
+export type PartKind = 'segment' | 'window' | 'tail';
+export const PART_KINDS: readonly PartKind[] = Object.freeze(['segment', 'window', 'tail']);
+
+/**
+ * Counts since the cache was made, for whoever wants to report them (the metrics read them on each
+ * scrape, src/metrics/api.ts); the cache itself knows nothing of how they are exported.
+ */
+export interface PartsCacheStats {
+  readonly hits: Readonly<Record<PartKind, number>>;
+  readonly misses: Readonly<Record<PartKind, number>>;
+  /** Entries dropped to keep the cache within maxRows. */
+  readonly evictions: number;
+  /** Rows held now, as counted against maxRows. */
+  readonly rows: number;
+}
+
+const zeroes = (): Record<PartKind, number> => ({ segment: 0, window: 0, tail: 0 });
+
 export class PartsCache {
   /** The views' versions (briefly) and their recent-tier coverage. */
   readonly views: ViewStates;
@@ -31,6 +50,9 @@ export class PartsCache {
   readonly loading = new Map<string, Promise<MergedWindow>>();
   /** The job id up to which real-time tails may be cached (src/queries/stable-ids.ts). */
   readonly stableIds: StableIds;
+  private readonly hits = zeroes();
+  private readonly misses = zeroes();
+  private evictions = 0;
 
   constructor(readonly options: PartsCacheOptions = DEFAULT_PARTS_CACHE) {
     this.views = new ViewStates(options.stateTtlMs);
@@ -38,11 +60,25 @@ export class PartsCache {
     this.rows = new LRUCache({
       maxSize: options.maxRows,
       sizeCalculation: (v) => ('groups' in v ? 2 * v.groups.size : v.length) + 1,
+      dispose: (_value, _key, reason) => {
+        if (reason === 'evict') this.evictions++;
+      },
     });
   }
 
+  stats(): PartsCacheStats {
+    return { hits: { ...this.hits }, misses: { ...this.misses }, evictions: this.evictions, rows: this.rows.calculatedSize };
+  }
+
+  private lookup(kind: PartKind, key: string): Cached | undefined {
+    const found = this.rows.get(key);
+    if (found === undefined) this.misses[kind]++;
+    else this.hits[kind]++;
+    return found;
+  }
+
   segment(key: string): readonly PartRow[] | undefined {
-    return this.rows.get(key) as readonly PartRow[] | undefined;
+    return this.lookup('segment', key) as readonly PartRow[] | undefined;
   }
 
   setSegment(key: string, rows: readonly PartRow[]): void {
@@ -50,7 +86,7 @@ export class PartsCache {
   }
 
   window(key: string): MergedWindow | undefined {
-    return this.rows.get(key) as MergedWindow | undefined;
+    return this.lookup('window', key) as MergedWindow | undefined;
   }
 
   setWindow(key: string, window: MergedWindow): void {
@@ -59,7 +95,7 @@ export class PartsCache {
 
   /** A real-time read's tail, as cached for its window (src/queries/tail.ts). */
   tail(key: string): CachedTail | undefined {
-    return this.rows.get(`tail|${key}`) as CachedTail | undefined;
+    return this.lookup('tail', `tail|${key}`) as CachedTail | undefined;
   }
 
   setTail(key: string, tail: CachedTail): void {

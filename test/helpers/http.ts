@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Express } from 'express';
 import { pino, type Logger } from 'pino';
-import { createApp } from '../../src/app.ts';
+import { createApp, type AppDeps } from '../../src/app.ts';
 import { AccessControl } from '../../src/auth/acl.ts';
 import { DEV_TOKEN_TTL_SECONDS, signToken } from '../../src/auth/dev-keys.ts';
 import { KeyStore, type KeyProvider } from '../../src/auth/keys.ts';
@@ -84,6 +84,8 @@ export interface HarnessOptions {
   readonly refreshSchedules?: Readonly<Record<string, string>>;
   /** The parts cache (a fresh default one by default). */
   readonly parts?: PartsCache;
+  /** The app's metrics (none by default). */
+  readonly metrics?: AppDeps['metrics'];
 }
 
 export async function httpHarness(executor: Executor, options: HarnessOptions = {}): Promise<HttpHarness> {
@@ -110,6 +112,7 @@ export async function httpHarness(executor: Executor, options: HarnessOptions = 
       : undefined,
     refreshSchedules: options.refreshSchedules,
     parts: options.parts,
+    metrics: options.metrics,
   });
   const tokens = new Map<string, string>();
   return {

@@ -43,7 +43,8 @@ export function startService(script: 'jobs/worker.ts' | 'src/server.ts' | 'src/c
   // Its own process group, so that cleanup can end tsx and node together.
   const child = spawn(process.execPath, [TSX, script, ...args], {
     cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    // Any free port for a worker's /metrics (the default, 9464, would let only one worker start at a time).
+    env: { ...process.env, LOG_LEVEL: 'info', WORKER_METRICS_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });

@@ -8,7 +8,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { createTestDatabase } from '../helpers/database.ts';
+import { REFRESH_METRICS } from '../../src/metrics/refresh.ts';
+import { POOL_METRICS } from '../../src/metrics/registry.ts';
+import { REQUEST_DURATION } from '../../src/metrics/requests.ts';
+import { registeredViews } from '../../src/queries/index.ts';
 import { freePort } from '../helpers/free-port.ts';
+import { Scrape } from '../helpers/metrics.ts';
 
 interface Started {
   child: ChildProcess;
@@ -134,6 +139,28 @@ describe('npm start (all-in-one mode)', function () {
     } finally {
       await db.drop();
     }
+  });
+
+  it("serves the in-process worker's metrics with the API's on one /metrics", async () => {
+    const s = startServer(env);
+    try {
+      await waitForHealth(port, s, 60_000);
+      const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+      expect(res.status).to.equal(200);
+      const sc = new Scrape(await res.text());
+      expect(sc.count(REQUEST_DURATION, { method: 'GET', route: '/health', query: '', status: '200' })).to.be.at.least(1);
+      expect(sc.value(POOL_METRICS.max, { pool: 'api' })).to.equal(10);
+      expect(sc.value(POOL_METRICS.max, { pool: 'refresh' })).to.equal(registeredViews().length + 2);
+      for (const { name: view } of registeredViews()) {
+        expect(sc.sample(REFRESH_METRICS.refreshes, { view, outcome: 'refreshed' }), view).not.to.equal(undefined);
+        // The start refreshes every view before serving.
+        expect(sc.value(REFRESH_METRICS.sinceSuccess, { view }), view).to.be.within(0, 600);
+      }
+    } finally {
+      s.child.kill('SIGTERM');
+      expect(await s.exited).to.equal(0);
+    }
+    expect(postgresProcessesUnder(dataDir)).to.deep.equal([]);
   });
 
   it('fails with one clear line and a non-zero exit when DATABASE_URL is unreachable', async () => {

@@ -18,6 +18,7 @@ describe('loadConfig', () => {
     expect(c.realtime).to.deep.equal({ enabled: true, off: [] });
     expect(c.token).to.deep.equal({ audience: undefined, issuer: undefined, requireExp: false });
     expect(c.http).to.deep.equal({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000 });
+    expect(c.metrics).to.deep.equal({ enabled: true, port: undefined, workerPort: 9464 });
     expect(c.accessConfigPath).to.equal(path.join(confDir, 'access.json'));
     expect(Object.isFrozen(c)).to.equal(true);
   });
@@ -29,6 +30,12 @@ describe('loadConfig', () => {
   it('turns real-time answers off globally (REALTIME=off) or per query (REALTIME_OFF)', () => {
     expect(loadConfig({ CONF_DIR: confDir, REALTIME: 'off' }).realtime).to.deep.equal({ enabled: false, off: [] });
     expect(loadConfig({ CONF_DIR: confDir, REALTIME_OFF: 'failed_jobs, job_status_trend' }).realtime).to.deep.equal({ enabled: true, off: ['failed_jobs', 'job_status_trend'] });
+  });
+
+  it("turns metrics off (METRICS=off), moves the API's /metrics to a port of its own (METRICS_PORT), and sets the worker's (WORKER_METRICS_PORT)", () => {
+    expect(loadConfig({ CONF_DIR: confDir, METRICS: 'off' }).metrics.enabled).to.equal(false);
+    expect(loadConfig({ CONF_DIR: confDir, METRICS_PORT: '9100', WORKER_METRICS_PORT: '0' }).metrics).to.deep.equal({ enabled: true, port: 9100, workerPort: 0 });
+    expect(loadConfig({ CONF_DIR: confDir, METRICS_PORT: '' }).metrics.port, 'empty: unset, served on PORT').to.equal(undefined);
   });
 
   it('reads the optional token checks: audiences and issuers as comma-separated lists, TOKEN_REQUIRE_EXP as true/false', () => {
@@ -54,6 +61,11 @@ describe('loadConfig', () => {
     [{ HTTP_REQUEST_TIMEOUT_MS: '0' }, /HTTP_REQUEST_TIMEOUT_MS:/],
     [{ HTTP_HEADERS_TIMEOUT_MS: 'soon' }, /HTTP_HEADERS_TIMEOUT_MS:/],
     [{ HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '10000' }, /HTTP_HEADERS_TIMEOUT_MS: must not be longer than HTTP_REQUEST_TIMEOUT_MS/],
+    [{ METRICS: 'yes' }, /METRICS: Invalid option/],
+    [{ METRICS_PORT: 'high' }, /METRICS_PORT:/],
+    [{ METRICS_PORT: '3000' }, /METRICS_PORT: must differ from PORT \(leave it unset to serve \/metrics on PORT\)/],
+    [{ PORT: '8080', METRICS_PORT: '8080' }, /METRICS_PORT: must differ from PORT/],
+    [{ WORKER_METRICS_PORT: '65536' }, /WORKER_METRICS_PORT:/],
     [{ REFRESH_SCHEDULES: '{' }, /REFRESH_SCHEDULES: must be a JSON object/],
     [{ REFRESH_SCHEDULES: '{"eventstats.mv_failed_jobs": "every minute"}' }, /REFRESH_SCHEDULES: eventstats\.mv_failed_jobs: 'every minute' has 2 field/],
     [{ REFRESH_SCHEDULES: '{"eventstats.mv_failed_jobs": "61 * * * *"}' }, /is not a cron expression/],

@@ -367,7 +367,8 @@ describe('the dashboard and the API docs in headless Chromium', function () {
       await docs.keyboard.sendCharacter(token); // one paste-like input event, not 800 keystrokes
       await docs.click('.modal-ux .auth-container .auth-btn-wrapper button.authorize');
       await docs.click('.modal-ux .close-modal');
-      const operation = `.opblock-summary-path[data-path="${queryPath(RUNS_TOPIC, 'failed_jobs')}"]`;
+      // The POST of the query (its GET, listed first, takes query-string parameters instead of a body).
+      const operation = `.opblock-post .opblock-summary-path[data-path="${queryPath(RUNS_TOPIC, 'failed_jobs')}"]`;
       await docs.click(operation);
       await docs.waitForSelector('.try-out__btn');
       await docs.click('.try-out__btn');

@@ -211,6 +211,14 @@ describe('the Lambda handler', function () {
     });
   }
 
+  it('serves no /metrics, whatever METRICS says: a 404 like any unknown route (the same app on a server answers it)', async () => {
+    const call: Call = { method: 'GET', path: '/metrics', headers: {} };
+    expect((await viaSupertest(call)).status, 'METRICS is on in this environment').to.equal(200);
+    const actual = await invoke(restEvent(call));
+    expect(actual.statusCode).to.equal(404);
+    expect((JSON.parse(actual.body) as { errors: { type: string }[] }).errors[0]?.type).to.equal('route');
+  });
+
   it('decodes a base64-encoded REST API body', async () => {
     const actual = await invoke(restEvent(queryCall(), true));
     const expected = await viaSupertest(queryCall());

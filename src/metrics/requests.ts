@@ -1,0 +1,68 @@
+/**
+ * The API's request duration histogram, labelled so that its series stay few whatever clients send:
+ * the Express route pattern (never the URL), the compiled query when the path names a registered
+ * one, the method and the status code.
+ */
+import type { Request, RequestHandler } from 'express';
+import { Histogram, type Registry } from 'prom-client';
+import { SUPPORTED_QUERIES } from '../queries/index.ts';
+import { metricOf } from './registry.ts';
+
+export const REQUEST_DURATION = 'eventstats_http_request_duration_seconds';
+/** Seconds: a cached answer takes a millisecond or two, the statement timeout is 5 s by default. */
+const BUCKETS = Object.freeze([0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
+const QUERY_NAMES: ReadonlySet<string> = new Set(SUPPORTED_QUERIES.map((q) => q.name));
+const GATE = Symbol('eventstats.metrics.gate');
+
+type Gated = Request & { [GATE]?: string };
+
+/**
+ * The route label: the pattern of the route that answered; for a request refused before it reached
+ * one (no token, the ACL, an unknown topic, a body too large), the pattern of the gate that refused
+ * it (routeGate); '' for a path no route serves.
+ */
+export function routeOf(req: Request): string {
+  const route = req.route as { path?: unknown } | undefined;
+  if (typeof route?.path === 'string') return req.baseUrl + route.path;
+  return (req as Gated)[GATE] ?? '';
+}
+
+/** The query label: the name in /stats/{topic}/query/{name} when it is a registered compiled query, else ''. */
+export function queryOf(url: string): string {
+  const path = url.split('?')[0]!.replace(/(.)\/$/, '$1');
+  const parts = path.split('/');
+  if (parts.length !== 5 || parts[1] !== 'stats' || parts[3] !== 'query') return '';
+  return QUERY_NAMES.has(parts[4]!) ? parts[4]! : '';
+}
+
+/** Marks the requests under `pattern`, mounted at it, so that a refusal before any route is labelled with it. */
+export function routeGate(pattern: string): RequestHandler {
+  return (req, _res, next) => {
+    (req as Gated)[GATE] = pattern;
+    next();
+  };
+}
+
+/**
+ * Times every request from its arrival at the app to its last byte handed to the socket. Requests
+ * whose client left before the answer was sent are not counted (they have no status).
+ */
+export function requestMetrics(registry: Registry): RequestHandler {
+  const histogram = metricOf(
+    registry,
+    REQUEST_DURATION,
+    () =>
+      new Histogram({
+        name: REQUEST_DURATION,
+        help: 'Time from a request reaching the app to its answer, by method, Express route pattern, compiled query and status code.',
+        labelNames: ['method', 'route', 'query', 'status'] as const,
+        buckets: [...BUCKETS],
+        registers: [registry],
+      }),
+  );
+  return (req, res, next) => {
+    const end = histogram.startTimer();
+    res.once('finish', () => end({ method: req.method, route: routeOf(req), query: queryOf(req.originalUrl), status: res.statusCode }));
+    next();
+  };
+}
