@@ -5,11 +5,11 @@
  * trigger per view brings every view to the oracle: no refresh was lost to coalescing.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { PgBoss } from 'pg-boss';
 import { PGBOSS_SCHEMA, refreshQueue } from '../../jobs/refresh-queues.ts';
 import { TABLES } from '../../src/db/tables.ts';
 import { registeredViews } from '../../src/queries/index.ts';
 import { expectAllExact } from '../helpers/exact.ts';
+import { observer } from '../helpers/refresh-worker.ts';
 import { startService, type ServiceProcess } from '../helpers/service-process.ts';
 import type { ChaosCluster } from './cluster.ts';
 import { startWriter, type WriterReport } from './writer.ts';
@@ -64,9 +64,7 @@ export async function competingScenario(o: CompetingOptions): Promise<CompetingR
   const workers: ServiceProcess[] = [];
   for (let i = 0; i < o.workers; i++) workers.push(startService('jobs/worker.ts', { ...o.cluster.env }));
   await Promise.all(workers.map((w) => w.waitForMessage('refresh worker started')));
-  const boss = new PgBoss({ connectionString: o.cluster.url, schema: PGBOSS_SCHEMA, migrate: false, schedule: false, supervise: false, max: 2 });
-  boss.on('error', () => {});
-  await boss.start();
+  const boss = await observer(o.cluster.url);
   const writer = startWriter(o.cluster.pool, 100);
   const end = Date.now() + o.durationMs;
   let triggersSent = 0;

@@ -66,9 +66,3 @@ export function startLoad(base: string, bearer: string, connections: number, nex
     },
   };
 }
-
-export function percentile(values: readonly number[], p: number): number {
-  if (!values.length) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}

@@ -7,13 +7,15 @@
  * ones from before, what the API logged, and whether the worker went on refreshing.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { PgBoss } from 'pg-boss';
-import { PGBOSS_SCHEMA, refreshQueue } from '../../jobs/refresh-queues.ts';
+import type { PgBoss } from 'pg-boss';
+import { summarize } from '../../bench/stats.ts';
+import { refreshQueue } from '../../jobs/refresh-queues.ts';
 import { TABLES } from '../../src/db/tables.ts';
 import { registeredViews } from '../../src/queries/index.ts';
+import { observer } from '../helpers/refresh-worker.ts';
 import type { ServiceProcess } from '../helpers/service-process.ts';
 import type { ChaosCluster } from './cluster.ts';
-import { percentile, send, startLoad, type LoadRequest, type Sample } from './load.ts';
+import { send, startLoad, type LoadRequest, type Sample } from './load.ts';
 
 export interface OutageOptions {
   readonly cluster: ChaosCluster;
@@ -83,7 +85,7 @@ function phase(samples: readonly Sample[]): PhaseCounts {
   const byStatus: Record<string, number> = {};
   for (const s of samples) byStatus[s.status] = (byStatus[s.status] ?? 0) + 1;
   const ms = samples.map((s) => s.ms);
-  return { requests: samples.length, byStatus, maxMs: Math.round(Math.max(0, ...ms)), p99Ms: Math.round(percentile(ms, 99) || 0) };
+  return { requests: samples.length, byStatus, maxMs: Math.round(Math.max(0, ...ms)), p99Ms: Math.round(summarize(ms).p99 || 0) };
 }
 
 /** An answer's data, without what may rightly differ between two reads of the same rows. */
@@ -119,9 +121,7 @@ async function workerResumed(o: OutageOptions, since: number, limitMs: number): 
   const views = registeredViews().map((v) => v.name);
   let boss: PgBoss | undefined;
   if (o.resume === 'trigger') {
-    boss = new PgBoss({ connectionString: o.cluster.url, schema: PGBOSS_SCHEMA, migrate: false, schedule: false, supervise: false, max: 2 });
-    boss.on('error', () => {});
-    await boss.start();
+    boss = await observer(o.cluster.url);
     for (const v of views) await boss.send(refreshQueue(v), { force: true }, { singletonKey: v });
   }
   try {

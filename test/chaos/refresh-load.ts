@@ -5,9 +5,10 @@
  * and every answer that was not a 200.
  */
 import { setTimeout as delay } from 'node:timers/promises';
+import { summarize } from '../../bench/stats.ts';
 import { startService } from '../helpers/service-process.ts';
 import type { ChaosCluster } from './cluster.ts';
-import { percentile, startLoad, type Sample } from './load.ts';
+import { startLoad, type Sample } from './load.ts';
 import { requestMix } from './outage.ts';
 
 export interface ReadPhase {
@@ -23,15 +24,15 @@ export interface ReadPhase {
 }
 
 function summary(phase: string, samples: readonly Sample[], ms: number, refreshExit?: number | null): ReadPhase {
-  const lat = samples.map((s) => s.ms);
+  const lat = summarize(samples.map((s) => s.ms));
   const round = (x: number) => Math.round(x * 10) / 10;
   return {
     phase,
     seconds: round(ms / 1000),
     requests: samples.length,
     reqPerS: Math.round(samples.length / (ms / 1000)),
-    p50Ms: round(percentile(lat, 50)),
-    p99Ms: round(percentile(lat, 99)),
+    p50Ms: round(lat.p50),
+    p99Ms: round(lat.p99),
     errors: samples.filter((s) => s.status !== 200).length,
     ...(refreshExit === undefined ? {} : { refreshExit }),
   };

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import request from 'supertest';
 import { DAY_MS } from '../../../src/queries/window.ts';
-import { NOW, seededDatabase, type SeededDatabase } from '../../helpers/fixtures.ts';
+import { insertHandRun, NOW, seededDatabase, type SeededDatabase } from '../../helpers/fixtures.ts';
 import { CAROL_CONSTRAINTS, httpHarness, onlyError, RUNS_TOPIC, type HttpHarness, type User } from '../../helpers/http.ts';
 
 type Row = Record<string, unknown>;
@@ -73,20 +73,7 @@ describe('POST /stats/{topic_name}, the raw rows of the upstream contract', func
   before(async () => {
     s = await seededDatabase({ runs: 2_000, days: 30 });
     h = await httpHarness(s.executor);
-    const r = HAND_RUN;
-    await s.db.pool.query(
-      `INSERT INTO public_cps_za_runs (event_id, job_ref, tenant_id, source_app, source_app_version, environment, timestamp_start, timestamp_end)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [r.event_id, r.job_ref, r.tenant_id, r.source_app, r.source_app_version, r.environment, r.timestamp_start, r.timestamp_end],
-    );
-    for (const { job: j } of HAND_JOBS) {
-      const { rows } = await s.db.pool.query<{ internal_id: number }>(
-        `INSERT INTO public_cps_za_runs_jobs (event_id, country, catalog_id, status, timestamp_start, timestamp_end, message, additional_info)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING internal_id`,
-        [r.event_id, j.country, j.catalog_id, j.status, j.timestamp_start, j.timestamp_end, j.message, j.additional_info === null ? null : JSON.stringify(j.additional_info)],
-      );
-      handIds.push(rows[0]!.internal_id);
-    }
+    handIds.push(...(await insertHandRun(s.db.pool, HAND_RUN, HAND_JOBS.map((j) => j.job))));
   });
   after(async () => {
     await h?.close();
