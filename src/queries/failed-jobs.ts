@@ -20,9 +20,11 @@ export const ROLLUP: RollupSpec = {
   levels: [
     // The minutes (recent tier only: about one row per run) keep the raw edges under a minute.
     { id: 0, dims: ['tenant_id', 'source_app'], grains: ['day', 'hour', 'minute'], recent: ['minute'] },
-    // Per environment an hour holds about one row per run: hours for the recent tier only, so the
-    // partial days of older windows come from the raw rows (migration 1764000004000).
-    { id: 1, dims: ['tenant_id', 'source_app', 'environment'], grains: ['day', 'hour'], recent: ['hour'] },
+    // Per environment an hour holds about one row per run. Its hours were kept for the recent tier
+    // only while every refresh recomputed history (migration 1764000004000); since maintenance merges
+    // only what changed they cost storage, not refresh time, and they keep an older window's raw
+    // edges under an hour instead of a day (the soak's 503s at 1M jobs, docs/BENCHMARKS.md).
+    { id: 1, dims: ['tenant_id', 'source_app', 'environment'], grains: ['day', 'hour'] },
   ],
   facts: RUN_JOB_FACTS,
   measures: {

@@ -18,9 +18,10 @@ export const ROLLUP: RollupSpec = {
   dims: ['tenant_id', 'source_app', 'environment', 'status_type'],
   levels: [
     { id: 0, dims: ['status_type'], grains: ['day', 'hour', 'minute'], recent: ['minute'] },
-    // An hour per tenant, pipeline, environment and status holds about one row per source row: hours
-    // for the recent tier only (migration 1764000004100).
-    { id: 1, dims: ['tenant_id', 'source_app', 'environment', 'status_type'], grains: ['day', 'hour'], recent: ['hour'] },
+    // An hour per tenant, pipeline, environment and status holds about one row per source row. Kept
+    // for all history since maintenance merges only what changed (recent tier only before: migration
+    // 1764000004100), so an older window's raw edges stay under an hour.
+    { id: 1, dims: ['tenant_id', 'source_app', 'environment', 'status_type'], grains: ['day', 'hour'] },
   ],
   facts: STATUS_CHANGE_FACTS,
   measures: { job_count: { view: 'v.job_count', raw: '1', combine: 'sum' } },

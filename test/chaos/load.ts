@@ -14,6 +14,8 @@ export interface Sample {
   readonly type?: string;
   readonly retryAfter?: string | null;
   readonly body?: unknown;
+  /** What was asked, kept for a request that failed or took a second or more (so a report can name it). */
+  readonly request?: LoadRequest;
 }
 
 export interface LoadRequest {
@@ -27,6 +29,8 @@ export interface Load {
 }
 
 const CLIENT_LIMIT_MS = 30_000;
+/** A request at least this slow keeps what it asked in its sample. */
+const SLOW_MS = 1_000;
 
 export async function send(base: string, bearer: string, r: LoadRequest): Promise<Sample> {
   const t = Date.now();
@@ -53,8 +57,9 @@ export function startLoad(base: string, bearer: string, connections: number, nex
   let i = 0;
   const loops = Array.from({ length: connections }, async () => {
     while (running) {
-      const s = await send(base, bearer, next(i++));
-      samples.push({ ...s, body: undefined });
+      const r = next(i++);
+      const s = await send(base, bearer, r);
+      samples.push({ ...s, body: undefined, request: s.status !== 200 || s.ms >= SLOW_MS ? r : undefined });
     }
   });
   return {

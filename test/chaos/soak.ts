@@ -9,7 +9,9 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ServiceProcess } from '../helpers/service-process.ts';
 import type { ChaosCluster } from './cluster.ts';
-import { startLoad, type LoadRequest } from './load.ts';
+import { summarize } from '../../bench/stats.ts';
+import { loadConfig } from '../../src/config.ts';
+import { startLoad, type LoadRequest, type Sample } from './load.ts';
 import { startWriter, type WriterReport } from './writer.ts';
 
 export interface SoakReport {
@@ -19,7 +21,26 @@ export interface SoakReport {
   readonly writes: WriterReport;
   readonly rssMb: { readonly first: number; readonly last: number; readonly min: number; readonly max: number; readonly slopeMbPerMin: number };
   readonly sessions: { readonly min: number; readonly max: number; readonly slopePerMin: number };
+  /** The API's parts cache (its `eventstats_parts_cache_rows` gauge): what RSS growth should follow. */
+  readonly partsCacheRows: { readonly first: number; readonly last: number; readonly max: number; readonly bound: number | null };
+  /** Latency by request shape (path, and the group_by or bucket asked). */
+  readonly byShape: Record<string, { readonly n: number; readonly p50: number; readonly p99: number; readonly max: number }>;
+  /** Requests of a second or more, and how many of each shape (path, grouping, bucket, filter). */
+  readonly slowCount: number;
+  readonly slowByShape: Record<string, number>;
+  /** Every request that did not answer 200, and the ten slowest, with what they asked. */
+  readonly failures: readonly ReportedSample[];
+  readonly slowest: readonly ReportedSample[];
   readonly samples: number;
+}
+
+export interface ReportedSample {
+  readonly at: string;
+  readonly ms: number;
+  readonly status: number;
+  readonly type?: string;
+  readonly path: string;
+  readonly body?: unknown;
 }
 
 const DAY = 86_400_000;
@@ -87,8 +108,32 @@ export function randomRequest(now: number, reader: Reader, rand: () => number = 
   );
 }
 
+/** The value of one unlabelled gauge in a Prometheus text exposition, or NaN. */
+async function scrapeGauge(base: string, name: string): Promise<number> {
+  try {
+    const text = await (await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+    const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+    return line === undefined ? NaN : Number(line.slice(name.length + 1));
+  } catch {
+    return NaN;
+  }
+}
+
+function shapeOf(s: Sample): string {
+  const body = s.request?.body as { group_by?: unknown; bucket?: unknown; environment?: unknown } | undefined;
+  const path = s.path.replace(/^.*\/query\//, '').replace(/^\/stats\/.*$/, 'raw');
+  if (body === undefined) return path;
+  const detail = [body.group_by === undefined ? '' : `by ${JSON.stringify(body.group_by)}`, body.bucket === undefined ? '' : String(body.bucket), body.environment === undefined ? '' : 'env-filtered'];
+  return [path, ...detail.filter(Boolean)].join(' ');
+}
+
+function reported(s: Sample): ReportedSample {
+  return { at: new Date(s.t).toISOString(), ms: Math.round(s.ms), status: s.status, type: s.type, path: s.path, body: s.request?.body };
+}
+
 export async function soakScenario(cluster: ChaosCluster, api: ServiceProcess, base: string, minutes: number, connections = 8): Promise<SoakReport> {
   const pid = serverPid(api);
+  const partsCacheBound = loadConfig({ ...process.env, ...cluster.env }).partsCache.maxRows;
   const writer = startWriter(cluster.pool, 200);
   // alice reads every row; carol only her tenants (test/helpers/http.ts), so her answers are scoped in SQL.
   const users = [
@@ -99,10 +144,12 @@ export async function soakScenario(cluster: ChaosCluster, api: ServiceProcess, b
   const t0 = Date.now();
   const rss: [number, number][] = [];
   const sessions: [number, number][] = [];
+  const partsRows: number[] = [];
   while (Date.now() - t0 < minutes * 60_000) {
     await delay(5_000);
     const m = (Date.now() - t0) / 60_000;
     rss.push([m, rssMb(pid)]);
+    partsRows.push(await scrapeGauge(base, 'eventstats_parts_cache_rows'));
     const { rows } = await cluster.pool.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'eventstats%'`,
     );
@@ -112,6 +159,22 @@ export async function soakScenario(cluster: ChaosCluster, api: ServiceProcess, b
   const writes = await writer.stop();
   const byStatus: Record<string, number> = {};
   for (const s of samples) byStatus[s.status] = (byStatus[s.status] ?? 0) + 1;
+  // Shapes are told apart by what the request asked, which a sample keeps only when slow or failed;
+  // the rest are grouped by path alone. So the table is by path, and the slow ones say the rest.
+  const byPath = new Map<string, number[]>();
+  for (const s of samples) {
+    const k = s.path.replace(/^.*\/query\//, '').replace(/^\/stats\/.*$/, 'raw');
+    byPath.set(k, [...(byPath.get(k) ?? []), s.ms]);
+  }
+  const byShape = Object.fromEntries(
+    [...byPath].map(([k, ms]) => {
+      const st = summarize(ms);
+      return [k, { n: ms.length, p50: Math.round(st.p50), p99: Math.round(st.p99), max: Math.round(st.max) }];
+    }),
+  );
+  const slow = samples.filter((s) => s.request !== undefined);
+  const slowByShape: Record<string, number> = {};
+  for (const s of slow) slowByShape[shapeOf(s)] = (slowByShape[shapeOf(s)] ?? 0) + 1;
   // The first minute warms caches and pools up; the slope is judged on the rest.
   const warm = <T extends [number, number]>(xs: T[]) => (xs.some(([m]) => m >= 1) && minutes > 2 ? xs.filter(([m]) => m >= 1) : xs);
   const r2 = (x: number) => Math.round(x * 100) / 100;
@@ -129,6 +192,12 @@ export async function soakScenario(cluster: ChaosCluster, api: ServiceProcess, b
       slopeMbPerMin: r2(slope(warm(rss))),
     },
     sessions: { min: Math.min(...ys(sessions)), max: Math.max(...ys(sessions)), slopePerMin: r2(slope(warm(sessions))) },
+    partsCacheRows: { first: partsRows[0] ?? NaN, last: partsRows.at(-1) ?? NaN, max: Math.max(...partsRows.filter(Number.isFinite)), bound: partsCacheBound },
+    byShape,
+    slowCount: slow.length,
+    slowByShape,
+    failures: samples.filter((s) => s.status !== 200).map(reported),
+    slowest: [...samples].sort((a, b) => b.ms - a.ms).slice(0, 10).map(reported),
     samples: rss.length,
   };
 }
