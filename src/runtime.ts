@@ -12,6 +12,7 @@ import type { Config } from './config.ts';
 import { createExecutor } from './db/executor.ts';
 import { PartsCache } from './queries/parts-cache.ts';
 import { createPool } from './db/pool.ts';
+import { SessionMode } from './db/session-mode.ts';
 import { databaseCheck } from './http/health.ts';
 import { viewsCheck } from './http/views-health.ts';
 import { createApiMetrics } from './metrics/api.ts';
@@ -37,10 +38,16 @@ export async function createApiRuntime(config: Config, databaseUrl: string, log:
       connectTimeoutMs: config.db.connectTimeoutMs,
       readOnly: true,
       applicationName: 'eventstats-api',
+      startupSettings: config.db.pooler !== 'transaction',
     },
     log,
   );
-  const executor = createExecutor(pool, config.db.retryAfterSeconds);
+  const session = new SessionMode(pool, config.db.pooler, log);
+  // `auto` settles before anything else uses the pool (server.ts's first query is a bare pool.query).
+  // A database that is down now leaves it to settle on the first request instead.
+  if (config.db.pooler === 'auto') await session.settle().catch(() => {});
+  const settings = { statementTimeoutMs: config.db.statementTimeoutMs, readOnly: true };
+  const executor = createExecutor(pool, { retryAfterSeconds: config.db.retryAfterSeconds, session, settings });
   const keys = new KeyStore({ source: await resolveKeySource(config), log });
   const acl = AccessControl.fromFile(config.accessConfigPath);
   const parts = new PartsCache(config.partsCache);
