@@ -14,6 +14,8 @@ export interface ExecutorOptions {
   readonly session?: SessionMode;
   /** The settings the `transaction` mode applies with SET LOCAL. */
   readonly settings?: SessionSettings;
+  /** Told of each lost or duplicate prepared statement that is retried (a warning, a test's count). */
+  readonly onRetry?: (err: unknown) => void;
   /** Test hook: keep statement names even in the `transaction` mode (what a pooler must survive). */
   readonly forceNamed?: boolean;
 }
@@ -60,6 +62,7 @@ export function createExecutor(pool: pg.Pool, options: number | ExecutorOptions)
           // it was parsed on another server connection (a transaction pooler between us). Once more,
           // unnamed; a second failure is a 503 (mapPgError), never a 500.
           if (!isPreparedStatementError(err)) throw err;
+          o.onRetry?.(err);
           return await run<R>(q, false);
         }
       } catch (err) {
