@@ -16,6 +16,7 @@ import { readFreshness } from '../src/freshness/state.ts';
 import { refreshMetrics, type QueueCounts } from '../src/metrics/refresh.ts';
 import { watchPool } from '../src/metrics/registry.ts';
 import { registeredViews } from '../src/queries/index.ts';
+import { assertDirectSessions } from '../src/refresh/direct-session.ts';
 import { refreshView, type RefreshResult } from '../src/refresh/refresh-view.ts';
 import { selectViews } from '../src/refresh/select.ts';
 import { DEFAULT_RETRY, isRefreshQueue, PGBOSS_SCHEMA, REFRESH_QUEUE_POLICY, type RefreshJobData, type RetrySettings } from './refresh-queues.ts';
@@ -236,6 +237,9 @@ export function createWorker(deps: WorkerDeps): RefreshWorker {
       if (boss) return;
       // Before any connection: a bad schedule is a configuration error, not a database one.
       const resolved = resolveSchedules(registeredViews(), deps.refresh.schedules);
+      // Before any connection of its own: behind a transaction-mode pooler the refresh's single-flight
+      // lock would not hold (src/refresh/direct-session.ts).
+      await assertDirectSessions(deps.databaseUrl);
       stopping = false;
       schedules = resolved;
       // One connection per view's refresh, plus one for the worker's own statements and for

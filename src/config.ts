@@ -10,6 +10,8 @@ import { z } from 'zod';
 import { SUPPORTED_QUERIES } from './queries/index.ts';
 import type { PartsCacheOptions } from './queries/parts-cache.ts';
 
+/** DB_POOLER's values (src/db/session-mode.ts). */
+export const DB_POOLER_MODES = ['auto', 'none', 'transaction'] as const;
 const QUERY_NAMES = SUPPORTED_QUERIES.map((q) => q.name) as [string, ...string[]];
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 /** A comma-separated list of non-empty values, blanks around commas ignored. */
@@ -52,6 +54,14 @@ const EnvSchema = z.object({
   DB_POOL_MAX: int(1, 100).default(10),
   /** Per-statement limit on API reads; a slower read answers 503 rather than hanging. */
   DB_STATEMENT_TIMEOUT_MS: int(100, 600_000).default(5_000),
+  /**
+   * What sits between the API and PostgreSQL (src/db/session-mode.ts). `none`: nothing, or a
+   * session-mode pooler (settings in the startup packet, named statements). `transaction`: a
+   * transaction-mode pooler such as PgBouncer (settings by SET LOCAL per statement, unnamed
+   * statements). `auto`: `none`, switching to `transaction` with one warning when the server refuses
+   * the startup parameters the way PgBouncer does.
+   */
+  DB_POOLER: z.enum(DB_POOLER_MODES).default('auto'),
   /** How long the API waits for a connection before answering 503. */
   DB_CONNECT_TIMEOUT_MS: int(100, 120_000).default(3_000),
   /** Seconds announced in Retry-After when the database is unavailable. */
@@ -124,6 +134,8 @@ export interface Config {
     readonly statementTimeoutMs: number;
     readonly connectTimeoutMs: number;
     readonly retryAfterSeconds: number;
+    /** DB_POOLER: how session settings reach the server (src/db/session-mode.ts). */
+    readonly pooler: (typeof DB_POOLER_MODES)[number];
   };
   readonly refresh: {
     readonly statementTimeoutMs: number;
@@ -243,6 +255,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       statementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
       connectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS,
       retryAfterSeconds: e.RETRY_AFTER_SECONDS,
+      pooler: e.DB_POOLER,
     }),
     partsCache: Object.freeze({ stateTtlMs: e.VIEW_STATE_TTL_MS, maxRows: e.PARTS_CACHE_MAX_ROWS }),
     refresh: Object.freeze({

@@ -9,9 +9,10 @@ import { AccessControl } from './auth/acl.ts';
 import { KeyStore, resolveKeySource } from './auth/keys.ts';
 import type { AppDeps } from './app.ts';
 import type { Config } from './config.ts';
-import { createExecutor } from './db/executor.ts';
+import { createExecutor, type Executor } from './db/executor.ts';
 import { PartsCache } from './queries/parts-cache.ts';
 import { createPool } from './db/pool.ts';
+import { SessionMode } from './db/session-mode.ts';
 import { databaseCheck } from './http/health.ts';
 import { viewsCheck } from './http/views-health.ts';
 import { createApiMetrics } from './metrics/api.ts';
@@ -28,19 +29,42 @@ export interface RuntimeOptions {
   readonly metrics?: boolean;
 }
 
-export async function createApiRuntime(config: Config, databaseUrl: string, log: Logger, options: RuntimeOptions = {}): Promise<ApiRuntime> {
+/**
+ * The API's read-only pool and its executor, in the DB_POOLER mode (src/db/session-mode.ts). `auto`
+ * settles here, before anything else uses the pool (server.ts's first query is a bare pool.query);
+ * a database that is down now leaves it to settle on the first request instead.
+ */
+export async function createApiDatabase(db: Config['db'], databaseUrl: string, log: Logger): Promise<{ pool: pg.Pool; executor: Executor; session: SessionMode }> {
   const pool = createPool(
     {
       connectionString: databaseUrl,
-      max: config.db.poolMax,
-      statementTimeoutMs: config.db.statementTimeoutMs,
-      connectTimeoutMs: config.db.connectTimeoutMs,
+      max: db.poolMax,
+      statementTimeoutMs: db.statementTimeoutMs,
+      connectTimeoutMs: db.connectTimeoutMs,
       readOnly: true,
       applicationName: 'eventstats-api',
+      startupSettings: db.pooler !== 'transaction',
     },
     log,
   );
-  const executor = createExecutor(pool, config.db.retryAfterSeconds);
+  const session = new SessionMode(pool, db.pooler, log);
+  if (db.pooler === 'auto') await session.settle().catch(() => {});
+  let warned = false;
+  const executor = createExecutor(pool, {
+    retryAfterSeconds: db.retryAfterSeconds,
+    session,
+    settings: { statementTimeoutMs: db.statementTimeoutMs, readOnly: true },
+    onRetry: (err) => {
+      if (warned) return;
+      warned = true;
+      log.warn({ err }, 'a prepared statement was lost between server connections (a transaction-mode pooler?); retried unnamed. Set DB_POOLER=transaction');
+    },
+  });
+  return { pool, executor, session };
+}
+
+export async function createApiRuntime(config: Config, databaseUrl: string, log: Logger, options: RuntimeOptions = {}): Promise<ApiRuntime> {
+  const { pool, executor } = await createApiDatabase(config.db, databaseUrl, log);
   const keys = new KeyStore({ source: await resolveKeySource(config), log });
   const acl = AccessControl.fromFile(config.accessConfigPath);
   const parts = new PartsCache(config.partsCache);

@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { assertDirectSessions } from '../refresh/direct-session.ts';
 import { refreshViews } from '../refresh/refresh-view.ts';
 import { selectViews } from '../refresh/select.ts';
 import { requireDatabaseUrl, runCommand, UsageError } from './run.ts';
@@ -17,7 +18,9 @@ await runCommand('refresh', async (config) => {
     throw new UsageError(`${(err as Error).message}\nusage: npm run refresh -- [--force] [--rebuild] [query-or-view ...]`);
   }
   const views = selectViews(args.positionals);
-  const pool = new pg.Pool({ connectionString: requireDatabaseUrl(config), max: 1, application_name: 'eventstats-refresh' });
+  const url = requireDatabaseUrl(config);
+  await assertDirectSessions(url);
+  const pool = new pg.Pool({ connectionString: url, max: 1, application_name: 'eventstats-refresh' });
   try {
     const results = await refreshViews(pool, views, { ...config.refresh, force: args.values.force, rebuild: args.values.rebuild });
     for (const r of results) {

@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import { mapPgError } from './pg-errors.ts';
+import { isPreparedStatementError, mapPgError } from './pg-errors.ts';
+import { beginStatement, SessionMode, type SessionSettings } from './session-mode.ts';
 import type { SqlQuery } from './sql.ts';
 
 /** The only way modules reach the database: one statement in, rows out, failures already mapped. */
@@ -7,14 +8,65 @@ export interface Executor {
   query<R extends object = Record<string, unknown>>(q: SqlQuery): Promise<R[]>;
 }
 
-export function createExecutor(pool: pg.Pool, retryAfterSeconds: number): Executor {
+export interface ExecutorOptions {
+  readonly retryAfterSeconds: number;
+  /** How statements run (src/db/session-mode.ts); without one, as `none`: the pool's own settings, named statements. */
+  readonly session?: SessionMode;
+  /** The settings the `transaction` mode applies with SET LOCAL. */
+  readonly settings?: SessionSettings;
+  /** Told of each lost or duplicate prepared statement that is retried (a warning, a test's count). */
+  readonly onRetry?: (err: unknown) => void;
+  /** Test hook: keep statement names even in the `transaction` mode (what a pooler must survive). */
+  readonly forceNamed?: boolean;
+}
+
+/** One statement in a transaction of its own, its settings applied by SET LOCAL, on one client. */
+async function inTransaction<R extends object>(pool: pg.Pool, begin: string, config: pg.QueryConfig): Promise<R[]> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query(begin);
+    const res = await client.query<R>(config);
+    await client.query('COMMIT');
+    return res.rows;
+  } catch (err) {
+    try {
+      await client.query('ROLLBACK');
+    } catch (rollbackFailed) {
+      // The connection is gone or unusable: the pool must not hand it out again.
+      broken = rollbackFailed as Error;
+    }
+    throw err;
+  } finally {
+    client.release(broken);
+  }
+}
+
+export function createExecutor(pool: pg.Pool, options: number | ExecutorOptions): Executor {
+  const o: ExecutorOptions = typeof options === 'number' ? { retryAfterSeconds: options } : options;
+  const begin = o.settings ? beginStatement(o.settings) : 'BEGIN';
+  const run = async <R extends object>(q: SqlQuery, named: boolean): Promise<R[]> => {
+    const mode = o.session ? await o.session.settle() : 'none';
+    const name = named && (mode === 'none' || o.forceNamed) ? q.name : undefined;
+    const config = { text: q.text, values: q.values as unknown[], name };
+    if (mode === 'transaction') return inTransaction<R>(pool, begin, config);
+    return (await pool.query<R>(config)).rows;
+  };
   return {
     async query<R extends object>(q: SqlQuery): Promise<R[]> {
       try {
-        const res = await pool.query<R>({ text: q.text, values: q.values as unknown[], name: q.name });
-        return res.rows;
+        try {
+          return await run<R>(q, true);
+        } catch (err) {
+          // A named statement the server connection does not know, or already knows under that name:
+          // it was parsed on another server connection (a transaction pooler between us). Once more,
+          // unnamed; a second failure is a 503 (mapPgError), never a 500.
+          if (!isPreparedStatementError(err)) throw err;
+          o.onRetry?.(err);
+          return await run<R>(q, false);
+        }
       } catch (err) {
-        throw mapPgError(err, retryAfterSeconds);
+        throw mapPgError(err, o.retryAfterSeconds);
       }
     },
   };

@@ -14,9 +14,22 @@ const UNAVAILABLE_MESSAGES = [
   'the database system is',
 ];
 
+// A named prepared statement the server connection does not have (26000), or has already (42P05):
+// what a transaction-mode pooler causes when a statement parsed on one server connection is used on
+// another. PgBouncer may also relay them as bare messages, without the SQLSTATE.
+const PREPARED_STATEMENT_CODES = new Set(['26000', '42P05']);
+const PREPARED_STATEMENT_MESSAGE = /prepared statement "[^"]*" (does not exist|already exists)/;
+
 function codeOf(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
+}
+
+export function isPreparedStatementError(err: unknown): boolean {
+  if (err instanceof AppError) return false;
+  const code = codeOf(err);
+  if (code !== undefined && PREPARED_STATEMENT_CODES.has(code)) return true;
+  return PREPARED_STATEMENT_MESSAGE.test(err instanceof Error ? err.message : String(err));
 }
 
 export function mapPgError(err: unknown, retryAfterSeconds: number): unknown {
@@ -28,6 +41,9 @@ export function mapPgError(err: unknown, retryAfterSeconds: number): unknown {
   }
   if (code === '57014') {
     return new DatabaseUnavailableError('the database did not answer within the statement timeout', retryAfterSeconds, { cause: err });
+  }
+  if (isPreparedStatementError(err)) {
+    return new DatabaseUnavailableError('the database connection lost a prepared statement (a transaction-mode pooler); retry', retryAfterSeconds, { cause: err });
   }
   if (
     (code !== undefined && (UNAVAILABLE_NODE_CODES.has(code) || UNAVAILABLE_SQLSTATE_CLASSES.includes(code.slice(0, 2)))) ||

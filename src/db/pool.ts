@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { startupOptions } from './session-mode.ts';
 
 export interface PoolOptions {
   readonly connectionString: string;
@@ -9,6 +10,11 @@ export interface PoolOptions {
   /** API sessions are read-only; refresh and seeding use their own writable connections. */
   readonly readOnly: boolean;
   readonly applicationName: string;
+  /**
+   * Send the settings in the startup packet (default). Off behind a transaction-mode pooler, which
+   * refuses them; the executor then applies them per transaction (src/db/session-mode.ts).
+   */
+  readonly startupSettings?: boolean;
 }
 
 /**
@@ -17,8 +23,6 @@ export interface PoolOptions {
  * statement_timeout, so a dead server cannot hang a request either.
  */
 export function createPool(options: PoolOptions, log?: Logger): pg.Pool {
-  const settings = [`-c statement_timeout=${options.statementTimeoutMs}`];
-  if (options.readOnly) settings.push('-c default_transaction_read_only=on');
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.max,
@@ -27,7 +31,7 @@ export function createPool(options: PoolOptions, log?: Logger): pg.Pool {
     idleTimeoutMillis: 30_000,
     keepAlive: true,
     application_name: options.applicationName,
-    options: settings.join(' '),
+    ...(options.startupSettings === false ? {} : { options: startupOptions(options) }),
   });
   // An idle client losing its connection emits here; without a listener it would crash the process.
   // 57P01 is the server shutting down (a restart, or the embedded server stopping on exit).

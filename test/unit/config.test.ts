@@ -13,7 +13,7 @@ describe('loadConfig', () => {
   it('applies the documented defaults', () => {
     const c = loadConfig({ CONF_DIR: confDir });
     expect(c).to.include({ databaseUrl: undefined, port: 3000, logLevel: 'info', production: false, dataDir: '.data', embeddedPgPort: 54329 });
-    expect(c.db).to.deep.equal({ poolMax: 10, statementTimeoutMs: 5000, connectTimeoutMs: 3000, retryAfterSeconds: 5 });
+    expect(c.db).to.deep.equal({ poolMax: 10, statementTimeoutMs: 5000, connectTimeoutMs: 3000, retryAfterSeconds: 5, pooler: 'auto' });
     expect(c.partsCache).to.deep.equal({ stateTtlMs: 1000, maxRows: 200_000 });
     expect(c.realtime).to.deep.equal({ enabled: true, off: [] });
     expect(c.token).to.deep.equal({ audience: undefined, issuer: undefined, requireExp: false });
@@ -21,6 +21,11 @@ describe('loadConfig', () => {
     expect(c.metrics).to.deep.equal({ enabled: true, port: undefined, workerPort: 9464 });
     expect(c.accessConfigPath).to.equal(path.join(confDir, 'access.json'));
     expect(Object.isFrozen(c)).to.equal(true);
+  });
+
+  it('says what sits between the API and PostgreSQL (DB_POOLER)', () => {
+    expect(loadConfig({ CONF_DIR: confDir, DB_POOLER: 'transaction' }).db.pooler).to.equal('transaction');
+    expect(loadConfig({ CONF_DIR: confDir, DB_POOLER: 'none' }).db.pooler).to.equal('none');
   });
 
   it('treats empty variables as unset', () => {
@@ -62,6 +67,7 @@ describe('loadConfig', () => {
     [{ HTTP_HEADERS_TIMEOUT_MS: 'soon' }, /HTTP_HEADERS_TIMEOUT_MS:/],
     [{ HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '10000' }, /HTTP_HEADERS_TIMEOUT_MS: must not be longer than HTTP_REQUEST_TIMEOUT_MS/],
     [{ METRICS: 'yes' }, /METRICS: Invalid option/],
+    [{ DB_POOLER: 'pgbouncer' }, /DB_POOLER: Invalid option/],
     [{ METRICS_PORT: 'high' }, /METRICS_PORT:/],
     [{ METRICS_PORT: '3000' }, /METRICS_PORT: must differ from PORT \(leave it unset to serve \/metrics on PORT\)/],
     [{ PORT: '8080', METRICS_PORT: '8080' }, /METRICS_PORT: must differ from PORT/],

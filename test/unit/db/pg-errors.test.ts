@@ -3,7 +3,7 @@
  * becomes "not_ready", and that anything else passes through untouched (to surface as a 500).
  */
 import { expect } from 'chai';
-import { mapPgError } from '../../../src/db/pg-errors.ts';
+import { isPreparedStatementError, mapPgError } from '../../../src/db/pg-errors.ts';
 import { AppError, DatabaseUnavailableError, NotReadyError, ValidationError } from '../../../src/errors.ts';
 
 /** An error shaped like the ones pg and node:net raise: a message and a string code. */
@@ -47,6 +47,24 @@ describe('mapPgError', () => {
   it("maps pg's connect timeout, which has no code, by its message", () => {
     expect(mapPgError(failure('timeout exceeded when trying to connect'), 5)).to.be.instanceOf(DatabaseUnavailableError);
     expect(mapPgError(failure('Connection terminated unexpectedly'), 5)).to.be.instanceOf(DatabaseUnavailableError);
+  });
+
+  it('maps a lost or duplicate prepared statement (26000, 42P05, or only the message) to a 503 "database", never a 500', () => {
+    const cases = [
+      failure('prepared statement "eventstats_freshness" does not exist', '26000'),
+      failure('prepared statement "eventstats_freshness" already exists', '42P05'),
+      failure('prepared statement "S_1" does not exist'),
+      failure('prepared statement "eventstats_stable_ids" already exists'),
+    ];
+    for (const cause of cases) {
+      expect(isPreparedStatementError(cause), cause.message).to.equal(true);
+      const mapped = mapPgError(cause, 4);
+      expect(mapped, cause.message).to.be.instanceOf(DatabaseUnavailableError);
+      expect(mapped).to.include({ status: 503, type: 'database', retryAfterSeconds: 4 });
+      expect((mapped as Error).cause).to.equal(cause);
+    }
+    expect(isPreparedStatementError(failure('relation "x" does not exist', '42P01'))).to.equal(false);
+    expect(isPreparedStatementError(new DatabaseUnavailableError('x', 1))).to.equal(false);
   });
 
   it('passes an unknown error through as the same object', () => {

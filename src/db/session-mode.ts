@@ -1,0 +1,101 @@
+/**
+ * How the API's session settings (statement_timeout, read-only) reach the server, which depends on
+ * what sits between the API and PostgreSQL:
+ *   - `none` (a direct connection, or a session-mode pooler): the settings go in the startup packet
+ *     (`options=-c ...`) once per connection, and the executor's hot statements are named prepared
+ *     statements (parsed once per connection);
+ *   - `transaction` (PgBouncer / RDS Proxy in transaction mode): no startup parameters (PgBouncer
+ *     refuses `options`), and each statement runs in a transaction of its own that applies the
+ *     settings with SET LOCAL, so nothing depends on a server session outliving a transaction; every
+ *     statement is unnamed, since a named one may have been parsed on another server connection;
+ *   - `auto` (the default): `none`, unless the server refuses the startup parameters the way a
+ *     transaction pooler does (PgBouncer's "unsupported startup parameter"): then `transaction`, with
+ *     one warning.
+ */
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+
+export type DbPooler = Config['db']['pooler'];
+
+/** The settings every API statement runs under. */
+export interface SessionSettings {
+  readonly statementTimeoutMs: number;
+  readonly readOnly: boolean;
+}
+
+/** The `options` startup parameter carrying the settings (the `none` mode). */
+export function startupOptions(s: SessionSettings): string {
+  const settings = [`-c statement_timeout=${s.statementTimeoutMs}`];
+  if (s.readOnly) settings.push('-c default_transaction_read_only=on');
+  return settings.join(' ');
+}
+
+/**
+ * The `transaction` mode's opening round trip: one simple-protocol message, so BEGIN and SET LOCAL
+ * cost one round trip together. SET takes no bound parameters; the timeout is a validated integer
+ * from the config, asserted again here, never a client's value.
+ */
+export function beginStatement(s: SessionSettings): string {
+  if (!Number.isSafeInteger(s.statementTimeoutMs) || s.statementTimeoutMs < 0) throw new Error(`bad statement timeout: ${s.statementTimeoutMs}`);
+  return `BEGIN${s.readOnly ? ' READ ONLY' : ''}; SET LOCAL statement_timeout = ${s.statementTimeoutMs}`;
+}
+
+/** PgBouncer's refusal of a startup parameter it does not carry (it answers 08P01 with this text). */
+export function isStartupParameterRefusal(err: unknown): boolean {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.includes('unsupported startup parameter');
+}
+
+/**
+ * The mode one pool runs in. `auto` settles on the first connection: `settle()` connects once, and on
+ * a startup-parameter refusal switches the pool to connect without them (pg's pool creates each new
+ * client from its `options`, so later connections follow) and the executor to per-transaction
+ * settings. A failure of any other kind leaves it unsettled, to try again on the next statement.
+ */
+export class SessionMode {
+  private current: 'none' | 'transaction' | undefined;
+  private settling: Promise<void> | undefined;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    configured: DbPooler,
+    private readonly log?: Pick<Logger, 'warn'>,
+  ) {
+    this.current = configured === 'auto' ? undefined : configured;
+  }
+
+  /** `none` or `transaction` once settled; undefined while `auto` has not connected yet. */
+  get mode(): 'none' | 'transaction' | undefined {
+    return this.current;
+  }
+
+  /** Resolves to the mode, connecting once if `auto` has not settled. */
+  async settle(): Promise<'none' | 'transaction'> {
+    if (this.current) return this.current;
+    this.settling ??= this.probe().finally(() => (this.settling = undefined));
+    await this.settling;
+    return this.current ?? 'none';
+  }
+
+  private async probe(): Promise<void> {
+    try {
+      const client = await this.pool.connect();
+      client.release();
+      this.current ??= 'none';
+    } catch (err) {
+      if (!isStartupParameterRefusal(err)) throw err;
+      this.fallBack();
+    }
+  }
+
+  private fallBack(): void {
+    if (this.current === 'transaction') return;
+    delete (this.pool as pg.Pool & { options: { options?: string } }).options.options;
+    this.current = 'transaction';
+    this.log?.warn(
+      'the database refused startup parameters the way a transaction-mode pooler (PgBouncer) does: ' +
+        'running each statement in its own transaction with SET LOCAL settings and unnamed statements (set DB_POOLER=transaction to say so)',
+    );
+  }
+}
