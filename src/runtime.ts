@@ -12,13 +12,18 @@ import type { Config } from './config.ts';
 import { createExecutor } from './db/executor.ts';
 import { PartsCache } from './queries/parts-cache.ts';
 import { createPool } from './db/pool.ts';
+import { ReadTargets } from './db/read-targets.ts';
 import { databaseCheck } from './http/health.ts';
+import { replicasCheck } from './http/replicas-health.ts';
 import { viewsCheck } from './http/views-health.ts';
 import { createApiMetrics } from './metrics/api.ts';
 
 export interface ApiRuntime {
   readonly deps: AppDeps;
+  /** The pool on DATABASE_URL (with read replicas: the fallback, and the stable-id probe). */
   readonly pool: pg.Pool;
+  /** Ends every pool (the replicas' too). */
+  close(): Promise<void>;
   /** The process's metrics registry (config METRICS); the all-in-one mode's worker reports into it too. */
   readonly metrics: Registry | undefined;
 }
@@ -29,24 +34,39 @@ export interface RuntimeOptions {
 }
 
 export async function createApiRuntime(config: Config, databaseUrl: string, log: Logger, options: RuntimeOptions = {}): Promise<ApiRuntime> {
-  const pool = createPool(
-    {
-      connectionString: databaseUrl,
-      max: config.db.poolMax,
-      statementTimeoutMs: config.db.statementTimeoutMs,
-      connectTimeoutMs: config.db.connectTimeoutMs,
-      readOnly: true,
-      applicationName: 'eventstats-api',
-    },
-    log,
-  );
-  const executor = createExecutor(pool, config.db.retryAfterSeconds);
+  const poolOn = (url: string) =>
+    createPool(
+      {
+        connectionString: url,
+        max: config.db.poolMax,
+        statementTimeoutMs: config.db.statementTimeoutMs,
+        connectTimeoutMs: config.db.connectTimeoutMs,
+        readOnly: true,
+        applicationName: 'eventstats-api',
+      },
+      log,
+    );
+  const pool = poolOn(databaseUrl);
+  const replicaPools = config.replicas.urls.map(poolOn);
+  const primary = createExecutor(pool, config.db.retryAfterSeconds);
+  // With DATABASE_READ_URL, reads go to the replicas (src/db/read-targets.ts).
+  const targets = replicaPools.length
+    ? new ReadTargets(
+        primary,
+        replicaPools.map((p, i) => ({ name: `replica ${i + 1}`, executor: createExecutor(p, config.db.retryAfterSeconds) })),
+        { ...config.replicas, retryAfterSeconds: config.db.retryAfterSeconds },
+      )
+    : undefined;
+  const executor = targets ?? primary;
   const keys = new KeyStore({ source: await resolveKeySource(config), log });
   const acl = AccessControl.fromFile(config.accessConfigPath);
   const parts = new PartsCache(config.partsCache);
   const metrics = (options.metrics ?? config.metrics.enabled) ? createApiMetrics({ pool, parts }) : undefined;
   return {
     pool,
+    close: async () => {
+      await Promise.all([pool, ...replicaPools].map((p) => p.end()));
+    },
     metrics,
     deps: {
       executor,
@@ -60,7 +80,11 @@ export async function createApiRuntime(config: Config, databaseUrl: string, log:
       acl,
       log,
       retryAfterSeconds: config.db.retryAfterSeconds,
-      health: { database: databaseCheck(executor, log), views: viewsCheck(executor, config, Date.now, log) },
+      health: {
+        database: databaseCheck(executor, log),
+        views: viewsCheck(executor, config, Date.now, log),
+        ...(targets ? { replicas: replicasCheck(targets, log) } : {}),
+      },
     },
   };
 }
