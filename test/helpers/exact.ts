@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import type pg from 'pg';
 import type { Access } from '../../src/auth/acl.ts';
-import { createExecutor } from '../../src/db/executor.ts';
+import { createExecutor, type Executor } from '../../src/db/executor.ts';
 import { prepareQuery } from '../../src/queries/execute.ts';
 import { findQuery } from '../../src/queries/index.ts';
 import { PartsCache } from '../../src/queries/parts-cache.ts';
@@ -70,6 +70,8 @@ export interface CompareOptions {
   readonly cache?: PartsCache;
   /** Only the queries of this topic. */
   readonly topic?: string;
+  /** What the answers are read through (default: the pool); the oracle still reads `pool`. */
+  readonly executor?: Executor;
 }
 
 /** Answers and oracle rows of every request shape over each window, side by side. */
@@ -79,7 +81,7 @@ export async function compareAll(
   now: number,
   options: CompareOptions = {},
 ): Promise<{ context: Row; actual: Row[]; expected: Row[]; meta: Row }[]> {
-  const executor = createExecutor(pool, 1);
+  const executor = options.executor ?? createExecutor(pool, 1);
   const cache = options.cache ?? new PartsCache({ stateTtlMs: 0, maxRows: 100_000 });
   const out: { context: Row; actual: Row[]; expected: Row[]; meta: Row }[] = [];
   for (const w of windows) {
