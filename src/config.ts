@@ -26,6 +26,22 @@ const EnvSchema = z.object({
     .string()
     .refine((v) => /^postgres(ql)?:\/\//.test(v), 'must be a postgres:// or postgresql:// URL')
     .optional(),
+  /**
+   * Streaming read replicas of DATABASE_URL (one postgres:// URL or a comma-separated list): every API
+   * read goes to them, round-robin per request; migrations, refreshes and the worker stay on
+   * DATABASE_URL. Unset: every read goes to DATABASE_URL.
+   */
+  DATABASE_READ_URL: list
+    .pipe(z.array(z.string().refine((v) => /^postgres(ql)?:\/\//.test(v), 'each must be a postgres:// or postgresql:// URL')))
+    .optional(),
+  /** A replica further behind than this (ms) turns /health 503 `degraded` (and, per REPLICA_LAG_FALLBACK, takes no reads). */
+  REPLICA_MAX_LAG_MS: int(0, 86_400_000).default(30_000),
+  /** `primary`: a replica past REPLICA_MAX_LAG_MS takes no reads until it is back under it (other replicas first, then the primary); `none`: it keeps answering. */
+  REPLICA_LAG_FALLBACK: z.enum(['primary', 'none']).default('primary'),
+  /** When no replica can be reached: `primary` reads from DATABASE_URL; `none` answers 503 `database`. */
+  REPLICA_FAILOVER: z.enum(['primary', 'none']).default('primary'),
+  /** How long a replica whose connection failed is left out before one request tries it again (ms). */
+  REPLICA_RETRY_MS: int(100, 600_000).default(5_000),
   /** HTTP port of the API. */
   PORT: int(0, 65535).default(3000),
   /** Folder holding config.json and access.json in the upstream gateway's formats. */
@@ -115,6 +131,14 @@ const FileConfigSchema = z
 export interface Config {
   readonly partsCache: PartsCacheOptions;
   readonly databaseUrl: string | undefined;
+  /** DATABASE_READ_URL and its REPLICA_* settings (src/db/read-targets.ts); no urls: reads go to databaseUrl. */
+  readonly replicas: {
+    readonly urls: readonly string[];
+    readonly maxLagMs: number;
+    readonly lagFallback: 'primary' | 'none';
+    readonly failover: 'primary' | 'none';
+    readonly retryMs: number;
+  };
   readonly port: number;
   readonly confDir: string;
   readonly logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
@@ -237,6 +261,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const keysUrl = e.TOKEN_PUBLIC_KEYS_URL ?? file.token_public_keys_url;
   return Object.freeze({
     databaseUrl: e.DATABASE_URL,
+    replicas: Object.freeze({
+      urls: Object.freeze(e.DATABASE_READ_URL ?? []),
+      maxLagMs: e.REPLICA_MAX_LAG_MS,
+      lagFallback: e.REPLICA_LAG_FALLBACK,
+      failover: e.REPLICA_FAILOVER,
+      retryMs: e.REPLICA_RETRY_MS,
+    }),
     port: e.PORT,
     confDir: e.CONF_DIR,
     logLevel: e.LOG_LEVEL,

@@ -22,7 +22,7 @@ async function build(): Promise<Built> {
   if (!config.databaseUrl) throw new Error('DATABASE_URL is required in Lambda');
   const log = createLogger(config.logLevel);
   const runtime = await createApiRuntime(config, config.databaseUrl, log, { metrics: false });
-  return { handle: serverless(createApp(runtime.deps)), close: () => runtime.pool.end() };
+  return { handle: serverless(createApp(runtime.deps)), close: () => runtime.close() };
 }
 
 /** Ends the pool of a warm container (tests; Lambda itself just freezes the process). */

@@ -13,13 +13,18 @@ import { createExecutor, type Executor } from './db/executor.ts';
 import { PartsCache } from './queries/parts-cache.ts';
 import { createPool } from './db/pool.ts';
 import { SessionMode } from './db/session-mode.ts';
+import { ReadTargets } from './db/read-targets.ts';
 import { databaseCheck } from './http/health.ts';
+import { replicasCheck } from './http/replicas-health.ts';
 import { viewsCheck } from './http/views-health.ts';
 import { createApiMetrics } from './metrics/api.ts';
 
 export interface ApiRuntime {
   readonly deps: AppDeps;
+  /** The pool on DATABASE_URL (with read replicas: the fallback, and the stable-id probe). */
   readonly pool: pg.Pool;
+  /** Ends every pool (the replicas' too). */
+  close(): Promise<void>;
   /** The process's metrics registry (config METRICS); the all-in-one mode's worker reports into it too. */
   readonly metrics: Registry | undefined;
 }
@@ -64,13 +69,27 @@ export async function createApiDatabase(db: Config['db'], databaseUrl: string, l
 }
 
 export async function createApiRuntime(config: Config, databaseUrl: string, log: Logger, options: RuntimeOptions = {}): Promise<ApiRuntime> {
-  const { pool, executor } = await createApiDatabase(config.db, databaseUrl, log);
+  const { pool, executor: primary } = await createApiDatabase(config.db, databaseUrl, log);
+  const replicas = await Promise.all(config.replicas.urls.map((url) => createApiDatabase(config.db, url, log)));
+  const replicaPools = replicas.map((r) => r.pool);
+  // With DATABASE_READ_URL, reads go to the replicas (src/db/read-targets.ts).
+  const targets = replicas.length
+    ? new ReadTargets(
+        primary,
+        replicas.map((r, i) => ({ name: `replica ${i + 1}`, executor: r.executor })),
+        { ...config.replicas, retryAfterSeconds: config.db.retryAfterSeconds },
+      )
+    : undefined;
+  const executor = targets ?? primary;
   const keys = new KeyStore({ source: await resolveKeySource(config), log });
   const acl = AccessControl.fromFile(config.accessConfigPath);
   const parts = new PartsCache(config.partsCache);
   const metrics = (options.metrics ?? config.metrics.enabled) ? createApiMetrics({ pool, parts }) : undefined;
   return {
     pool,
+    close: async () => {
+      await Promise.all([pool, ...replicaPools].map((p) => p.end()));
+    },
     metrics,
     deps: {
       executor,
@@ -84,7 +103,11 @@ export async function createApiRuntime(config: Config, databaseUrl: string, log:
       acl,
       log,
       retryAfterSeconds: config.db.retryAfterSeconds,
-      health: { database: databaseCheck(executor, log), views: viewsCheck(executor, config, Date.now, log) },
+      health: {
+        database: databaseCheck(executor, log),
+        views: viewsCheck(executor, config, Date.now, log),
+        ...(targets ? { replicas: replicasCheck(targets, log) } : {}),
+      },
     },
   };
 }

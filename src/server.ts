@@ -52,7 +52,7 @@ try {
   }
   const url = config.databaseUrl ?? local!.url;
   const runtime = await createApiRuntime(config, url, log);
-  stops.push(() => runtime.pool.end());
+  stops.push(() => runtime.close());
   // Fail fast on an unreachable DATABASE_URL rather than serving 503s from the first request on.
   await runtime.pool.query('SELECT 1');
   if (local) {

@@ -20,7 +20,10 @@ const UNAVAILABLE_MESSAGES = [
 const PREPARED_STATEMENT_CODES = new Set(['26000', '42P05']);
 const PREPARED_STATEMENT_MESSAGE = /prepared statement "[^"]*" (does not exist|already exists)/;
 
-function codeOf(err: unknown): string | undefined {
+/** serialization_failure and deadlock_detected: what a standby's replay cancels a conflicting read with. */
+export const RECOVERY_CONFLICT_SQLSTATES: readonly string[] = ['40001', '40P01'];
+
+export function codeOf(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
 }
@@ -39,6 +42,11 @@ export function mapPgError(err: unknown, retryAfterSeconds: number): unknown {
   if (code === '55000') {
     return new NotReadyError('the materialized view has not been populated yet; retry after its first refresh', retryAfterSeconds, { cause: err });
   }
+  if (code !== undefined && RECOVERY_CONFLICT_SQLSTATES.includes(code)) {
+    // On a standby: replay cancelled the read (a conflict with recovery); on a primary a read-only
+    // statement meets neither. src/db/read-targets.ts retries it once first.
+    return new DatabaseUnavailableError('the read was cancelled by a conflict with replication; retry', retryAfterSeconds, { cause: err });
+  }
   if (code === '57014') {
     return new DatabaseUnavailableError('the database did not answer within the statement timeout', retryAfterSeconds, { cause: err });
   }
@@ -52,4 +60,23 @@ export function mapPgError(err: unknown, retryAfterSeconds: number): unknown {
     return new DatabaseUnavailableError('the database is unavailable', retryAfterSeconds, { cause: err });
   }
   return err;
+}
+
+/**
+ * Whether a failure (raw or mapped) says the database could not be reached or dropped the session
+ * (refused, unreachable, shut down, starting up), as opposed to a statement that failed or ran too
+ * long there: the reads router (src/db/read-targets.ts) takes such a replica out for a while.
+ */
+export function isConnectionFailure(err: unknown): boolean {
+  const raw = err instanceof AppError ? err.cause : err;
+  const code = codeOf(raw);
+  const message = raw instanceof Error ? raw.message : String(raw);
+  if (code !== undefined && (UNAVAILABLE_NODE_CODES.has(code) || code.startsWith('08') || ['57P01', '57P02', '57P03'].includes(code))) return true;
+  return UNAVAILABLE_MESSAGES.some((m) => message.includes(m));
+}
+
+/** Whether a failure (raw or mapped) is a standby's replay cancelling the read. */
+export function isRecoveryConflict(err: unknown): boolean {
+  const code = codeOf(err instanceof AppError ? err.cause : err);
+  return code !== undefined && RECOVERY_CONFLICT_SQLSTATES.includes(code);
 }

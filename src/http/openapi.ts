@@ -199,7 +199,12 @@ function queryOperation(query: CompiledQuery, method: 'get' | 'post'): Json {
 }
 
 function healthPath(): Json {
-  const checks = { type: 'object', description: 'each check by name, with its detail', additionalProperties: true };
+  const checks = {
+    type: 'object',
+    description:
+      "each check by name, with its detail: database, views and, with read replicas (DATABASE_READ_URL), replicas: { answered_by: 'replica' | 'primary' | 'none', lag_ms, replicas: [{ name, status: 'ok' | 'lagging' | 'down' | 'unknown', lag_ms }] } (a replica lagging past REPLICA_MAX_LAG_MS or down fails it: 'degraded')",
+    additionalProperties: true,
+  };
   return {
     get: {
       operationId: 'health',
@@ -355,7 +360,20 @@ function components(): Json {
       QueryMeta: objectSchema({
         view: { type: 'string', description: 'the materialized view the answer comes from' },
         refreshed_at: { ...nullable('string'), format: 'date-time', description: 'end of its last successful refresh' },
-        staleness_ms: { ...nullable('integer'), description: '0 for a real-time answer; else now - refreshed_at' },
+        staleness_ms: {
+          ...nullable('integer'),
+          description: "a real-time answer: 0 from the primary, the replica's replay lag from a replica (null: not measured yet); else now - refreshed_at",
+        },
+        database: {
+          type: 'string',
+          enum: ['primary', 'replica'],
+          description: 'the database that answered: the primary, or a streaming read replica (DATABASE_READ_URL)',
+        },
+        replica_lag_ms: {
+          ...nullable('integer'),
+          description:
+            "from a replica: how far its replay was behind the primary, measured at most a second before (0 while it has replayed all it received; else now - the time of the last replayed commit); null from the primary",
+        },
         realtime: {
           type: 'boolean',
           description:

@@ -18,8 +18,12 @@ export interface QueryResult {
   readonly meta: {
     readonly view: string;
     readonly refreshed_at: string | null;
-    /** 0 for a real-time answer; else how old the last refresh is. */
+    /** A real-time answer: 0 from the primary, the replica's replay lag from a replica; else how old the last refresh is. */
     readonly staleness_ms: number | null;
+    /** The database that answered: the primary, or a streaming replica (DATABASE_READ_URL). */
+    readonly database: 'primary' | 'replica';
+    /** From a replica: its replay lag as measured at most a second before (ms); null from the primary or when unknown. */
+    readonly replica_lag_ms: number | null;
     /** Counts every committed row (the tail added what the last refresh had not absorbed). */
     readonly realtime: boolean;
     /** Facts the real-time tail added (null: not real-time). */
@@ -67,13 +71,18 @@ export function prepareQuery(query: CompiledQuery, body: Record<string, unknown>
       const { rows: data, truncated } = plan.finalize(parts.page);
       const { refreshedAt, sourceCheckedAt } = parts.state;
       const live = parts.tailRows !== undefined;
+      const origin = executor.origin?.();
+      const replica = origin?.database === 'replica';
+      const lag = replica ? origin.lagMs : null;
       return {
         params,
         data,
         meta: {
           view: query.rollup.view,
           refreshed_at: refreshedAt?.toISOString() ?? null,
-          staleness_ms: live ? 0 : refreshedAt ? Math.max(0, now - refreshedAt.getTime()) : null,
+          staleness_ms: live ? (replica ? lag : 0) : refreshedAt ? Math.max(0, now - refreshedAt.getTime()) : null,
+          database: replica ? 'replica' : 'primary',
+          replica_lag_ms: lag,
           realtime: live,
           tail_rows: parts.tailRows ?? null,
           source_checked_at: sourceCheckedAt?.toISOString() ?? null,

@@ -7,7 +7,7 @@ import type { Executor } from '../db/executor.ts';
 import { Params, type SqlQuery } from '../db/sql.ts';
 import { readCoverage } from './view-state.ts';
 import { planParts, rawSql, segmentSql, type PartRow, type PartsPlan, type PartsRequest, type RollupSpec } from './rollup.ts';
-import { FACTS_COLUMN, tailSql, type CachedTail } from './tail.ts';
+import { FACTS_COLUMN, tailSql, versionRowSql, type CachedTail } from './tail.ts';
 
 /** A real-time read's tail: what the process holds of it, and the stable id now. */
 export interface TailRead {
@@ -20,13 +20,18 @@ export const RAW_PART = -1;
 
 /**
  * One statement: the given segments (by index into the plan), the raw edges, and with `realtime`
- * the tail over the time the plan's segments cover; undefined when it would read nothing.
+ * the tail over the time the plan's segments cover; undefined when it would read nothing. A
+ * statement that reads segments or the tail also returns the view version it saw (VERSION_PART):
+ * what it read is cached under that version only if it is the one the process keyed the read by.
  */
 export function partsStatement(spec: RollupSpec, plan: PartsPlan, req: PartsRequest, segments: readonly number[], realtime?: TailRead): SqlQuery | undefined {
   const p = new Params();
   const selects = segments.map((i) => segmentSql(spec, plan.level!, plan.segments[i]!, req, p, i));
   if (plan.raw.length) selects.push(rawSql(spec, plan.raw, req, p, RAW_PART));
-  if (!realtime || !plan.segments.length) return selects.length ? { text: selects.join('\nUNION ALL\n'), values: p.values } : undefined;
+  if (!realtime || !plan.segments.length) {
+    if (segments.length) selects.push(versionRowSql(spec, req, p, false));
+    return selects.length ? { text: selects.join('\nUNION ALL\n'), values: p.values } : undefined;
+  }
   // Real time: the tail's rows carry how many facts they hold; the others say NULL.
   const tail = tailSql(spec, plan.segments.map((s) => s.range), req, p, realtime.cached, realtime.stableTo);
   const parts = selects.length ? [`SELECT s.*, NULL::float8 AS ${FACTS_COLUMN} FROM (\n${selects.join('\nUNION ALL\n')}\n) s`] : [];

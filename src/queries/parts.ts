@@ -104,7 +104,10 @@ export async function readParts(
   const all = plan.segments.map((_, i) => i);
   // The tail up to the stable id this process knows (and what it cached of it for this window).
   const stableNow = live ? await cache.stableIds.current(executor) : 0;
-  const cachedTail = live && cacheable ? cache.tail(windowKey) : undefined;
+  // A tail's stable part holds for the database it was read from (a replica's replay position is its own).
+  const source = executor.origin?.().name ?? '';
+  const tailKey = `${windowKey}|${source}`;
+  const cachedTail = live && cacheable ? cache.tail(tailKey) : undefined;
   const tailRead = (held: CachedTail | undefined): TailRead | undefined =>
     live ? { cached: held, stableTo: Math.max(stableNow, held?.stableTo ?? 0) } : undefined;
 
@@ -129,26 +132,33 @@ export async function readParts(
     return { stableTo: read.stableTo, pending: fetched.pending, groups, rows: (held?.rows ?? 0) + fetched.stableRows };
   };
 
-  const read = async (): Promise<{ fetched: Fetched; window: MergedWindow; tail?: CachedTail }> => {
+  const read = async (): Promise<{ fetched: Fetched; window: MergedWindow; tail?: CachedTail; cached: boolean }> => {
     const tr = tailRead(cachedTail);
     const fetched = await fetchParts(spec, executor, partsStatement(spec, plan, req, missing, tr));
-    // A real-time statement saw the version its tail belongs to. Parts cached under another one do
-    // not match the tail (a cycle absorbed some of it in between): read everything again from one
-    // snapshot, and cache nothing of it.
-    const matches = !live || fetched.version === state.version;
+    // A statement reading segments or a tail saw the version they belong to. Parts cached under
+    // another one do not match them (a cycle absorbed some of the tail in between; or, with replicas,
+    // the read failed over to a database at another version): read everything again from one
+    // snapshot, and cache nothing of it. The version may be older than the one keyed (a replica behind).
+    const checked = live || missing.length > 0;
+    const matches = (!checked || fetched.version === state.version) && (executor.origin?.().name ?? '') === source;
     if (!matches && (window || cachedTail || missing.length < plan.segments.length)) {
       const whole = tailRead(undefined);
       const again = await fetchParts(spec, executor, partsStatement(spec, plan, req, all, whole));
-      return { fetched: again, window: merge(again, [], false), tail: whole && stableTail(again, undefined, whole) };
+      return { fetched: again, window: merge(again, [], false), tail: whole && stableTail(again, undefined, whole), cached: false };
     }
     const tail = tr && stableTail(fetched, cachedTail, tr);
-    if (tail && cacheable && matches) cache.setTail(windowKey, tail);
-    if (window) return { fetched, window, tail };
-    return { fetched, window: merge(fetched, segments, cacheable && matches), tail };
+    if (tail && cacheable && matches) cache.setTail(tailKey, tail);
+    if (window) return { fetched, window, tail, cached: matches };
+    return { fetched, window: merge(fetched, segments, cacheable && matches), tail, cached: cacheable && matches };
   };
   // This request reads the window; concurrent misses of it wait for this read (see above).
   const leads = !window && cacheable && !cache.pending(windowKey);
-  const result = leads ? await cache.lead(windowKey, read, (r) => r.window) : await read();
+  // A window not of the version keyed is no use to the requests waiting for it: they read for themselves.
+  const shared = (r: Awaited<ReturnType<typeof read>>) => {
+    if (!r.cached) throw new Error('the window read was not of the version keyed');
+    return r.window;
+  };
+  const result = leads ? await cache.lead(windowKey, read, shared) : await read();
   const changed = new Map<string, PartRow>();
   const { fetched, tail } = result;
   mergeInto(spec, req, changed, tail ? [...fetched.raw, ...tail.groups.values()] : fetched.raw, result.window.groups);

@@ -85,15 +85,20 @@ export function tailSql(
   const where = `(${noRun} AND ${stable}) OR (${counted.join('\n   AND ')})`;
   const groupBy = ['1', ...keys.map((_, i) => String(i + 2)), `CASE WHEN ${noRun} THEN ${id} END`];
   const tail = `SELECT ${cols.join(', ')}\n  FROM ${from}\n WHERE ${where}\n GROUP BY ${groupBy.join(', ')}`;
-  // The version row fills the part's other columns with NULLs of their types.
+  const version = versionRowSql(spec, req, p, true);
+  return { tail, version };
+}
+
+/**
+ * The row telling which view version (refresh-log id) a statement saw, as its first measure, the
+ * part's other columns NULLs of their types; `facts`: the statement's rows carry FACTS_COLUMN.
+ */
+export function versionRowSql(spec: RollupSpec, req: PartsRequest, p: Params, facts: boolean): string {
   const blanks = [...req.groupDims.map((d) => `NULL::text AS ${d}`), ...(req.bucketGrain ? ['NULL::bigint AS t'] : [])];
-  const version = `SELECT ${[
+  return `SELECT ${[
     `${VERSION_PART} AS part`,
     ...blanks,
-    ...measures.map(([n], i) =>
-      i === 0 ? `(${versionSql(p.add(spec.view))})::float8 AS ${n}` : `NULL::float8 AS ${n}`,
-    ),
-    `NULL::float8 AS ${FACTS_COLUMN}`,
+    ...Object.keys(spec.measures).map((n, i) => (i === 0 ? `(${versionSql(p.add(spec.view))})::float8 AS ${n}` : `NULL::float8 AS ${n}`)),
+    ...(facts ? [`NULL::float8 AS ${FACTS_COLUMN}`] : []),
   ].join(', ')}`;
-  return { tail, version };
 }

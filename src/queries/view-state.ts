@@ -34,12 +34,14 @@ export class ViewStates {
 
   private async current(executor: Executor, view: string): Promise<Known> {
     const now = Date.now();
-    const known = this.known.get(view);
+    // Each replica is at its own version: a version read on one says nothing of another's rows.
+    const key = `${executor.origin?.().name ?? ''}|${view}`;
+    const known = this.known.get(key);
     if (known && now - known.at < this.ttlMs) return known;
     const state = (await readFreshness(executor, [view])).get(view)!;
     // The same version keeps its coverage; a new one reads it again.
     const fresh: Known = known && known.state.version === state.version ? { ...known, state, at: now } : { state, at: now };
-    this.known.set(view, fresh);
+    this.known.set(key, fresh);
     return fresh;
   }
 

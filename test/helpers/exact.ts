@@ -70,7 +70,7 @@ export interface CompareOptions {
   readonly cache?: PartsCache;
   /** Only the queries of this topic. */
   readonly topic?: string;
-  /** The executor the queries run on (default: a plain one on the pool; the oracle always runs on the pool). */
+  /** What the answers are read through (default: the pool); the oracle still reads `pool`. */
   readonly executor?: Executor;
 }
 

@@ -58,7 +58,9 @@ export function queryRoutes(deps: QueryRouteDeps): Router {
     const { format, params } = takeFormat(req, input);
     const now = deps.now();
     const prepared = prepareQuery(query, params, accessOf(res), now);
-    const result = await prepared.run(deps.executor, deps.parts, deps.realtime(query.name));
+    // With read replicas, every statement of this answer goes to one database (src/db/read-targets.ts).
+    const executor = (await deps.executor.session?.()) ?? deps.executor;
+    const result = await prepared.run(executor, deps.parts, deps.realtime(query.name));
     sendQueryAnswer(req, res, { query, topic: topicOf(res), result, format, now, cron: viewSchedule(query.rollup.view, deps.schedules) });
   };
 

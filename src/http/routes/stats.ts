@@ -21,7 +21,8 @@ export function rawStatsRoutes(deps: { executor: Executor; now: () => number }):
     }
     const { format, params } = takeFormat(req, bodyObject(req.body));
     const request = resolveRequest(parseOrThrow(RawStatsBody, params), deps.now());
-    const page = await readRawStats(deps.executor, request, accessOf(res));
+    const executor = (await deps.executor.session?.()) ?? deps.executor;
+    const page = await readRawStats(executor, request, accessOf(res));
     sendRawPage(res, { topic, request, page, format });
   });
   return router;

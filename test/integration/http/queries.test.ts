@@ -39,12 +39,12 @@ describe('POST /stats/{topic_name}/query/{query_name}', function () {
     it("carries the view's freshness in meta and as Last-Modified: real-time over the runs topic", async () => {
       const res = await post(FAILED_JOBS, {}).expect(200);
       const meta = res.body.meta as Record<string, unknown>;
-      expect(Object.keys(meta)).to.have.members(['view', 'refreshed_at', 'staleness_ms', 'realtime', 'tail_rows', 'source_checked_at', 'row_count', 'truncated']);
+      expect(Object.keys(meta)).to.have.members(['view', 'refreshed_at', 'staleness_ms', 'database', 'replica_lag_ms', 'realtime', 'tail_rows', 'source_checked_at', 'row_count', 'truncated']);
       expect(meta.view).to.equal('eventstats.mv_failed_jobs');
       expect(meta.row_count).to.equal(res.body.data.length);
       expect(meta.refreshed_at).to.be.a('string');
       expect(meta.source_checked_at).to.be.a('string');
-      expect(meta).to.include({ realtime: true, staleness_ms: 0, tail_rows: 0 });
+      expect(meta).to.include({ realtime: true, staleness_ms: 0, tail_rows: 0, database: 'primary', replica_lag_ms: null });
       expect(res.headers['last-modified']).to.equal(new Date(meta.refreshed_at as string).toUTCString());
     });
 
