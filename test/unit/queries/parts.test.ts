@@ -10,6 +10,7 @@ import { PartsCache } from '../../../src/queries/parts-cache.ts';
 import { readParts } from '../../../src/queries/parts.ts';
 import { relationsOf } from '../../../src/maintenance/sql.ts';
 import type { PartsRequest } from '../../../src/queries/rollup.ts';
+import { VERSION_PART } from '../../../src/queries/tail.ts';
 import { DAY_MS } from '../../../src/queries/window.ts';
 
 const NOW = Date.UTC(2026, 10, 20, 13, 37, 21, 123);
@@ -19,14 +20,21 @@ const TODAY = NOW - (NOW % DAY_MS);
 
 class ScriptedExecutor implements Executor {
   version: string | null = '7';
+  /** The version the parts statements see, when a cycle committed after the version was read (default: the same). */
+  statementVersion: string | null | undefined;
   readonly statements: SqlQuery[] = [];
   async query<R extends object>(q: SqlQuery): Promise<R[]> {
     this.statements.push(q);
     if (q.name === 'eventstats_freshness') return [{ view: FAILED.view, version: this.version, refreshed_at: new Date(NOW), checked_at: new Date(NOW) }] as R[];
     if (q.name === 'eventstats_fine_from') return [{ fine_from: String(TODAY - 8 * DAY_MS) }] as R[];
     // One segment row per tag the statement asks for, so merges have something to add.
+    // The version row (VERSION_PART) carries the version the statement saw as its first measure.
     const tags = [...q.text.matchAll(/SELECT (-?\d+) AS part/g)].map((m) => Number(m[1]));
-    return tags.map((part) => ({ part, tenant_id: 't', source_app: 'a', job_count: 1, failed_count: 1, last_failure_at: part })) as R[];
+    return tags.map((part) =>
+      part === VERSION_PART
+        ? { part, tenant_id: null, source_app: null, job_count: this.statementVersion ?? this.version, failed_count: null, last_failure_at: null }
+        : { part, tenant_id: 't', source_app: 'a', job_count: 1, failed_count: 1, last_failure_at: part },
+    ) as R[];
   }
   reads(): SqlQuery[] {
     return this.statements.filter((q) => q.text.includes(' AS part'));
@@ -95,10 +103,27 @@ describe('reading parts through the cache', () => {
     const twice = [...(await readParts(FAILED, rolling, db, cache)).page.rows];
     expect(once).to.have.length(1);
     // Every part (segments and raw edges) added 1 job; last_failure_at is the max of the part tags.
-    const parts = (db.reads()[0]!.text.match(/ AS part/g) ?? []).length;
+    // The version row is not a part.
+    const parts = [...db.reads()[0]!.text.matchAll(/SELECT (-?\d+) AS part/g)].filter((m) => Number(m[1]) !== VERSION_PART).length;
     expect(once[0]!.job_count).to.equal(parts);
     expect(twice[0]!.job_count).to.equal(parts);
     expect(once[0]!.last_failure_at).to.equal(parts - 2);
+  });
+
+  it('caches nothing a statement read at another version than the one keyed (a cycle in between, a replica behind)', async () => {
+    const db = new ScriptedExecutor();
+    const cache = new PartsCache({ stateTtlMs: 0, maxRows: 1000 });
+    db.statementVersion = '6';
+    await readParts(FAILED, rolling, db, cache);
+    // Read again from one snapshot, and nothing kept: the next read of the window reads the view again.
+    expect(db.reads().filter((q) => q.text.includes(BUCKETS))).to.have.length(1);
+    db.statementVersion = undefined;
+    db.clear();
+    await readParts(FAILED, rolling, db, cache);
+    expect(db.reads()[0]!.text).to.include(BUCKETS);
+    db.clear();
+    await readParts(FAILED, rolling, db, cache);
+    expect(db.reads()[0]!.text).not.to.include(BUCKETS);
   });
 
   it('reads the segments again when the view has a new version', async () => {
