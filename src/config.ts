@@ -4,6 +4,7 @@
  * that names the variable.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
@@ -66,7 +67,18 @@ const EnvSchema = z.object({
   DATA_DIR: z.string().min(1).default('.data'),
   /** Port of the embedded PostgreSQL (all-in-one mode only). */
   EMBEDDED_PG_PORT: int(1, 65535).default(54329),
-  /** Upper bound of API connections per process. */
+  /**
+   * API processes serving PORT (node:cluster; `npm start` against a DATABASE_URL): a number, or `auto`
+   * for one per CPU (os.availableParallelism()). 1: one process, no cluster. Each opens up to
+   * DB_POOL_MAX sessions.
+   */
+  WEB_CONCURRENCY: z
+    .string()
+    .regex(/^(auto|[1-9]\d*)$/, "must be a whole number of processes (1 or more), or 'auto' (one per CPU)")
+    .transform((v) => (v === 'auto' ? availableParallelism() : Number(v)))
+    .pipe(z.number().max(64, 'must be at most 64'))
+    .default(1),
+  /** Upper bound of API connections per process (default 10; 1 in the Lambda, one request at a time per instance). */
   DB_POOL_MAX: int(1, 100).default(10),
   /** Per-statement limit on API reads; a slower read answers 503 rather than hanging. */
   DB_STATEMENT_TIMEOUT_MS: int(100, 600_000).default(5_000),
@@ -140,6 +152,8 @@ export interface Config {
     readonly retryMs: number;
   };
   readonly port: number;
+  /** API processes `npm start` runs on `port` (WEB_CONCURRENCY, `auto` resolved). */
+  readonly webConcurrency: number;
   readonly confDir: string;
   readonly logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   readonly production: boolean;
@@ -228,10 +242,14 @@ const SchedulesSchema = z.record(
   }),
 );
 
-/** Builds the configuration from an environment (process.env by default). Throws ConfigError naming the bad variable. */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+/**
+ * Builds the configuration from an environment (process.env by default). Throws ConfigError naming
+ * the bad variable. `defaults` replace the built-in default of a variable the environment leaves
+ * unset (the Lambda's DB_POOL_MAX of 1).
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env, defaults: Readonly<Record<string, string>> = {}): Config {
   // Empty strings count as unset, as shells often export VAR= to clear a value.
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const cleaned = { ...defaults, ...Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== '')) };
   const parsed = EnvSchema.safeParse(cleaned);
   if (!parsed.success) throw new ConfigError(`invalid configuration: ${describe(parsed.error.issues)}`);
   const e = parsed.data;
@@ -269,6 +287,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       retryMs: e.REPLICA_RETRY_MS,
     }),
     port: e.PORT,
+    webConcurrency: e.WEB_CONCURRENCY,
     confDir: e.CONF_DIR,
     logLevel: e.LOG_LEVEL,
     production: e.NODE_ENV === 'production',

@@ -1,12 +1,16 @@
 /**
  * AWS Lambda entry: the same Express app, wrapped by serverless-http. The app, its pool and its
- * key cache are built on the first invocation and reused by every warm one. No /metrics here
- * (METRICS is ignored): Prometheus cannot reach a Lambda container, and each container would count
- * only its own requests; CloudWatch and the API gateway's metrics cover a Lambda deployment.
+ * key cache are built on the first invocation and reused by every warm one. An instance serves one
+ * request at a time, so its pool holds one connection unless DB_POOL_MAX says otherwise: a thousand
+ * instances then hold a thousand sessions (put RDS Proxy or PgBouncer in front at that scale). On
+ * SIGTERM (Lambda sends it before ending an instance when an extension is registered) the pool is
+ * ended, so its session does not linger until the server notices. No /metrics here (METRICS is
+ * ignored): Prometheus cannot reach a Lambda container, and each container would count only its own
+ * requests; CloudWatch and the API gateway's metrics cover a Lambda deployment.
  */
 import serverless from 'serverless-http';
 import { createApp } from './app.ts';
-import { loadConfig } from './config.ts';
+import { loadConfig, type Config } from './config.ts';
 import { createLogger } from './log.ts';
 import { createApiRuntime } from './runtime.ts';
 
@@ -17,19 +21,46 @@ interface Built {
 }
 let ready: Promise<Built> | undefined;
 
+/** What the Lambda changes in the defaults: one connection per instance. */
+export const LAMBDA_DEFAULTS = Object.freeze({ DB_POOL_MAX: '1' });
+
+/** The configuration of a Lambda instance: the environment over LAMBDA_DEFAULTS. */
+export function lambdaConfig(env?: Record<string, string | undefined>): Config {
+  return loadConfig(env, LAMBDA_DEFAULTS);
+}
+
 async function build(): Promise<Built> {
-  const config = loadConfig();
+  const config = lambdaConfig();
   if (!config.databaseUrl) throw new Error('DATABASE_URL is required in Lambda');
   const log = createLogger(config.logLevel);
   const runtime = await createApiRuntime(config, config.databaseUrl, log, { metrics: false });
-  return { handle: serverless(createApp(runtime.deps)), close: () => runtime.close() };
+  shutdownLog = log;
+  if (!process.listeners('SIGTERM').includes(onSigterm)) process.on('SIGTERM', onSigterm);
+  return {
+    handle: serverless(createApp(runtime.deps)),
+    close: () => runtime.close(),
+  };
 }
 
-/** Ends the pool of a warm container (tests; Lambda itself just freezes the process). */
+/** Ends the pool of a warm container: SIGTERM, and tests. Safe to call more than once. */
 export async function close(): Promise<void> {
   const built = ready;
   ready = undefined;
   if (built) await (await built.catch(() => undefined))?.close();
+}
+
+let shutdownLog: ReturnType<typeof createLogger> | undefined;
+
+function onSigterm(): void {
+  process.removeListener('SIGTERM', onSigterm);
+  const log = shutdownLog;
+  void close().then(
+    () => log?.info('lambda instance shutting down: database pool ended'),
+    (err: unknown) => log?.error({ err }, 'lambda instance shutting down: ending the database pool failed'),
+  ).finally(() => {
+    // Then the signal's own effect, as if no one had listened (unless someone else does).
+    if (process.listenerCount('SIGTERM') === 0) process.kill(process.pid, 'SIGTERM');
+  });
 }
 
 export const handler: Handler = async (event, context) => {

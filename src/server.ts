@@ -2,8 +2,11 @@
  * Node entry: config -> database -> app.listen. With DATABASE_URL unset it runs the all-in-one
  * local mode (embedded PostgreSQL, demo data, and the refresh worker in this process, its metrics on
  * the API's /metrics; production runs `npm run worker` separately). With METRICS_PORT set, /metrics
- * gets a small server of its own. SIGTERM/SIGINT stop everything in reverse order.
+ * gets a small server of its own. With WEB_CONCURRENCY > 1 (and a DATABASE_URL) this process only
+ * forks and supervises that many API processes (src/process/), each running the rest of this file.
+ * SIGTERM/SIGINT stop everything in reverse order.
  */
+import cluster from 'node:cluster';
 import type { Server } from 'node:http';
 import { createApp } from './app.ts';
 import { devKeysVerify, devTokenIssuer, type DevTokenIssuer } from './auth/dev-keys.ts';
@@ -13,7 +16,9 @@ import { createHttpServer } from './http/http-server.ts';
 import { pageAssets } from './http/page-assets.ts';
 import { createLogger } from './log.ts';
 import type { LocalDatabase } from './local.ts';
+import { reportToPrimary } from './metrics/cluster.ts';
 import { startMetricsServer } from './metrics/server.ts';
+import { clusterConfigProblem, startPrimary } from './process/primary.ts';
 import { createApiRuntime } from './runtime.ts';
 import { startBanner } from './start-banner.ts';
 
@@ -27,10 +32,15 @@ const config = (() => {
 })();
 const log = createLogger(config.logLevel);
 const stops: (() => Promise<unknown>)[] = [];
+let stopping: Promise<void> | undefined;
 
-async function stop(): Promise<void> {
-  for (const s of stops.reverse()) await s().catch((err: unknown) => log.error({ err }, 'shutdown step failed'));
-  stops.length = 0;
+// Once, however many signals arrive (Ctrl-C reaches a cluster's primary and its processes alike).
+function stop(): Promise<void> {
+  stopping ??= (async () => {
+    for (const s of stops.reverse()) await s().catch((err: unknown) => log.error({ err }, 'shutdown step failed'));
+    stops.length = 0;
+  })();
+  return stopping;
 }
 
 function listen(server: Server, port: number): Promise<void> {
@@ -40,7 +50,33 @@ function listen(server: Server, port: number): Promise<void> {
   });
 }
 
+// The all-in-one mode stays one process: its embedded PostgreSQL and worker belong to one process.
+const primary = cluster.isPrimary && config.databaseUrl !== undefined && config.webConcurrency > 1;
+const clusterProblem = primary ? clusterConfigProblem(config) : undefined;
+if (clusterProblem) {
+  process.stderr.write(`eventstats: invalid configuration: ${clusterProblem}\n`);
+  process.exit(2);
+}
+if (!config.databaseUrl && config.webConcurrency > 1) log.warn({ webConcurrency: config.webConcurrency }, 'the all-in-one mode runs one process; WEB_CONCURRENCY applies with a DATABASE_URL');
+
 try {
+  if (primary) {
+    const p = await startPrimary(config, log);
+    stops.push(() => p.stop());
+    const base = `http://localhost:${config.port}`;
+    log.info({ url: base, metrics: p.metricsUrl ?? 'off', processes: p.supervisor.pids().length, mode: 'external database' }, 'EventStats listening');
+    process.stdout.write(startBanner({ base, devTokenButton: false, devTokenCli: devKeysVerify(config) }));
+  } else {
+    await serve();
+  }
+} catch (err) {
+  process.stderr.write(`eventstats: cannot start: ${describeFailure(err)}\n`);
+  await stop();
+  process.exit(1);
+}
+
+/** One API process: alone, or one of the cluster's. */
+async function serve(): Promise<void> {
   let local: LocalDatabase | undefined;
   let devTokens: DevTokenIssuer | undefined;
   if (!config.databaseUrl) {
@@ -53,6 +89,7 @@ try {
   const url = config.databaseUrl ?? local!.url;
   const runtime = await createApiRuntime(config, url, log);
   stops.push(() => runtime.close());
+  if (cluster.isWorker && runtime.metrics) reportToPrimary(runtime.metrics);
   // Fail fast on an unreachable DATABASE_URL rather than serving 503s from the first request on.
   await runtime.pool.query('SELECT 1');
   if (local) {
@@ -74,6 +111,10 @@ try {
         server.closeIdleConnections();
       }),
   );
+  if (cluster.isWorker) {
+    log.info({ pid: process.pid, port: config.port }, 'API process listening');
+    return;
+  }
   let metricsUrl: string | undefined;
   if (runtime.metrics && config.metrics.port !== undefined) {
     const port = config.metrics.port;
@@ -88,10 +129,6 @@ try {
   const base = `http://localhost:${config.port}`;
   log.info({ url: base, metrics: metricsUrl ?? 'off', mode: local ? 'all-in-one (embedded PostgreSQL)' : 'external database' }, 'EventStats listening');
   process.stdout.write(startBanner({ base, devTokenButton: devTokens !== undefined, devTokenCli: devKeysVerify(config) }));
-} catch (err) {
-  process.stderr.write(`eventstats: cannot start: ${describeFailure(err)}\n`);
-  await stop();
-  process.exit(1);
 }
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

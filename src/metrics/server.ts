@@ -11,8 +11,11 @@ import { createHttpServer, type HttpTimeouts } from '../http/http-server.ts';
 
 export const METRICS_PATH = '/metrics';
 
+/** A registry, or the cluster primary's view of its API processes' registries (src/metrics/cluster.ts). */
+export type Scrapable = Pick<Registry, 'metrics' | 'contentType'>;
+
 /** Answers a scrape: the registry in the text format, under the registry's own content type. */
-export function scrapeHandler(registry: Registry, log: Pick<Logger, 'error'>): (req: IncomingMessage, res: ServerResponse) => void {
+export function scrapeHandler(registry: Scrapable, log: Pick<Logger, 'error'>): (req: IncomingMessage, res: ServerResponse) => void {
   return (_req, res) => {
     registry.metrics().then(
       (text) => {
@@ -41,7 +44,7 @@ export interface MetricsServerOptions {
 }
 
 /** A server that answers GET /metrics and 404 to anything else, with the API's client deadlines. */
-export async function startMetricsServer(registry: Registry, options: MetricsServerOptions): Promise<MetricsServer> {
+export async function startMetricsServer(registry: Scrapable, options: MetricsServerOptions): Promise<MetricsServer> {
   const scrape = scrapeHandler(registry, options.log);
   const server: Server = createHttpServer((req, res) => {
     const path = (req.url ?? '').split('?')[0];

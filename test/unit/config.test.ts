@@ -37,6 +37,18 @@ describe('loadConfig', () => {
     expect(loadConfig({ CONF_DIR: confDir, REALTIME_OFF: 'failed_jobs, job_status_trend' }).realtime).to.deep.equal({ enabled: true, off: ['failed_jobs', 'job_status_trend'] });
   });
 
+  it('runs one API process by default, WEB_CONCURRENCY of them when set, one per CPU for auto', () => {
+    expect(loadConfig({ CONF_DIR: confDir }).webConcurrency).to.equal(1);
+    expect(loadConfig({ CONF_DIR: confDir, WEB_CONCURRENCY: '4' }).webConcurrency).to.equal(4);
+    expect(loadConfig({ CONF_DIR: confDir, WEB_CONCURRENCY: 'auto' }).webConcurrency).to.equal(os.availableParallelism());
+  });
+
+  it('takes the defaults it is given for variables the environment leaves unset (the Lambda: DB_POOL_MAX 1)', () => {
+    expect(loadConfig({ CONF_DIR: confDir }, { DB_POOL_MAX: '1' }).db.poolMax).to.equal(1);
+    expect(loadConfig({ CONF_DIR: confDir, DB_POOL_MAX: '' }, { DB_POOL_MAX: '1' }).db.poolMax).to.equal(1);
+    expect(loadConfig({ CONF_DIR: confDir, DB_POOL_MAX: '6' }, { DB_POOL_MAX: '1' }).db.poolMax).to.equal(6);
+  });
+
   it("turns metrics off (METRICS=off), moves the API's /metrics to a port of its own (METRICS_PORT), and sets the worker's (WORKER_METRICS_PORT)", () => {
     expect(loadConfig({ CONF_DIR: confDir, METRICS: 'off' }).metrics.enabled).to.equal(false);
     expect(loadConfig({ CONF_DIR: confDir, METRICS_PORT: '9100', WORKER_METRICS_PORT: '0' }).metrics).to.deep.equal({ enabled: true, port: 9100, workerPort: 0 });
@@ -72,6 +84,9 @@ describe('loadConfig', () => {
     [{ METRICS_PORT: '3000' }, /METRICS_PORT: must differ from PORT \(leave it unset to serve \/metrics on PORT\)/],
     [{ PORT: '8080', METRICS_PORT: '8080' }, /METRICS_PORT: must differ from PORT/],
     [{ WORKER_METRICS_PORT: '65536' }, /WORKER_METRICS_PORT:/],
+    [{ WEB_CONCURRENCY: '0' }, /WEB_CONCURRENCY: must be a whole number of processes \(1 or more\), or 'auto'/],
+    [{ WEB_CONCURRENCY: 'two' }, /WEB_CONCURRENCY: must be a whole number/],
+    [{ WEB_CONCURRENCY: '65' }, /WEB_CONCURRENCY: must be at most 64/],
     [{ REFRESH_SCHEDULES: '{' }, /REFRESH_SCHEDULES: must be a JSON object/],
     [{ REFRESH_SCHEDULES: '{"eventstats.mv_failed_jobs": "every minute"}' }, /REFRESH_SCHEDULES: eventstats\.mv_failed_jobs: 'every minute' has 2 field/],
     [{ REFRESH_SCHEDULES: '{"eventstats.mv_failed_jobs": "61 * * * *"}' }, /is not a cron expression/],

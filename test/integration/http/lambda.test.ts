@@ -2,13 +2,19 @@
  * The Lambda entry: configured from the environment on its first call, it must answer API Gateway
  * REST (v1) and HTTP API (v2) events exactly as the same app answers supertest.
  */
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { expect } from 'chai';
 import type { Express } from 'express';
 import { pino } from 'pino';
 import request from 'supertest';
 import { createApp } from '../../../src/app.ts';
 import { loadConfig } from '../../../src/config.ts';
+import { TABLES } from '../../../src/db/tables.ts';
+import { lambdaConfig } from '../../../src/lambda.ts';
 import { DAY_MS } from '../../../src/queries/window.ts';
 import { createApiRuntime, type ApiRuntime } from '../../../src/runtime.ts';
 import { NOW, seededDatabase, type SeededDatabase } from '../../helpers/fixtures.ts';
@@ -224,5 +230,168 @@ describe('the Lambda handler', function () {
     const expected = await viaSupertest(queryCall());
     expect(actual.statusCode).to.equal(200);
     expect((JSON.parse(actual.body) as { data: unknown }).data).to.deep.equal(expected.body.data);
+  });
+});
+
+describe('a Lambda instance and its database session', function () {
+  this.timeout(120_000);
+  const KEYS = ['DATABASE_URL', 'TOKEN_PUBLIC_KEYS_URL', 'ACCESS_CONFIG', 'LOG_LEVEL', 'DB_POOL_MAX', 'VIEW_STATE_TTL_MS', 'DB_CONNECT_TIMEOUT_MS', 'DB_STATEMENT_TIMEOUT_MS'] as const;
+  let s: SeededDatabase;
+  let h: HttpHarness;
+  let handler: Handler;
+  let close: () => Promise<void>;
+  const saved: Partial<Record<(typeof KEYS)[number], string>> = {};
+
+  before(async () => {
+    s = await seededDatabase({ runs: 200, days: 30 });
+    h = await httpHarness(s.executor);
+    for (const key of KEYS) saved[key] = process.env[key];
+    // Every request reads the view state (so it needs a session), and nothing times out while a test holds a lock.
+    Object.assign(process.env, {
+      DATABASE_URL: s.db.url,
+      TOKEN_PUBLIC_KEYS_URL: h.keysFile,
+      ACCESS_CONFIG: h.accessFile,
+      LOG_LEVEL: 'silent',
+      VIEW_STATE_TTL_MS: '0',
+      DB_CONNECT_TIMEOUT_MS: '60000',
+      DB_STATEMENT_TIMEOUT_MS: '60000',
+    });
+    delete process.env.DB_POOL_MAX;
+    ({ handler, close } = await import('../../../src/lambda.ts'));
+  });
+  afterEach(async () => {
+    await close();
+    delete process.env.DB_POOL_MAX;
+  });
+  after(async () => {
+    for (const key of KEYS) {
+      if (saved[key] === undefined) delete process.env[key];
+      else process.env[key] = saved[key];
+    }
+    await h?.close();
+    await s?.close();
+  });
+
+  /** Backend PIDs of the Lambda's sessions (the API's application_name; nothing else here uses it). */
+  async function lambdaSessions(waitingOnLock = false): Promise<number[]> {
+    const { rows } = await s.db.pool.query<{ pid: number }>(
+      `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'eventstats-api'
+          AND ($1::bool IS FALSE OR wait_event_type = 'Lock') ORDER BY pid`,
+      [waitingOnLock],
+    );
+    return rows.map((r) => r.pid);
+  }
+
+  const query = () =>
+    restEvent({
+      method: 'POST',
+      path: `/stats/${RUNS_TOPIC}/query/failed_jobs`,
+      headers: { Authorization: h.bearer('alice'), 'Content-Type': 'application/json' },
+      body: JSON.stringify({ timestamp_start: NOW - 7 * DAY_MS, timestamp_end: NOW, group_by: ['tenant_id'] }),
+    });
+  const invoke = async () => ((await handler(query(), CONTEXT)) as LambdaAnswer).statusCode;
+
+  /** Holds the refresh log exclusively, so that every query waits on its view state with its connection in hand. */
+  async function withRefreshLogLocked<T>(during: () => Promise<T>): Promise<T> {
+    const client = await s.db.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(`LOCK TABLE ${TABLES.refreshLog} IN ACCESS EXCLUSIVE MODE`);
+      return await during();
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
+    }
+  }
+
+  async function waitForSessionsOnLock(n: number): Promise<void> {
+    const deadline = Date.now() + 20_000;
+    while ((await lambdaSessions(true)).length < n) {
+      if (Date.now() > deadline) throw new Error(`fewer than ${n} Lambda sessions waited on the lock within 20 s: ${(await lambdaSessions(true)).length}`);
+      await delay(50);
+    }
+  }
+
+  it('has a pool of one connection by default, and DB_POOL_MAX still sets it', () => {
+    expect(lambdaConfig({ CONF_DIR: 'conf' }).db.poolMax).to.equal(1);
+    expect(lambdaConfig({ CONF_DIR: 'conf', DB_POOL_MAX: '' }).db.poolMax, 'empty: unset').to.equal(1);
+    expect(lambdaConfig({ CONF_DIR: 'conf', DB_POOL_MAX: '4' }).db.poolMax).to.equal(4);
+    expect(loadConfig({ CONF_DIR: 'conf' }).db.poolMax, 'the server keeps its default').to.equal(10);
+  });
+
+  it('reuses one database session across warm invocations', async () => {
+    expect(await invoke()).to.equal(200);
+    const first = await lambdaSessions();
+    expect(first).to.have.length(1);
+    expect(await invoke()).to.equal(200);
+    expect(await invoke()).to.equal(200);
+    expect(await lambdaSessions(), 'the same backend after three invocations').to.deep.equal(first);
+  });
+
+  it('serves concurrent invocations through its one connection by default', async () => {
+    const answers = await withRefreshLogLocked(async () => {
+      const pending = [invoke(), invoke(), invoke()];
+      await waitForSessionsOnLock(1);
+      // The other two wait for the pool's one connection, not for a session of their own.
+      expect(await lambdaSessions()).to.have.length(1);
+      return pending;
+    });
+    expect(await Promise.all(answers)).to.deep.equal([200, 200, 200]);
+    expect(await lambdaSessions()).to.have.length(1);
+  });
+
+  it('opens up to DB_POOL_MAX connections when it is set', async () => {
+    process.env.DB_POOL_MAX = '3';
+    const answers = await withRefreshLogLocked(async () => {
+      const pending = [invoke(), invoke(), invoke()];
+      await waitForSessionsOnLock(3);
+      return pending;
+    });
+    expect(await Promise.all(answers)).to.deep.equal([200, 200, 200]);
+  });
+
+  it('ends its session on SIGTERM, logging it once, and then ends as the signal asks', async () => {
+    const tsx = path.join(import.meta.dirname, '../../../node_modules/tsx/dist/cli.mjs');
+    const child = spawn(process.execPath, [tsx, 'test/helpers/lambda-instance.ts'], {
+      cwd: path.join(import.meta.dirname, '../../..'),
+      env: { ...process.env, LOG_LEVEL: 'info' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
+    const exited = once(child, 'exit');
+    try {
+      const invoked = async (n: number) => {
+        const deadline = Date.now() + 60_000;
+        while (out.split('\n').filter((l) => l.includes('"invoked"')).length < n) {
+          if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no answer ${n}: ${out}`);
+          await delay(50);
+        }
+      };
+      child.stdin.write('1\n');
+      await invoked(1);
+      const sessions = await lambdaSessions();
+      expect(sessions, out).to.have.length(1);
+      child.stdin.write('2\n');
+      await invoked(2);
+      expect(await lambdaSessions(), 'a warm invocation reuses the session').to.deep.equal(sessions);
+      expect(out).to.not.include('"statusCode":5');
+
+      child.kill('SIGTERM');
+      const [code, signal] = (await exited) as [number | null, string | null];
+      // Ended by the signal (tsx, which runs it here, reports that as 128 + 15).
+      expect(signal === 'SIGTERM' || code === 143, `${code} ${signal} ${out}`).to.equal(true);
+      expect(out.split('\n').filter((l) => l.includes('lambda instance shutting down')), out).to.have.length(1);
+      expect(out).to.include('database pool ended');
+      // pool.end() waits for the session's termination message to be sent; the server drops it at once.
+      const deadline = Date.now() + 10_000;
+      while ((await lambdaSessions()).length > 0) {
+        if (Date.now() > deadline) throw new Error('the Lambda session outlived its instance');
+        await delay(50);
+      }
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
   });
 });
