@@ -18,6 +18,8 @@ import { ACCESS, type User } from '../helpers/http.ts';
 
 export interface ChaosCluster {
   readonly url: string;
+  /** Its data directory (what a streaming replica is copied from: test/helpers/replica.ts). */
+  readonly dataDir: string;
   /** A pool of the scenario's own (writes, checks); it outlives stops. */
   readonly pool: pg.Pool;
   /** Environment an API or worker process needs to run against this cluster. */
@@ -63,6 +65,7 @@ export async function startChaosCluster(options: ClusterOptions): Promise<ChaosC
     const p = pool;
     return {
       url,
+      dataDir: path.join(dir, 'pg', 'pgdata'),
       pool: p,
       env: { DATABASE_URL: url, TOKEN_PUBLIC_KEYS_URL: keys.publicKeysFile, ACCESS_CONFIG: accessFile },
       bearer(user) {

@@ -1,29 +1,41 @@
 /**
  * Three API processes (two under WEB_CONCURRENCY, one alone) and two refresh workers against one
- * primary while the gateway writes (test/chaos/instances.ts). INSTANCES_SECONDS sets how long the
+ * primary and one streaming replica (the API reads there) while the gateway writes
+ * (test/chaos/instances.ts). INSTANCES_SECONDS sets how long the
  * writer and the load run (60 by default, as issue 16 asks; the suite can run it shorter).
  */
 import { expect } from 'chai';
 import { startChaosCluster, type ChaosCluster } from '../../chaos/cluster.ts';
 import { instancesScenario } from '../../chaos/instances.ts';
+import { startReplica, type Replica } from '../../helpers/replica.ts';
 import { killAllServices } from '../../helpers/service-process.ts';
 
 const SECONDS = Number(process.env.INSTANCES_SECONDS ?? 60);
 
-describe('many API processes and refresh workers on one primary while the source changes', function () {
+describe('many API processes and refresh workers on one primary and one replica while the source changes', function () {
   this.timeout(600_000);
   let cluster: ChaosCluster;
+  let replica: Replica;
 
   before(async () => {
     cluster = await startChaosCluster({ runs: 2_000 });
+    replica = await startReplica(cluster);
   });
   after(async () => {
     killAllServices();
+    await replica?.stop();
     await cluster?.close();
   });
 
   it(`answers every request (${SECONDS} s of load) as the oracle at each checkpoint, self-consistently in between, and never refreshes a view twice at once`, async () => {
-    const r = await instancesScenario({ cluster, durationMs: SECONDS * 1_000, checkpointEveryMs: 10_000, connections: 2, workers: 2 });
+    const r = await instancesScenario({
+      cluster,
+      durationMs: SECONDS * 1_000,
+      checkpointEveryMs: 10_000,
+      connections: 2,
+      workers: 2,
+      replica: { url: replica.url, caughtUp: () => replica.waitForReplay() },
+    });
     const context = JSON.stringify(r, null, 1);
     expect(r.apiProcesses, context).to.equal(3);
     expect(r.answeringPids, 'every API process answered').to.equal(3);
@@ -32,6 +44,7 @@ describe('many API processes and refresh workers on one primary while the source
     expect(r.compared, context).to.be.greaterThan(0);
     expect(Object.keys(r.statuses), `only 200s under load: ${context}`).to.deep.equal(['200']);
     expect(r.inconsistent, context).to.deep.equal([]);
+    expect(Object.keys(r.databases), `every answer under load came from the replica: ${context}`).to.deep.equal(['replica']);
     expect(r.writes.runs, context).to.be.greaterThan(20);
     expect(r.writes.failures, context).to.equal(0);
     expect(r.overlaps, context).to.deep.equal([]);
