@@ -199,6 +199,15 @@ describe('through PgBouncer in transaction mode', function () {
       }
     });
 
+    it('tells a transaction pooler of a single server connection too, instead of waiting forever', async () => {
+      const one = await startPgBouncer(s.db.url, { defaultPoolSize: 1 });
+      try {
+        expect(await behindTransactionPooler(one.url)).to.equal(true);
+      } finally {
+        await one.stop();
+      }
+    });
+
     it('the worker refuses to start, naming the fix, and registers nothing', async () => {
       const logged = async () => Number((await s.db.pool.query(`SELECT count(*) AS n FROM ${TABLES.refreshLog}`)).rows[0].n);
       const before = await logged();
