@@ -15,6 +15,7 @@
  * after a TRUNCATE, or when nothing is sealed yet) builds a new history aside and swaps it in.
  */
 import { randomUUID } from 'node:crypto';
+import { ChangedBuckets, type ChangedFrom } from './changed.ts';
 import type pg from 'pg';
 import type { RollupSpec } from '../queries/rollup.ts';
 import { DAY_MS, floorTo, MINUTE_MS } from '../queries/window.ts';
@@ -72,6 +73,8 @@ export interface CycleReport extends Partial<ChangeStats> {
   readonly sealedFrom: number | null;
   readonly sealedTo: number;
   readonly idWatermark: number | null;
+  /** Per grain (ms), the lowest bucket whose rows may have changed; null: any (src/maintenance/changed.ts). */
+  readonly changedFrom: ChangedFrom;
 }
 
 /** The state row, locked for the cycle's update. */
@@ -173,10 +176,12 @@ export async function runCycle(client: pg.ClientBase, spec: RollupSpec, plan: Cy
   const idTo = plan.drained === null ? null : Math.max(plan.drained, oldIds ?? 0);
   const rebuild = plan.rebuild || state.rebuild_requested || oldSealed === null;
   const sealTo = rebuild ? plan.sealTo : Math.max(plan.sealTo, oldSealed);
-  const ctx: CycleContext = { client, spec, sealedTo: rebuild ? null : oldSealed, idFrom: oldIds, idTo, fineFrom: plan.fineFrom };
+  const changed = new ChangedBuckets();
+  const ctx: CycleContext = { client, spec, sealedTo: rebuild ? null : oldSealed, idFrom: oldIds, idTo, fineFrom: plan.fineFrom, changed };
   let changes: ChangeStats | undefined;
   let sealedRows: number | undefined;
   if (rebuild) {
+    changed.all();
     await source.reset(ctx);
     await rebuildHistory(source, ctx, sealTo);
   } else {
@@ -190,6 +195,10 @@ export async function runCycle(client: pg.ClientBase, spec: RollupSpec, plan: Cy
       );
     }
     sealedRows = sealTo > oldSealed! ? await sealInto(source, ctx, oldSealed, sealTo) : 0;
+    // The view holds the facts from sealed_to on: the buckets holding the old sealed_to and later
+    // change with its REFRESH. (Compacted recent grains change no answer: their facts are in the
+    // coarser grains, and a version's coverage stops plans from reading them.)
+    changed.from(oldSealed!);
   }
   await client.query(
     `UPDATE ${MAINTENANCE} SET sealed_to = $2, fine_from = $3, id_watermark = $4, rebuild_requested = false, updated_at = now() WHERE view_name = $1`,
@@ -201,5 +210,5 @@ export async function runCycle(client: pg.ClientBase, spec: RollupSpec, plan: Cy
   // the view of every fact that a query's migration built leaves no dead rows behind (at 10M jobs,
   // hundreds of MB that a CONCURRENTLY refresh's deletes kept and VACUUM could not give back).
   await client.query(`REFRESH MATERIALIZED VIEW ${concurrently && !rebuild ? 'CONCURRENTLY ' : ''}${view}`);
-  return { rebuild, sealedFrom: rebuild ? null : oldSealed, sealedTo: sealTo, idWatermark: idTo, sealedRows, ...changes };
+  return { rebuild, sealedFrom: rebuild ? null : oldSealed, sealedTo: sealTo, idWatermark: idTo, sealedRows, ...changes, changedFrom: changed.toJSON() };
 }

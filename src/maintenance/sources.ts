@@ -17,6 +17,7 @@
  *   transaction: a change committed after the cycle's snapshot stays for the next one.
  */
 import type pg from 'pg';
+import type { ChangedBuckets } from './changed.ts';
 import { Params } from '../db/sql.ts';
 import { TABLES } from '../db/tables.ts';
 import type { Dim, RollupSpec, SourceName } from '../queries/rollup.ts';
@@ -45,6 +46,8 @@ export interface CycleContext {
   readonly idTo: number | null;
   /** Recent grains' start after this cycle. */
   readonly fineFrom: number;
+  /** Where this cycle changed what readers see (for the refresh log; src/maintenance/changed.ts). */
+  readonly changed: ChangedBuckets;
 }
 
 /** What a cycle did, for the refresh log. */
@@ -110,10 +113,16 @@ const MAX_BIGINT = '9223372036854775807';
 const NO_RUN = (job: string) => `NOT EXISTS (SELECT 1 FROM ${TABLES.runs} r WHERE r.event_id = ${job}.event_id OFFSET 0)`;
 const dayOf = (t: number) => t - (((t % DAY_MS) + DAY_MS) % DAY_MS);
 
+/** Merges the selected facts into history; resolves to the rows written, and notes each grain's lowest bucket written. */
 async function merge(ctx: CycleContext, p: Params, sel: FactSelection): Promise<number> {
   const fine = p.add(ctx.fineFrom);
-  const r = await ctx.client.query(mergeIntoHistorySql(ctx.spec, sel, `${fine}::bigint`), p.values);
-  return r.rowCount ?? 0;
+  const r = await ctx.client.query<{ grain_ms: string; lo: string; n: number }>(
+    `WITH m AS (${mergeIntoHistorySql(ctx.spec, sel, `${fine}::bigint`)} RETURNING grain_ms, bucket)
+     SELECT grain_ms, min(bucket) AS lo, count(*)::int AS n FROM m GROUP BY grain_ms`,
+    p.values,
+  );
+  for (const row of r.rows) ctx.changed.grain(Number(row.grain_ms), Number(row.lo));
+  return r.rows.reduce((n, row) => n + row.n, 0);
 }
 
 /** Seals [from, to) (from null: from the beginning) of a source into history, as this cycle may count it; resolves to the history rows written. */
@@ -181,6 +190,8 @@ async function recomputeDeletedCells(ctx: CycleContext, days: readonly number[])
       const lo = removed.rows[0]?.lo;
       const hi = removed.rows[0]?.hi;
       if (lo === null || lo === undefined || hi === null || hi === undefined) continue;
+      // Its buckets of every grain, the coarser ones around them included, from the first one on.
+      ctx.changed.from(Number(lo));
       // The finest buckets again, from the base tables.
       const q = new Params();
       const where = [
@@ -284,6 +295,7 @@ const runs: Source = {
     // Days whose rows were deleted or updated: re-aggregated whole from the base tables.
     const inv = await client.query<{ day: string }>(`DELETE FROM ${INVALIDATIONS} WHERE view_name = $1 RETURNING from_ms AS day`, [view]);
     const days = [...new Set(inv.rows.map((r) => dayOf(Number(r.day))))].filter((d) => d < sealedTo).sort((a, b) => a - b);
+    if (days.length) ctx.changed.from(days[0]!);
     for (const d of days) {
       await client.query(`DELETE FROM ${history} WHERE bucket >= $1 AND bucket < $2`, [d, d + DAY_MS]);
       await sealInto(this, ctx, d, Math.min(d + DAY_MS, sealedTo));

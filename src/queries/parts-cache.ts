@@ -1,6 +1,7 @@
 /**
- * The per-process cache of a view's parts: whole-bucket segments and merged windows, keyed by the
- * view's version (so a refresh makes them unreachable, and the LRU ages them out), bounded in rows;
+ * The per-process cache of a view's parts: whole-bucket segments (kept with the view version they were
+ * read at, and used at a later version while no cycle since changed their buckets) and merged windows
+ * (keyed by the version: a refresh makes them unreachable, and the LRU ages them out), bounded in rows;
  * and the reads of windows under way, so concurrent misses of one window wait for a single read.
  */
 import { LRUCache } from 'lru-cache';
@@ -21,7 +22,12 @@ export interface PartsCacheOptions {
 
 export const DEFAULT_PARTS_CACHE: PartsCacheOptions = Object.freeze({ stateTtlMs: 1000, maxRows: 200_000 });
 
-type Cached = readonly PartRow[] | MergedWindow | CachedTail;
+/** A segment's rows and the view version they were read at (a later version may still hold them). */
+interface CachedSegment {
+  readonly version: string;
+  readonly rows: readonly PartRow[];
+}
+type Cached = CachedSegment | MergedWindow | CachedTail;
 
 /** What a lookup asks for: a whole-bucket segment, a merged window, or a real-time tail. */
 export type PartKind = 'segment' | 'window' | 'tail';
@@ -59,7 +65,7 @@ export class PartsCache {
     this.stableIds = new StableIds(options.probeIntervalMs);
     this.rows = new LRUCache({
       maxSize: options.maxRows,
-      sizeCalculation: (v) => ('groups' in v ? 2 * v.groups.size : v.length) + 1,
+      sizeCalculation: (v) => ('groups' in v ? 2 * v.groups.size : v.rows.length) + 1,
       dispose: (_value, _key, reason) => {
         if (reason === 'evict') this.evictions++;
       },
@@ -77,12 +83,25 @@ export class PartsCache {
     return found;
   }
 
-  segment(key: string): readonly PartRow[] | undefined {
-    return this.lookup('segment', key) as readonly PartRow[] | undefined;
+  /**
+   * A segment's rows, if cached at `version`, or at an earlier version that `holds` says the current
+   * one still matches for this segment (no cycle since changed its buckets; src/maintenance/changed.ts).
+   * Such a segment is kept again under `version`.
+   */
+  segment(key: string, version: string, holds: (readAt: string) => boolean): readonly PartRow[] | undefined {
+    const found = this.rows.get(key) as CachedSegment | undefined;
+    const ok = found !== undefined && (found.version === version || holds(found.version));
+    if (!ok) {
+      this.misses.segment++;
+      return undefined;
+    }
+    this.hits.segment++;
+    if (found.version !== version) this.rows.set(key, { version, rows: found.rows });
+    return found.rows;
   }
 
-  setSegment(key: string, rows: readonly PartRow[]): void {
-    this.rows.set(key, rows);
+  setSegment(key: string, version: string, rows: readonly PartRow[]): void {
+    this.rows.set(key, { version, rows });
   }
 
   window(key: string): MergedWindow | undefined {

@@ -20,6 +20,7 @@ import type { SqlQuery } from '../db/sql.ts';
 import { FACTS_COLUMN, PENDING_PART, realtimeCapable, STABLE_PART, TAIL_PART, VERSION_PART, type CachedTail } from './tail.ts';
 import { pageOf, type Page, type Ranking } from './ranking.ts';
 import { planParts, type PartRow, type PartsRequest, type RollupSpec, type Segment } from './rollup.ts';
+import { GRAIN_MS } from './window.ts';
 
 export interface PartsResult {
   readonly page: Page;
@@ -77,21 +78,24 @@ export async function readParts(
   rank?: Ranking,
   realtime = false,
 ): Promise<PartsResult> {
-  const { state, coverage } = await cache.views.read(executor, spec);
+  const { state, coverage, holds } = await cache.views.read(executor, spec);
   // Never refreshed (or unpopulated): nothing is cached, and reading the view reports not_ready.
   const cacheable = state.version !== null;
   const plan = planParts(spec, req, coverage);
   const live = realtime && realtimeCapable(spec) && plan.segments.length > 0;
-  const base = JSON.stringify([
+  // A segment outlives its version while no cycle changes its buckets (ViewStates.holds); a merged
+  // window and a tail are of one version.
+  const shape = JSON.stringify([
     spec.view,
-    state.version,
     plan.level?.id,
     req.groupDims,
     req.bucketGrain ?? null,
     Object.entries(req.filters).sort(([a], [b]) => (a < b ? -1 : 1)),
     req.access,
   ]);
-  const segKey = (s: Segment) => `${base}|${s.grain}|${s.range.from}|${s.range.to}`;
+  const base = `${state.version}|${shape}`;
+  const segKey = (s: Segment) => `${shape}|${s.grain}|${s.range.from}|${s.range.to}`;
+  const cachedSegment = (s: Segment) => cache.segment(segKey(s), state.version!, (readAt) => holds(readAt, GRAIN_MS[s.grain], s.range.to));
   const windowKey = `${base}|${plan.segments.map((s) => `${s.grain}:${s.range.from}:${s.range.to}`).join(',')}`;
 
   let window = cacheable ? cache.window(windowKey) : undefined;
@@ -99,7 +103,7 @@ export async function readParts(
   // heavy statement again. If it fails, read here.
   const pending = window || !cacheable ? undefined : cache.pending(windowKey);
   if (pending) window = await pending.catch(() => undefined);
-  const segments = window ? [] : plan.segments.map((s) => (cacheable ? cache.segment(segKey(s)) : undefined));
+  const segments = window ? [] : plan.segments.map((s) => (cacheable ? cachedSegment(s) : undefined));
   const missing = window ? [] : plan.segments.flatMap((_, i) => (segments[i] ? [] : [i]));
   const all = plan.segments.map((_, i) => i);
   // The tail up to the stable id this process knows (and what it cached of it for this window).
@@ -117,7 +121,7 @@ export async function readParts(
       let rows = cached[i];
       if (!rows) {
         rows = Object.freeze(fetched.segments.get(i) ?? []);
-        if (store) cache.setSegment(segKey(s), rows);
+        if (store) cache.setSegment(segKey(s), state.version!, rows);
       }
       mergeInto(spec, req, groups, rows);
     });

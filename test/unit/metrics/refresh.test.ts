@@ -92,7 +92,7 @@ describe('refresh metrics', () => {
 
   it("observes an incremental cycle's sealed and late rows, and counts a rebuild instead", async () => {
     const f = fake();
-    const base = { sealedFrom: 0, sealedTo: 60_000, idWatermark: 10 };
+    const base = { sealedFrom: 0, sealedTo: 60_000, idWatermark: 10, changedFrom: null };
     f.metrics.observe({ view: A, outcome: 'refreshed', durationMs: 5, report: { ...base, rebuild: false, sealedRows: 40, deltaRows: 3, recomputedDays: 2, deletedFacts: 5, orphans: 7 } });
     f.metrics.observe({ view: A, outcome: 'refreshed', durationMs: 5, report: { ...base, rebuild: true } });
     const s = await f.scrape();

@@ -10,6 +10,7 @@ import { PartsCache } from '../../../src/queries/parts-cache.ts';
 import { readParts } from '../../../src/queries/parts.ts';
 import { relationsOf } from '../../../src/maintenance/sql.ts';
 import type { PartsRequest } from '../../../src/queries/rollup.ts';
+import type { ChangedFrom } from '../../../src/maintenance/changed.ts';
 import { VERSION_PART } from '../../../src/queries/tail.ts';
 import { DAY_MS } from '../../../src/queries/window.ts';
 
@@ -20,6 +21,8 @@ const TODAY = NOW - (NOW % DAY_MS);
 
 class ScriptedExecutor implements Executor {
   version: string | null = '7';
+  /** What the cycle of the current version changed: per grain ms, the first bucket; null: anything. */
+  changed: ChangedFrom = null;
   /** The version the parts statements see, when a cycle committed after the version was read (default: the same). */
   statementVersion: string | null | undefined;
   readonly statements: SqlQuery[] = [];
@@ -27,6 +30,8 @@ class ScriptedExecutor implements Executor {
     this.statements.push(q);
     if (q.name === 'eventstats_freshness') return [{ view: FAILED.view, version: this.version, refreshed_at: new Date(NOW), checked_at: new Date(NOW) }] as R[];
     if (q.name === 'eventstats_fine_from') return [{ fine_from: String(TODAY - 8 * DAY_MS) }] as R[];
+    // What the cycle that made the current version changed (src/maintenance/changed.ts).
+    if (q.name === 'eventstats_changed_from') return (this.version === null ? [] : [{ id: this.version, changed: this.changed }]) as R[];
     // One segment row per tag the statement asks for, so merges have something to add.
     // The version row (VERSION_PART) carries the version the statement saw as its first measure.
     const tags = [...q.text.matchAll(/SELECT (-?\d+) AS part/g)].map((m) => Number(m[1]));
@@ -134,6 +139,30 @@ describe('reading parts through the cache', () => {
     db.clear();
     await readParts(FAILED, rolling, db, cache);
     expect(db.reads()[0]!.text).to.include(BUCKETS);
+  });
+
+  it('keeps the segments a new version did not change, and reads again those it did', async () => {
+    const db = new ScriptedExecutor();
+    const cache = new PartsCache({ stateTtlMs: 0, maxRows: 1000 });
+    await readParts(FAILED, rolling, db, cache);
+    const all = [...db.reads()[0]!.text.matchAll(/v\.bucket < \$(\d+)/g)].length;
+    expect(all, 'the first read reads every segment').to.be.greaterThan(2);
+    // A cycle that changed only today's rows (at every grain, as sealing the last minute does).
+    db.version = '8';
+    db.changed = Object.fromEntries([DAY_MS, 3_600_000, 60_000].map((g) => [String(g), TODAY]));
+    db.clear();
+    await readParts(FAILED, rolling, db, cache);
+    const again = db.reads()[0]!;
+    const ends = [...again.text.matchAll(/v\.bucket < \$(\d+)/g)].map((m) => Number(again.values[Number(m[1]) - 1]));
+    expect(ends.length, 'some segments are read again').to.be.greaterThan(0);
+    expect(ends.length, 'not all of them').to.be.lessThan(all);
+    expect(Math.min(...ends), 'only those ending after the change').to.be.greaterThan(TODAY);
+    // Nothing changed before the end of time: a later version keeps them all.
+    db.version = '9';
+    db.changed = Object.fromEntries([DAY_MS, 3_600_000, 60_000].map((g) => [String(g), Number.MAX_SAFE_INTEGER]));
+    db.clear();
+    await readParts(FAILED, rolling, db, cache);
+    expect(db.reads()[0]!.text).not.to.include(BUCKETS);
   });
 
   it('trusts the version it read for stateTtlMs', async () => {

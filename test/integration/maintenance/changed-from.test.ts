@@ -1,0 +1,99 @@
+/**
+ * The promise an API process keeps segments across versions on (src/maintenance/changed.ts): every
+ * bucket whose rows in `<q>_buckets` differ after a cycle lies at or after the cycle's `changedFrom`
+ * for its grain. Checked on the real views for every kind of change a cycle absorbs.
+ */
+import { expect } from 'chai';
+import { TABLES } from '../../../src/db/tables.ts';
+import type { ChangedFrom } from '../../../src/maintenance/changed.ts';
+import { relationsOf } from '../../../src/maintenance/sql.ts';
+import { registeredViews } from '../../../src/queries/index.ts';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../../src/queries/window.ts';
+import { refreshViews, type RefreshResult } from '../../../src/refresh/refresh-view.ts';
+import { seed } from '../../../src/seed/index.ts';
+import { createTestDatabase, type TestDatabase } from '../../helpers/database.ts';
+import { REFRESH_OPTIONS } from '../../helpers/fixtures.ts';
+import { insertRun, upsertStatus } from './writes.ts';
+
+/** Every row of each view's buckets union, as text, by (grain, bucket). */
+async function snapshot(db: TestDatabase): Promise<Map<string, Map<string, string>>> {
+  const out = new Map<string, Map<string, string>>();
+  for (const v of registeredViews()) {
+    const { buckets } = relationsOf(v.spec);
+    const { rows } = await db.pool.query<{ g: string; b: string; r: string }>(
+      `SELECT grain_ms::text AS g, bucket::text AS b, string_agg(t::text, '|' ORDER BY t::text) AS r FROM ${buckets} t GROUP BY 1, 2`,
+    );
+    out.set(v.name, new Map(rows.map((x) => [`${x.g}:${x.b}`, x.r])));
+  }
+  return out;
+}
+
+/** The (grain, bucket) keys whose rows differ between two snapshots of a view. */
+function differing(a: Map<string, string>, b: Map<string, string>): [number, number][] {
+  const keys = new Set([...a.keys(), ...b.keys()]);
+  return [...keys].filter((k) => a.get(k) !== b.get(k)).map((k) => k.split(':').map(Number) as [number, number]);
+}
+
+describe('what a cycle says it changed (changedFrom in the refresh log)', function () {
+  this.timeout(180_000);
+  let db: TestDatabase;
+
+  before(async () => {
+    db = await createTestDatabase();
+    await seed(db.pool, { runs: 400, days: 20, end: Date.now(), seed: 5 });
+    await refreshViews(db.pool, registeredViews(), REFRESH_OPTIONS);
+  });
+  after(async () => db?.drop());
+
+  const cycle = async (label: string, write: () => Promise<void>) => {
+    const before = await snapshot(db);
+    await write();
+    const results: RefreshResult[] = await refreshViews(db.pool, registeredViews(), { ...REFRESH_OPTIONS, force: true });
+    const after = await snapshot(db);
+    let checked = 0;
+    for (const r of results) {
+      expect(r.outcome, `${label}: ${r.view} ${r.error ?? ''}`).to.equal('refreshed');
+      const changed = r.report!.changedFrom as ChangedFrom;
+      // What the log row holds is what readers get (src/queries/view-state.ts reads it back).
+      const logged = await db.pool.query(`SELECT detail -> 'changedFrom' AS c FROM ${TABLES.refreshLog} WHERE view_name = $1 AND outcome = 'refreshed' ORDER BY id DESC LIMIT 1`, [r.view]);
+      expect(logged.rows[0].c, `${label}: ${r.view} logged`).to.deep.equal(changed);
+      expect(changed, `${label}: ${r.view} is not a rebuild`).not.to.equal(null);
+      for (const [g, b] of differing(before.get(r.view)!, after.get(r.view)!)) {
+        checked++;
+        expect(b, `${label}: ${r.view} changed grain ${g} bucket ${new Date(b).toISOString()}, before its changedFrom ${JSON.stringify(changed)}`).to.be.at.least(
+          changed![String(g)] ?? Infinity,
+        );
+      }
+    }
+    return checked;
+  };
+
+  it('covers late runs into sealed days, new minutes, status upserts and deletes', async () => {
+    const now = Date.now();
+    let checked = await cycle('late runs and new ones', async () => {
+      for (const days of [2, 9, 15]) await insertRun(db.pool, { ts: now - days * DAY_MS + 7 * HOUR_MS + 1234, jobs: 3 });
+      await insertRun(db.pool, { ts: now - 3 * MINUTE_MS, jobs: 2 });
+    });
+    // Only the view changes (the minute is still open): nothing is merged into history.
+    checked += await cycle('a run in the open minute', async () => {
+      await insertRun(db.pool, { ts: Date.now(), jobs: 2 });
+    });
+    checked += await cycle('status upserts, old and new', async () => {
+      await upsertStatus(db.pool, [
+        { jobId: '00000000-0000-4000-8000-00000000c0de', createdAt: now - 11 * DAY_MS, status: 'FAILED' },
+        { jobId: '00000000-0000-4000-8000-00000000c0df', createdAt: now - 2 * MINUTE_MS, status: 'RUNNING' },
+      ]);
+    });
+    checked += await cycle('a small delete of jobs, and a deleted run', async () => {
+      await db.pool.query(`DELETE FROM ${TABLES.runsJobs} WHERE internal_id IN (SELECT internal_id FROM ${TABLES.runsJobs} ORDER BY internal_id LIMIT 3 OFFSET 40)`);
+      await db.pool.query(`DELETE FROM ${TABLES.runs} WHERE event_id = (SELECT event_id FROM ${TABLES.runs} ORDER BY timestamp_start LIMIT 1 OFFSET 100)`);
+    });
+    checked += await cycle('nothing written (only the clock moves)', async () => {});
+    expect(checked, 'the cycles changed some buckets').to.be.greaterThan(0);
+  });
+
+  it('says a rebuild may have changed anything', async () => {
+    const results = await refreshViews(db.pool, registeredViews(), { ...REFRESH_OPTIONS, rebuild: true });
+    for (const r of results) expect(r.report!.changedFrom, r.view).to.equal(null);
+  });
+});
