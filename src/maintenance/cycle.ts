@@ -177,7 +177,9 @@ export async function runCycle(client: pg.ClientBase, spec: RollupSpec, plan: Cy
   const rebuild = plan.rebuild || state.rebuild_requested || oldSealed === null;
   const sealTo = rebuild ? plan.sealTo : Math.max(plan.sealTo, oldSealed);
   const changed = new ChangedBuckets();
-  const ctx: CycleContext = { client, spec, sealedTo: rebuild ? null : oldSealed, idFrom: oldIds, idTo, fineFrom: plan.fineFrom, changed };
+  // The recent tier's start never moves back over compacted rows (another cycle may have run since the plan).
+  const fineFrom = rebuild ? plan.fineFrom : Math.max(plan.fineFrom, Number(state.fine_from));
+  const ctx: CycleContext = { client, spec, sealedTo: rebuild ? null : oldSealed, idFrom: oldIds, idTo, fineFrom, changed };
   let changes: ChangeStats | undefined;
   let sealedRows: number | undefined;
   if (rebuild) {
@@ -188,10 +190,10 @@ export async function runCycle(client: pg.ClientBase, spec: RollupSpec, plan: Cy
     changes = await source.applyChanges(ctx);
     // Recent grains that aged past fine_from: their facts stay in the coarser grains.
     const aged = recentGrains(spec);
-    if (aged.length && plan.fineFrom > Number(state.fine_from)) {
+    if (aged.length && fineFrom > Number(state.fine_from)) {
       await client.query(
         `DELETE FROM ${history} WHERE (lvl, grain_ms) IN (${aged.map((g) => `(${g.lvl}, ${g.grainMs})`).join(', ')}) AND bucket < $1`,
-        [plan.fineFrom],
+        [fineFrom],
       );
     }
     sealedRows = sealTo > oldSealed! ? await sealInto(source, ctx, oldSealed, sealTo) : 0;
@@ -202,7 +204,7 @@ export async function runCycle(client: pg.ClientBase, spec: RollupSpec, plan: Cy
   }
   await client.query(
     `UPDATE ${MAINTENANCE} SET sealed_to = $2, fine_from = $3, id_watermark = $4, rebuild_requested = false, updated_at = now() WHERE view_name = $1`,
-    [view, sealTo, plan.fineFrom, idTo],
+    [view, sealTo, fineFrom, idTo],
   );
   // The view's definition reads sealed_to and fine_from from the row just updated (this transaction's own write).
   // CONCURRENTLY keeps the view readable meanwhile; it needs a populated view. A rebuild swaps

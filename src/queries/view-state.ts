@@ -54,6 +54,9 @@ export async function readCoverage(spec: RollupSpec, executor: Executor): Promis
 /** Whether rows of a segment of `grainMs` buckets ending at `to`, read at version `readAt`, are still the current version's. */
 export type Holds = (readAt: string, grainMs: number, to: number) => boolean;
 
+/** Views' states are per database: the replica (or primary) a request's statements went to. */
+const keyOf = (executor: Executor, view: string) => `${executor.origin?.().name ?? ''}|${view}`;
+
 export class ViewStates {
   private readonly known = new Map<string, Known>();
   private readonly lineages = new Map<string, Lineage>();
@@ -64,10 +67,13 @@ export class ViewStates {
   private async current(executor: Executor, view: string): Promise<Known> {
     const now = Date.now();
     // Each replica is at its own version: a version read on one says nothing of another's rows.
-    const key = `${executor.origin?.().name ?? ''}|${view}`;
+    const key = keyOf(executor, view);
     const known = this.known.get(key);
     if (known && now - known.at < this.ttlMs) return known;
     const state = (await readFreshness(executor, [view])).get(view)!;
+    // A read that failed over to another database (a replica session) is that database's version:
+    // this request uses it, and nothing is kept under the first one's name.
+    if (keyOf(executor, view) !== key) return { state, at: now };
     // The same version keeps its coverage; a new one reads it again.
     const fresh: Known = known && known.state.version === state.version ? { ...known, state, at: now } : { state, at: now };
     this.known.set(key, fresh);
@@ -81,7 +87,18 @@ export class ViewStates {
   async read(executor: Executor, spec: RollupSpec): Promise<{ state: ViewFreshness; coverage: Coverage; holds: Holds }> {
     const known = await this.current(executor, spec.view);
     if (known.state.version === null) return { state: known.state, coverage: new Map(), holds: () => false };
-    known.coverage ??= readCoverage(spec, executor);
+    if (!known.coverage) {
+      const key = keyOf(executor, spec.view);
+      const reading = readCoverage(spec, executor);
+      known.coverage = reading;
+      // Kept only if it came from the database the version did (a session may fail over meanwhile).
+      reading.then(
+        () => {
+          if (keyOf(executor, spec.view) !== key && known.coverage === reading) known.coverage = undefined;
+        },
+        () => {},
+      );
+    }
     const lineage = await this.lineage(executor, spec.view, Number(known.state.version));
     const current = Number(known.state.version);
     const holds: Holds = (readAt, grainMs, to) => {
@@ -107,7 +124,7 @@ export class ViewStates {
    * the lineage again at `version`: segments of earlier versions are then read again, never trusted.
    */
   private async lineage(executor: Executor, view: string, version: number): Promise<Lineage> {
-    const key = `${executor.origin?.().name ?? ''}|${view}`;
+    const key = keyOf(executor, view);
     let lineage = this.lineages.get(key);
     if (!lineage || version < lineage.since) {
       lineage = { since: version, newest: version, cycles: new Map() };
@@ -119,7 +136,12 @@ export class ViewStates {
       l.fetching ??= (async () => {
         const upTo = version;
         try {
-          for (const [id, changed] of await readCycles(executor, view, l.newest, upTo)) l.cycles.set(id, changed);
+          const cycles = await readCycles(executor, view, l.newest, upTo);
+          // On one database a view's cycles commit in id order, so holding `upTo` means holding all of
+          // (newest, upTo]. A read that failed over to a replica further behind may hold fewer: a gap
+          // would let a segment skip a cycle that changed it, so the lineage starts again instead.
+          if (cycles.at(-1)?.[0] !== upTo || keyOf(executor, view) !== key) throw new Error('an incomplete lineage');
+          for (const [id, changed] of cycles) l.cycles.set(id, changed);
           l.newest = Math.max(l.newest, upTo);
           while (l.cycles.size > LINEAGE_KEPT) {
             const oldest = l.cycles.keys().next().value!;

@@ -23,6 +23,8 @@ class ScriptedExecutor implements Executor {
   version: string | null = '7';
   /** What the cycle of the current version changed: per grain ms, the first bucket; null: anything. */
   changed: ChangedFrom = null;
+  /** When set: the refreshed versions this database holds, and what each changed. */
+  cycles: Map<number, ChangedFrom> | undefined;
   /** The version the parts statements see, when a cycle committed after the version was read (default: the same). */
   statementVersion: string | null | undefined;
   readonly statements: SqlQuery[] = [];
@@ -31,7 +33,12 @@ class ScriptedExecutor implements Executor {
     if (q.name === 'eventstats_freshness') return [{ view: FAILED.view, version: this.version, refreshed_at: new Date(NOW), checked_at: new Date(NOW) }] as R[];
     if (q.name === 'eventstats_fine_from') return [{ fine_from: String(TODAY - 8 * DAY_MS) }] as R[];
     // What the cycle that made the current version changed (src/maintenance/changed.ts).
-    if (q.name === 'eventstats_changed_from') return (this.version === null ? [] : [{ id: this.version, changed: this.changed }]) as R[];
+    if (q.name === 'eventstats_changed_from') {
+      // The refreshed versions in ($2, $3] this database holds (by default: only the current one).
+      if (!this.cycles) return (this.version === null ? [] : [{ id: this.version, changed: this.changed }]) as R[];
+      const [, after, upTo] = q.values as [string, number, number];
+      return [...this.cycles].filter(([id]) => id > after && id <= upTo).map(([id, changed]) => ({ id: String(id), changed })) as R[];
+    }
     // One segment row per tag the statement asks for, so merges have something to add.
     // The version row (VERSION_PART) carries the version the statement saw as its first measure.
     const tags = [...q.text.matchAll(/SELECT (-?\d+) AS part/g)].map((m) => Number(m[1]));
@@ -160,6 +167,43 @@ describe('reading parts through the cache', () => {
     // Nothing changed before the end of time: a later version keeps them all.
     db.version = '9';
     db.changed = Object.fromEntries([DAY_MS, 3_600_000, 60_000].map((g) => [String(g), Number.MAX_SAFE_INTEGER]));
+    db.clear();
+    await readParts(FAILED, rolling, db, cache);
+    expect(db.reads()[0]!.text).not.to.include(BUCKETS);
+  });
+
+  it('reads the segments again when the cycles since their version are not all known (a lineage read from a replica behind)', async () => {
+    const db = new ScriptedExecutor();
+    const cache = new PartsCache({ stateTtlMs: 0, maxRows: 1000 });
+    const nothingOld = Object.fromEntries([DAY_MS, 3_600_000, 60_000].map((g) => [String(g), Number.MAX_SAFE_INTEGER]));
+    await readParts(FAILED, rolling, db, cache); // window A's segments, at version 7
+    // Version 9, read while the lineage read failed over to a database holding cycle 8 only
+    // (cycle 9, which changed everything, had not reached it); another window is read meanwhile.
+    db.version = '9';
+    db.cycles = new Map([[8, nothingOld]]);
+    await readParts(FAILED, request(NOW - 3 * DAY_MS, NOW), db, cache);
+    // Version 10 on a database holding every cycle: A's segments of version 7 missed cycle 9.
+    db.version = '10';
+    db.cycles = new Map<number, ChangedFrom>([
+      [8, nothingOld],
+      [9, null],
+      [10, nothingOld],
+    ]);
+    db.clear();
+    await readParts(FAILED, rolling, db, cache);
+    expect(db.reads()[0]!.text, 'a gap in the lineage is not taken for "nothing changed"').to.include(BUCKETS);
+  });
+
+  it('keeps the segments when every cycle since their version is known and changed nothing of them', async () => {
+    const db = new ScriptedExecutor();
+    const cache = new PartsCache({ stateTtlMs: 0, maxRows: 1000 });
+    const nothingOld = Object.fromEntries([DAY_MS, 3_600_000, 60_000].map((g) => [String(g), Number.MAX_SAFE_INTEGER]));
+    await readParts(FAILED, rolling, db, cache);
+    db.version = '9';
+    db.cycles = new Map([
+      [8, nothingOld],
+      [9, nothingOld],
+    ]);
     db.clear();
     await readParts(FAILED, rolling, db, cache);
     expect(db.reads()[0]!.text).not.to.include(BUCKETS);
