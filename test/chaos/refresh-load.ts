@@ -19,6 +19,8 @@ export interface ReadPhase {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly errors: number;
+  /** The first few answers that were not a 200: when, status, error type, what was asked. */
+  readonly failures: readonly { readonly at: string; readonly ms: number; readonly status: number; readonly type?: string; readonly path: string }[];
   /** The refresh command's exit code, for the phases that ran one. */
   readonly refreshExit?: number | null;
 }
@@ -34,6 +36,10 @@ function summary(phase: string, samples: readonly Sample[], ms: number, refreshE
     p50Ms: round(lat.p50),
     p99Ms: round(lat.p99),
     errors: samples.filter((s) => s.status !== 200).length,
+    failures: samples
+      .filter((s) => s.status !== 200)
+      .slice(0, 5)
+      .map((s) => ({ at: new Date(s.t).toISOString(), ms: Math.round(s.ms), status: s.status, type: s.type, path: s.path })),
     ...(refreshExit === undefined ? {} : { refreshExit }),
   };
 }
