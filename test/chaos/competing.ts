@@ -14,6 +14,38 @@ import { startService, type ServiceProcess } from '../helpers/service-process.ts
 import type { ChaosCluster } from './cluster.ts';
 import { startWriter, type WriterReport } from './writer.ts';
 
+export interface LoggedAttempt {
+  readonly id: string;
+  readonly view_name: string;
+  readonly outcome: string;
+  readonly started_at: Date;
+  readonly finished_at: Date | null;
+}
+
+/**
+ * The refresh log's attempts after log id `since`: counted by view and outcome, and every pair of
+ * attempts of one view that overlapped in time (what single-flight must never allow).
+ */
+export async function refreshAttempts(
+  cluster: ChaosCluster,
+  since: string,
+): Promise<{ log: LoggedAttempt[]; attempts: Record<string, Record<string, number>>; overlaps: string[] }> {
+  const { rows: log } = await cluster.pool.query<LoggedAttempt>(
+    `SELECT id::text, view_name, outcome, started_at, finished_at FROM ${TABLES.refreshLog} WHERE id > $1 ORDER BY view_name, started_at`,
+    [since],
+  );
+  const attempts: Record<string, Record<string, number>> = {};
+  const overlaps: string[] = [];
+  const last = new Map<string, LoggedAttempt>();
+  for (const r of log) {
+    (attempts[r.view_name] ??= {})[r.outcome] = (attempts[r.view_name]![r.outcome] ?? 0) + 1;
+    const prev = last.get(r.view_name);
+    if (prev && (prev.finished_at === null || prev.finished_at > r.started_at)) overlaps.push(`${r.view_name}: attempt ${prev.id} still ran when ${r.id} started`);
+    last.set(r.view_name, r);
+  }
+  return { log, attempts, overlaps };
+}
+
 export interface CompetingOptions {
   readonly cluster: ChaosCluster;
   readonly workers: number;
@@ -113,19 +145,7 @@ export async function competingScenario(o: CompetingOptions): Promise<CompetingR
     stray.push(...w.stderr().split('\n').filter((l) => l.trim()));
   }
 
-  const { rows } = await o.cluster.pool.query<{ view_name: string; outcome: string; started_at: Date; finished_at: Date | null; id: string }>(
-    `SELECT id::text, view_name, outcome, started_at, finished_at FROM ${TABLES.refreshLog} WHERE id > $1 ORDER BY view_name, started_at`,
-    [since],
-  );
-  const attempts: Record<string, Record<string, number>> = {};
-  const overlaps: string[] = [];
-  const last = new Map<string, (typeof rows)[number]>();
-  for (const r of rows) {
-    (attempts[r.view_name] ??= {})[r.outcome] = (attempts[r.view_name]![r.outcome] ?? 0) + 1;
-    const prev = last.get(r.view_name);
-    if (prev && (prev.finished_at === null || prev.finished_at > r.started_at)) overlaps.push(`${r.view_name}: attempt ${prev.id} still ran when ${r.id} started`);
-    last.set(r.view_name, r);
-  }
+  const { attempts, overlaps } = await refreshAttempts(o.cluster, since);
   return {
     durationMs: o.durationMs,
     workers: o.workers,

@@ -31,6 +31,7 @@ import { oracle, type OracleRequest } from '../helpers/oracle.ts';
 import { observer } from '../helpers/refresh-worker.ts';
 import { startService, type ServiceProcess } from '../helpers/service-process.ts';
 import type { ChaosCluster } from './cluster.ts';
+import { refreshAttempts } from './competing.ts';
 import { startWriter, type WriterReport } from './writer.ts';
 
 export interface InstancesOptions {
@@ -281,10 +282,7 @@ export async function instancesScenario(o: InstancesOptions): Promise<InstancesR
       WHERE name = '__pgboss__send-it' AND created_on >= $1 ORDER BY created_on`,
     [startedAt],
   );
-  const { rows: log } = await cluster.pool.query<{ id: string; view_name: string; outcome: string; started_at: Date; finished_at: Date | null }>(
-    `SELECT id::text, view_name, outcome, started_at, finished_at FROM ${TABLES.refreshLog} WHERE id > $1 ORDER BY view_name, started_at`,
-    [since],
-  );
+  const { log, attempts, overlaps } = await refreshAttempts(cluster, since);
   const occurrences: Record<string, number> = {};
   const lostOccurrences: string[] = [];
   for (const r of occ) {
@@ -292,15 +290,6 @@ export async function instancesScenario(o: InstancesOptions): Promise<InstancesR
     occurrences[view] = (occurrences[view] ?? 0) + 1;
     if (r.state !== 'completed') lostOccurrences.push(`${view} at ${r.created_on.toISOString()}: ${r.state}`);
     else if (!log.some((l) => l.view_name === view && l.started_at >= r.created_on)) lostOccurrences.push(`${view} at ${r.created_on.toISOString()}: no attempt after it`);
-  }
-  const attempts: Record<string, Record<string, number>> = {};
-  const overlaps: string[] = [];
-  const last = new Map<string, (typeof log)[number]>();
-  for (const r of log) {
-    (attempts[r.view_name] ??= {})[r.outcome] = (attempts[r.view_name]![r.outcome] ?? 0) + 1;
-    const prev = last.get(r.view_name);
-    if (prev && (prev.finished_at === null || prev.finished_at > r.started_at)) overlaps.push(`${r.view_name}: attempt ${prev.id} still ran when ${r.id} started`);
-    last.set(r.view_name, r);
   }
 
   // Writing has stopped: one more trigger per view must bring it to every row.
