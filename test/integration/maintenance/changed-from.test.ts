@@ -6,12 +6,14 @@
 import { expect } from 'chai';
 import { TABLES } from '../../../src/db/tables.ts';
 import type { ChangedFrom } from '../../../src/maintenance/changed.ts';
-import { relationsOf } from '../../../src/maintenance/sql.ts';
+import { MAINTENANCE, relationsOf } from '../../../src/maintenance/sql.ts';
+import { PartsCache } from '../../../src/queries/parts-cache.ts';
 import { registeredViews } from '../../../src/queries/index.ts';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../../src/queries/window.ts';
 import { refreshViews, type RefreshResult } from '../../../src/refresh/refresh-view.ts';
 import { seed } from '../../../src/seed/index.ts';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.ts';
+import { expectAllExact } from '../../helpers/exact.ts';
 import { REFRESH_OPTIONS } from '../../helpers/fixtures.ts';
 import { insertRun, upsertStatus } from './writes.ts';
 
@@ -90,6 +92,29 @@ describe('what a cycle says it changed (changedFrom in the refresh log)', functi
     });
     checked += await cycle('nothing written (only the clock moves)', async () => {});
     expect(checked, 'the cycles changed some buckets').to.be.greaterThan(0);
+  });
+
+  it('stays exact through one long-lived parts cache across a cycle that compacts two days of the recent tier', async () => {
+    const cache = new PartsCache({ stateTtlMs: 0, maxRows: 1_000_000 });
+    const { rows } = await db.pool.query<{ f: string }>(`SELECT min(fine_from)::text AS f FROM ${MAINTENANCE}`);
+    const fineFrom = Number(rows[0]!.f);
+    const now = Date.now();
+    // Windows whose edges lie in the two days about to be compacted (minute segments there now).
+    const windows = [
+      { timestamp_start: fineFrom + 5 * HOUR_MS + 13 * MINUTE_MS + 7, timestamp_end: now },
+      { timestamp_start: fineFrom + DAY_MS + 2 * HOUR_MS + 41 * MINUTE_MS, timestamp_end: fineFrom + DAY_MS + 20 * HOUR_MS + 3 * MINUTE_MS },
+    ];
+    await expectAllExact(db.pool, windows, now, { cache, realtime: true });
+    // The newest fact two days ahead moves every recent tier two days on; that cycle deletes their
+    // minutes (and per-catalog hours) of the two days it leaves behind.
+    const later = now + 2 * DAY_MS;
+    await insertRun(db.pool, { ts: later - 5 * MINUTE_MS, jobs: 2 });
+    await upsertStatus(db.pool, [{ jobId: '00000000-0000-4000-8000-0000000a7e12', createdAt: later - 5 * MINUTE_MS, status: 'SUCCEEDED' }]);
+    for (const r of await refreshViews(db.pool, registeredViews(), { ...REFRESH_OPTIONS, now: later })) expect(r.outcome, r.view).to.equal('refreshed');
+    const moved = await db.pool.query<{ f: string }>(`SELECT min(fine_from)::text AS f FROM ${MAINTENANCE}`);
+    expect(Number(moved.rows[0]!.f), 'the tier moved').to.equal(fineFrom + 2 * DAY_MS);
+    // The same cache, the windows read before and new ones inside the compacted days.
+    await expectAllExact(db.pool, [...windows, { timestamp_start: fineFrom + 3 * HOUR_MS + 1, timestamp_end: fineFrom + 30 * HOUR_MS - 1 }], later, { cache, realtime: true });
   });
 
   it('says a rebuild may have changed anything', async () => {
