@@ -32,7 +32,8 @@ export function lambdaConfig(env?: Record<string, string | undefined>): Config {
 async function build(): Promise<Built> {
   const config = lambdaConfig();
   if (!config.databaseUrl) throw new Error('DATABASE_URL is required in Lambda');
-  const log = createLogger(config.logLevel);
+  // Synchronous lines: Lambda freezes an instance between invocations and signals it at the end.
+  const log = createLogger(config.logLevel, 'eventstats', { sync: true });
   const runtime = await createApiRuntime(config, config.databaseUrl, log, { metrics: false });
   shutdownLog = log;
   if (!process.listeners('SIGTERM').includes(onSigterm)) process.on('SIGTERM', onSigterm);
@@ -58,7 +59,8 @@ function onSigterm(): void {
     () => log?.info('lambda instance shutting down: database pool ended'),
     (err: unknown) => log?.error({ err }, 'lambda instance shutting down: ending the database pool failed'),
   ).finally(() => {
-    // Then the signal's own effect, as if no one had listened (unless someone else does).
+    // Then the signal's own effect, as if no one had listened (unless someone else does). The line
+    // above is already written: the Lambda's logger is synchronous.
     if (process.listenerCount('SIGTERM') === 0) process.kill(process.pid, 'SIGTERM');
   });
 }

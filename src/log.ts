@@ -10,12 +10,17 @@ export function serializeError(err: unknown): Record<string, unknown> {
   return { type: err.name, message: err.message, code, severity, detail, stack: err.stack };
 }
 
-/** Structured JSON logs on stdout. Secrets never reach them: tokens and passwords are redacted. */
-export function createLogger(level: string, name = 'eventstats'): Logger {
-  return pino({
+/**
+ * Structured JSON logs on stdout. Secrets never reach them: tokens and passwords are redacted.
+ * `sync` writes each line before returning (the Lambda: a frozen or signalled instance must not
+ * lose the lines still buffered); otherwise pino's asynchronous writes.
+ */
+export function createLogger(level: string, name = 'eventstats', options: { sync?: boolean } = {}): Logger {
+  const settings = {
     name,
     level,
     serializers: { err: serializeError },
     redact: ['req.headers.authorization', 'req.headers.bearer', 'password', '*.password'],
-  });
+  };
+  return options.sync ? pino(settings, pino.destination({ dest: 1, sync: true })) : pino(settings);
 }
