@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The quality gates, exactly as CI runs them: install if needed, lint, type-check, then the whole
-# test suite (unit + integration against a real PostgreSQL) on Node.js 24 under a coverage floor,
-# and again on Node.js 22. Each Node is the machine's own when it is that major, else the pinned
+# test suite (unit + integration against a real PostgreSQL) on Node.js 24 and the embedded
+# PostgreSQL 18 under a coverage floor, and again on Node.js 22 and Debian's PostgreSQL 15 (JIT on). Each Node is the machine's own when it is that major, else the pinned
 # binary that scripts/runtime.mjs installs from the npm registry (Linux x64; see README, Which Node).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -73,16 +73,26 @@ run_suite() {
   fi
 }
 
+# The PostgreSQL matrix runs on the diagonal, so that CI takes no longer than one pass per Node:
+#   Node 24 + the embedded PostgreSQL 18 from npm (the newest supported major; no JIT), under coverage;
+#   Node 22 + the machine's PostgreSQL 15 server build (the oldest supported major; Debian's package,
+#   JIT on, its default settings: what users run). .ci/run installs it; without it this pass fails.
 # Coverage (c8, 80% line floor) is measured once, on the first Node (24 where there is one).
+# --forbid-only: a stray it.only/describe.only fails the run instead of silencing the rest.
 coverage=(node $bin/c8)
 for major in 24 22; do
   dir=$NODE24
-  [ "$major" = 22 ] && dir=$NODE22
+  server=(EVENTSTATS_TEST_SERVER=embedded EVENTSTATS_TEST_PG_MAJOR=18)
+  if [ "$major" = 22 ]; then
+    dir=$NODE22
+    server=(EVENTSTATS_TEST_SERVER=system EVENTSTATS_TEST_PG_MAJOR=15)
+  fi
   if [ -z "$dir" ]; then
     echo "== Node.js $major is not available here: not tested on it"
     continue
   fi
-  run_suite "$dir" "$major" "${coverage[@]}" node $bin/mocha
+  echo "== PostgreSQL for this pass: ${server[*]}"
+  run_suite "$dir" "$major" env "${server[@]}" "${coverage[@]}" node $bin/mocha --forbid-only
   coverage=()
 done
 
