@@ -23,8 +23,12 @@ const ALL: Access = { kind: 'all' };
 const RUN_DIMS = ['tenant_id', 'source_app', 'environment', 'catalog_id', 'country'] as const;
 const RUN_COL: Record<string, string> = { tenant_id: 'r.tenant_id', source_app: 'r.source_app', environment: 'r.environment', catalog_id: 'j.catalog_id', country: 'j.country' };
 const STATUS_DIMS = ['tenant_id', 'source_app', 'environment', 'country'] as const;
-/** The least share of a property's cases whose oracle held facts (measured: see the run's output). */
+/**
+ * The least share of a property's cases whose oracle held facts. With the suite's seed they measured
+ * 63-83%; a constrained user sees fewer rows (40%: tenants 00-04 in prod or uat only).
+ */
 const SHARE_FLOOR = 0.5;
+const CONSTRAINED_SHARE_FLOOR = 0.3;
 
 describe('compiled queries are exact against the base tables', function () {
   this.timeout(300_000);
@@ -126,7 +130,7 @@ describe('compiled queries are exact against the base tables', function () {
         const body = { ...w, group_by: groupBy, limit: 1000 };
         const data = await answer(q, body, access);
         expectSameRows(data, await expected('failed_jobs', w, { group_by: groupBy, limit: 1000, scope: constraints }), body);
-      }), 15, SHARE_FLOOR);
+      }), 15, CONSTRAINED_SHARE_FLOOR);
   });
 
   it('failed_jobs_by_country, for random windows, filters and groupings', async () => {
