@@ -13,6 +13,7 @@ import { KeyStore, readKeySource, type KeyProvider } from '../../src/auth/keys.t
 import { VerifiedTokens } from '../../src/auth/verified-tokens.ts';
 import { authenticate, userOf, type TokenRules } from '../../src/http/auth.ts';
 import { errorHandler } from '../../src/http/errors.ts';
+import { onlyError } from '../helpers/http.ts';
 
 const current = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const next = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -84,7 +85,7 @@ describe('bearer-token authentication over HTTP', () => {
     });
 
     it('with a lower-case scheme name', async () => {
-      await request(app).get('/whoami').set('Authorization', `bearer ${token}`).expect(200);
+      await request(app).get('/whoami').set('Authorization', `bearer ${token}`).expect(200, { user: 'alice' });
     });
 
     it('signed by the second key of the set, as during a rotation', async () => {
@@ -95,7 +96,7 @@ describe('bearer-token authentication over HTTP', () => {
 
     it('with a kid the upstream key set does not name, trying every key', async () => {
       const withKid = rs256(next.privateKey, { sub: 'bob' }, 'some-kid');
-      await request(app).get('/whoami').set('Authorization', `Bearer ${withKid}`).expect(200);
+      await request(app).get('/whoami').set('Authorization', `Bearer ${withKid}`).expect(200, { user: 'bob' });
     });
   });
 
@@ -195,8 +196,8 @@ describe('the optional token checks (TOKEN_AUDIENCE, TOKEN_ISSUER, TOKEN_REQUIRE
   }
 
   it('are all off by default, as upstream: a token without aud, iss or exp is accepted', async () => {
-    await request(lenient).get('/whoami').set('Authorization', `Bearer ${rs256(current.privateKey, { sub: 'alice' })}`).expect(200);
-    await request(lenient).get('/whoami').set('Authorization', `Bearer ${rs256(current.privateKey, { sub: 'alice', aud: 'other', iss: 'x' })}`).expect(200);
+    await request(lenient).get('/whoami').set('Authorization', `Bearer ${rs256(current.privateKey, { sub: 'alice' })}`).expect(200, { user: 'alice' });
+    await request(lenient).get('/whoami').set('Authorization', `Bearer ${rs256(current.privateKey, { sub: 'alice', aud: 'other', iss: 'x' })}`).expect(200, { user: 'alice' });
   });
 
   it('accept a token carrying one of the listed audiences, the issuer and an exp', async () => {
@@ -255,7 +256,7 @@ describe('the key endpoint behind the middleware', () => {
     keys.state.body = { keys: [jwk('k1', current.publicKey)] };
     const clock = { t: Date.now() };
     const app = appWith(new KeyStore({ source: keys.url(), now: () => clock.t }));
-    await request(app).get('/whoami').set('Authorization', `Bearer ${rs256(current.privateKey, { sub: 'alice' }, 'k1')}`).expect(200);
+    await request(app).get('/whoami').set('Authorization', `Bearer ${rs256(current.privateKey, { sub: 'alice' }, 'k1')}`).expect(200, { user: 'alice' });
     keys.state.body = { keys: [jwk('k1', current.publicKey), jwk('k2', next.publicKey)] };
     clock.t += 60_000;
     const res = await request(app).get('/whoami').set('Authorization', `Bearer ${rs256(next.privateKey, { sub: 'bob' }, 'k2')}`).expect(200);
@@ -283,10 +284,10 @@ describe('the key endpoint behind the middleware', () => {
         expect(res.body).to.deep.equal({ user: 'alice' });
       }
       expect(asked).to.equal(1);
-      await request(app).get('/whoami').set('bearer', alice).expect(200);
+      await request(app).get('/whoami').set('bearer', alice).expect(200, { user: 'alice' });
       expect(asked).to.equal(1);
       // Any other token, even for the same user, is verified in full.
-      await request(app).get('/whoami').set('Authorization', `Bearer ${rs256(current.privateKey, { sub: 'alice', exp: now() + 601 })}`).expect(200);
+      await request(app).get('/whoami').set('Authorization', `Bearer ${rs256(current.privateKey, { sub: 'alice', exp: now() + 601 })}`).expect(200, { user: 'alice' });
       expect(asked).to.equal(2);
     });
 
@@ -295,11 +296,11 @@ describe('the key endpoint behind the middleware', () => {
       const clock = { t: Date.now() };
       const app = appWith(new KeyStore({ source: keys.url(), now: () => clock.t }));
       const alice = rs256(current.privateKey, { sub: 'alice' }, 'k1');
-      await request(app).get('/whoami').set('Authorization', `Bearer ${alice}`).expect(200);
+      await request(app).get('/whoami').set('Authorization', `Bearer ${alice}`).expect(200, { user: 'alice' });
       // k1 is withdrawn; a token naming the new k2 makes the store re-fetch the set.
       keys.state.body = { keys: [jwk('k2', next.publicKey)] };
       clock.t += 60_000;
-      await request(app).get('/whoami').set('Authorization', `Bearer ${rs256(next.privateKey, { sub: 'bob' }, 'k2')}`).expect(200);
+      await request(app).get('/whoami').set('Authorization', `Bearer ${rs256(next.privateKey, { sub: 'bob' }, 'k2')}`).expect(200, { user: 'bob' });
       const res = await request(app).get('/whoami').set('Authorization', `Bearer ${alice}`).expect(401);
       expect(res.body.errors[0].message).to.equal('invalid token signature');
     });
@@ -309,10 +310,11 @@ describe('the key endpoint behind the middleware', () => {
       const clock = { t: Date.now() };
       const app = appWith(new KeyStore({ source: keys.url(), now: () => clock.t }), new VerifiedTokens({ now: () => clock.t }));
       const alice = rs256(current.privateKey, { sub: 'alice' });
-      await request(app).get('/whoami').set('Authorization', `Bearer ${alice}`).expect(200);
+      await request(app).get('/whoami').set('Authorization', `Bearer ${alice}`).expect(200, { user: 'alice' });
       keys.state.body = { keys: [{ key: der(next.publicKey) }] };
       clock.t += 29 * 60_000; // past both the 60 s age cap and the 28 min key re-fetch age
-      await request(app).get('/whoami').set('Authorization', `Bearer ${alice}`).expect(401);
+      const refused = await request(app).get('/whoami').set('Authorization', `Bearer ${alice}`).expect(401);
+      expect(onlyError(refused.body).type, 'refused as a token failure, in the envelope').to.equal('auth');
       expect(keys.state.hits).to.equal(2);
     });
   });
@@ -329,7 +331,7 @@ describe('the key endpoint behind the middleware', () => {
     expect(keys.state.hits).to.equal(1);
     keys.state.status = 200;
     clock.t += 10_000;
-    await request(app).get('/whoami').set('Authorization', `Bearer ${token}`).expect(200);
+    await request(app).get('/whoami').set('Authorization', `Bearer ${token}`).expect(200, { user: 'alice' });
     expect(keys.state.hits).to.equal(2);
   });
 

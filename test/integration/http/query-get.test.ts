@@ -214,25 +214,30 @@ describe('GET /stats/{topic_name}/query/{query_name}, and HTTP caching of compil
         expect(res.headers['cache-control']).to.equal(first.headers['cache-control']);
         expect(res.headers.vary).to.equal(VARY);
       }
-      await request(h.app).head(`${FAILED_JOBS}?${PAST}`).set('Authorization', h.bearer('alice')).set('If-None-Match', etag).expect(304);
+      const headNotModified = await request(h.app).head(`${FAILED_JOBS}?${PAST}`).set('Authorization', h.bearer('alice')).set('If-None-Match', etag).expect(304);
+      expect(headNotModified.headers.etag).to.equal(etag);
       const head = await request(h.app).head(`${FAILED_JOBS}?${PAST}`).set('Authorization', h.bearer('alice')).expect(200);
       expect(head.headers.etag).to.equal(etag);
       const body = { timestamp_start: NOW - 3 * DAY_MS, timestamp_end: NOW - 2 * HOUR_MS };
       const byPost = await post(FAILED_JOBS, body).set('If-None-Match', etag).expect(304);
       expect(byPost.text).to.equal('');
-      await get(FAILED_JOBS, PAST).set('If-None-Match', '"stale"').expect(200);
+      const stale = await get(FAILED_JOBS, PAST).set('If-None-Match', '"stale"').expect(200);
+      expect(stale.body).to.deep.equal(first.body);
     });
 
     it('still requires a token and the ACL before a 304', async () => {
       const etag = (await get(FAILED_JOBS, PAST).expect(200)).headers.etag as string;
-      await request(h.app).get(`${FAILED_JOBS}?${PAST}`).set('If-None-Match', etag).expect(401);
-      await get(FAILED_JOBS, PAST, 'bob').set('If-None-Match', etag).expect(403);
+      const anonymous = await request(h.app).get(`${FAILED_JOBS}?${PAST}`).set('If-None-Match', etag).expect(401);
+      expect(onlyError(anonymous.body).type).to.equal('auth');
+      const other = await get(FAILED_JOBS, PAST, 'bob').set('If-None-Match', etag).expect(403);
+      expect(onlyError(other.body).type).to.equal('auth');
     });
 
     it('does not answer 304 on If-Modified-Since: a real-time answer changes between refreshes', async () => {
       const first = await get(FAILED_JOBS, PAST).expect(200);
       expect(first.headers['last-modified']).to.be.a('string');
-      await get(FAILED_JOBS, PAST).set('If-Modified-Since', first.headers['last-modified'] as string).expect(200);
+      const again = await get(FAILED_JOBS, PAST).set('If-Modified-Since', first.headers['last-modified'] as string).expect(200);
+      expect(again.body).to.deep.equal(first.body);
     });
 
     it("bounds max-age by the view's next cycle for a past window (38 s before 13:38:00) and by the live bound for one reaching now", async () => {
