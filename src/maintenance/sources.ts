@@ -117,7 +117,7 @@ export interface Source {
   /**
    * The FROM clause (aliases as the spec's facts) of the facts a real-time read adds to history and
    * the view of `view` (a bound parameter): those past the watermark, and those held back (orphan
-   * jobs whose run may have come since). A fact whose run has not come yet is there too, with the
+   * jobs whose run may have come since, and held-back jobs whose writer has committed since). A fact whose run has not come yet is there too, with the
    * run's columns NULL. Of those past the watermark, only ids past `after` or in `pending` (SQL
    * expressions: a bigint, and a bigint[] of ids at or below it). `id` and `orphan`: each fact's id
    * and whether it is held back. Absent: the source cannot say (a change log).
