@@ -5,11 +5,16 @@
  * count in real-time answers as soon as it commits, and in the views at the next cycle. A writer that
  * rolls back leaves nothing held back.
  */
+import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import pg from 'pg';
+import { pino } from 'pino';
+import { refreshQueue } from '../../../jobs/refresh-queues.ts';
 import { createExecutor } from '../../../src/db/executor.ts';
 import { TABLES } from '../../../src/db/tables.ts';
 import { viewsCheck } from '../../../src/http/views-health.ts';
+import { REFRESH_METRICS } from '../../../src/metrics/refresh.ts';
+import { createMetricsRegistry } from '../../../src/metrics/registry.ts';
 import { HELD_BACK_JOBS } from '../../../src/maintenance/sql.ts';
 import { registeredViews } from '../../../src/queries/index.ts';
 import { PartsCache } from '../../../src/queries/parts-cache.ts';
@@ -19,7 +24,8 @@ import { seed } from '../../../src/seed/index.ts';
 import { expectAllExact, type Window } from '../../helpers/exact.ts';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.ts';
 import { REFRESH_OPTIONS } from '../../helpers/fixtures.ts';
-import { refreshSettings } from '../../helpers/refresh-worker.ts';
+import { Scrape } from '../../helpers/metrics.ts';
+import { finishedJob, observer, refreshSettings, testWorker } from '../../helpers/refresh-worker.ts';
 import { insertRun } from './writes.ts';
 
 const FAILED = 'eventstats.mv_failed_jobs';
@@ -171,5 +177,40 @@ describe('a writer transaction held open across cycles', function () {
     await insertRun(db.pool, { ts: Date.now() - 4 * DAY_MS, jobs: 3 });
     await cycle(db);
     await expectAllExact(db.pool, windowsAt(Date.now()), Date.now());
+  });
+
+  it("is named in the worker's log with its pid and age, and counted in a metric, once open longer than REFRESH_LONG_WRITER_MS", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const l of chunk.toString('utf8').split('\n').filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
+        done();
+      },
+    });
+    const registry = createMetricsRegistry();
+    // Any writer open at a cycle is past a bound of 0 ms.
+    const worker = testWorker(db.url, { log: pino({ level: 'info' }, sink), metrics: registry, refresh: refreshSettings({ longWriterMs: 0 }) });
+    await worker.start();
+    const boss = await observer(db.url);
+    const slow = await connect(db);
+    try {
+      const pid = (await slow.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      await slow.query('BEGIN');
+      await insertRun(slow, { ts: Date.now() - 2 * DAY_MS, jobs: 2, tenant: 'backfill' });
+      const job = await finishedJob(boss, refreshQueue(FAILED), await worker.trigger(FAILED, { force: true }));
+      expect(job.state).to.equal('completed');
+      const named = lines.find((l) => Array.isArray(l.longWriters));
+      const writers = (named?.longWriters ?? []) as { pid: unknown; ageMs: unknown }[];
+      expect(writers.map((w) => w.pid), 'the log line naming it').to.include(pid);
+      expect(writers.find((w) => w.pid === pid)?.ageMs, 'its age').to.be.a('number');
+      const sc = new Scrape(await registry.metrics());
+      expect(sc.value(REFRESH_METRICS.longWriters, { view: FAILED }), 'long writers at the last refresh').to.equal(1);
+      expect(sc.value(REFRESH_METRICS.heldBackJobs, { view: FAILED }), 'ids held back').to.be.at.least(2);
+      await slow.query('ROLLBACK');
+    } finally {
+      await slow.end();
+      await worker.stop();
+      await boss.stop();
+    }
   });
 });
