@@ -126,6 +126,28 @@ describe('a writer transaction held open across cycles', function () {
     }
   });
 
+  it('counts in the cycle itself a writer that commits while the cycle polls for it, holding nothing back', async () => {
+    const slow = await connect(db);
+    try {
+      await slow.query('BEGIN');
+      await insertRun(slow, { ts: Date.now() - 5 * DAY_MS, jobs: 3, tenant: 'backfill' });
+      const view = registeredViews().find((v) => v.name === FAILED)!;
+      const running = refreshViews(db.pool, [view], { ...REFRESH_OPTIONS, holderWaitMs: 60_000 });
+      // The cycle polls pg_locks for the open writer (a session's last statement stays in pg_stat_activity).
+      await waitFor(async () => (await db.pool.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE '%virtualtransaction = ANY%' AND pid <> pg_backend_pid()`)).rows[0].n > 0);
+      await slow.query('COMMIT');
+      const [r] = await running;
+      expect(r!.outcome).to.equal('refreshed');
+      expect(r!.report?.heldBack, 'ids held back').to.equal(0);
+      expect(r!.report?.holders, 'writers still open').to.equal(0);
+      // The other views (not cycled above) catch up; every answer counts the writer's rows.
+      await cycle(db);
+      await expectAllExact(db.pool, windowsAt(Date.now()), Date.now());
+    } finally {
+      await slow.end();
+    }
+  });
+
   it('leaves no id held back once a writer held open across cycles rolls back', async () => {
     const slow = await connect(db);
     try {
@@ -214,3 +236,11 @@ describe('a writer transaction held open across cycles', function () {
     }
   });
 });
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
