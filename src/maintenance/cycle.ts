@@ -51,6 +51,8 @@ export interface CyclePlan {
   readonly rebuild: boolean;
   /** How far the cycle may absorb (null: the source has no ids), found before its snapshot. */
   readonly bound: IdBound | null;
+  /** The id watermark the plan started from (the bound's holders are only good for the held-back ids as of it). */
+  readonly idFrom: number | null;
   readonly sealTo: number;
   readonly fineFrom: number;
   /** The view has rows (a REFRESH may be CONCURRENTLY). */
@@ -183,7 +185,7 @@ export async function planCycle(client: pg.ClientBase, spec: RollupSpec, options
     ...(pending.held ? [`held:${pending.held}@${bound?.holders.join(',') ?? ''}`] : []),
     ...(pending.due ? [`due@${randomUUID()}`] : []),
   ].join('/');
-  return { key, rebuild, bound, sealTo, fineFrom, populated: state.populated, unchanged: !rebuild && state.populated && state.last_key === key };
+  return { key, rebuild, bound, idFrom: known, sealTo, fineFrom, populated: state.populated, unchanged: !rebuild && state.populated && state.last_key === key };
 }
 
 /** Runs the cycle in the caller's transaction (REPEATABLE READ, begun after planCycle). */
@@ -194,8 +196,13 @@ export async function runCycle(client: pg.ClientBase, spec: RollupSpec, plan: Cy
   const oldSealed = num(state.sealed_to);
   const oldIds = num(state.id_watermark);
   const rebuild = plan.rebuild || state.rebuild_requested || oldSealed === null;
-  // Another cycle may have run since the plan (the advisory lock makes that rare): never go back,
-  // unless rebuilding (which counts every id up to the bound, whatever the sequence did).
+  // Another cycle may have run since the plan (the view's advisory lock prevents it; a session lock
+  // lost behind a pooler would not): its held-back ids may belong to writers that began after this
+  // plan's holders were read, which this cycle would take for ended. It stops; the next one plans anew.
+  if (plan.bound !== null && oldIds !== plan.idFrom) {
+    throw new Error(`${view}: another cycle moved the id watermark since this cycle's plan; the next cycle plans again`);
+  }
+  // Never go back, unless rebuilding (which counts every id up to the bound, whatever the sequence did).
   const idTo = plan.bound === null ? null : rebuild ? plan.bound.to : Math.max(plan.bound.to, oldIds ?? 0);
   const sealTo = rebuild ? plan.sealTo : Math.max(plan.sealTo, oldSealed);
   const changed = new ChangedBuckets();
