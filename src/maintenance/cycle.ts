@@ -163,7 +163,7 @@ export async function planCycle(client: pg.ClientBase, spec: RollupSpec, options
     const max = await client.query<{ w: string }>(`SELECT coalesce(max(internal_id), 0) AS w FROM ${TABLES.runsJobs}`);
     bound = { to: Number(max.rows[0]!.w), holders: [], oldestHolderMs: null, longWriters: [] };
   } else if (source.bound) {
-    bound = await source.bound(client, known, pending.held ?? 0, { waitMs: options.holderWaitMs ?? HOLDER_WAIT_MS, longWriterMs: options.longWriterMs });
+    bound = await source.bound(client, spec.view, known, pending.held ?? 0, { waitMs: options.holderWaitMs ?? HOLDER_WAIT_MS, longWriterMs: options.longWriterMs });
   }
   const now = options.now ?? Number(state.now);
   const latest = Math.min(num(state.latest) ?? now, now);

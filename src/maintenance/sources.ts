@@ -130,7 +130,7 @@ export interface Source {
    * transaction). `known`: the last cycle's watermark; `held`: ids held back by earlier cycles. The
    * short wait happens only when something would be held back.
    */
-  bound?(client: pg.ClientBase, known: number | null, held: number, options: BoundOptions): Promise<IdBound>;
+  bound?(client: pg.ClientBase, view: string, known: number | null, held: number, options: BoundOptions): Promise<IdBound>;
   /**
    * Whether recorded changes wait, as select-list columns of the plan's one probe statement ($1 is
    * the view), and what they say: `due` when some must be applied (the cycle may not be skipped);
@@ -323,15 +323,19 @@ const runs: Source = {
 
   positionSql: `coalesce(pg_sequence_last_value(${JOBS_SEQUENCE}::regclass), 0)`,
 
-  async bound(client, known, held, options) {
+  async bound(client, view, known, held, options) {
     // The last value first, then the holders: the holders' subquery depends on it, so it is read after.
+    // A writer's age: from pg_stat_activity, which shows another role's xact_start only to a role
+    // with pg_read_all_stats; else at least since the first of its ids this view held back.
     const { rows } = await client.query<{ last: string; writers: { vxid: string; pid: number | null; ms: number | null }[] | null }>(
       `WITH l AS MATERIALIZED (SELECT ${this.positionSql} AS last)
        SELECT l.last::text AS last,
               (SELECT json_agg(json_build_object('vxid', k.virtualtransaction, 'pid', k.pid,
-                        'ms', floor(extract(epoch FROM clock_timestamp() - a.xact_start) * 1000)))
+                        'ms', floor(extract(epoch FROM clock_timestamp() - coalesce(a.xact_start,
+                                (SELECT min(h.held_since) FROM ${HELD_BACK_JOBS} h WHERE h.view_name = $1 AND k.virtualtransaction = ANY(h.holders)))) * 1000)))
                  ${WRITERS} AND l.last IS NOT NULL) AS writers
          FROM l`,
+      [view],
     );
     const to = Number(rows[0]!.last);
     const writers = rows[0]!.writers ?? [];
