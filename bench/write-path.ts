@@ -8,6 +8,9 @@
  *   - status path: one upsert of a status-change row per transaction (INSERT ... ON CONFLICT DO
  *     UPDATE that changes status_type), which the status triggers record.
  * Prints tps and mean latency per round and the ratio with/without; writes bench/results/.
+ *
+ * `--paths cycles` [--cycle-seconds C]: what the maintenance cycles cost the insert path, with and
+ * without one writer transaction held open across them (bench/write-path-cycles.ts; no pgbench).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -16,6 +19,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { TABLES } from '../src/db/tables.ts';
+import { cyclePhases } from './write-path-cycles.ts';
 
 const INSERT_PATH = `\\set n random(1, 1000000000)
 BEGIN;
@@ -55,6 +59,7 @@ async function main(): Promise<void> {
       rounds: { type: 'string', default: '3' },
       clients: { type: 'string', default: '1,4' },
       paths: { type: 'string', default: 'insert,status' },
+      'cycle-seconds': { type: 'string', default: '3' },
     },
   });
   if (!values.database) throw new Error('--database URL is required (a migrated, seeded database)');
@@ -69,6 +74,10 @@ async function main(): Promise<void> {
     for (const t of TRIGGERED) await admin.query(`ALTER TABLE ${t} ${on ? 'ENABLE' : 'DISABLE'} TRIGGER USER`);
   };
   const results: Record<string, unknown>[] = [];
+  if (values.paths.split(',').includes('cycles')) {
+    const phases = await cyclePhases(url, { seconds: Number(values.seconds), cycleSeconds: Number(values['cycle-seconds']) }, (l) => process.stdout.write(`${l}\n`));
+    results.push({ path: 'cycles', seconds: Number(values.seconds), cycleSeconds: Number(values['cycle-seconds']), phases });
+  }
   try {
     for (const [pathName, script] of Object.entries(scripts).filter(([name]) => values.paths.split(',').includes(name))) {
       for (const clients of values.clients.split(',').map(Number)) {

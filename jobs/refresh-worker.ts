@@ -182,6 +182,7 @@ export function createWorker(deps: WorkerDeps): RefreshWorker {
     const attempt = refreshView(pool, schedule.view, {
       statementTimeoutMs: deps.refresh.statementTimeoutMs,
       lockTimeoutMs: deps.refresh.lockTimeoutMs,
+      longWriterMs: deps.refresh.longWriterMs,
       force: job.data?.force === true,
       // pg-boss aborts it when this worker stops past its grace period or loses the job (expiry).
       signal: job.signal,
@@ -205,6 +206,14 @@ export function createWorker(deps: WorkerDeps): RefreshWorker {
       throw new RefreshFailedError(result);
     }
     log.info(summary, 'view refresh');
+    const longWriters = result.report?.longWriters ?? [];
+    if (longWriters.length) {
+      // Named so that an operator can act; EventStats holds back their ids and never ends them.
+      log.warn(
+        { view: schedule.view.name, longWriters, heldBack: result.report?.heldBack, limitMs: deps.refresh.longWriterMs },
+        'writer transactions on the jobs table open longer than REFRESH_LONG_WRITER_MS (pid, ageMs): their rows are counted once they commit',
+      );
+    }
     // Stored as the job's output.
     return result;
   }

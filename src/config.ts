@@ -13,6 +13,8 @@ import type { PartsCacheOptions } from './queries/parts-cache.ts';
 
 /** DB_POOLER's values (src/db/session-mode.ts). */
 export const DB_POOLER_MODES = ['auto', 'none', 'transaction'] as const;
+/** REFRESH_LONG_WRITER_MS's default: a writer transaction on the jobs table open for 5 minutes is named. */
+export const LONG_WRITER_MS = 300_000;
 const QUERY_NAMES = SUPPORTED_QUERIES.map((q) => q.name) as [string, ...string[]];
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 /** A comma-separated list of non-empty values, blanks around commas ignored. */
@@ -107,6 +109,11 @@ const EnvSchema = z.object({
   /** On SIGTERM, how long the worker lets a running refresh finish before cancelling it (refresh keeps the old data). */
   REFRESH_STOP_TIMEOUT_MS: int(1_000, 600_000).default(20_000),
   /**
+   * A writer transaction on the jobs table open longer than this is named (pid, age) in the worker's
+   * log and counted in a metric at each refresh; its ids are held back meanwhile, it is never ended.
+   */
+  REFRESH_LONG_WRITER_MS: int(1_000, 604_800_000).default(LONG_WRITER_MS),
+  /**
    * `on`: compiled queries over the runs topic count every committed row (the rows the last refresh
    * has not absorbed are read with the answer); `off`: every answer is as of the last refresh.
    */
@@ -180,6 +187,8 @@ export interface Config {
     readonly lockTimeoutMs: number;
     readonly schedules: Readonly<Record<string, string>>;
     readonly stopTimeoutMs: number;
+    /** REFRESH_LONG_WRITER_MS. */
+    readonly longWriterMs: number;
   };
   readonly demoRuns: number;
   readonly http: {
@@ -313,6 +322,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       lockTimeoutMs: e.REFRESH_LOCK_TIMEOUT_MS,
       schedules: Object.freeze(schedules),
       stopTimeoutMs: e.REFRESH_STOP_TIMEOUT_MS,
+      longWriterMs: e.REFRESH_LONG_WRITER_MS,
     }),
     demoRuns: e.DEMO_RUNS,
     http: Object.freeze({

@@ -25,7 +25,11 @@ await runCommand('refresh', async (config) => {
   try {
     const results = await refreshViews(pool, views, { ...config.refresh, force: args.values.force, rebuild: args.values.rebuild });
     for (const r of results) {
-      process.stdout.write(`${r.view}: ${r.outcome} in ${r.durationMs} ms${r.error ? ` — ${r.error}` : ''}\n`);
+      const held = r.report?.heldBack ? `; ${r.report.heldBack} job ids held back for writer transactions still open` : '';
+      const long = r.report?.longWriters?.length
+        ? `; open longer than REFRESH_LONG_WRITER_MS: ${r.report.longWriters.map((w) => `pid ${w.pid ?? '?'} (${w.ageMs === null ? '?' : Math.round(w.ageMs / 1000)} s)`).join(', ')}`
+        : '';
+      process.stdout.write(`${r.view}: ${r.outcome} in ${r.durationMs} ms${r.error ? ` — ${r.error}` : ''}${held}${long}\n`);
     }
     return results.some((r) => r.outcome === 'failed') ? 1 : 0;
   } finally {

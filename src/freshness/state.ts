@@ -15,6 +15,8 @@ export interface ViewFreshness {
   readonly sourceCheckedAt: Date | null;
   readonly lastOutcome: string | null;
   readonly lastError: string | null;
+  /** Job ids the last successful refresh held back for writer transactions still open (counted once they commit); null when it did not say. */
+  readonly heldBack?: number | null;
 }
 
 /**
@@ -33,13 +35,14 @@ export async function readFreshness(executor: Executor, views: readonly string[]
     checked_at: Date | null;
     last_outcome: string | null;
     last_error: string | null;
+    held_back: number | null;
   }>({
     name: 'eventstats_freshness',
-    text: `SELECT v.view, ok.id::text AS version, ok.finished_at AS refreshed_at,
+    text: `SELECT v.view, ok.id::text AS version, ok.finished_at AS refreshed_at, ok.held_back,
        (SELECT finished_at FROM ${TABLES.refreshLog} l WHERE l.view_name = v.view AND l.outcome IN ('refreshed', 'skipped') ORDER BY id DESC LIMIT 1) AS checked_at,
        last.outcome AS last_outcome, last.error AS last_error
   FROM unnest($1::text[]) AS v(view)
-  LEFT JOIN LATERAL (${versionSql('v.view', 'l.id, l.finished_at')}) ok ON true
+  LEFT JOIN LATERAL (${versionSql('v.view', "l.id, l.finished_at, (l.detail ->> 'heldBack')::int AS held_back")}) ok ON true
   LEFT JOIN LATERAL (SELECT outcome, error FROM ${TABLES.refreshLog} l
                       WHERE l.view_name = v.view ORDER BY id DESC LIMIT 1) last ON true`,
     values: [views],
@@ -54,6 +57,7 @@ export async function readFreshness(executor: Executor, views: readonly string[]
         sourceCheckedAt: r.checked_at,
         lastOutcome: r.last_outcome,
         lastError: r.last_error,
+        heldBack: r.held_back,
       },
     ]),
   );

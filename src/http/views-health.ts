@@ -50,6 +50,8 @@ export function viewsCheck(
         source_checked_at: f?.sourceCheckedAt?.toISOString() ?? null,
         last_outcome: f?.lastOutcome ?? null,
         staleness_ms: f?.refreshedAt ? t - f.refreshedAt.getTime() : null,
+        // Ids held back for writer transactions still open: not an error (they count once committed), but worth a look when it stays up.
+        held_back_jobs: f?.heldBack ?? null,
         schedule: cron,
       };
     }

@@ -4,7 +4,8 @@
  *   history (table)  every fact before sealed_to, as of the id watermark (runs) or the change log
  *   view (matview)   every fact from sealed_to on, recomputed by REFRESH ... CONCURRENTLY
  *
- * A cycle, in one REPEATABLE READ transaction after the source's drain:
+ * A cycle, in one REPEATABLE READ transaction begun after the source's id bound was found (without a
+ * lock: src/maintenance/sources.ts):
  *   1. applies the changes below sealed_to since the last cycle (late jobs, orphans whose run came,
  *      re-aggregated days after deletes, signed status changes) to history;
  *   2. seals [sealed_to, new sealed_to) from the base tables into history (new sealed_to: the start
@@ -22,7 +23,7 @@ import { DAY_MS, floorTo, MINUTE_MS } from '../queries/window.ts';
 import { Params } from '../db/sql.ts';
 import { bucketsViewSql, emptyRowsIndexSql, unqualified } from './ddl.ts';
 import { TABLES } from '../db/tables.ts';
-import { sealInto, SOURCES, type ChangeStats, type CycleContext, type Source } from './sources.ts';
+import { sealInto, SOURCES, type ChangeStats, type CycleContext, type IdBound, type Source, type Writer } from './sources.ts';
 import { aggregateSql, keyColumns, MAINTENANCE, recentGrains, relationsOf } from './sql.ts';
 
 /**
@@ -34,6 +35,8 @@ export const OPEN_MS = MINUTE_MS;
 const REBUILD_WORK_MEM = '64MB';
 /** Recent-tier grains are kept for this many days before the latest fact. */
 export const FINE_DAYS = 8;
+/** How long a cycle gives writers that are about to finish before it holds their ids back. */
+export const HOLDER_WAIT_MS = 300;
 
 interface StateRow {
   sealed_to: string | null;
@@ -46,7 +49,10 @@ export interface CyclePlan {
   /** Equal to the last cycle's key: nothing changed and nothing is due, the cycle may be skipped. */
   readonly key: string;
   readonly rebuild: boolean;
-  readonly drained: number | null;
+  /** How far the cycle may absorb (null: the source has no ids), found before its snapshot. */
+  readonly bound: IdBound | null;
+  /** The id watermark the plan started from (the bound's holders are only good for the held-back ids as of it). */
+  readonly idFrom: number | null;
   readonly sealTo: number;
   readonly fineFrom: number;
   /** The view has rows (a REFRESH may be CONCURRENTLY). */
@@ -60,9 +66,14 @@ export interface CycleOptions {
   readonly rebuild?: boolean;
   /** The clock (ms) that places sealed_to; the database's by default. */
   readonly now?: number;
-  /** Bound on the drain's wait for in-flight writers (they queue behind it meanwhile). */
-  readonly drainLockTimeoutMs: number;
-  /** Test hook: take the highest committed id instead of draining (the naive watermark that loses out-of-order commits). */
+  /** A writer transaction open longer than this (ms) is named in the report (longWriters). */
+  readonly longWriterMs: number;
+  /** How long writers about to finish are waited for (polling, no lock) before their ids are held back; HOLDER_WAIT_MS by default. */
+  readonly holderWaitMs?: number;
+  /**
+   * Test hook: take the highest committed id, and hold nothing back (the naive watermark that loses
+   * out-of-order commits).
+   */
   readonly naiveWatermark?: boolean;
 }
 
@@ -73,6 +84,12 @@ export interface CycleReport extends Partial<ChangeStats> {
   readonly sealedFrom: number | null;
   readonly sealedTo: number;
   readonly idWatermark: number | null;
+  /** The writers on the jobs table open when the bound was found (after the short wait): their ids are held back. */
+  readonly holders?: number;
+  /** Age of the oldest of them (ms). */
+  readonly oldestHolderMs?: number | null;
+  /** Writers open longer than the configured bound (pid and age), for the log: EventStats never ends them. */
+  readonly longWriters?: readonly Writer[];
   /** Per grain (ms), the lowest bucket whose rows may have changed; null: any (src/maintenance/changed.ts). */
   readonly changedFrom: ChangedFrom;
 }
@@ -139,30 +156,36 @@ export async function planCycle(client: pg.ClientBase, spec: RollupSpec, options
   );
   const state = rows[0];
   if (!state) throw new Error(`${spec.view} has no maintenance row: run \`npm run migrate\``);
-  let drained: number | null = null;
-  if (source.drain) {
-    drained = options.naiveWatermark
-      ? Number((await client.query<{ w: string }>(`SELECT coalesce(max(internal_id), 0) AS w FROM ${TABLES.runsJobs}`)).rows[0]!.w)
-      : await source.drain(client, options.drainLockTimeoutMs, num(state.id_watermark), Number(state.position));
+  const pending = source.pendingOf(state as unknown as Record<string, unknown>);
+  const known = num(state.id_watermark);
+  let bound: IdBound | null = null;
+  if (options.naiveWatermark) {
+    const max = await client.query<{ w: string }>(`SELECT coalesce(max(internal_id), 0) AS w FROM ${TABLES.runsJobs}`);
+    bound = { to: Number(max.rows[0]!.w), holders: [], oldestHolderMs: null, longWriters: [] };
+  } else if (source.bound) {
+    bound = await source.bound(client, spec.view, known, pending.held ?? 0, { waitMs: options.holderWaitMs ?? HOLDER_WAIT_MS, longWriterMs: options.longWriterMs });
   }
   const now = options.now ?? Number(state.now);
   const latest = Math.min(num(state.latest) ?? now, now);
-  const rebuild = options.rebuild === true || state.rebuild_requested || state.sealed_to === null;
+  // The sequence went back (TRUNCATE ... RESTART IDENTITY, or a restore): ids are counted anew.
+  const wentBack = bound !== null && !options.naiveWatermark && known !== null && bound.to < known;
+  const rebuild = options.rebuild === true || state.rebuild_requested || state.sealed_to === null || wentBack;
   const sealed = num(state.sealed_to);
   const sealTo = Math.max(floorTo(now, MINUTE_MS) - OPEN_MS, rebuild || sealed === null ? -Infinity : sealed);
   const fineTarget = floorTo(latest, DAY_MS) - FINE_DAYS * DAY_MS;
   const fineFrom = rebuild ? fineTarget : Math.max(Number(state.fine_from), fineTarget);
-  const pending = source.pendingOf(state as unknown as Record<string, unknown>);
   // Recorded changes are deleted when applied, so a key can only say that some wait, not which:
   // with any waiting the key is unique, and the cycle runs.
   const key = [
     rebuild ? 'rebuild' : `sealed:${sealTo}`,
     `fine:${fineFrom}`,
-    `ids:${drained ?? '-'}`,
+    `ids:${bound?.to ?? '-'}`,
     pending.key,
+    // Held-back ids wait for their writers: a writer that ended may have committed some.
+    ...(pending.held ? [`held:${pending.held}@${bound?.holders.join(',') ?? ''}`] : []),
     ...(pending.due ? [`due@${randomUUID()}`] : []),
   ].join('/');
-  return { key, rebuild, drained, sealTo, fineFrom, populated: state.populated, unchanged: !rebuild && state.populated && state.last_key === key };
+  return { key, rebuild, bound, idFrom: known, sealTo, fineFrom, populated: state.populated, unchanged: !rebuild && state.populated && state.last_key === key };
 }
 
 /** Runs the cycle in the caller's transaction (REPEATABLE READ, begun after planCycle). */
@@ -172,19 +195,26 @@ export async function runCycle(client: pg.ClientBase, spec: RollupSpec, plan: Cy
   const state = await lockState(client, view);
   const oldSealed = num(state.sealed_to);
   const oldIds = num(state.id_watermark);
-  // Another cycle may have run since the plan (the advisory lock makes that rare): never go back.
-  const idTo = plan.drained === null ? null : Math.max(plan.drained, oldIds ?? 0);
   const rebuild = plan.rebuild || state.rebuild_requested || oldSealed === null;
+  // Another cycle may have run since the plan (the view's advisory lock prevents it; a session lock
+  // lost behind a pooler would not): its held-back ids may belong to writers that began after this
+  // plan's holders were read, which this cycle would take for ended. It stops; the next one plans anew.
+  if (plan.bound !== null && oldIds !== plan.idFrom) {
+    throw new Error(`${view}: another cycle moved the id watermark since this cycle's plan; the next cycle plans again`);
+  }
+  // Never go back, unless rebuilding (which counts every id up to the bound, whatever the sequence did).
+  const idTo = plan.bound === null ? null : rebuild ? plan.bound.to : Math.max(plan.bound.to, oldIds ?? 0);
   const sealTo = rebuild ? plan.sealTo : Math.max(plan.sealTo, oldSealed);
   const changed = new ChangedBuckets();
   // The recent tier's start never moves back over compacted rows (another cycle may have run since the plan).
   const fineFrom = rebuild ? plan.fineFrom : Math.max(plan.fineFrom, Number(state.fine_from));
-  const ctx: CycleContext = { client, spec, sealedTo: rebuild ? null : oldSealed, idFrom: oldIds, idTo, fineFrom, changed };
-  let changes: ChangeStats | undefined;
+  const holders = plan.bound?.holders ?? [];
+  const ctx: CycleContext = { client, spec, sealedTo: rebuild ? null : oldSealed, idFrom: oldIds, idTo, fineFrom, changed, holders };
+  let changes: Partial<ChangeStats> | undefined;
   let sealedRows: number | undefined;
   if (rebuild) {
     changed.all();
-    await source.reset(ctx);
+    changes = { heldBack: await source.reset(ctx) };
     await rebuildHistory(source, ctx, sealTo);
   } else {
     changes = await source.applyChanges(ctx);
@@ -212,5 +242,6 @@ export async function runCycle(client: pg.ClientBase, spec: RollupSpec, plan: Cy
   // the view of every fact that a query's migration built leaves no dead rows behind (at 10M jobs,
   // hundreds of MB that a CONCURRENTLY refresh's deletes kept and VACUUM could not give back).
   await client.query(`REFRESH MATERIALIZED VIEW ${concurrently && !rebuild ? 'CONCURRENTLY ' : ''}${view}`);
-  return { rebuild, sealedFrom: rebuild ? null : oldSealed, sealedTo: sealTo, idWatermark: idTo, sealedRows, ...changes, changedFrom: changed.toJSON() };
+  const writers = plan.bound ? { holders: holders.length, oldestHolderMs: plan.bound.oldestHolderMs, longWriters: plan.bound.longWriters } : {};
+  return { rebuild, sealedFrom: rebuild ? null : oldSealed, sealedTo: sealTo, idWatermark: idTo, sealedRows, ...changes, ...writers, changedFrom: changed.toJSON() };
 }

@@ -2,12 +2,19 @@
  * How each fact source changes underneath the sealed buckets, and how a cycle finds out exactly.
  *
  * - runs (public_cps_za_runs + public_cps_za_runs_jobs): appended, late and out of order. Every job
- *   has a serial internal_id. A cycle first *drains* the jobs table (LOCK ... IN EXCLUSIVE MODE for
- *   a moment, as Citus' incremental rollups do): every writer that took an id before the lock has
- *   committed or rolled back once the lock is granted, so every id up to the sequence's last value
- *   is visible to a snapshot taken after it. The cycle then adds the jobs with ids in (last
- *   watermark, drained] to history; jobs whose run has not arrived yet are remembered in
- *   eventstats.orphan_jobs and retried every cycle. Deletes and updates (retention jobs, repairs) are
+ *   has a serial internal_id, drawn by an INSERT that holds ROW EXCLUSIVE on the jobs table from
+ *   before the id is drawn to its commit or rollback. Before its snapshot, a cycle reads the
+ *   sequence's last value L and then the transactions holding that lock (the holders H), without
+ *   taking any lock itself (as stable-ids.ts does for real-time reads), and gives holders that are
+ *   about to finish a few hundred ms. Whoever drew an id up to L is in H or had finished when H was
+ *   read, so the snapshot (taken after) sees every id up to L except those of H. The cycle adds the
+ *   jobs it sees with ids in (last watermark, L] to history, and remembers the ids of that range it
+ *   cannot see in eventstats.held_back_jobs with H (only while H is not empty). Later cycles absorb
+ *   the held-back jobs that have become visible, as they do orphans; an id still invisible once none
+ *   of its holders holds the lock (checked before the snapshot) was rolled back or never used, and is
+ *   dropped. So a long writer holds back only the ids it could still commit, and no writer ever
+ *   waits for a cycle. Jobs whose run has not arrived yet are remembered in eventstats.orphan_jobs
+ *   and retried every cycle. Deletes and updates (retention jobs, repairs) are
  *   recorded per UTC day by statement-level triggers (no trigger fires on INSERT: the gateway's
  *   insert path is untouched), and those days are re-aggregated; a TRUNCATE asks for a rebuild.
  * - status_change: upserted in place, so an old row's status and dimensions change without a new
@@ -26,6 +33,7 @@ import {
   countMeasure,
   DELETED_FACTS,
   floorExpr,
+  HELD_BACK_JOBS,
   INVALIDATIONS,
   keyColumns,
   mergeIntoHistorySql,
@@ -41,9 +49,11 @@ export interface CycleContext {
   readonly spec: RollupSpec;
   /** History holds the facts before this (ms); null: nothing sealed yet. */
   readonly sealedTo: number | null;
-  /** The id watermark of the last cycle (runs) and the drained one of this cycle. */
+  /** The id watermark of the last cycle (runs) and the bound of this cycle (the sequence's last value read before its snapshot). */
   readonly idFrom: number | null;
   readonly idTo: number | null;
+  /** The writers still open when the bound was found (pg_locks.virtualtransaction), read before this cycle's snapshot. */
+  readonly holders: readonly string[];
   /** Recent grains' start after this cycle. */
   readonly fineFrom: number;
   /** Where this cycle changed what readers see (for the refresh log; src/maintenance/changed.ts). */
@@ -60,6 +70,34 @@ export interface ChangeStats {
   deletedFacts: number;
   /** Jobs whose run has not arrived, carried to the next cycle. */
   orphans: number;
+  /** Ids up to the watermark this cycle could not see while a writer that may hold them was open, carried to the next cycle. */
+  heldBack: number;
+}
+
+/** A writer transaction on the jobs table, as pg_locks and pg_stat_activity show it. */
+export interface Writer {
+  readonly pid: number | null;
+  /** Since its transaction began (ms); null when pg_stat_activity does not show it to this role. */
+  readonly ageMs: number | null;
+}
+
+/** How far a cycle may absorb, found without a lock before its snapshot (src/maintenance/sources.ts, runs). */
+export interface IdBound {
+  /** The sequence's last value, read before the holders. */
+  readonly to: number;
+  /** The writers (pg_locks.virtualtransaction) still holding ROW EXCLUSIVE after the short wait. */
+  readonly holders: readonly string[];
+  /** The oldest of them (ms), null when none (or its start is not shown to this role). */
+  readonly oldestHolderMs: number | null;
+  /** Writers open longer than the bound asked for, named for the log. */
+  readonly longWriters: readonly Writer[];
+}
+
+export interface BoundOptions {
+  /** How long holders that are about to finish are waited for (polling pg_locks, no lock taken). */
+  readonly waitMs: number;
+  /** A writer open longer than this is named (longWriters). */
+  readonly longWriterMs: number;
 }
 
 export interface Source {
@@ -79,33 +117,33 @@ export interface Source {
   /**
    * The FROM clause (aliases as the spec's facts) of the facts a real-time read adds to history and
    * the view of `view` (a bound parameter): those past the watermark, and those held back (orphan
-   * jobs whose run may have come since). A fact whose run has not come yet is there too, with the
+   * jobs whose run may have come since, and held-back jobs whose writer has committed since). A fact whose run has not come yet is there too, with the
    * run's columns NULL. Of those past the watermark, only ids past `after` or in `pending` (SQL
    * expressions: a bigint, and a bigint[] of ids at or below it). `id` and `orphan`: each fact's id
    * and whether it is held back. Absent: the source cannot say (a change log).
    */
   unabsorbedFrom?(view: string, p: Params, only: { after: string; pending: string }): { from: string; id: string; orphan: string };
-  /** The source's id position, read without a lock (an SQL expression), for a source that drains. */
+  /** The source's id position, read without a lock (an SQL expression), for a source that bounds its ids. */
   readonly positionSql?: string;
   /**
-   * Drains in-flight writers (its own short transaction, before the cycle's); returns the id
-   * watermark. `known`: the last cycle's; `peek`: the position read without a lock. An unmoved
-   * position needs no drain.
+   * Finds how far this cycle may absorb, taking no lock (its own statements, before the cycle's
+   * transaction). `known`: the last cycle's watermark; `held`: ids held back by earlier cycles. The
+   * short wait happens only when something would be held back.
    */
-  drain?(client: pg.ClientBase, lockTimeoutMs: number, known: number | null, peek: number): Promise<number>;
+  bound?(client: pg.ClientBase, view: string, known: number | null, held: number, options: BoundOptions): Promise<IdBound>;
   /**
    * Whether recorded changes wait, as select-list columns of the plan's one probe statement ($1 is
    * the view), and what they say: `due` when some must be applied (the cycle may not be skipped);
    * `key` for what may have changed unrecorded.
    */
   readonly pendingSql: string;
-  pendingOf(row: Record<string, unknown>): { key: string; due: boolean };
+  pendingOf(row: Record<string, unknown>): { key: string; due: boolean; held?: number };
   /** The facts of [from, to) (from null: from the beginning) this cycle may count; values go through p. */
   sealSelection(ctx: CycleContext, from: number | null, to: number, p: Params): FactSelection;
   /** Applies the changes below ctx.sealedTo since the last cycle. */
   applyChanges(ctx: CycleContext): Promise<ChangeStats>;
-  /** Forgets pending changes before a rebuild (which reads everything again). */
-  reset(ctx: CycleContext): Promise<void>;
+  /** Forgets pending changes before a rebuild (which reads everything again); resolves to the ids held back (ChangeStats.heldBack). */
+  reset(ctx: CycleContext): Promise<number>;
 }
 
 const MAX_BIGINT = '9223372036854775807';
@@ -132,6 +170,11 @@ export async function sealInto(source: Source, ctx: CycleContext, from: number |
 }
 
 const JOBS_SEQUENCE = `pg_get_serial_sequence('${TABLES.runsJobs}', 'internal_id')`;
+/** The writers on the jobs table (as src/queries/stable-ids.ts reads them), each with its session's activity as `a`. */
+const WRITERS = `FROM pg_locks k LEFT JOIN pg_stat_activity a ON a.pid = k.pid
+  WHERE k.locktype = 'relation' AND k.relation = '${TABLES.runsJobs}'::regclass
+    AND k.database = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database()) AND k.mode = 'RowExclusiveLock'`;
+const HOLDER_POLL_MS = 20;
 /** A job and its run, probed by event_id (the fence keeps the planner on the index). */
 const runOf = (jobs: string) => `${jobs} CROSS JOIN LATERAL (SELECT * FROM ${TABLES.runs} r0 WHERE r0.event_id = j.event_id OFFSET 0) r`;
 
@@ -229,6 +272,35 @@ async function recomputeDeletedCells(ctx: CycleContext, days: readonly number[])
   }
 }
 
+/**
+ * Brings the view's held-back ids up to this cycle (after its merge, which counted those it sees):
+ * forgets those its snapshot sees (counted now, by the merge, a recomputed day, or the REFRESH of the
+ * view) and those none of whose holders is still open (their writers ended before this snapshot, so
+ * an id still invisible was rolled back or never used); then holds back the ids of (from, ctx.idTo]
+ * it cannot see, while some writer is open. Resolves to the ids held back now.
+ */
+async function holdBack(ctx: CycleContext, from: number): Promise<number> {
+  const { client, spec } = ctx;
+  await client.query(
+    `DELETE FROM ${HELD_BACK_JOBS} h
+      WHERE h.view_name = $1
+        AND (NOT (h.holders && $2::text[]) OR EXISTS (SELECT 1 FROM ${TABLES.runsJobs} j WHERE j.internal_id = h.internal_id))`,
+    [spec.view, ctx.holders],
+  );
+  if (ctx.holders.length && ctx.idTo !== null && ctx.idTo > from) {
+    // Every id of the range that this snapshot does not see: a writer's in flight, or a gap (a rollback, a deleted job).
+    await client.query(
+      `INSERT INTO ${HELD_BACK_JOBS} (view_name, internal_id, holders)
+       SELECT $1, g.id, $4::text[] FROM generate_series($2::bigint + 1, $3::bigint) AS g(id)
+        WHERE NOT EXISTS (SELECT 1 FROM ${TABLES.runsJobs} j WHERE j.internal_id = g.id)
+       ON CONFLICT DO NOTHING`,
+      [spec.view, from, ctx.idTo, ctx.holders],
+    );
+  }
+  const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${HELD_BACK_JOBS} WHERE view_name = $1`, [spec.view]);
+  return rows[0]!.n;
+}
+
 const runs: Source = {
   latestSql: `SELECT max(timestamp_start) FROM ${TABLES.runs}`,
   // The fact time is timestamp_start itself, which is indexed. The bound is a parameter, which the
@@ -251,29 +323,55 @@ const runs: Source = {
 
   positionSql: `coalesce(pg_sequence_last_value(${JOBS_SEQUENCE}::regclass), 0)`,
 
-  async drain(client, lockTimeoutMs, known, peek) {
-    // No id handed out since the last drain: nothing can be in flight, and no lock is needed.
-    if (peek === known) return peek;
-    try {
-      // One round trip (simple protocol: no parameters, the timeout is an integer we format).
-      const results = (await client.query(
-        `BEGIN; SET LOCAL lock_timeout = ${Math.max(1, Math.floor(lockTimeoutMs))}; LOCK TABLE ${TABLES.runsJobs} IN EXCLUSIVE MODE; SELECT ${this.positionSql} AS w; COMMIT`,
-      )) as unknown as pg.QueryResult<{ w: string }>[];
-      return Number(results[3]!.rows[0]!.w);
-    } catch (err) {
-      await client.query('ROLLBACK');
-      throw err;
+  async bound(client, view, known, held, options) {
+    // The last value first, then the holders: the holders' subquery depends on it, so it is read after.
+    // A writer's age: from pg_stat_activity, which shows another role's xact_start only to a role
+    // with pg_read_all_stats; else at least since the first of its ids this view held back.
+    const { rows } = await client.query<{ last: string; writers: { vxid: string; pid: number | null; ms: number | null }[] | null }>(
+      `WITH l AS MATERIALIZED (SELECT ${this.positionSql} AS last)
+       SELECT l.last::text AS last,
+              (SELECT json_agg(json_build_object('vxid', k.virtualtransaction, 'pid', k.pid,
+                        'ms', floor(extract(epoch FROM clock_timestamp() - coalesce(a.xact_start,
+                                (SELECT min(h.held_since) FROM ${HELD_BACK_JOBS} h WHERE h.view_name = $1 AND k.virtualtransaction = ANY(h.holders)))) * 1000)))
+                 ${WRITERS} AND l.last IS NOT NULL) AS writers
+         FROM l`,
+      [view],
+    );
+    const to = Number(rows[0]!.last);
+    const writers = rows[0]!.writers ?? [];
+    let holders = [...new Set(writers.map((w) => w.vxid))];
+    // Nothing to hold back (no new ids, none held): the holders only resolve held-back ids, and there are none.
+    if (holders.length && (to > (known ?? 0) || held > 0)) {
+      // Writers about to finish: a few polls of pg_locks (no lock is requested, nobody waits for us).
+      const deadline = performance.now() + options.waitMs;
+      while (holders.length && performance.now() < deadline) {
+        await new Promise((r) => setTimeout(r, HOLDER_POLL_MS));
+        const still = await client.query<{ holders: string[] }>(
+          `SELECT coalesce(array_agg(DISTINCT k.virtualtransaction), '{}') AS holders ${WRITERS} AND k.virtualtransaction = ANY($1::text[])`,
+          [holders],
+        );
+        holders = still.rows[0]!.holders;
+      }
     }
+    const open = writers.filter((w) => holders.includes(w.vxid));
+    const ages = open.map((w) => w.ms).filter((ms): ms is number => ms !== null);
+    return {
+      to,
+      holders: holders.sort(),
+      oldestHolderMs: ages.length ? Math.max(...ages) : null,
+      longWriters: open.filter((w) => w.ms !== null && w.ms >= options.longWriterMs).map((w) => ({ pid: w.pid, ageMs: w.ms })),
+    };
   },
 
   pendingSql: `(SELECT count(*) FROM ${INVALIDATIONS} WHERE view_name = $1) + (SELECT count(*) FROM ${DELETED_FACTS} WHERE view_name = $1) AS inv,
               (SELECT count(*) FROM ${ORPHAN_JOBS} WHERE view_name = $1) AS orphans,
+              (SELECT count(*) FROM ${HELD_BACK_JOBS} WHERE view_name = $1) AS held,
               (SELECT n_tup_ins FROM pg_stat_user_tables WHERE schemaname = 'public' AND relname = '${TABLES.runs}') AS runs_ins`,
 
   pendingOf(row) {
     // Orphan jobs wait for their runs: new runs (the insert counter moves) may resolve them.
     const orphans = Number(row.orphans);
-    return { key: `orphans:${orphans}${orphans > 0 ? `@${String(row.runs_ins)}` : ''}`, due: Number(row.inv) > 0 };
+    return { key: `orphans:${orphans}${orphans > 0 ? `@${String(row.runs_ins)}` : ''}`, due: Number(row.inv) > 0, held: Number(row.held) };
   },
 
   sealSelection(ctx, from, to, p) {
@@ -290,7 +388,7 @@ const runs: Source = {
     const { client, spec } = ctx;
     const view = spec.view;
     const { history } = relationsOf(spec);
-    const stats: ChangeStats = { deltaRows: 0, recomputedDays: 0, deletedFacts: 0, orphans: 0 };
+    const stats: ChangeStats = { deltaRows: 0, recomputedDays: 0, deletedFacts: 0, orphans: 0, heldBack: 0 };
     const sealedTo = ctx.sealedTo!;
     // Days whose rows were deleted or updated: re-aggregated whole from the base tables.
     const inv = await client.query<{ day: string }>(`DELETE FROM ${INVALIDATIONS} WHERE view_name = $1 RETURNING from_ms AS day`, [view]);
@@ -302,12 +400,16 @@ const runs: Source = {
     }
     stats.recomputedDays = days.length;
 
-    // New jobs (and orphans whose run may have arrived) below the sealed boundary, outside those days.
+    // New jobs (and orphans whose run may have arrived, and held-back jobs committed since) below the
+    // sealed boundary, outside those days. The three sets are apart: a held-back id is neither in
+    // the new range nor an orphan (it becomes one below once seen without its run).
     const p = new Params();
     const v = p.add(view);
     const jobs = `(SELECT * FROM ${TABLES.runsJobs} WHERE internal_id > ${p.add(ctx.idFrom ?? 0)} AND internal_id <= ${p.add(ctx.idTo)}
                    UNION ALL
-                   SELECT j1.* FROM ${TABLES.runsJobs} j1 JOIN ${ORPHAN_JOBS} o ON o.internal_id = j1.internal_id AND o.view_name = ${v}) j`;
+                   SELECT j1.* FROM ${TABLES.runsJobs} j1 JOIN ${ORPHAN_JOBS} o ON o.internal_id = j1.internal_id AND o.view_name = ${v}
+                   UNION ALL
+                   SELECT j2.* FROM ${TABLES.runsJobs} j2 JOIN ${HELD_BACK_JOBS} h ON h.internal_id = j2.internal_id AND h.view_name = ${v}) j`;
     const where = [`r.timestamp_start < ${p.add(sealedTo)}`];
     if (days.length) where.push(`${floorExpr('r.timestamp_start', DAY_MS)} <> ALL(${p.add(days)}::bigint[])`);
     stats.deltaRows = await merge(ctx, p, { from: runOf(jobs), where });
@@ -323,9 +425,13 @@ const runs: Source = {
        SELECT $1, j.internal_id FROM ${TABLES.runsJobs} j
         WHERE j.internal_id > $2 AND j.internal_id <= $3
           AND ${NO_RUN('j')}
+       UNION ALL
+       SELECT $1, j.internal_id FROM ${TABLES.runsJobs} j JOIN ${HELD_BACK_JOBS} h ON h.internal_id = j.internal_id AND h.view_name = $1
+        WHERE ${NO_RUN('j')}
        ON CONFLICT DO NOTHING`,
       [view, ctx.idFrom ?? 0, ctx.idTo],
     );
+    stats.heldBack = await holdBack(ctx, ctx.idFrom ?? 0);
     await recomputeDeletedCells(ctx, days);
     const { rows } = await client.query<{ n: number; deleted: number }>(
       `WITH done AS (DELETE FROM ${DELETED_FACTS} WHERE view_name = $1 RETURNING 1)
@@ -348,6 +454,11 @@ const runs: Source = {
         WHERE j.internal_id <= $2 AND NOT EXISTS (SELECT 1 FROM ${TABLES.runs} r WHERE r.event_id = j.event_id)`,
       [view, ctx.idTo],
     );
+    // The ids held back before stay so (those still invisible to writers still open), and those of
+    // the new range are added. After the sequence went back (TRUNCATE ... RESTART IDENTITY) or on a
+    // first build, the new range is every id up to the bound.
+    const continuous = ctx.idFrom !== null && ctx.idTo !== null && ctx.idFrom <= ctx.idTo;
+    return holdBack(ctx, continuous ? ctx.idFrom! : 0);
   },
 };
 
@@ -386,11 +497,12 @@ const statusChange: Source = {
     // Applied or not (changes at or after sealed_to are the view's), every change this snapshot sees is done.
     await client.query(`DELETE FROM ${STATUS_CHANGE_DELTAS} WHERE view_name = $1`, [spec.view]);
     await client.query(`DELETE FROM ${history} WHERE ${countMeasure(spec)} = 0`);
-    return { deltaRows, recomputedDays: 0, deletedFacts: 0, orphans: 0 };
+    return { deltaRows, recomputedDays: 0, deletedFacts: 0, orphans: 0, heldBack: 0 };
   },
 
   async reset(ctx) {
     await ctx.client.query(`DELETE FROM ${STATUS_CHANGE_DELTAS} WHERE view_name = $1`, [ctx.spec.view]);
+    return 0;
   },
 };
 

@@ -20,6 +20,7 @@ export const ORPHAN_JOBS = 'eventstats.orphan_jobs';
 export const INVALIDATIONS = 'eventstats.invalidations';
 export const STATUS_CHANGE_DELTAS = 'eventstats.status_change_deltas';
 export const DELETED_FACTS = 'eventstats.deleted_facts';
+export const HELD_BACK_JOBS = 'eventstats.held_back_jobs';
 
 /** The relations of one query: its materialized view (recent buckets), its history table (sealed buckets), and their union. */
 export interface Relations {

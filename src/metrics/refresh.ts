@@ -18,6 +18,9 @@ export const REFRESH_METRICS = Object.freeze({
   deletedFacts: 'eventstats_refresh_deleted_facts_total',
   rebuilds: 'eventstats_refresh_rebuilds_total',
   orphanJobs: 'eventstats_refresh_orphan_jobs',
+  heldBackJobs: 'eventstats_refresh_held_back_jobs',
+  longWriters: 'eventstats_refresh_long_writers',
+  oldestWriter: 'eventstats_refresh_oldest_writer_age_seconds',
   sinceSuccess: 'eventstats_refresh_last_success_age_seconds',
   sinceCheck: 'eventstats_refresh_last_check_age_seconds',
   queueJobs: 'eventstats_refresh_queue_jobs',
@@ -97,6 +100,24 @@ export function refreshMetrics(registry: Registry, sources: RefreshMetricsSource
     labelNames: ['view'],
     registers,
   });
+  const heldBack = new Gauge({
+    name: REFRESH_METRICS.heldBackJobs,
+    help: "Job ids at or below the view's watermark held back at this process's last refresh of it, because a writer transaction that may still commit them was open (counted once it commits), by view.",
+    labelNames: ['view'],
+    registers,
+  });
+  const longWriters = new Gauge({
+    name: REFRESH_METRICS.longWriters,
+    help: 'Writer transactions on the jobs table open longer than REFRESH_LONG_WRITER_MS at this process\'s last refresh of the view (named in the log with pid and age; never ended), by view.',
+    labelNames: ['view'],
+    registers,
+  });
+  const oldestWriter = new Gauge({
+    name: REFRESH_METRICS.oldestWriter,
+    help: "Age of the oldest writer transaction on the jobs table whose ids the view's last refresh (in this process) held back; 0 when none, by view.",
+    labelNames: ['view'],
+    registers,
+  });
   for (const view of sources.views) {
     for (const outcome of OUTCOMES) refreshes.inc({ view, outcome }, 0);
     for (const c of [recomputedDays, deletedFacts, rebuilds]) c.inc({ view }, 0);
@@ -161,6 +182,9 @@ export function refreshMetrics(registry: Registry, sources: RefreshMetricsSource
       if (report.recomputedDays) recomputedDays.inc({ view }, report.recomputedDays);
       if (report.deletedFacts) deletedFacts.inc({ view }, report.deletedFacts);
       if (report.orphans !== undefined) orphans.set({ view }, report.orphans);
+      if (report.heldBack !== undefined) heldBack.set({ view }, report.heldBack);
+      if (report.longWriters !== undefined) longWriters.set({ view }, report.longWriters.length);
+      if (report.holders !== undefined) oldestWriter.set({ view }, (report.oldestHolderMs ?? 0) / 1000);
     },
   };
 }

@@ -3,9 +3,9 @@
  * real-time read may cache its tail up to (src/queries/tail.ts).
  *
  * Job ids come from a sequence, but writers commit out of id order, so "the highest id I can see"
- * may hide a lower id still in flight. The maintenance cycle drains with a short EXCLUSIVE lock; a
- * reader must not block writers, so it waits for them instead, as CREATE INDEX CONCURRENTLY does
- * (WaitForLockers): every writer takes ROW EXCLUSIVE on the jobs table before its INSERT draws an
+ * may hide a lower id still in flight. Neither a reader nor the maintenance cycle (which reads the
+ * same two things: src/maintenance/sources.ts) may block writers, so they wait for them instead, as
+ * CREATE INDEX CONCURRENTLY does (WaitForLockers): every writer takes ROW EXCLUSIVE on the jobs table before its INSERT draws an
  * id and holds it to its commit. One probe reads the sequence's last value L, then the holders of
  * that lock H: whoever drew an id up to L is in H or has finished. A later probe that finds none of
  * H holding it any more makes L stable: every job up to L is committed (or never will be) and

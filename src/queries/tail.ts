@@ -4,7 +4,9 @@
  * timestamp (late rows included), not only what the last cycle saw.
  *
  * For the runs source these are the jobs past the view's id watermark (the view's definition stops
- * at it: src/maintenance/ddl.ts) and the orphan jobs held back for a run that may have come since.
+ * at it: src/maintenance/ddl.ts), the orphan jobs held back for a run that may have come since, and
+ * the held-back jobs (ids up to the watermark that the last cycle could not see while their writer
+ * was open: src/maintenance/sources.ts) that have committed since.
  * The tail covers the time the segments cover (the raw edges already read every row of theirs).
  *
  * Reading every unabsorbed job again on every request would cost each read the writes of the whole
@@ -14,7 +16,8 @@
  * below it that is committed now is visible to every later snapshot, so its partial never changes
  * (until a cycle absorbs it and the version moves on). Each read then reads only the jobs past the
  * cached stable id, the jobs of the cached part that had no run yet (pending), and the view's orphan
- * jobs; it hands back the newly stable part (merged into the cache) apart from the rest.
+ * and held-back jobs (never cached: the next cycle absorbs them); it hands back the newly stable
+ * part (merged into the cache) apart from the rest.
  *
  * The statement also returns the view version it saw: cached segments and a cached tail of another
  * version would not match (a cycle absorbed some of it in between), and the read is then made again

@@ -5,6 +5,7 @@
  * attempt in eventstats.refresh_log.
  */
 import type pg from 'pg';
+import { LONG_WRITER_MS } from '../config.ts';
 import { TABLES } from '../db/tables.ts';
 import { planCycle, runCycle, type CycleReport } from '../maintenance/cycle.ts';
 import type { ViewRefresh } from '../queries/types.ts';
@@ -16,8 +17,12 @@ export interface RefreshOptions {
   readonly rebuild?: boolean;
   /** The clock that places the sealed boundary (ms); the database's by default. Tests move it. */
   readonly now?: number;
-  /** Test hook: the naive max-id watermark instead of the drain (src/maintenance/cycle.ts). */
+  /** Test hook: the naive max-id watermark, nothing held back (src/maintenance/cycle.ts). */
   readonly naiveWatermark?: boolean;
+  /** A writer transaction on the jobs table open longer than this is named in the cycle's report (REFRESH_LONG_WRITER_MS). */
+  readonly longWriterMs?: number;
+  /** How long a cycle waits for writers about to finish (polling, no lock) before holding their ids back (tests set it). */
+  readonly holderWaitMs?: number;
   readonly statementTimeoutMs: number;
   readonly lockTimeoutMs: number;
   /**
@@ -49,7 +54,6 @@ const LOCK_NAMESPACE = 'eventstats.refresh:';
 // apart from the configured one, so that a refresh timeout however tight still lets the failure be
 // recorded on this connection.
 const BOOKKEEPING_TIMEOUT_MS = 30_000;
-const DRAIN_LOCK_TIMEOUT_MS = 2_000;
 /** How often the server checks, while a refresh statement runs, that the refresh's client is still there. */
 const CONNECTION_CHECK_MS = 1_000;
 const ABANDONED = "the refresh's session ended before it finished (its process was killed or lost its connection); nothing it did was kept";
@@ -106,12 +110,13 @@ export async function refreshView(pool: pg.Pool, view: ViewRefresh, options: Ref
     if (session.rows[0]?.ok !== true) return { view: view.name, outcome: 'coalesced', durationMs: 0, watermark: null };
     const startedAt = session.rows[0]!.started_at;
     const t0 = performance.now();
-    // The drain waits for in-flight writers while new ones queue behind it: a short bound of its own.
+    // No lock is taken on the gateway's tables: in-flight writers hold back only their own ids.
     const plan = await planCycle(client, view.spec, {
       rebuild: options.rebuild,
       now: options.now,
       naiveWatermark: options.naiveWatermark,
-      drainLockTimeoutMs: Math.min(options.lockTimeoutMs, DRAIN_LOCK_TIMEOUT_MS),
+      longWriterMs: options.longWriterMs ?? LONG_WRITER_MS,
+      holderWaitMs: options.holderWaitMs,
     });
     const watermark = plan.key;
     const populated = plan.populated;

@@ -21,7 +21,7 @@ export function quietSchedules(): Record<string, string> {
 }
 
 export function refreshSettings(overrides: Partial<Config['refresh']> = {}): Config['refresh'] {
-  return { statementTimeoutMs: 120_000, lockTimeoutMs: 10_000, schedules: quietSchedules(), stopTimeoutMs: 10_000, ...overrides };
+  return { statementTimeoutMs: 120_000, lockTimeoutMs: 10_000, schedules: quietSchedules(), stopTimeoutMs: 10_000, longWriterMs: 300_000, ...overrides };
 }
 
 /** A worker on the test database that polls often, so a triggered job starts soon. */

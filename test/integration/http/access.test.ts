@@ -93,7 +93,7 @@ describe('access on every route', function () {
     }
     h = await httpHarness(s.executor, {
       access: ACCESS,
-      health: { database: databaseCheck(s.executor), views: viewsCheck(s.executor, { refresh: { statementTimeoutMs: 1, lockTimeoutMs: 1, schedules: {}, stopTimeoutMs: 1 } }, () => NOW) },
+      health: { database: databaseCheck(s.executor), views: viewsCheck(s.executor, { refresh: { statementTimeoutMs: 1, lockTimeoutMs: 1, schedules: {}, stopTimeoutMs: 1, longWriterMs: 1 } }, () => NOW) },
     });
   });
   after(async () => {
@@ -283,7 +283,7 @@ describe('access on every route', function () {
 
     it('GET /health does not show the database’s words when the refresh log cannot be read', async () => {
       const failing: Executor = { query: async () => Promise.reject(new Error('password authentication failed for user "eventstats_secret_role"')) } as unknown as Executor;
-      const check = viewsCheck(failing, { refresh: { statementTimeoutMs: 1, lockTimeoutMs: 1, schedules: {}, stopTimeoutMs: 1 } });
+      const check = viewsCheck(failing, { refresh: { statementTimeoutMs: 1, lockTimeoutMs: 1, schedules: {}, stopTimeoutMs: 1, longWriterMs: 1 } });
       expect(await check()).to.deep.equal({ ok: false, detail: 'unavailable' });
     });
 

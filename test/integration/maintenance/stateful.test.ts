@@ -2,12 +2,14 @@
  * The stateful property of incremental maintenance: random interleavings of the gateway's writes
  * (appends, late appends into sealed days, jobs committed after their run or before it, status
  * upserts that change status and dimensions, deletes, a TRUNCATE and reload) with cycles (the clock
- * moving on by whole hours, so buckets get sealed between writes) and rebuilds. After every cycle
+ * moving on by whole hours, so buckets get sealed between writes) and rebuilds, and writer
+ * transactions held open across cycles and committed or rolled back later. After every cycle
  * every query equals the oracle over everything committed, for random windows; and between cycles
  * every real-time answer over the runs topic does too (unless a delete or a TRUNCATE waits for the
  * next cycle: deletes reach the answers there).
  */
 import fc from 'fast-check';
+import pg from 'pg';
 import { TABLES } from '../../../src/db/tables.ts';
 import { registeredViews } from '../../../src/queries/index.ts';
 import { PartsCache } from '../../../src/queries/parts-cache.ts';
@@ -28,6 +30,8 @@ interface Model {
   jobsWithoutRun: { eventId: string; ts: number }[];
   /** A delete or a TRUNCATE since the last cycle (real-time answers count deleted rows until the next one). */
   deletedSinceCycle: boolean;
+  /** Writer transactions open (in Real.open, oldest first). */
+  openWriters: number;
 }
 
 interface Real {
@@ -35,6 +39,8 @@ interface Real {
   /** Read through by the real-time reads: one trusting the version it read for the whole run, one reading it every time. */
   trusting: PartsCache;
   checking: PartsCache;
+  /** Writer transactions left open across commands, oldest first. */
+  open: pg.Client[];
 }
 
 type Cmd = fc.AsyncCommand<Model, Real>;
@@ -130,7 +136,8 @@ class DeleteSome implements Cmd {
 }
 
 class TruncateReload implements Cmd {
-  check = () => true;
+  // A TRUNCATE would wait for an open writer (held by this very run): none is open.
+  check = (m: Readonly<Model>) => m.openWriters === 0;
   async run(m: Model, r: Real) {
     m.deletedSinceCycle = true;
     const c = await r.db.pool.connect();
@@ -149,6 +156,37 @@ class TruncateReload implements Cmd {
   toString = () => 'TruncateReload';
 }
 
+/** A writer opens a transaction and inserts a run with its jobs (or more of them, in the newest open one), and leaves it open. */
+class WriteOpen implements Cmd {
+  constructor(readonly minutesAgo: number, readonly jobs: number, readonly more: boolean) {}
+  check = (m: Readonly<Model>) => (this.more ? m.openWriters > 0 : m.openWriters < 2);
+  async run(m: Model, r: Real) {
+    let writer = this.more ? r.open.at(-1) : undefined;
+    if (!writer) {
+      writer = new pg.Client({ connectionString: r.db.url });
+      await writer.connect();
+      await writer.query('BEGIN');
+      r.open.push(writer);
+      m.openWriters++;
+    }
+    await insertRun(writer, { ts: Date.now() - this.minutesAgo * 60_000, jobs: this.jobs, tenant: 'backfill' });
+  }
+  toString = () => `WriteOpen(${this.minutesAgo} min ago, ${this.jobs} jobs${this.more ? ', in the open writer' : ''})`;
+}
+
+/** The oldest open writer commits or rolls back. */
+class EndWriter implements Cmd {
+  constructor(readonly commit: boolean) {}
+  check = (m: Readonly<Model>) => m.openWriters > 0;
+  async run(m: Model, r: Real) {
+    const writer = r.open.shift()!;
+    m.openWriters--;
+    await writer.query(this.commit ? 'COMMIT' : 'ROLLBACK');
+    await writer.end();
+  }
+  toString = () => `EndWriter(${this.commit ? 'commit' : 'rollback'})`;
+}
+
 class Cycle implements Cmd {
   constructor(readonly advanceHours: number, readonly rebuild: boolean, readonly windows: { endHoursAgo: number; lengthMs: number }[]) {}
   check = () => true;
@@ -156,7 +194,8 @@ class Cycle implements Cmd {
     m.hoursAhead += this.advanceHours;
     m.deletedSinceCycle = false;
     const now = Date.now() + m.hoursAhead * HOUR_MS;
-    const results = await refreshViews(r.db.pool, registeredViews(), { ...REFRESH_OPTIONS, now, rebuild: this.rebuild });
+    // No wait for open writers: the model's writers stay open until a command ends them.
+    const results = await refreshViews(r.db.pool, registeredViews(), { ...REFRESH_OPTIONS, now, rebuild: this.rebuild, holderWaitMs: 0 });
     for (const x of results) expect(x.outcome, `${x.view}: ${x.error ?? ''}`).to.be.oneOf(['refreshed', 'skipped']);
     const wall = Date.now();
     await expectAllExact(r.db.pool, this.windows.map((w) => windowAt(w, wall)), wall);
@@ -188,6 +227,8 @@ const commands = [
   fc.tuple(fc.integer({ min: 0, max: 30 }), fc.boolean()).map(([d, large]) => new DeleteSome(d, large)),
   fc.tuple(fc.integer({ min: 0, max: 3 }), fc.boolean(), fc.array(windowArb, { minLength: 1, maxLength: 2 })).map(([h, b, w]) => new Cycle(h, b && h === 0, w)),
   fc.tuple(fc.boolean(), fc.array(windowArb, { minLength: 1, maxLength: 2 })).map(([t, w]) => new RealtimeRead(t, w)),
+  fc.tuple(fc.integer({ min: 0, max: 10 * 24 * 60 }), fc.integer({ min: 1, max: 5 }), fc.boolean()).map(([m, j, more]) => new WriteOpen(m, j, more)),
+  fc.boolean().map((commit) => new EndWriter(commit)),
 ];
 
 describe('incremental maintenance, stateful: random writes and cycles against the oracle', function () {
@@ -197,15 +238,18 @@ describe('incremental maintenance, stateful: random writes and cycles against th
     await fc.assert(
       fc.asyncProperty(fc.commands([...commands, fc.constant(new TruncateReload())], { maxCommands: 24 }), async (cmds) => {
         const db = await createTestDatabase();
+        const open: pg.Client[] = [];
         try {
           await seed(db.pool, { runs: 250, days: 30, end: Date.now(), seed: 13 });
           await refreshViews(db.pool, registeredViews(), REFRESH_OPTIONS);
-          const model: Model = { hoursAhead: 0, runsWithoutJobs: [], jobsWithoutRun: [], deletedSinceCycle: false };
+          const model: Model = { hoursAhead: 0, runsWithoutJobs: [], jobsWithoutRun: [], deletedSinceCycle: false, openWriters: 0 };
           const trusting = new PartsCache({ stateTtlMs: 3_600_000, maxRows: 100_000 });
           const checking = new PartsCache({ stateTtlMs: 0, maxRows: 100_000 });
-          // Every sequence ends with a cycle, so its last writes are checked too.
-          await fc.asyncModelRun(() => ({ model, real: { db, trusting, checking } }), [...cmds, new Cycle(0, false, [{ endHoursAgo: 0, lengthMs: 45 * DAY_MS }])]);
+          // Every sequence ends with a cycle, then its open writers commit, and a last cycle checks them too.
+          const last = new Cycle(0, false, [{ endHoursAgo: 0, lengthMs: 45 * DAY_MS }]);
+          await fc.asyncModelRun(() => ({ model, real: { db, trusting, checking, open } }), [...cmds, last, new EndWriter(true), new EndWriter(true), last]);
         } finally {
+          await Promise.allSettled(open.map((c) => c.end()));
           await db.drop();
         }
       }),

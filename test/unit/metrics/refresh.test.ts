@@ -107,6 +107,18 @@ describe('refresh metrics', () => {
     expect(s.value(REFRESH_METRICS.orphanJobs, { view: A })).to.equal(7);
   });
 
+  it("shows the ids a cycle held back, the long writers it named and the oldest writer's age, as of the view's last refresh", async () => {
+    const f = fake();
+    const base = { sealedFrom: 0, sealedTo: 60_000, idWatermark: 10, changedFrom: null, rebuild: false };
+    const held = { heldBack: 12, holders: 2, oldestHolderMs: 420_000, longWriters: [{ pid: 4242, ageMs: 420_000 }] };
+    f.metrics.observe({ view: A, outcome: 'refreshed', durationMs: 5, report: { ...base, ...held } });
+    let s = await f.scrape();
+    expect([s.value(REFRESH_METRICS.heldBackJobs, { view: A }), s.value(REFRESH_METRICS.longWriters, { view: A }), s.value(REFRESH_METRICS.oldestWriter, { view: A })]).to.deep.equal([12, 1, 420]);
+    f.metrics.observe({ view: A, outcome: 'refreshed', durationMs: 5, report: { ...base, heldBack: 0, holders: 0, oldestHolderMs: null, longWriters: [] } });
+    s = await f.scrape();
+    expect([s.value(REFRESH_METRICS.heldBackJobs, { view: A }), s.value(REFRESH_METRICS.longWriters, { view: A }), s.value(REFRESH_METRICS.oldestWriter, { view: A })]).to.deep.equal([0, 0, 0]);
+  });
+
   it('computes the seconds since the last success and the last check at scrape time; +Inf for a view never refreshed', async () => {
     const f = fake();
     f.set({ state: new Map([[A, freshness(A, 90_000, 30_000)], [B, freshness(B, null, null)]]) });
