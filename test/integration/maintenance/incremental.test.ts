@@ -270,13 +270,20 @@ describe('incremental maintenance', function () {
       await blocker.query(`LOCK TABLE ${history} IN SHARE MODE`);
       const cycle = refreshView(db.pool, view, REFRESH_OPTIONS).catch((err: unknown) => err);
       let pid = 0;
+      // The race happened: this database's cycle waits for this history table (a relation oid of
+      // another test database on the shared server could have the same number).
       await waitFor(async () => {
-        const { rows } = await db.pool.query(`SELECT pid FROM pg_locks WHERE NOT granted AND relation = $1::regclass`, [history]);
+        const { rows } = await db.pool.query(
+          `SELECT pid FROM pg_locks WHERE NOT granted AND relation = $1::regclass AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+          [history],
+        );
         pid = rows[0]?.pid ?? 0;
         return pid > 0;
       });
       await db.pool.query('SELECT pg_terminate_backend($1)', [pid]);
-      await cycle;
+      // The failure it provoked is the one expected: the killed cycle failed, it did not finish.
+      const killed = await cycle;
+      expect(killed instanceof Error || (killed as { outcome?: string }).outcome === 'failed', `the killed cycle: ${String((killed as { error?: string }).error ?? killed)}`).to.equal(true);
     } finally {
       await blocker.query('ROLLBACK');
       blocker.release();
@@ -333,10 +340,10 @@ describe('the naive max-id watermark (what holding back ids prevents)', function
   });
 });
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 20_000, what = "this database's cycle to wait for a lock on the history table"): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
+    if (Date.now() > deadline) throw new Error(`waited ${timeoutMs} ms for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
