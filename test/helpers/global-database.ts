@@ -17,9 +17,9 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { EmbeddedDatabase } from '../../src/db/embedded.ts';
 import { freePort } from './free-port.ts';
+import { withClient } from './pg-client.ts';
 import { startSystemServer } from './system-postgres.ts';
 
 export const ADMIN_URL_ENV = 'EVENTSTATS_TEST_ADMIN_URL';
@@ -71,16 +71,6 @@ async function startSystem(): Promise<string> {
     throw new Error(`the system PostgreSQL (${server.version}) has no working JIT (pg_jit_available: ${rows[0]?.jit}, jit = ${rows[0]?.setting}): install its llvmjit (Debian ships it in postgresql-15)`);
   }
   return url;
-}
-
-async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
 }
 
 /** Creates the non-superuser owner role on a server the suite started; returns its URL. */

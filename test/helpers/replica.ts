@@ -20,9 +20,9 @@ import { createRequire } from 'node:module';
 import { chmod, copyFile, mkdir, mkdtemp, readdir, rm, writeFile, appendFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { EmbeddedDatabase } from '../../src/db/embedded.ts';
 import { freePort } from './free-port.ts';
+import { withClient } from './pg-client.ts';
 
 export interface Primary {
   /** URL of the test's database on it. */
@@ -121,16 +121,6 @@ async function copyData(from: string, to: string, top = true): Promise<void> {
         if (err.code !== 'ENOENT') throw err;
       });
     }
-  }
-}
-
-async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
   }
 }
 

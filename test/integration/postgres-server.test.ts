@@ -3,9 +3,6 @@
  * owner every fixture runs as, JIT kept off in every session of EventStats', and the start-up lines
  * for server settings that break an assumption.
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import path from 'node:path';
 import { expect } from 'chai';
 import pg from 'pg';
 import { createExecutor } from '../../src/db/executor.ts';
@@ -14,35 +11,17 @@ import { checkServerSettings, type ServerSettings } from '../../src/db/server-se
 import { SessionMode } from '../../src/db/session-mode.ts';
 import { registeredViews } from '../../src/queries/index.ts';
 import { refreshView } from '../../src/refresh/refresh-view.ts';
+import { runScript } from '../helpers/command.ts';
 import { API_LOGIN, createTestDatabase, readerUrl, type TestDatabase } from '../helpers/database.ts';
 import { REFRESH_OPTIONS } from '../helpers/fixtures.ts';
 import { OWNER_ROLE, SUPERUSER_URL_ENV } from '../helpers/global-database.ts';
+import { withClient } from '../helpers/pg-client.ts';
 
-const ROOT = path.join(import.meta.dirname, '../..');
 const ownServer = !process.env.TEST_DATABASE_URL;
 
 async function scalar<T>(url: string, sql: string): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    const row = (await client.query(sql)).rows[0] as Record<string, unknown> | undefined;
-    return (row ? Object.values(row)[0] : undefined) as T;
-  } finally {
-    await client.end();
-  }
-}
-
-/** Runs an npm command's script as a user runs it; resolves to its exit code and output. */
-async function command(script: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'silent', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-  const [code] = (await once(child, 'exit')) as [number | null];
-  clearTimeout(timer);
-  return { code, stdout, stderr };
+  const row = await withClient(url, async (c) => (await c.query(sql)).rows[0] as Record<string, unknown> | undefined);
+  return (row ? Object.values(row)[0] : undefined) as T;
 }
 
 describe('the PostgreSQL server the suite runs on', function () {
@@ -156,13 +135,13 @@ describe('the PostgreSQL server the suite runs on', function () {
       const fresh = await createTestDatabase({ migrate: false });
       try {
         await fresh.pool.query(`ALTER DATABASE ${fresh.name} SET statement_timeout = '30s'`);
-        const run = await command('src/cli/migrate.ts', { DATABASE_URL: fresh.url });
+        const run = await runScript('src/cli/migrate.ts', [], { DATABASE_URL: fresh.url });
         expect(run.code, run.stderr).to.equal(0);
         expect(run.stdout).to.match(/^applied \d+ migration\(s\): 1764000000000_source-tables, /);
         const lines = run.stderr.trim().split('\n');
         expect(lines).to.have.length(1);
         expect(lines[0]).to.match(/^migrate: warning: statement_timeout is 30000 ms for this role or database: .* PGOPTIONS='-c statement_timeout=0'$/);
-        const again = await command('src/cli/migrate.ts', { DATABASE_URL: fresh.url, PGOPTIONS: '-c statement_timeout=0' });
+        const again = await runScript('src/cli/migrate.ts', [], { DATABASE_URL: fresh.url, PGOPTIONS: '-c statement_timeout=0' });
         expect(again).to.include({ code: 0, stdout: 'no pending migrations\n', stderr: '' });
       } finally {
         await fresh.drop();
@@ -174,7 +153,7 @@ describe('the PostgreSQL server the suite runs on', function () {
       superuser.pathname = `/${db.name}`;
       await scalar(superuser.toString(), `ALTER DATABASE ${db.name} SET track_counts = off`);
       try {
-        const run = await command('src/cli/refresh.ts', { DATABASE_URL: db.url });
+        const run = await runScript('src/cli/refresh.ts', [], { DATABASE_URL: db.url });
         expect(run.code, run.stderr).to.equal(0);
         expect(run.stderr).to.match(/^refresh: warning: track_counts is off: .* set track_counts = on\n$/);
         expect(run.stdout.trim().split('\n')).to.have.length(registeredViews().length);

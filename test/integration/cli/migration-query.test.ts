@@ -2,8 +2,6 @@
  * `npm run migration:query -- <query> [--dir DIR]` as a user runs it: the file it writes, what it
  * refuses, and that the migration it writes applies after the committed ones.
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,21 +9,12 @@ import { expect } from 'chai';
 import { runner } from 'node-pg-migrate';
 import { MIGRATIONS_DIR, MIGRATIONS_TABLE } from '../../../src/db/migrate.ts';
 import { upSection } from '../../../src/maintenance/ddl.ts';
+import { runScript } from '../../helpers/command.ts';
 import { createTestDatabase } from '../../helpers/database.ts';
 
 const ROOT = path.join(import.meta.dirname, '../../..');
 
-async function migrationQuery(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/migration-query.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  const [code] = (await once(child, 'exit')) as [number | null];
-  clearTimeout(timer);
-  return { code, stdout, stderr };
-}
+const migrationQuery = (args: readonly string[]) => runScript('src/cli/migration-query.ts', args);
 
 describe('npm run migration:query', function () {
   this.timeout(180_000);
