@@ -137,7 +137,7 @@ async function rebuildHistory(source: Source, ctx: CycleContext, sealTo: number)
 /**
  * Before the cycle's transaction: read everything the decision needs in one statement (the state
  * row, the source's id position and pending changes, the clock, whether the view is populated, and
- * the key of the last cycle the refresh log recorded), drain if ids were handed out since, and decide
+ * the key of the last cycle the refresh log recorded), find the id bound without a lock if ids were handed out since, and decide
  * what the cycle would do (its key). A cycle with nothing to do costs this one round trip.
  */
 export async function planCycle(client: pg.ClientBase, spec: RollupSpec, options: CycleOptions): Promise<CyclePlan> {

@@ -1,6 +1,6 @@
 /**
  * A refresh holds a session advisory lock across statements (single-flight per view, refresh-view.ts)
- * and runs its cycle on one session: the drain and the plan outside a transaction, then one
+ * and runs its cycle on one session: the id bound and the plan outside a transaction, then one
  * REPEATABLE READ transaction. A transaction-mode pooler (PgBouncer `pool_mode = transaction`) may
  * give each of those statements another server session: the lock could be taken on one and released
  * (or leaked) on another, and two workers could then refresh one view at once, or none ever again.
