@@ -10,6 +10,7 @@ import type { Registry } from 'prom-client';
 import type { AccessControl } from './auth/acl.ts';
 import type { DevTokenIssuer } from './auth/dev-keys.ts';
 import type { KeyProvider } from './auth/keys.ts';
+import type { VerifiedTokens } from './auth/verified-tokens.ts';
 import type { Executor } from './db/executor.ts';
 import { authenticate, type TokenRules } from './http/auth.ts';
 import { jsonBody } from './http/body.ts';
@@ -32,6 +33,8 @@ export interface AppDeps {
   /** Whole-bucket parts cached by view version; one per process (a fresh one when absent). */
   readonly parts?: PartsCache;
   readonly keys: KeyProvider;
+  /** Tokens verified lately, bounded in bytes (config VERIFIED_TOKENS_MAX_BYTES); a fresh cache when absent. */
+  readonly verifiedTokens?: VerifiedTokens;
   /** Optional token claim checks (config TOKEN_AUDIENCE, TOKEN_ISSUER, TOKEN_REQUIRE_EXP); none when absent. */
   readonly tokenRules?: TokenRules;
   readonly acl: AccessControl;
@@ -93,7 +96,7 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(TOPIC_PATH, routeGate(TOPIC_PATH));
   app.use('/stats', jsonBody());
-  app.use(TOPIC_PATH, authenticate(deps.keys, undefined, deps.tokenRules), resolveTopic, authorizeTopic(deps.acl));
+  app.use(TOPIC_PATH, authenticate(deps.keys, deps.verifiedTokens, deps.tokenRules), resolveTopic, authorizeTopic(deps.acl));
   app.use(rawStatsRoutes({ executor: deps.executor, now }));
   app.use(
     queryRoutes({

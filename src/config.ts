@@ -9,7 +9,8 @@ import path from 'node:path';
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import { SUPPORTED_QUERIES } from './queries/index.ts';
-import type { PartsCacheOptions } from './queries/parts-cache.ts';
+import { PARTS_CACHE_MAX_BYTES, type PartsCacheOptions } from './queries/parts-cache.ts';
+import { VERIFIED_TOKENS_MAX_BYTES } from './auth/verified-tokens.ts';
 
 /** DB_POOLER's values (src/db/session-mode.ts). */
 export const DB_POOLER_MODES = ['auto', 'none', 'transaction'] as const;
@@ -96,8 +97,12 @@ const EnvSchema = z.object({
   RETRY_AFTER_SECONDS: int(1, 3600).default(5),
   /** How long an API process trusts the view version it read last before reading it again (0: every request). */
   VIEW_STATE_TTL_MS: int(0, 60_000).default(1_000),
-  /** Partial-aggregate rows an API process keeps cached from the views (whole-bucket parts, by view version). */
-  PARTS_CACHE_MAX_ROWS: int(1_000, 10_000_000).default(200_000),
+  /** Bytes an API process's parts cache may hold (segments, windows, tails; keys included). */
+  PARTS_CACHE_MAX_BYTES: int(65_536, 16 * 1024 ** 3).default(PARTS_CACHE_MAX_BYTES),
+  /** Bytes of the parts cache one user's filtered or empty results may hold (default: an eighth of PARTS_CACHE_MAX_BYTES). */
+  PARTS_CACHE_USER_MAX_BYTES: int(4_096, 16 * 1024 ** 3).optional(),
+  /** Bytes the cache of verified tokens may hold (hashes of the tokens, their users; src/auth/verified-tokens.ts). */
+  VERIFIED_TOKENS_MAX_BYTES: int(4_096, 1024 ** 3).default(VERIFIED_TOKENS_MAX_BYTES),
   /** Statement timeout of one materialized view refresh. */
   REFRESH_STATEMENT_TIMEOUT_MS: int(100, 3_600_000).default(600_000),
   /** Lock timeout of one materialized view refresh. */
@@ -141,7 +146,9 @@ const FileConfigSchema = z
   .passthrough();
 
 export interface Config {
-  readonly partsCache: PartsCacheOptions;
+  readonly partsCache: PartsCacheOptions & { readonly maxBytes: number; readonly userMaxBytes: number };
+  /** Byte bound of the verified-token cache (VERIFIED_TOKENS_MAX_BYTES). */
+  readonly verifiedTokensMaxBytes: number;
   readonly databaseUrl: string | undefined;
   /** DATABASE_READ_URL and its REPLICA_* settings (src/db/read-targets.ts); no urls: reads go to databaseUrl. */
   readonly replicas: {
@@ -261,6 +268,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.METRICS_PORT !== undefined && e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT) {
     throw new ConfigError('invalid configuration: METRICS_PORT: must differ from PORT (leave it unset to serve /metrics on PORT)');
   }
+  if (e.PARTS_CACHE_USER_MAX_BYTES !== undefined && e.PARTS_CACHE_USER_MAX_BYTES > e.PARTS_CACHE_MAX_BYTES) {
+    throw new ConfigError('invalid configuration: PARTS_CACHE_USER_MAX_BYTES: must not be larger than PARTS_CACHE_MAX_BYTES');
+  }
   const file = readFileConfig(e.CONF_DIR);
   let schedules: Record<string, string> = {};
   if (e.REFRESH_SCHEDULES) {
@@ -307,7 +317,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       retryAfterSeconds: e.RETRY_AFTER_SECONDS,
       pooler: e.DB_POOLER,
     }),
-    partsCache: Object.freeze({ stateTtlMs: e.VIEW_STATE_TTL_MS, maxRows: e.PARTS_CACHE_MAX_ROWS }),
+    partsCache: Object.freeze({
+      stateTtlMs: e.VIEW_STATE_TTL_MS,
+      maxBytes: e.PARTS_CACHE_MAX_BYTES,
+      userMaxBytes: e.PARTS_CACHE_USER_MAX_BYTES ?? Math.floor(e.PARTS_CACHE_MAX_BYTES / 8),
+    }),
+    verifiedTokensMaxBytes: e.VERIFIED_TOKENS_MAX_BYTES,
     refresh: Object.freeze({
       statementTimeoutMs: e.REFRESH_STATEMENT_TIMEOUT_MS,
       lockTimeoutMs: e.REFRESH_LOCK_TIMEOUT_MS,

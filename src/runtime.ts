@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { AccessControl } from './auth/acl.ts';
 import { KeyStore, resolveKeySource } from './auth/keys.ts';
+import { VerifiedTokens } from './auth/verified-tokens.ts';
 import type { AppDeps } from './app.ts';
 import type { Config } from './config.ts';
 import { createExecutor, type Executor } from './db/executor.ts';
@@ -84,7 +85,8 @@ export async function createApiRuntime(config: Config, databaseUrl: string, log:
   const keys = new KeyStore({ source: await resolveKeySource(config), log });
   const acl = AccessControl.fromFile(config.accessConfigPath);
   const parts = new PartsCache(config.partsCache);
-  const metrics = (options.metrics ?? config.metrics.enabled) ? createApiMetrics({ pool, parts }) : undefined;
+  const verifiedTokens = new VerifiedTokens({ maxBytes: config.verifiedTokensMaxBytes });
+  const metrics = (options.metrics ?? config.metrics.enabled) ? createApiMetrics({ pool, parts, verifiedTokens }) : undefined;
   return {
     pool,
     close: async () => {
@@ -99,6 +101,7 @@ export async function createApiRuntime(config: Config, databaseUrl: string, log:
       realtime: (query) => config.realtime.enabled && !config.realtime.off.includes(query),
       refreshSchedules: config.refresh.schedules,
       keys,
+      verifiedTokens,
       tokenRules: config.token,
       acl,
       log,

@@ -37,7 +37,7 @@ export interface QueryResult {
 export interface PreparedQuery {
   readonly params: Record<string, unknown>;
   /** `realtime`: add the facts the materialization has not absorbed yet, where the query's source can say which. */
-  readonly run: (executor: Executor, cache: PartsCache, realtime?: boolean) => Promise<QueryResult>;
+  readonly run: (executor: Executor, cache: PartsCache, realtime?: boolean, user?: string) => Promise<QueryResult>;
 }
 
 function checkFilterPermissions(query: CompiledQuery, params: Record<string, unknown>, access: Access): void {
@@ -66,8 +66,8 @@ export function prepareQuery(query: CompiledQuery, body: Record<string, unknown>
 
   return {
     params,
-    async run(executor, cache, realtime = false) {
-      const parts = await readParts(query.rollup, plan.parts, executor, cache, plan.rank, realtime);
+    async run(executor, cache, realtime = false, user) {
+      const parts = await readParts(query.rollup, plan.parts, executor, cache, plan.rank, realtime, user);
       const { rows: data, truncated } = plan.finalize(parts.page);
       const { refreshedAt, sourceCheckedAt } = parts.state;
       const live = parts.tailRows !== undefined;

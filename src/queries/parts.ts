@@ -14,7 +14,7 @@
 import type { Executor } from '../db/executor.ts';
 import type { ViewFreshness } from '../freshness/state.ts';
 import { mergeInto, type MergedWindow } from './merge.ts';
-import type { PartsCache } from './parts-cache.ts';
+import { ANONYMOUS_OWNER, type PartsCache, type Reader } from './parts-cache.ts';
 import { partsStatement, RAW_PART, stripPart, type TailRead } from './parts-statement.ts';
 import type { SqlQuery } from '../db/sql.ts';
 import { FACTS_COLUMN, PENDING_PART, realtimeCapable, STABLE_PART, TAIL_PART, VERSION_PART, type CachedTail } from './tail.ts';
@@ -77,6 +77,7 @@ export async function readParts(
   cache: PartsCache,
   rank?: Ranking,
   realtime = false,
+  user?: string,
 ): Promise<PartsResult> {
   const { state, coverage, holds } = await cache.views.read(executor, spec);
   // Never refreshed (or unpopulated): nothing is cached, and reading the view reports not_ready.
@@ -94,6 +95,8 @@ export async function readParts(
     req.access,
   ]);
   const base = `${state.version}|${shape}`;
+  // What this request's own filter values shape is cached within its user's share (src/queries/parts-cache.ts).
+  const reader: Reader = { user: user ?? ANONYMOUS_OWNER, filtered: Object.keys(req.filters).length > 0 };
   const segKey = (s: Segment) => `${shape}|${s.grain}|${s.range.from}|${s.range.to}`;
   const cachedSegment = (s: Segment) => cache.segment(segKey(s), state.version!, (readAt) => holds(readAt, GRAIN_MS[s.grain], s.range.to));
   const windowKey = `${base}|${plan.segments.map((s) => `${s.grain}:${s.range.from}:${s.range.to}`).join(',')}`;
@@ -121,12 +124,12 @@ export async function readParts(
       let rows = cached[i];
       if (!rows) {
         rows = Object.freeze(fetched.segments.get(i) ?? []);
-        if (store) cache.setSegment(segKey(s), state.version!, rows);
+        if (store) cache.setSegment(segKey(s), state.version!, rows, reader);
       }
       mergeInto(spec, req, groups, rows);
     });
     const merged: MergedWindow = { groups };
-    if (store) cache.setWindow(windowKey, merged);
+    if (store) cache.setWindow(windowKey, merged, reader);
     return merged;
   };
   /** The tail's stable part after this read: what was held plus what became stable. */
@@ -151,7 +154,7 @@ export async function readParts(
       return { fetched: again, window: merge(again, [], false), tail: whole && stableTail(again, undefined, whole), cached: false };
     }
     const tail = tr && stableTail(fetched, cachedTail, tr);
-    if (tail && cacheable && matches) cache.setTail(tailKey, tail);
+    if (tail && cacheable && matches) cache.setTail(tailKey, tail, reader);
     if (window) return { fetched, window, tail, cached: matches };
     return { fetched, window: merge(fetched, segments, cacheable && matches), tail, cached: cacheable && matches };
   };

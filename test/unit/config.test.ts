@@ -14,7 +14,8 @@ describe('loadConfig', () => {
     const c = loadConfig({ CONF_DIR: confDir });
     expect(c).to.include({ databaseUrl: undefined, port: 3000, logLevel: 'info', production: false, dataDir: '.data', embeddedPgPort: 54329 });
     expect(c.db).to.deep.equal({ poolMax: 10, statementTimeoutMs: 5000, connectTimeoutMs: 3000, retryAfterSeconds: 5, pooler: 'auto' });
-    expect(c.partsCache).to.deep.equal({ stateTtlMs: 1000, maxRows: 200_000 });
+    expect(c.partsCache).to.deep.equal({ stateTtlMs: 1000, maxBytes: 64 * 1024 * 1024, userMaxBytes: 8 * 1024 * 1024 });
+    expect(c.verifiedTokensMaxBytes).to.equal(1024 * 1024);
     expect(c.realtime).to.deep.equal({ enabled: true, off: [] });
     expect(c.token).to.deep.equal({ audience: undefined, issuer: undefined, requireExp: false });
     expect(c.http).to.deep.equal({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000 });
@@ -74,7 +75,9 @@ describe('loadConfig', () => {
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL:/],
     [{ DB_POOL_MAX: '0' }, /DB_POOL_MAX:/],
     [{ VIEW_STATE_TTL_MS: '-1' }, /VIEW_STATE_TTL_MS:/],
-    [{ PARTS_CACHE_MAX_ROWS: 'lots' }, /PARTS_CACHE_MAX_ROWS:/],
+    [{ PARTS_CACHE_MAX_BYTES: 'lots' }, /PARTS_CACHE_MAX_BYTES:/],
+    [{ PARTS_CACHE_MAX_BYTES: '1000000', PARTS_CACHE_USER_MAX_BYTES: '2000000' }, /PARTS_CACHE_USER_MAX_BYTES: must not be larger than PARTS_CACHE_MAX_BYTES/],
+    [{ VERIFIED_TOKENS_MAX_BYTES: '10' }, /VERIFIED_TOKENS_MAX_BYTES:/],
     [{ HTTP_REQUEST_TIMEOUT_MS: '0' }, /HTTP_REQUEST_TIMEOUT_MS:/],
     [{ HTTP_HEADERS_TIMEOUT_MS: 'soon' }, /HTTP_HEADERS_TIMEOUT_MS:/],
     [{ HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '10000' }, /HTTP_HEADERS_TIMEOUT_MS: must not be longer than HTTP_REQUEST_TIMEOUT_MS/],

@@ -11,6 +11,7 @@ import { sendQueryAnswer } from '../answer.ts';
 import { sendOk } from '../envelope.ts';
 import { takeFormat } from '../format.ts';
 import { queryStringParams } from '../query-string.ts';
+import { userOf } from '../auth.ts';
 import { accessOf, topicOf } from '../topic.ts';
 
 export interface QueryRouteDeps {
@@ -60,7 +61,7 @@ export function queryRoutes(deps: QueryRouteDeps): Router {
     const prepared = prepareQuery(query, params, accessOf(res), now);
     // With read replicas, every statement of this answer goes to one database (src/db/read-targets.ts).
     const executor = (await deps.executor.session?.()) ?? deps.executor;
-    const result = await prepared.run(executor, deps.parts, deps.realtime(query.name));
+    const result = await prepared.run(executor, deps.parts, deps.realtime(query.name), userOf(res));
     sendQueryAnswer(req, res, { query, topic: topicOf(res), result, format, now, cron: viewSchedule(query.rollup.view, deps.schedules) });
   };
 
