@@ -226,6 +226,24 @@ function readFileConfig(confDir: string): z.infer<typeof FileConfigSchema> {
   return parsed.data;
 }
 
+/**
+ * The warnings a deployment (DATABASE_URL or NODE_ENV=production) gets at start-up, one line each,
+ * for the token checks it leaves off. They stay warnings rather than refusals: the upstream gateway
+ * checks none of them, and identity providers in use with it issue tokens without `aud` (or with an
+ * `aud` nobody has configured yet), so refusing would break every migration from it on its first
+ * start; a warning each start makes the gap visible without locking anyone out (docs/ARCHITECTURE.md).
+ */
+export function tokenRuleWarnings(config: Pick<Config, 'production' | 'databaseUrl' | 'token'>): string[] {
+  if (!config.production && config.databaseUrl === undefined) return [];
+  const out: string[] = [];
+  if (!config.token.audience) {
+    out.push('TOKEN_AUDIENCE is not set: tokens are accepted whatever their aud claim, so a token your identity provider issued for another application works here too');
+  }
+  if (!config.token.issuer) out.push('TOKEN_ISSUER is not set: tokens are accepted whatever their iss claim (any issuer whose key is in the key set)');
+  if (!config.token.requireExp) out.push('TOKEN_REQUIRE_EXP is not true: a token without exp is accepted until its signing key is rotated');
+  return out;
+}
+
 // pg-boss evaluates schedules once a minute and takes no seconds field.
 const CRON_FIELDS = 5;
 

@@ -11,7 +11,7 @@ import type { Server } from 'node:http';
 import { createApp } from './app.ts';
 import { devKeysVerify, devTokenIssuer, type DevTokenIssuer } from './auth/dev-keys.ts';
 import { describeFailure } from './cli/run.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, loadConfig, tokenRuleWarnings } from './config.ts';
 import { createHttpServer } from './http/http-server.ts';
 import { pageAssets } from './http/page-assets.ts';
 import { createLogger } from './log.ts';
@@ -31,6 +31,8 @@ const config = (() => {
   }
 })();
 const log = createLogger(config.logLevel);
+// Once per start (the cluster's primary, or the one process): token checks a deployment leaves off.
+if (cluster.isPrimary) for (const warning of tokenRuleWarnings(config)) log.warn(warning);
 const stops: (() => Promise<unknown>)[] = [];
 let stopping: Promise<void> | undefined;
 
@@ -128,7 +130,7 @@ async function serve(): Promise<void> {
   }
   const base = `http://localhost:${config.port}`;
   log.info({ url: base, metrics: metricsUrl ?? 'off', mode: local ? 'all-in-one (embedded PostgreSQL)' : 'external database' }, 'EventStats listening');
-  process.stdout.write(startBanner({ base, devTokenButton: devTokens !== undefined, devTokenCli: devKeysVerify(config) }));
+  process.stdout.write(startBanner({ base, devTokenButton: devTokens !== undefined, devTokenSecret: devTokens?.secret, devTokenCli: devKeysVerify(config) }));
 }
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

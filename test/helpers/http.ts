@@ -34,6 +34,9 @@ export const ACCESS = Object.freeze({
   'public.cps.za.status_change': ['alice'],
 });
 
+/** The secret POST /dev/token requires in the harness (npm start makes a random one each start). */
+export const DEV_TOKEN_SECRET = 'harness-dev-token-secret';
+
 export type User = 'alice' | 'bob' | 'carol';
 
 let keyPair: { privateKeyPem: string; publicKeyDer: string } | undefined;
@@ -108,7 +111,7 @@ export async function httpHarness(executor: Executor, options: HarnessOptions = 
     realtime: options.realtime,
     pages: options.pages,
     devTokens: options.devTokens
-      ? { ttlSeconds: DEV_TOKEN_TTL_SECONDS, sign: (user) => signToken(privateKeyPem, user, { ttlSeconds: DEV_TOKEN_TTL_SECONDS }) }
+      ? { ttlSeconds: DEV_TOKEN_TTL_SECONDS, secret: DEV_TOKEN_SECRET, sign: (user) => signToken(privateKeyPem, user, { ttlSeconds: DEV_TOKEN_TTL_SECONDS }) }
       : undefined,
     refreshSchedules: options.refreshSchedules,
     parts: options.parts,

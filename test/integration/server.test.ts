@@ -7,6 +7,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
+import { ensureDevKeyPair } from '../../src/auth/dev-keys.ts';
 import { createTestDatabase } from '../helpers/database.ts';
 import { REFRESH_METRICS } from '../../src/metrics/refresh.ts';
 import { POOL_METRICS } from '../../src/metrics/registry.ts';
@@ -98,11 +99,13 @@ describe('npm start (all-in-one mode)', function () {
     const s = startServer(env);
     await waitForHealth(port, s, 60_000);
     const base = `http://127.0.0.1:${port}`;
-    expect(s.output()).to.include(`http://localhost:${port}/dashboard/  (its "Get a dev token" button signs one for alice)`);
+    const secret = /\/dashboard\/#dev-secret=([\w-]+) {2}\(its "Get a dev token" button signs one for alice\)/.exec(s.output())?.[1];
+    expect(secret, 'the dashboard link carries the secret').to.be.a('string');
     expect(s.output()).to.include(`http://localhost:${port}/docs/  (Authorize with the token of: npm run -s token -- alice)`);
     for (const page of ['/dashboard/', '/docs/']) expect((await fetch(`${base}${page}`)).status, page).to.equal(200);
     expect(await (await fetch(`${base}/dashboard/config.json`)).json()).to.deep.equal({ dev_token_path: '/dev/token' });
-    const issued = await fetch(`${base}/dev/token`, { method: 'POST' });
+    expect((await fetch(`${base}/dev/token`, { method: 'POST' })).status, 'without the secret').to.equal(403);
+    const issued = await fetch(`${base}/dev/token`, { method: 'POST', headers: { 'X-Dev-Token-Secret': secret! } });
     expect(issued.status).to.equal(200);
     const { token } = ((await issued.json()) as { data: { token: string } }).data;
     const catalog = await fetch(`${base}/stats/public.cps.za.runs/queries`, { headers: { Authorization: `Bearer ${token}` } });
@@ -124,7 +127,8 @@ describe('npm start (all-in-one mode)', function () {
   it('serves the pages but has no POST /dev/token with DATABASE_URL set', async () => {
     const db = await createTestDatabase();
     try {
-      const s = startServer({ ...env, DATABASE_URL: db.url });
+      const keys = await ensureDevKeyPair(await mkdtemp(path.join(os.tmpdir(), 'eventstats-idp-')));
+      const s = startServer({ ...env, DATABASE_URL: db.url, TOKEN_PUBLIC_KEYS_URL: keys.publicKeysFile });
       await waitForListening(port, s, 60_000);
       const base = `http://127.0.0.1:${port}`;
       expect((await fetch(`${base}/dashboard/`)).status).to.equal(200);

@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { ConfigError, loadConfig } from '../../src/config.ts';
+import { ConfigError, loadConfig, tokenRuleWarnings } from '../../src/config.ts';
 
 describe('loadConfig', () => {
   let confDir: string;
@@ -114,5 +114,14 @@ describe('loadConfig', () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'eventstats-conf-'));
     await writeFile(path.join(dir, 'config.json'), '{nope');
     expect(() => loadConfig({ CONF_DIR: dir })).to.throw(ConfigError, /config\.json is not valid JSON/);
+  });
+
+  it('warns a deployment once each for TOKEN_AUDIENCE, TOKEN_ISSUER and TOKEN_REQUIRE_EXP left off, whatever NODE_ENV says, and the all-in-one mode not at all', () => {
+    const deployed = tokenRuleWarnings(loadConfig({ CONF_DIR: confDir, DATABASE_URL: 'postgres://db/x', NODE_ENV: 'staging' }));
+    expect(deployed.map((w) => w.split(' ')[0])).to.deep.equal(['TOKEN_AUDIENCE', 'TOKEN_ISSUER', 'TOKEN_REQUIRE_EXP']);
+    expect(tokenRuleWarnings(loadConfig({ CONF_DIR: confDir, NODE_ENV: 'production' }))).to.have.length(3);
+    const strict = { CONF_DIR: confDir, NODE_ENV: 'production', TOKEN_AUDIENCE: 'eventstats', TOKEN_ISSUER: 'https://idp', TOKEN_REQUIRE_EXP: 'true' };
+    expect(tokenRuleWarnings(loadConfig(strict))).to.deep.equal([]);
+    expect(tokenRuleWarnings(loadConfig({ CONF_DIR: confDir }))).to.deep.equal([]);
   });
 });
