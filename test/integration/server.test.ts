@@ -168,12 +168,22 @@ describe('npm start (all-in-one mode)', function () {
   });
 
   it('fails with one clear line and a non-zero exit when DATABASE_URL is unreachable', async () => {
-    const s = startServer({ ...env, DATABASE_URL: `postgres://u:p@127.0.0.1:${await freePort()}/none`, DB_CONNECT_TIMEOUT_MS: '500' });
+    const keys = path.join(dataDir, 'idp-keys.json'); // read on the first request, never reached here
+    const s = startServer({ ...env, DATABASE_URL: `postgres://u:p@127.0.0.1:${await freePort()}/none`, DB_CONNECT_TIMEOUT_MS: '500', TOKEN_PUBLIC_KEYS_URL: keys });
     expect(await s.exited).to.equal(1);
     const lines = s.output().trim().split('\n').filter((l) => l.startsWith('eventstats:'));
     expect(lines).to.have.length(1);
     expect(lines[0]).to.match(/cannot start: the database is unavailable/);
     expect(s.output()).not.to.match(/\n\s+at /); // no stack trace
+  });
+
+  it('refuses to start against a DATABASE_URL without a token key source, in one line, rather than verify with the dev keys', async () => {
+    const s = startServer({ ...env, DATABASE_URL: `postgres://u:p@127.0.0.1:${await freePort()}/none`, NODE_ENV: 'development' });
+    expect(await s.exited).to.equal(1);
+    const lines = s.output().trim().split('\n').filter((l) => l.startsWith('eventstats:'));
+    expect(lines).to.deep.equal([
+      'eventstats: cannot start: DATABASE_URL is set: a deployment requires token_public_keys_url (config.json) or TOKEN_PUBLIC_KEYS_URL (the development key pair verifies the all-in-one mode only)',
+    ]);
   });
 
   it('rejects a malformed DATABASE_URL naming the variable', async () => {
