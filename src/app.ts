@@ -40,6 +40,8 @@ export interface AppDeps {
   readonly acl: AccessControl;
   readonly log: Logger;
   readonly health: HealthChecks;
+  /** How long one run of the health checks answers /health (default 1 s; tests of transitions set 0). */
+  readonly healthCacheMs?: number;
   readonly retryAfterSeconds: number;
   readonly now?: () => number;
   /** Whether a compiled query answers in real time (config REALTIME, REALTIME_OFF); all do when absent. */
@@ -86,7 +88,7 @@ export function createApp(deps: AppDeps): Express {
       },
     }),
   );
-  app.use(healthRoutes(deps.health, deps.retryAfterSeconds));
+  app.use(healthRoutes(deps.health, deps.retryAfterSeconds, deps.healthCacheMs));
   app.use(openApiRoutes());
   if (deps.pages) {
     app.use(docsRoutes(deps.pages.swaggerUi));
@@ -95,8 +97,10 @@ export function createApp(deps: AppDeps): Express {
   if (deps.devTokens) app.use(devTokenRoutes(deps.devTokens));
 
   app.use(TOPIC_PATH, routeGate(TOPIC_PATH));
-  app.use('/stats', jsonBody());
+  // The token and the ACL first: an anonymous or unauthorised request costs no body parsing (up to
+  // 64 KiB after decompression), only its headers.
   app.use(TOPIC_PATH, authenticate(deps.keys, deps.verifiedTokens, deps.tokenRules), resolveTopic, authorizeTopic(deps.acl));
+  app.use(TOPIC_PATH, jsonBody());
   app.use(rawStatsRoutes({ executor: deps.executor, now }));
   app.use(
     queryRoutes({

@@ -12,6 +12,8 @@ import { SUPPORTED_QUERIES } from './queries/index.ts';
 import { PARTS_CACHE_MAX_BYTES, type PartsCacheOptions } from './queries/parts-cache.ts';
 import { VERIFIED_TOKENS_MAX_BYTES } from './auth/verified-tokens.ts';
 
+/** Where the API's /metrics is served unless METRICS_PORT says otherwise: off the public PORT. */
+export const DEFAULT_METRICS_PORT = 9465;
 /** DB_POOLER's values (src/db/session-mode.ts). */
 export const DB_POOLER_MODES = ['auto', 'none', 'transaction'] as const;
 const QUERY_NAMES = SUPPORTED_QUERIES.map((q) => q.name) as [string, ...string[]];
@@ -132,8 +134,11 @@ const EnvSchema = z.object({
   HTTP_KEEP_ALIVE_TIMEOUT_MS: int(100, 600_000).default(5_000),
   /** `on`: GET /metrics answers in the Prometheus text format, without auth (API and worker); `off`: no metrics are kept or served. */
   METRICS: z.enum(['on', 'off']).default('on'),
-  /** The API's /metrics on a small server of its own on this port (and not on PORT). Unset: /metrics is served on PORT. */
-  METRICS_PORT: int(0, 65535).optional(),
+  /**
+   * The API's /metrics on a small server of its own on this port, and not on PORT (the public one);
+   * 0: any free port, logged. `public`: on PORT, beside the API, without auth (opt-in).
+   */
+  METRICS_PORT: z.union([z.literal('public'), int(0, 65535)]).default(DEFAULT_METRICS_PORT),
   /** Port of the worker's /metrics server (`npm run worker`; the all-in-one mode serves the worker's metrics on the API's /metrics). 0: any free port, logged. */
   WORKER_METRICS_PORT: int(0, 65535).default(9464),
 });
@@ -197,7 +202,7 @@ export interface Config {
   readonly realtime: { readonly enabled: boolean; readonly off: readonly string[] };
   readonly metrics: {
     readonly enabled: boolean;
-    /** The API's separate /metrics port; undefined: /metrics is served on `port`. */
+    /** The API's separate /metrics port (default 9465); undefined: /metrics is served on `port` (METRICS_PORT=public). */
     readonly port: number | undefined;
     /** The worker process's /metrics port. */
     readonly workerPort: number;
@@ -283,8 +288,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError('invalid configuration: HTTP_HEADERS_TIMEOUT_MS: must not be longer than HTTP_REQUEST_TIMEOUT_MS');
   }
   // Two servers cannot share a port; leaving METRICS_PORT unset is how /metrics goes on PORT.
-  if (e.METRICS_PORT !== undefined && e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT) {
-    throw new ConfigError('invalid configuration: METRICS_PORT: must differ from PORT (leave it unset to serve /metrics on PORT)');
+  if (e.METRICS_PORT !== 'public' && e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT) {
+    throw new ConfigError("invalid configuration: METRICS_PORT: must differ from PORT (METRICS_PORT=public serves /metrics on PORT)");
   }
   if (e.PARTS_CACHE_USER_MAX_BYTES !== undefined && e.PARTS_CACHE_USER_MAX_BYTES > e.PARTS_CACHE_MAX_BYTES) {
     throw new ConfigError('invalid configuration: PARTS_CACHE_USER_MAX_BYTES: must not be larger than PARTS_CACHE_MAX_BYTES');
@@ -354,6 +359,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
     }),
     realtime: Object.freeze({ enabled: e.REALTIME === 'on', off: Object.freeze(e.REALTIME_OFF) }),
-    metrics: Object.freeze({ enabled: e.METRICS === 'on', port: e.METRICS_PORT, workerPort: e.WORKER_METRICS_PORT }),
+    metrics: Object.freeze({ enabled: e.METRICS === 'on', port: e.METRICS_PORT === 'public' ? undefined : e.METRICS_PORT, workerPort: e.WORKER_METRICS_PORT }),
   });
 }

@@ -52,6 +52,15 @@ function listen(server: Server, port: number): Promise<void> {
   });
 }
 
+// Before anything starts: a signal during start-up (once the API answers, before its metrics server
+// does) stops what has started rather than killing the process with it.
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    log.info({ signal }, 'shutting down');
+    void stop().then(() => process.exit(0));
+  });
+}
+
 // The all-in-one mode stays one process: its embedded PostgreSQL and worker belong to one process.
 const primary = cluster.isPrimary && config.databaseUrl !== undefined && config.webConcurrency > 1;
 const clusterProblem = primary ? clusterConfigProblem(config) : undefined;
@@ -131,11 +140,4 @@ async function serve(): Promise<void> {
   const base = `http://localhost:${config.port}`;
   log.info({ url: base, metrics: metricsUrl ?? 'off', mode: local ? 'all-in-one (embedded PostgreSQL)' : 'external database' }, 'EventStats listening');
   process.stdout.write(startBanner({ base, devTokenButton: devTokens !== undefined, devTokenSecret: devTokens?.secret, devTokenCli: devKeysVerify(config) }));
-}
-
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => {
-    log.info({ signal }, 'shutting down');
-    void stop().then(() => process.exit(0));
-  });
 }

@@ -78,6 +78,8 @@ try {
     PORT: String(port),
     DB_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS),
     VIEW_STATE_TTL_MS: String(VIEW_STATE_TTL_MS),
+    // The soak scrapes the API's gauges on its own port.
+    METRICS_PORT: 'public',
     // As `npm start` and the README's deploy line run the server.
     NODE_OPTIONS: '--max-semi-space-size=8',
   });

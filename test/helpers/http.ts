@@ -89,6 +89,8 @@ export interface HarnessOptions {
   readonly parts?: PartsCache;
   /** The app's metrics (none by default). */
   readonly metrics?: AppDeps['metrics'];
+  /** How long one run of the health checks answers /health (the app's 1 s by default). */
+  readonly healthCacheMs?: number;
 }
 
 export async function httpHarness(executor: Executor, options: HarnessOptions = {}): Promise<HttpHarness> {
@@ -106,6 +108,7 @@ export async function httpHarness(executor: Executor, options: HarnessOptions = 
     acl: AccessControl.fromObject(access),
     log: options.log ?? pino({ level: 'silent' }),
     health: options.health ?? { database: databaseCheck(executor) },
+    healthCacheMs: options.healthCacheMs,
     retryAfterSeconds: RETRY_AFTER_SECONDS,
     now: () => NOW,
     realtime: options.realtime,

@@ -80,7 +80,7 @@ describe('npm start (all-in-one mode)', function () {
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'eventstats-start-'));
     await chmod(dataDir, 0o755); // like a fresh .data/: the unprivileged postgres user must reach pgdata below it
     port = await freePort();
-    env = { DATA_DIR: dataDir, PORT: String(port), EMBEDDED_PG_PORT: String(await freePort()), DEMO_RUNS: '300', LOG_LEVEL: 'info' };
+    env = { DATA_DIR: dataDir, PORT: String(port), EMBEDDED_PG_PORT: String(await freePort()), DEMO_RUNS: '300', LOG_LEVEL: 'info', METRICS_PORT: String(await freePort()) };
   });
   after(async () => rm(dataDir, { recursive: true, force: true }));
 
@@ -149,7 +149,8 @@ describe('npm start (all-in-one mode)', function () {
     const s = startServer(env);
     try {
       await waitForHealth(port, s, 60_000);
-      const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+      expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status, 'not on the public port').to.equal(404);
+      const res = await fetch(`http://127.0.0.1:${env.METRICS_PORT}/metrics`);
       expect(res.status).to.equal(200);
       const sc = new Scrape(await res.text());
       expect(sc.count(REQUEST_DURATION, { method: 'GET', route: '/health', query: '', status: '200' })).to.be.at.least(1);

@@ -19,7 +19,7 @@ describe('loadConfig', () => {
     expect(c.realtime).to.deep.equal({ enabled: true, off: [] });
     expect(c.token).to.deep.equal({ audience: undefined, issuer: undefined, requireExp: false });
     expect(c.http).to.deep.equal({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000 });
-    expect(c.metrics).to.deep.equal({ enabled: true, port: undefined, workerPort: 9464 });
+    expect(c.metrics, '/metrics off the public port').to.deep.equal({ enabled: true, port: 9465, workerPort: 9464 });
     expect(c.accessConfigPath).to.equal(path.join(confDir, 'access.json'));
     expect(Object.isFrozen(c)).to.equal(true);
   });
@@ -53,7 +53,8 @@ describe('loadConfig', () => {
   it("turns metrics off (METRICS=off), moves the API's /metrics to a port of its own (METRICS_PORT), and sets the worker's (WORKER_METRICS_PORT)", () => {
     expect(loadConfig({ CONF_DIR: confDir, METRICS: 'off' }).metrics.enabled).to.equal(false);
     expect(loadConfig({ CONF_DIR: confDir, METRICS_PORT: '9100', WORKER_METRICS_PORT: '0' }).metrics).to.deep.equal({ enabled: true, port: 9100, workerPort: 0 });
-    expect(loadConfig({ CONF_DIR: confDir, METRICS_PORT: '' }).metrics.port, 'empty: unset, served on PORT').to.equal(undefined);
+    expect(loadConfig({ CONF_DIR: confDir, METRICS_PORT: '' }).metrics.port, 'empty: unset, the default port').to.equal(9465);
+    expect(loadConfig({ CONF_DIR: confDir, METRICS_PORT: 'public' }).metrics.port, 'public: served on PORT').to.equal(undefined);
   });
 
   it('reads the optional token checks: audiences and issuers as comma-separated lists, TOKEN_REQUIRE_EXP as true/false', () => {
@@ -84,7 +85,7 @@ describe('loadConfig', () => {
     [{ METRICS: 'yes' }, /METRICS: Invalid option/],
     [{ DB_POOLER: 'pgbouncer' }, /DB_POOLER: Invalid option/],
     [{ METRICS_PORT: 'high' }, /METRICS_PORT:/],
-    [{ METRICS_PORT: '3000' }, /METRICS_PORT: must differ from PORT \(leave it unset to serve \/metrics on PORT\)/],
+    [{ METRICS_PORT: '3000' }, /METRICS_PORT: must differ from PORT \(METRICS_PORT=public serves \/metrics on PORT\)/],
     [{ PORT: '8080', METRICS_PORT: '8080' }, /METRICS_PORT: must differ from PORT/],
     [{ WORKER_METRICS_PORT: '65536' }, /WORKER_METRICS_PORT:/],
     [{ WEB_CONCURRENCY: '0' }, /WEB_CONCURRENCY: must be a whole number of processes \(1 or more\), or 'auto'/],
