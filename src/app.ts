@@ -7,6 +7,7 @@ import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import type { Registry } from 'prom-client';
+import type { Admission } from './admission.ts';
 import type { AccessControl } from './auth/acl.ts';
 import type { DevTokenIssuer } from './auth/dev-keys.ts';
 import type { KeyProvider } from './auth/keys.ts';
@@ -43,6 +44,8 @@ export interface AppDeps {
   /** How long one run of the health checks answers /health (default 1 s; tests of transitions set 0). */
   readonly healthCacheMs?: number;
   readonly retryAfterSeconds: number;
+  /** Admission of reads of the base tables (config ADMISSION_*; src/admission.ts); none counted when absent. */
+  readonly admission?: Admission;
   readonly now?: () => number;
   /** Whether a compiled query answers in real time (config REALTIME, REALTIME_OFF); all do when absent. */
   readonly realtime?: (query: string) => boolean;
@@ -101,13 +104,14 @@ export function createApp(deps: AppDeps): Express {
   // 64 KiB after decompression), only its headers.
   app.use(TOPIC_PATH, authenticate(deps.keys, deps.verifiedTokens, deps.tokenRules), resolveTopic, authorizeTopic(deps.acl));
   app.use(TOPIC_PATH, jsonBody());
-  app.use(rawStatsRoutes({ executor: deps.executor, now }));
+  app.use(rawStatsRoutes({ executor: deps.executor, now, admission: deps.admission }));
   app.use(
     queryRoutes({
       executor: deps.executor,
       parts: deps.parts ?? new PartsCache(),
       now,
       realtime: deps.realtime ?? (() => true),
+      admission: deps.admission,
       schedules: deps.refreshSchedules,
     }),
   );

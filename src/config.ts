@@ -99,6 +99,14 @@ const EnvSchema = z.object({
   RETRY_AFTER_SECONDS: int(1, 3600).default(5),
   /** How long an API process trusts the view version it read last before reading it again (0: every request). */
   VIEW_STATE_TTL_MS: int(0, 60_000).default(1_000),
+  /**
+   * Statements reading the base tables (the raw endpoint; compiled reads beyond the window's edges)
+   * one API process runs at once, all users together (src/admission.ts); the next answers 429.
+   * Default: half of DB_POOL_MAX (at least 1), so covered reads always find connections.
+   */
+  ADMISSION_GLOBAL_MAX: int(1, 1000).optional(),
+  /** Of those, how many one user (token subject) may have under way at once. */
+  ADMISSION_USER_MAX: int(1, 1000).default(2),
   /** Bytes an API process's parts cache may hold (segments, windows, tails; keys included). */
   PARTS_CACHE_MAX_BYTES: int(65_536, 16 * 1024 ** 3).default(PARTS_CACHE_MAX_BYTES),
   /** Bytes of the parts cache one user's filtered or empty results may hold (default: an eighth of PARTS_CACHE_MAX_BYTES). */
@@ -152,6 +160,8 @@ const FileConfigSchema = z
 
 export interface Config {
   readonly partsCache: PartsCacheOptions & { readonly maxBytes: number; readonly userMaxBytes: number };
+  /** ADMISSION_GLOBAL_MAX (resolved) and ADMISSION_USER_MAX: reads of the base tables at once, per process and per user. */
+  readonly admission: { readonly globalMax: number; readonly userMax: number };
   /** Byte bound of the verified-token cache (VERIFIED_TOKENS_MAX_BYTES). */
   readonly verifiedTokensMaxBytes: number;
   readonly databaseUrl: string | undefined;
@@ -346,6 +356,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       userMaxBytes: e.PARTS_CACHE_USER_MAX_BYTES ?? Math.floor(e.PARTS_CACHE_MAX_BYTES / 8),
     }),
     verifiedTokensMaxBytes: e.VERIFIED_TOKENS_MAX_BYTES,
+    admission: Object.freeze({ globalMax: e.ADMISSION_GLOBAL_MAX ?? Math.max(1, Math.floor(e.DB_POOL_MAX / 2)), userMax: e.ADMISSION_USER_MAX }),
     refresh: Object.freeze({
       statementTimeoutMs: e.REFRESH_STATEMENT_TIMEOUT_MS,
       lockTimeoutMs: e.REFRESH_LOCK_TIMEOUT_MS,

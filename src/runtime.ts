@@ -5,6 +5,7 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { Admission } from './admission.ts';
 import { AccessControl } from './auth/acl.ts';
 import { KeyStore, resolveKeySource } from './auth/keys.ts';
 import { VerifiedTokens } from './auth/verified-tokens.ts';
@@ -86,7 +87,8 @@ export async function createApiRuntime(config: Config, databaseUrl: string, log:
   const acl = AccessControl.fromFile(config.accessConfigPath);
   const parts = new PartsCache(config.partsCache);
   const verifiedTokens = new VerifiedTokens({ maxBytes: config.verifiedTokensMaxBytes });
-  const metrics = (options.metrics ?? config.metrics.enabled) ? createApiMetrics({ pool, parts, verifiedTokens }) : undefined;
+  const admission = new Admission({ ...config.admission, retryAfterSeconds: config.db.retryAfterSeconds });
+  const metrics = (options.metrics ?? config.metrics.enabled) ? createApiMetrics({ pool, parts, verifiedTokens, admission }) : undefined;
   return {
     pool,
     close: async () => {
@@ -102,6 +104,7 @@ export async function createApiRuntime(config: Config, databaseUrl: string, log:
       refreshSchedules: config.refresh.schedules,
       keys,
       verifiedTokens,
+      admission,
       tokenRules: config.token,
       acl,
       log,

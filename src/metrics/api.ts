@@ -5,6 +5,7 @@
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { PART_KINDS, type PartsCacheStats } from '../queries/parts-cache.ts';
+import type { AdmissionStats } from '../admission.ts';
 import { createMetricsRegistry, watchPool, type PoolCounts } from './registry.ts';
 
 export const PARTS_CACHE_METRICS = Object.freeze({
@@ -64,11 +65,57 @@ export function createApiMetrics(sources: {
   readonly pool: PoolCounts;
   readonly parts: { stats(): PartsCacheStats };
   readonly verifiedTokens?: { readonly bytes: number };
+  readonly admission?: { stats(): AdmissionStats };
 }): Registry {
   const registry = createMetricsRegistry();
   watchPool(registry, 'api', () => sources.pool);
   watchPartsCache(registry, sources.parts);
   const tokens = sources.verifiedTokens;
   if (tokens) gaugeOf(registry, PARTS_CACHE_METRICS.verifiedTokensBytes, 'Bytes the cache of verified tokens holds, as counted against VERIFIED_TOKENS_MAX_BYTES.', () => tokens.bytes);
+  if (sources.admission) watchAdmission(registry, sources.admission);
   return registry;
+}
+
+export const ADMISSION_METRICS = Object.freeze({
+  active: 'eventstats_admission_active',
+  admitted: 'eventstats_admission_admitted_total',
+  rejected: 'eventstats_admission_rejected_total',
+  limit: 'eventstats_admission_limit',
+});
+
+/** Reads of the base tables under way, admitted and refused (by the limit hit), and the limits. */
+export function watchAdmission(registry: Registry, admission: { stats(): AdmissionStats }): void {
+  gaugeOf(registry, ADMISSION_METRICS.active, 'Statements reading the base tables under way in this process (at most ADMISSION_GLOBAL_MAX).', () => admission.stats().active);
+  new Counter({
+    name: ADMISSION_METRICS.admitted,
+    help: 'Requests admitted to read the base tables.',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(admission.stats().admitted);
+    },
+  });
+  new Counter({
+    name: ADMISSION_METRICS.rejected,
+    help: 'Requests refused with 429 before reading the base tables, by the limit they hit (user: ADMISSION_USER_MAX, global: ADMISSION_GLOBAL_MAX).',
+    labelNames: ['limit'],
+    registers: [registry],
+    collect() {
+      const { rejected } = admission.stats();
+      this.reset();
+      this.inc({ limit: 'user' }, rejected.user);
+      this.inc({ limit: 'global' }, rejected.global);
+    },
+  });
+  new Gauge({
+    name: ADMISSION_METRICS.limit,
+    help: 'The admission limits: ADMISSION_USER_MAX (scope user) and ADMISSION_GLOBAL_MAX (scope global).',
+    labelNames: ['scope'],
+    registers: [registry],
+    collect() {
+      const { limits } = admission.stats();
+      this.set({ scope: 'user' }, limits.userMax);
+      this.set({ scope: 'global' }, limits.globalMax);
+    },
+  });
 }

@@ -3,6 +3,7 @@
  * read the merged parts (src/queries/parts.ts) and finalise the answer.
  */
 import { SCOPED_FIELDS, valueAllowed, type Access, type ScopedField } from '../auth/acl.ts';
+import type { Admission } from '../admission.ts';
 import type { Executor } from '../db/executor.ts';
 import { PermissionError, ValidationError } from '../errors.ts';
 import { describeIssues } from '../validation.ts';
@@ -37,7 +38,7 @@ export interface QueryResult {
 export interface PreparedQuery {
   readonly params: Record<string, unknown>;
   /** `realtime`: add the facts the materialization has not absorbed yet, where the query's source can say which. */
-  readonly run: (executor: Executor, cache: PartsCache, realtime?: boolean, user?: string) => Promise<QueryResult>;
+  readonly run: (executor: Executor, cache: PartsCache, realtime?: boolean, user?: string, admission?: Admission) => Promise<QueryResult>;
 }
 
 function checkFilterPermissions(query: CompiledQuery, params: Record<string, unknown>, access: Access): void {
@@ -66,8 +67,8 @@ export function prepareQuery(query: CompiledQuery, body: Record<string, unknown>
 
   return {
     params,
-    async run(executor, cache, realtime = false, user) {
-      const parts = await readParts(query.rollup, plan.parts, executor, cache, plan.rank, realtime, user);
+    async run(executor, cache, realtime = false, user, admission) {
+      const parts = await readParts(query.rollup, plan.parts, executor, cache, plan.rank, realtime, user, admission);
       const { rows: data, truncated } = plan.finalize(parts.page);
       const { refreshedAt, sourceCheckedAt } = parts.state;
       const live = parts.tailRows !== undefined;

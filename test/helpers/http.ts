@@ -91,6 +91,8 @@ export interface HarnessOptions {
   readonly metrics?: AppDeps['metrics'];
   /** How long one run of the health checks answers /health (the app's 1 s by default). */
   readonly healthCacheMs?: number;
+  /** Admission of reads of the base tables (none by default). */
+  readonly admission?: AppDeps['admission'];
 }
 
 export async function httpHarness(executor: Executor, options: HarnessOptions = {}): Promise<HttpHarness> {
@@ -109,6 +111,7 @@ export async function httpHarness(executor: Executor, options: HarnessOptions = 
     log: options.log ?? pino({ level: 'silent' }),
     health: options.health ?? { database: databaseCheck(executor) },
     healthCacheMs: options.healthCacheMs,
+    admission: options.admission,
     retryAfterSeconds: RETRY_AFTER_SECONDS,
     now: () => NOW,
     realtime: options.realtime,

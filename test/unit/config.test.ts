@@ -16,6 +16,8 @@ describe('loadConfig', () => {
     expect(c.db).to.deep.equal({ poolMax: 10, statementTimeoutMs: 5000, connectTimeoutMs: 3000, retryAfterSeconds: 5, pooler: 'auto' });
     expect(c.partsCache).to.deep.equal({ stateTtlMs: 1000, maxBytes: 64 * 1024 * 1024, userMaxBytes: 8 * 1024 * 1024 });
     expect(c.verifiedTokensMaxBytes).to.equal(1024 * 1024);
+    expect(c.admission, 'half the pool, 2 per user').to.deep.equal({ globalMax: 5, userMax: 2 });
+    expect(loadConfig({ CONF_DIR: confDir, DB_POOL_MAX: '1' }).admission.globalMax, 'at least 1').to.equal(1);
     expect(c.realtime).to.deep.equal({ enabled: true, off: [] });
     expect(c.token).to.deep.equal({ audience: undefined, issuer: undefined, requireExp: false });
     expect(c.http).to.deep.equal({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000 });
@@ -79,6 +81,8 @@ describe('loadConfig', () => {
     [{ PARTS_CACHE_MAX_BYTES: 'lots' }, /PARTS_CACHE_MAX_BYTES:/],
     [{ PARTS_CACHE_MAX_BYTES: '1000000', PARTS_CACHE_USER_MAX_BYTES: '2000000' }, /PARTS_CACHE_USER_MAX_BYTES: must not be larger than PARTS_CACHE_MAX_BYTES/],
     [{ VERIFIED_TOKENS_MAX_BYTES: '10' }, /VERIFIED_TOKENS_MAX_BYTES:/],
+    [{ ADMISSION_USER_MAX: '0' }, /ADMISSION_USER_MAX:/],
+    [{ ADMISSION_GLOBAL_MAX: 'many' }, /ADMISSION_GLOBAL_MAX:/],
     [{ HTTP_REQUEST_TIMEOUT_MS: '0' }, /HTTP_REQUEST_TIMEOUT_MS:/],
     [{ HTTP_HEADERS_TIMEOUT_MS: 'soon' }, /HTTP_HEADERS_TIMEOUT_MS:/],
     [{ HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '10000' }, /HTTP_HEADERS_TIMEOUT_MS: must not be longer than HTTP_REQUEST_TIMEOUT_MS/],
