@@ -54,13 +54,14 @@ export async function createApiDatabase(db: Config['db'], databaseUrl: string, l
     },
     log,
   );
-  const session = new SessionMode(pool, db.pooler, log);
+  const settings = { statementTimeoutMs: db.statementTimeoutMs, readOnly: true };
+  const session = new SessionMode(pool, db.pooler, log, settings);
   if (db.pooler === 'auto') await session.settle().catch(() => {});
   let warned = false;
   const executor = createExecutor(pool, {
     retryAfterSeconds: db.retryAfterSeconds,
     session,
-    settings: { statementTimeoutMs: db.statementTimeoutMs, readOnly: true },
+    settings,
     onRetry: (err) => {
       if (warned) return;
       warned = true;
