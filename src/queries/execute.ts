@@ -2,7 +2,7 @@
  * Serving one compiled query: validate the parameters once, check constrained users' filters,
  * read the merged parts (src/queries/parts.ts) and finalise the answer.
  */
-import { SCOPED_FIELDS, valueAllowed, type Access, type ScopedField } from '../auth/acl.ts';
+import { MAX_PATTERN_CHECKS, patternChecks, SCOPED_FIELDS, valueAllowed, type Access, type ScopedField } from '../auth/acl.ts';
 import type { Admission } from '../admission.ts';
 import type { Executor } from '../db/executor.ts';
 import { PermissionError, ValidationError } from '../errors.ts';
@@ -43,8 +43,15 @@ export interface PreparedQuery {
 
 function checkFilterPermissions(query: CompiledQuery, params: Record<string, unknown>, access: Access): void {
   if (access.kind !== 'constrained') return;
-  for (const field of SCOPED_FIELDS) {
-    if (!query.filters.includes(field)) continue;
+  const fields = SCOPED_FIELDS.filter((f) => query.filters.includes(f));
+  const cost = (f: ScopedField) => patternChecks(access, f, (params[f] as string[] | undefined)?.length ?? 0);
+  const checks = fields.reduce((n, f) => n + cost(f), 0);
+  if (checks > MAX_PATTERN_CHECKS) {
+    throw new ValidationError(
+      `${fields.filter((f) => cost(f) > 0).map((f) => `'${f}'`).join(', ')}: your filter values times your access patterns come to ${checks} checks; at most ${MAX_PATTERN_CHECKS} are made per request: send fewer values`,
+    );
+  }
+  for (const field of fields) {
     const values = params[field] as string[] | undefined;
     const denied = values?.find((v) => !valueAllowed(access, field as ScopedField, v));
     if (denied !== undefined) {
