@@ -47,7 +47,7 @@ const DAY = 86_400_000;
 const RUNS = '/stats/public.cps.za.runs';
 
 /** The node process that runs the server: tsx's child, or the process itself. */
-function serverPid(p: ServiceProcess): number {
+export function serverPid(p: ServiceProcess): number {
   try {
     const children = execFileSync('pgrep', ['-P', String(p.child.pid)], { encoding: 'utf8' }).trim().split('\n').map(Number);
     return children[0] ?? p.child.pid!;
@@ -56,7 +56,7 @@ function serverPid(p: ServiceProcess): number {
   }
 }
 
-function rssMb(pid: number): number {
+export function rssMb(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
   return Number(line?.split(/\s+/)[1] ?? NaN) / 1024;
 }
@@ -109,7 +109,7 @@ export function randomRequest(now: number, reader: Reader, rand: () => number = 
 }
 
 /** The value of one unlabelled gauge in a Prometheus text exposition, or NaN. */
-async function scrapeGauge(base: string, name: string): Promise<number> {
+export async function scrapeGauge(base: string, name: string): Promise<number> {
   try {
     const text = await (await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
     const line = text.split('\n').find((l) => l.startsWith(`${name} `));
