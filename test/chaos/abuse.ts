@@ -90,6 +90,7 @@ interface Latency {
 
 export interface AdmissionReport {
   readonly seconds: number;
+  readonly polite: boolean;
   /** The second user's covered reads alone, and beside the first user's heavy load. */
   readonly coveredAlone: Latency;
   readonly coveredBeside: Latency;
@@ -103,7 +104,35 @@ function latency(xs: readonly Sample[]): Latency {
   return { n: xs.length, errors: xs.length - ok.length, p50: r1(st.p50), p99: r1(st.p99) };
 }
 
-export async function admissionScenario(cluster: ChaosCluster, base: string, seconds = 20, heavyConnections = 20, coveredConnections = 4): Promise<AdmissionReport> {
+/** Like startLoad, but each connection waits out a 429's Retry-After before its next request, as a well-behaved client does. */
+function startPoliteLoad(base: string, bearer: string, connections: number, next: (i: number) => { path: string; body?: unknown }) {
+  const samples: Sample[] = [];
+  let running = true;
+  let i = 0;
+  const loops = Array.from({ length: connections }, async () => {
+    while (running) {
+      const s = await send(base, bearer, next(i++));
+      samples.push({ ...s, body: undefined });
+      if (s.status === 429) {
+        const until = Date.now() + Number(s.retryAfter ?? 1) * 1000;
+        while (running && Date.now() < until) await delay(100);
+      }
+    }
+  });
+  return {
+    async stop() {
+      running = false;
+      await Promise.all(loops);
+      return samples;
+    },
+  };
+}
+
+/**
+ * `polite`: the first user's connections wait out each 429's Retry-After (a client following the
+ * contract); otherwise they send their next request at once (closed loop, no back-off).
+ */
+export async function admissionScenario(cluster: ChaosCluster, base: string, seconds = 20, heavyConnections = 20, coveredConnections = 4, polite = false): Promise<AdmissionReport> {
   const carol = cluster.bearer('carol');
   const alice = cluster.bearer('alice');
   const covered = (i: number) => ({
@@ -120,13 +149,14 @@ export async function admissionScenario(cluster: ChaosCluster, base: string, sec
   const alone = startLoad(base, carol, coveredConnections, covered);
   await delay(seconds * 1000);
   const aloneSamples = await alone.stop();
-  const heavyLoad = startLoad(base, alice, heavyConnections, heavy);
+  const heavyLoad = polite ? startPoliteLoad(base, alice, heavyConnections, heavy) : startLoad(base, alice, heavyConnections, heavy);
   const beside = startLoad(base, carol, coveredConnections, covered);
   await delay(seconds * 1000);
   const besideSamples = await beside.stop();
   const heavySamples = await heavyLoad.stop();
   return {
     seconds,
+    polite,
     coveredAlone: latency(aloneSamples),
     coveredBeside: latency(besideSamples),
     heavy: { byStatus: countBy(heavySamples), every429HasRetryAfter: heavySamples.filter((s) => s.status === 429).every((s) => s.retryAfter !== null && s.retryAfter !== undefined) },

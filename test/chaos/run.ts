@@ -9,6 +9,7 @@
  *   soak       M minutes (10) of mixed reads by two users while the gateway writes: RSS and sessions
  *   filters    --filter-requests N (6,000) requests with 100 random 240-character filter values: RSS within the cache bound + 50 MB
  *   admission  a second user's covered reads alone, then beside the first user's 20 connections of base-table reads
+ *              (--admission-polite: those wait out each 429's Retry-After)
  * Prints each stage's report as JSON and the invariants it broke; exits 1 if any was broken.
  * The suite runs a short form of outage and competing (test/integration/chaos); the SIGKILLed worker
  * is test/integration/refresh/worker-process.test.ts.
@@ -36,6 +37,7 @@ const { values } = parseArgs({
     'soak-minutes': { type: 'string', default: '10' },
     'filter-requests': { type: 'string', default: '6000' },
     'admission-seconds': { type: 'string', default: '20' },
+    'admission-polite': { type: 'boolean', default: false },
     stages: { type: 'string', default: STAGES.join(',') },
     out: { type: 'string' },
   },
@@ -139,7 +141,7 @@ try {
     report.filters = r;
   }
   if (stages.includes('admission')) {
-    const r = await admissionScenario(cluster, base, num('admission-seconds', values['admission-seconds']));
+    const r = await admissionScenario(cluster, base, num('admission-seconds', values['admission-seconds']), 20, 4, values['admission-polite']);
     check('admission', r.coveredBeside.errors === 0, "the second user's covered reads: 0 errors beside the heavy load");
     check('admission', r.coveredBeside.p99 <= 2 * r.coveredAlone.p99, "the second user's p99 within 2x of theirs alone");
     check('admission', r.heavy.every429HasRetryAfter, 'every 429 carries Retry-After');
