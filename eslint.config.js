@@ -18,6 +18,12 @@ export default tseslint.config(
     rules: { 'no-restricted-properties': 'off' },
   },
   {
+    // Mocha's configuration is CommonJS (it reads the command line it is started with).
+    files: ['.mocharc.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable' } },
+    rules: { 'no-restricted-properties': 'off' },
+  },
+  {
     // The dashboard's script runs in the browser, served as it is (no build step).
     files: ['src/http/dashboard/**/*.js'],
     languageOptions: {

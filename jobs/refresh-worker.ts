@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Config } from '../src/config.ts';
 import { createExecutor, type Executor } from '../src/db/executor.ts';
+import { checkServerSettings, type ServerSettings } from '../src/db/server-settings.ts';
 import { readFreshness } from '../src/freshness/state.ts';
 import { refreshMetrics, type QueueCounts } from '../src/metrics/refresh.ts';
 import { watchPool } from '../src/metrics/registry.ts';
@@ -265,7 +266,9 @@ export function createWorker(deps: WorkerDeps): RefreshWorker {
       b.on('error', (err) => (stopping ? log.debug({ err }, 'pg-boss error while stopping') : log.error({ err }, 'pg-boss error')));
       boss = b;
       try {
-        await checkDatabase(createExecutor(pool, 0), resolved);
+        const executor = createExecutor(pool, 0);
+        await checkDatabase(executor, resolved);
+        for (const warning of await checkServerSettings((q) => executor.query<ServerSettings>(q), 'worker')) log.warn(warning);
         await b.start();
         const expireInSeconds = Math.ceil(deps.refresh.statementTimeoutMs / 1000) + EXPIRY_MARGIN_SECONDS;
         for (const s of resolved) {

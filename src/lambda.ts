@@ -44,10 +44,15 @@ async function build(): Promise<Built> {
   };
 }
 
-/** Ends the pool of a warm container: SIGTERM, and tests. Safe to call more than once. */
+/**
+ * Ends the pool of a warm container: SIGTERM, and tests. Safe to call more than once. It removes the
+ * SIGTERM listener that build() added: a process that closed the handler (a test runner) must get
+ * the signal's own effect again.
+ */
 export async function close(): Promise<void> {
   const built = ready;
   ready = undefined;
+  process.removeListener('SIGTERM', onSigterm);
   if (built) await (await built.catch(() => undefined))?.close();
 }
 

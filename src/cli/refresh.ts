@@ -8,7 +8,7 @@ import pg from 'pg';
 import { assertDirectSessions } from '../refresh/direct-session.ts';
 import { refreshViews } from '../refresh/refresh-view.ts';
 import { selectViews } from '../refresh/select.ts';
-import { requireDatabaseUrl, runCommand, UsageError } from './run.ts';
+import { requireDatabaseUrl, runCommand, UsageError, warnAboutSettings } from './run.ts';
 
 await runCommand('refresh', async (config) => {
   let args;
@@ -20,6 +20,7 @@ await runCommand('refresh', async (config) => {
   const views = selectViews(args.positionals);
   const url = requireDatabaseUrl(config);
   await assertDirectSessions(url);
+  await warnAboutSettings('refresh', url, 'refresh');
   const pool = new pg.Pool({ connectionString: url, max: 1, application_name: 'eventstats-refresh' });
   try {
     const results = await refreshViews(pool, views, { ...config.refresh, force: args.values.force, rebuild: args.values.rebuild });

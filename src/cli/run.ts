@@ -1,7 +1,9 @@
 /** Shared by the commands: one clear line on stderr and an exit code, never a stack trace for expected failures. */
 import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { AppError } from '../errors.ts';
+import pg from 'pg';
 import { mapPgError } from '../db/pg-errors.ts';
+import { checkServerSettings, type ServerSettings, type SettingsUser } from '../db/server-settings.ts';
 import { UnknownViewError } from '../refresh/select.ts';
 
 export class UsageError extends Error {}
@@ -25,6 +27,19 @@ export async function runCommand(name: string, main: (config: Config) => Promise
     const usage = err instanceof UsageError || err instanceof ConfigError || err instanceof UnknownViewError;
     process.stderr.write(`${name}: ${describeFailure(err)}\n`);
     process.exitCode = usage ? 2 : 1;
+  }
+}
+
+/** The server-settings warnings for a command (src/db/server-settings.ts), one `name: warning: …` line each on stderr. */
+export async function warnAboutSettings(name: string, url: string, user: SettingsUser): Promise<void> {
+  const client = new pg.Client({ connectionString: url, application_name: `eventstats-${name}` });
+  await client.connect();
+  try {
+    for (const w of await checkServerSettings(async (q) => (await client.query<ServerSettings>(q.text, q.values as unknown[])).rows, user)) {
+      process.stderr.write(`${name}: warning: ${w}\n`);
+    }
+  } finally {
+    await client.end();
   }
 }
 

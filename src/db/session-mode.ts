@@ -1,6 +1,7 @@
 /**
  * How the API's session settings (statement_timeout, read-only) reach the server, which depends on
  * what sits between the API and PostgreSQL:
+ * The settings: statement_timeout, read-only, and JIT off (JIT_SETTING below).
  *   - `none` (a direct connection, or a session-mode pooler): the settings go in the startup packet
  *     (`options=-c ...`) once per connection, and the executor's hot statements are named prepared
  *     statements (parsed once per connection);
@@ -25,9 +26,18 @@ export interface SessionSettings {
   readonly readOnly: boolean;
 }
 
+/**
+ * JIT compilation off for every API session. EventStats' statements read pre-aggregated rows and
+ * finish in milliseconds, but PostgreSQL decides on JIT from the *estimated* cost: a statement
+ * whose estimate crosses jit_above_cost (or the inline/optimize thresholds) pays tens to hundreds
+ * of milliseconds of LLVM compilation that its execution never wins back (docs/ARCHITECTURE.md,
+ * "The PostgreSQL users run"). Builds without JIT (the embedded one) ignore the setting.
+ */
+export const JIT_SETTING = 'jit=off';
+
 /** The `options` startup parameter carrying the settings (the `none` mode). */
 export function startupOptions(s: SessionSettings): string {
-  const settings = [`-c statement_timeout=${s.statementTimeoutMs}`];
+  const settings = [`-c statement_timeout=${s.statementTimeoutMs}`, `-c ${JIT_SETTING}`];
   if (s.readOnly) settings.push('-c default_transaction_read_only=on');
   return settings.join(' ');
 }
@@ -39,7 +49,7 @@ export function startupOptions(s: SessionSettings): string {
  */
 export function beginStatement(s: SessionSettings): string {
   if (!Number.isSafeInteger(s.statementTimeoutMs) || s.statementTimeoutMs < 0) throw new Error(`bad statement timeout: ${s.statementTimeoutMs}`);
-  return `BEGIN${s.readOnly ? ' READ ONLY' : ''}; SET LOCAL statement_timeout = ${s.statementTimeoutMs}`;
+  return `BEGIN${s.readOnly ? ' READ ONLY' : ''}; SET LOCAL statement_timeout = ${s.statementTimeoutMs}; SET LOCAL ${JIT_SETTING.replace('=', ' = ')}`;
 }
 
 /** Whether a connection runs under the settings the startup packet asked for (pg_settings gives the timeout in ms). */

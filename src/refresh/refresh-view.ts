@@ -89,10 +89,14 @@ export async function refreshView(pool: pg.Pool, view: ViewRefresh, options: Ref
     // attempts of this view still logged as 'running': their sessions have ended, or the lock would
     // not be free. client_connection_check_interval ends this session's statement soon after its
     // client dies (a worker SIGKILLed mid-refresh), rather than when the statement would finish.
+    // JIT is off for the whole cycle: its statements are estimated from sub-selects the planner
+    // cannot see into (sealed_to, the watermark), and a misestimate past jit_*_above_cost made a
+    // 10 ms cycle pay a second of LLVM compilation on a JIT-enabled server (docs/ARCHITECTURE.md).
+    // A rebuild runs without it too: every rebuild figure in docs/BENCHMARKS.md is without JIT.
     const session = await client.query<{ ok: boolean; started_at: Date }>(
       `WITH lock AS (
          SELECT pg_try_advisory_lock(hashtext($1)) AS ok, set_config('statement_timeout', $2, false), set_config('lock_timeout', $3, false),
-                set_config('client_connection_check_interval', $4, false), clock_timestamp() AS started_at),
+                set_config('client_connection_check_interval', $4, false), set_config('jit', 'off', false), clock_timestamp() AS started_at),
        abandoned AS (
          UPDATE ${TABLES.refreshLog} l SET outcome = 'abandoned', finished_at = (SELECT started_at FROM lock), error = $5
           WHERE l.view_name = $6 AND l.outcome = 'running' AND (SELECT ok FROM lock))
@@ -171,7 +175,7 @@ export async function refreshView(pool: pg.Pool, view: ViewRefresh, options: Ref
     try {
       // One round trip (simple protocol). The session holds no advisory lock but this one; unlocking
       // whether or not it was taken also covers a lock statement that failed after taking it.
-      await client.query('SELECT pg_advisory_unlock_all(); RESET statement_timeout; RESET lock_timeout; RESET client_connection_check_interval');
+      await client.query('SELECT pg_advisory_unlock_all(); RESET statement_timeout; RESET lock_timeout; RESET client_connection_check_interval; RESET jit');
     } catch {
       clean = false;
     }

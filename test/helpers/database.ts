@@ -38,6 +38,28 @@ async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
+/** The login the API's pools use in the suite: a member of eventstats_reader and nothing more. */
+export const API_LOGIN = 'eventstats_api';
+let apiPassword: Promise<string> | undefined;
+
+/**
+ * `url` (a migrated database's) as the API's login, which holds only what eventstats_reader grants,
+ * as the README tells operators to run the API. Created once per run on a server the suite started;
+ * with TEST_DATABASE_URL (whose user may lack CREATEROLE) the URL is returned as it is.
+ */
+export async function readerUrl(url: string): Promise<string> {
+  if (process.env.TEST_DATABASE_URL) return url;
+  apiPassword ??= admin(async (c) => {
+    const password = randomBytes(12).toString('hex');
+    await c.query(`CREATE ROLE ${API_LOGIN} LOGIN PASSWORD '${password}' IN ROLE eventstats_reader`);
+    return password;
+  });
+  const u = new URL(url);
+  u.username = API_LOGIN;
+  u.password = await apiPassword;
+  return u.toString();
+}
+
 /** Creates an empty database; `migrate: false` leaves it without the schema. */
 export async function createTestDatabase(options: { migrate?: boolean } = {}): Promise<TestDatabase> {
   const name = `es_test_${randomBytes(5).toString('hex')}`;

@@ -5,7 +5,7 @@ import { createPool } from '../../src/db/pool.ts';
 import { registeredViews } from '../../src/queries/index.ts';
 import { refreshViews } from '../../src/refresh/refresh-view.ts';
 import { seed } from '../../src/seed/index.ts';
-import { createTestDatabase, type TestDatabase } from './database.ts';
+import { createTestDatabase, readerUrl, type TestDatabase } from './database.ts';
 
 /** A fixed "now" so windows and seeded data line up run after run. */
 export const NOW = Date.UTC(2026, 10, 20, 13, 37, 21, 123);
@@ -27,7 +27,8 @@ export async function seededDatabase(options: { runs: number; days?: number; ref
   const db = await createTestDatabase();
   await seed(db.pool, { runs: options.runs, days: options.days ?? 30, end: NOW, seed: 7 });
   if (options.refresh !== false) await refreshViews(db.pool, registeredViews(), REFRESH_OPTIONS);
-  const reader = readOnlyPool(db.url);
+  // The API's login, as in production: only what the reader role grants.
+  const reader = readOnlyPool(await readerUrl(db.url));
   return {
     db,
     reader,

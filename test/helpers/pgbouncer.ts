@@ -50,11 +50,13 @@ export function pgbouncerAvailable(): boolean {
   return pgbouncerPath() !== undefined;
 }
 
-/** For a suite's `before`: skips it, saying how to get PgBouncer, when it is not installed. */
-export function skipWithoutPgBouncer(ctx: Mocha.Context): void {
+/**
+ * For a suite's `before`: fails it, saying how to get PgBouncer, when it is not installed. A missing
+ * tool fails the run rather than skipping the tests that need it, so that CI cannot pass without them.
+ */
+export function requirePgBouncer(): void {
   if (pgbouncerAvailable()) return;
-  console.log('    (skipped: PgBouncer is not installed; `apt-get install pgbouncer`, or set PGBOUNCER_PATH)');
-  ctx.skip();
+  throw new Error('the transaction-pooler tests need PgBouncer, which is not installed: `apt-get install pgbouncer` (.ci/run does), or set PGBOUNCER_PATH');
 }
 
 function accepts(port: number): Promise<boolean> {

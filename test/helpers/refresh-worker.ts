@@ -38,24 +38,44 @@ export async function observer(url: string): Promise<PgBoss> {
 }
 
 const DONE = new Set(['completed', 'failed', 'cancelled']);
+/** How long a wait below may take before it fails naming the state it waited for (below mocha's timeouts). */
+export const WAIT_DEADLINE_MS = 45_000;
+
+/** Polls `done` every `everyMs` until it answers true; fails after the deadline with `describe()`'s words. */
+async function waitUntil(done: () => Promise<boolean>, everyMs: number, describe: () => Promise<string> | string): Promise<void> {
+  const deadline = Date.now() + WAIT_DEADLINE_MS;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error(`waited ${WAIT_DEADLINE_MS} ms for ${await describe()}`);
+    await delay(everyMs);
+  }
+}
 
 /** Waits for a job to finish, retries included, and returns it with its output. */
 export async function finishedJob(boss: PgBoss, queue: string, id: string | null): Promise<JobWithMetadata<object>> {
   if (id === null) throw new Error(`the job sent to ${queue} was coalesced into one already waiting`);
-  for (;;) {
-    const job = await boss.getJobById<object>(queue, id);
-    if (job && DONE.has(job.state)) return job;
-    await delay(100);
-  }
+  let job: JobWithMetadata<object> | null = null;
+  await waitUntil(
+    async () => {
+      job = await boss.getJobById<object>(queue, id);
+      return job !== null && DONE.has(job.state);
+    },
+    100,
+    () => `job ${id} of ${queue} to finish; it is ${job ? `'${job.state}'` : 'not found'}`,
+  );
+  return job!;
 }
 
 /** Waits until a queue has no job waiting, retrying or running. */
 export async function idleQueue(boss: PgBoss, queue: string): Promise<void> {
-  const unfinished = async () => {
-    const jobs = await boss.findJobs(queue, { limit: 100_000 });
-    return jobs.some((job) => !DONE.has(job.state));
-  };
-  while (await unfinished()) await delay(100);
+  let states: string[] = [];
+  await waitUntil(
+    async () => {
+      states = (await boss.findJobs(queue, { limit: 100_000 })).map((job) => job.state).filter((state) => !DONE.has(state));
+      return states.length === 0;
+    },
+    100,
+    () => `${queue} to have no unfinished job; it has ${states.length} (${[...new Set(states)].join(', ')})`,
+  );
 }
 
 /**
@@ -69,11 +89,11 @@ export async function statisticsFlushed(pool: pg.Pool): Promise<void> {
   const check = tables
     .map((t) => `(SELECT n_tup_ins FROM pg_stat_user_tables WHERE schemaname = 'public' AND relname = '${t}') >= (SELECT count(*) FROM ${t})`)
     .join(' AND ');
-  for (;;) {
-    const { rows } = await pool.query<{ flushed: boolean }>(`SELECT ${check} AS flushed`);
-    if (rows[0]?.flushed) return;
-    await delay(200);
-  }
+  await waitUntil(
+    async () => (await pool.query<{ flushed: boolean }>(`SELECT ${check} AS flushed`)).rows[0]?.flushed === true,
+    200,
+    () => 'the insert counters of pg_stat_user_tables to reach the row counts (is track_counts on?)',
+  );
 }
 
 export interface RefreshLogRow {
@@ -95,12 +115,14 @@ export async function refreshLog(pool: pg.Pool, view: string): Promise<RefreshLo
 
 /** Waits until a REFRESH ... CONCURRENTLY of the view is waiting for a lock. */
 export async function refreshWaiting(pool: pg.Pool, view: string): Promise<void> {
-  for (;;) {
-    const { rows } = await pool.query(
-      `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE $1`,
-      [`REFRESH MATERIALIZED VIEW CONCURRENTLY ${view}%`],
-    );
-    if (rows.length) return;
-    await delay(50);
-  }
+  await waitUntil(
+    async () =>
+      (
+        await pool.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE $1`, [
+          `REFRESH MATERIALIZED VIEW CONCURRENTLY ${view}%`,
+        ])
+      ).rows.length > 0,
+    50,
+    () => `a REFRESH MATERIALIZED VIEW CONCURRENTLY ${view} waiting for a lock`,
+  );
 }

@@ -22,6 +22,9 @@ interface Started {
   exited: Promise<number | null>;
 }
 
+/** Every server a test started; afterEach ends those still running, whatever the test's outcome. */
+const started: Started[] = [];
+
 function startServer(env: Record<string, string>): Started {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     env: { ...process.env, DATABASE_URL: '', ...env },
@@ -31,7 +34,20 @@ function startServer(env: Record<string, string>): Started {
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, output: () => out, exited };
+  const s = { child, output: () => out, exited };
+  started.push(s);
+  return s;
+}
+
+/** SIGTERM (which stops its embedded PostgreSQL too), then SIGKILL if it has not exited within 30 s. */
+async function stopStarted(): Promise<void> {
+  for (const s of started.splice(0)) {
+    if (s.child.exitCode !== null || s.child.signalCode !== null) continue;
+    s.child.kill('SIGTERM');
+    const timer = setTimeout(() => s.child.kill('SIGKILL'), 30_000);
+    await s.exited;
+    clearTimeout(timer);
+  }
 }
 
 async function waitForHealth(port: number, started: Started, timeoutMs: number): Promise<Record<string, unknown>> {
@@ -72,17 +88,22 @@ function postgresProcessesUnder(dir: string): string[] {
 
 describe('npm start (all-in-one mode)', function () {
   this.timeout(180_000);
+  // Each test has a data folder and ports of its own: none depends on another having run first.
   let dataDir: string;
   let env: Record<string, string>;
   let port: number;
 
-  before(async () => {
+  beforeEach(async () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'eventstats-start-'));
     await chmod(dataDir, 0o755); // like a fresh .data/: the unprivileged postgres user must reach pgdata below it
     port = await freePort();
     env = { DATA_DIR: dataDir, PORT: String(port), EMBEDDED_PG_PORT: String(await freePort()), DEMO_RUNS: '300', LOG_LEVEL: 'info', METRICS_PORT: String(await freePort()) };
   });
-  after(async () => rm(dataDir, { recursive: true, force: true }));
+  afterEach(async () => {
+    await stopStarted();
+    expect(postgresProcessesUnder(dataDir), 'no postgres left under the data folder').to.deep.equal([]);
+    await rm(dataDir, { recursive: true, force: true });
+  });
 
   it('seeds on first start, serves /health, and stops cleanly on SIGTERM', async () => {
     const s = startServer(env);
@@ -97,7 +118,7 @@ describe('npm start (all-in-one mode)', function () {
 
   it('prints the dashboard and docs URLs, serves both, and hands out dev tokens that the API accepts', async () => {
     const s = startServer(env);
-    await waitForHealth(port, s, 60_000);
+    await waitForHealth(port, s, 120_000);
     const base = `http://127.0.0.1:${port}`;
     const secret = /\/dashboard\/#dev-secret=([\w-]+) {2}\(its "Get a dev token" button signs one for alice\)/.exec(s.output())?.[1];
     expect(secret, 'the dashboard link carries the secret').to.be.a('string');
@@ -116,6 +137,11 @@ describe('npm start (all-in-one mode)', function () {
   });
 
   it('reuses the data directory on the second start without seeding again', async () => {
+    const first = startServer(env);
+    await waitForHealth(port, first, 120_000);
+    expect(first.output()).to.include('demo data seeded');
+    first.child.kill('SIGTERM');
+    expect(await first.exited).to.equal(0);
     const s = startServer(env);
     await waitForHealth(port, s, 60_000);
     expect(s.output()).not.to.include('demo data seeded');
@@ -148,7 +174,7 @@ describe('npm start (all-in-one mode)', function () {
   it("serves the in-process worker's metrics with the API's on one /metrics", async () => {
     const s = startServer(env);
     try {
-      await waitForHealth(port, s, 60_000);
+      await waitForHealth(port, s, 120_000);
       expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status, 'not on the public port').to.equal(404);
       const res = await fetch(`http://127.0.0.1:${env.METRICS_PORT}/metrics`);
       expect(res.status).to.equal(200);

@@ -1,16 +1,6 @@
 import { expect } from 'chai';
 import { unstorableString } from '../../src/validation.ts';
 
-/** The least of three timings of `fn`, in ms: the steadiest figure a shared machine gives. */
-function fastestMs(fn: () => void): number {
-  let best = Infinity;
-  for (let i = 0; i < 3; i++) {
-    const t0 = performance.now();
-    fn();
-    best = Math.min(best, performance.now() - t0);
-  }
-  return best;
-}
 
 describe('unstorableString', () => {
   it('names the path of a NUL or an unpaired surrogate, in a value or a key', () => {
@@ -21,18 +11,15 @@ describe('unstorableString', () => {
     expect(unstorableString({ a: ['fine', '\u{1F600}'] })).to.equal(undefined);
   });
 
-  // Issue 14, found by the HTTP fuzz: the deepest body 64 kB allows stalled the event loop for 185 ms.
+  // Issue 14, found by the HTTP fuzz: the deepest body 64 kB allows stalled the event loop for 185 ms
+  // (quadratic in the depth). Its time is measured by npm run fuzz (event-loop delay), not here.
   const DEPTH = 30_000;
   const deep = JSON.parse(`{"tenant_id":${'['.repeat(DEPTH)}"\\u0000"${']'.repeat(DEPTH)}}`) as unknown;
-  const flat = JSON.parse(JSON.stringify({ tenant_id: [...Array(DEPTH).fill('a'), '\u0000'] })) as unknown;
 
-  it(`names the path of a NUL under ${DEPTH} levels of nesting`, () => {
+  it(`names the path of a NUL under ${DEPTH} levels of nesting, and in a flat array of as many values`, () => {
+    const flat = JSON.parse(JSON.stringify({ tenant_id: [...Array(DEPTH).fill('a'), '\u0000'] })) as unknown;
+    expect(unstorableString(flat)).to.equal(`tenant_id.${DEPTH}`);
     expect(unstorableString(deep)).to.equal(`tenant_id${'.0'.repeat(DEPTH)}`);
   });
 
-  it('walks that nesting in about the time of a flat body of as many values (it was quadratic: 185 ms against 3 ms)', () => {
-    const flatMs = fastestMs(() => unstorableString(flat));
-    const deepMs = fastestMs(() => unstorableString(deep));
-    expect(deepMs, `deep ${deepMs.toFixed(1)} ms, flat ${flatMs.toFixed(1)} ms`).to.be.below(10 * flatMs + 25);
-  });
 });

@@ -320,6 +320,16 @@ describe('a Lambda instance and its database session', function () {
     expect(loadConfig({ CONF_DIR: 'conf' }).db.poolMax, 'the server keeps its default').to.equal(10);
   });
 
+  it('listens for SIGTERM while warm, and stops listening once closed (a test runner gets its signal back)', async () => {
+    await close();
+    const cold = process.listenerCount('SIGTERM');
+    expect(await invoke()).to.equal(200);
+    expect(process.listenerCount('SIGTERM'), 'while warm').to.equal(cold + 1);
+    await close();
+    expect(process.listenerCount('SIGTERM'), 'after close()').to.equal(cold);
+    expect(await invoke(), 'warm again').to.equal(200);
+  });
+
   it('reuses one database session across warm invocations', async () => {
     expect(await invoke()).to.equal(200);
     const first = await lambdaSessions();

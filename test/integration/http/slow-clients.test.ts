@@ -13,7 +13,9 @@ import { httpHarness, RUNS_TOPIC, type HttpHarness } from '../../helpers/http.ts
 
 const TIMEOUTS: HttpTimeouts = { headersTimeoutMs: 500, requestTimeoutMs: 1_000, keepAliveTimeoutMs: 500 };
 /** What a bound may overrun: Node's deadline check runs every second at most, plus scheduling slack. */
-const SLACK_MS = 2_000;
+// A liveness deadline, not a timing bound: a connection still open this long after its timeout was
+// never closed. How soon it closes is ordering (never before the timeout) plus \`npm run chaos\`.
+const SLACK_MS = 15_000;
 const SLOW_QUERY_MS = 1_500;
 
 interface Connection {
@@ -78,7 +80,7 @@ function expect408(received: string): void {
 }
 
 describe('slow clients (issue 14)', function () {
-  this.timeout(30_000);
+  this.timeout(60_000);
   let h: HttpHarness;
   let server: Server;
   let port: number;

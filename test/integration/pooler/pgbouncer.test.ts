@@ -25,7 +25,7 @@ import { compareAll, expectSameRows } from '../../helpers/exact.ts';
 import { NOW, seededDatabase, type SeededDatabase } from '../../helpers/fixtures.ts';
 import { freePort } from '../../helpers/free-port.ts';
 import { ACCESS, httpHarness, RUNS_TOPIC, type HttpHarness } from '../../helpers/http.ts';
-import { skipWithoutPgBouncer, startPgBouncer, type PgBouncer } from '../../helpers/pgbouncer.ts';
+import { requirePgBouncer, startPgBouncer, type PgBouncer } from '../../helpers/pgbouncer.ts';
 import { testWorker } from '../../helpers/refresh-worker.ts';
 import { killAllServices, startService } from '../../helpers/service-process.ts';
 
@@ -84,7 +84,7 @@ describe('through PgBouncer in transaction mode', function () {
   const closing: (() => Promise<unknown>)[] = [];
 
   before(async function () {
-    skipWithoutPgBouncer(this);
+    requirePgBouncer();
     s = await seededDatabase({ runs: 2_000, days: 30 });
     bouncer = await startPgBouncer(s.db.url, { defaultPoolSize: POOL_SIZE });
   });

@@ -102,7 +102,10 @@ describe('the pg-boss schema migration', function () {
       await worker.start();
       await worker.stop();
     } finally {
-      await db.pool.query(`DROP OWNED BY ${role}`);
+      // Revoked by their grantor rather than DROP OWNED BY, which a non-superuser owner (what the
+      // suite runs as) may not run for a role it is not a member of.
+      await db.pool.query(`REVOKE ALL ON ALL TABLES IN SCHEMA ${PGBOSS_SCHEMA} FROM ${role}`);
+      await db.pool.query(`REVOKE USAGE ON SCHEMA ${PGBOSS_SCHEMA} FROM ${role}`);
       await db.pool.query(`DROP ROLE ${role}`);
     }
   });

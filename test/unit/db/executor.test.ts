@@ -54,7 +54,7 @@ describe('createExecutor', () => {
     const db = createExecutor(pool, { retryAfterSeconds: 1, session: new SessionMode(pool, 'transaction'), settings: SETTINGS });
     expect(await db.query(Q)).to.deep.equal([{ ok: 1 }]);
     expect(sent).to.deep.equal([
-      { on: 'client', text: 'BEGIN READ ONLY; SET LOCAL statement_timeout = 5000' },
+      { on: 'client', text: 'BEGIN READ ONLY; SET LOCAL statement_timeout = 5000; SET LOCAL jit = off' },
       { on: 'client', text: Q.text },
       { on: 'client', text: 'COMMIT' },
     ]);
@@ -66,7 +66,7 @@ describe('createExecutor', () => {
     const db = createExecutor(pool, { retryAfterSeconds: 2, session: new SessionMode(pool, 'transaction'), settings: SETTINGS });
     const err = await db.query(Q).catch((e: unknown) => e);
     expect(err).to.be.instanceOf(DatabaseUnavailableError);
-    expect(sent.map((s) => s.text)).to.deep.equal(['BEGIN READ ONLY; SET LOCAL statement_timeout = 5000', Q.text, 'ROLLBACK']);
+    expect(sent.map((s) => s.text)).to.deep.equal(['BEGIN READ ONLY; SET LOCAL statement_timeout = 5000; SET LOCAL jit = off', Q.text, 'ROLLBACK']);
     expect(released).to.deep.equal([undefined]);
   });
 
