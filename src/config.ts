@@ -293,6 +293,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const parsed = EnvSchema.safeParse(cleaned);
   if (!parsed.success) throw new ConfigError(`invalid configuration: ${describe(parsed.error.issues)}`);
   const e = parsed.data;
+  // A renamed variable left set would otherwise be ignored without a word: the bound it meant is gone.
+  if (cleaned.PARTS_CACHE_MAX_ROWS !== undefined) {
+    throw new ConfigError('invalid configuration: PARTS_CACHE_MAX_ROWS: no longer read; the parts cache is bounded in bytes by PARTS_CACHE_MAX_BYTES (default 67108864)');
+  }
   // Node refuses a headers timeout longer than the request timeout; say so in the variables' names.
   if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
     throw new ConfigError('invalid configuration: HTTP_HEADERS_TIMEOUT_MS: must not be longer than HTTP_REQUEST_TIMEOUT_MS');

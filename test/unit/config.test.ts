@@ -79,6 +79,7 @@ describe('loadConfig', () => {
     [{ DB_POOL_MAX: '0' }, /DB_POOL_MAX:/],
     [{ VIEW_STATE_TTL_MS: '-1' }, /VIEW_STATE_TTL_MS:/],
     [{ PARTS_CACHE_MAX_BYTES: 'lots' }, /PARTS_CACHE_MAX_BYTES:/],
+    [{ PARTS_CACHE_MAX_ROWS: '200000' }, /PARTS_CACHE_MAX_ROWS: no longer read; the parts cache is bounded in bytes by PARTS_CACHE_MAX_BYTES/],
     [{ PARTS_CACHE_MAX_BYTES: '1000000', PARTS_CACHE_USER_MAX_BYTES: '2000000' }, /PARTS_CACHE_USER_MAX_BYTES: must not be larger than PARTS_CACHE_MAX_BYTES/],
     [{ VERIFIED_TOKENS_MAX_BYTES: '10' }, /VERIFIED_TOKENS_MAX_BYTES:/],
     [{ ADMISSION_USER_MAX: '0' }, /ADMISSION_USER_MAX:/],
