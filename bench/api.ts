@@ -50,6 +50,12 @@ export function apiEnv(databaseUrl: string, credentials: Credentials, extra: Rec
     TOKEN_PUBLIC_KEYS_URL: credentials.keysFile,
     ACCESS_CONFIG: credentials.accessFile,
     LOG_LEVEL: 'warn',
+    // /metrics off the fixed default port (9465), which another server here may hold.
+    METRICS_PORT: '0',
+    // The benchmark measures capacity with one user on many connections, not fairness between users:
+    // admission control's budget (429 past it) is opened wide, as for the chaos stages that are not about it.
+    ADMISSION_USER_MAX: '1000',
+    ADMISSION_GLOBAL_MAX: '1000',
     ...extra,
   };
 }

@@ -62,7 +62,7 @@ async function main(): Promise<void> {
     const authorization = `Bearer ${signToken(keys.privateKeyPem, 'alice', { ttlSeconds: 6 * 3600 })}`;
     const logger = createLogger('silent');
     const app = async (readUrl?: string): Promise<string> => {
-      const env = { DATABASE_URL: primary.url, DATABASE_READ_URL: readUrl, TOKEN_PUBLIC_KEYS_URL: keys.publicKeysFile, ACCESS_CONFIG: accessFile, METRICS: 'off', LOG_LEVEL: 'silent' };
+      const env = { DATABASE_URL: primary.url, DATABASE_READ_URL: readUrl, TOKEN_PUBLIC_KEYS_URL: keys.publicKeysFile, ACCESS_CONFIG: accessFile, METRICS: 'off', LOG_LEVEL: 'silent', ADMISSION_USER_MAX: '1000', ADMISSION_GLOBAL_MAX: '1000' };
       const runtime = await createApiRuntime(loadConfig(env), primary.url, logger);
       runtimes.push(runtime);
       const server = http.createServer(createApp(runtime.deps));

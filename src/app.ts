@@ -7,9 +7,11 @@ import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import type { Registry } from 'prom-client';
+import type { Admission } from './admission.ts';
 import type { AccessControl } from './auth/acl.ts';
 import type { DevTokenIssuer } from './auth/dev-keys.ts';
 import type { KeyProvider } from './auth/keys.ts';
+import type { VerifiedTokens } from './auth/verified-tokens.ts';
 import type { Executor } from './db/executor.ts';
 import { authenticate, type TokenRules } from './http/auth.ts';
 import { jsonBody } from './http/body.ts';
@@ -32,12 +34,18 @@ export interface AppDeps {
   /** Whole-bucket parts cached by view version; one per process (a fresh one when absent). */
   readonly parts?: PartsCache;
   readonly keys: KeyProvider;
+  /** Tokens verified lately, bounded in bytes (config VERIFIED_TOKENS_MAX_BYTES); a fresh cache when absent. */
+  readonly verifiedTokens?: VerifiedTokens;
   /** Optional token claim checks (config TOKEN_AUDIENCE, TOKEN_ISSUER, TOKEN_REQUIRE_EXP); none when absent. */
   readonly tokenRules?: TokenRules;
   readonly acl: AccessControl;
   readonly log: Logger;
   readonly health: HealthChecks;
+  /** How long one run of the health checks answers /health (default 1 s; tests of transitions set 0). */
+  readonly healthCacheMs?: number;
   readonly retryAfterSeconds: number;
+  /** Admission of reads of the base tables (config ADMISSION_*; src/admission.ts); none counted when absent. */
+  readonly admission?: Admission;
   readonly now?: () => number;
   /** Whether a compiled query answers in real time (config REALTIME, REALTIME_OFF); all do when absent. */
   readonly realtime?: (query: string) => boolean;
@@ -54,6 +62,12 @@ export interface AppDeps {
   readonly metrics?: { readonly registry: Registry; readonly serve: boolean };
 }
 
+/** A request as pino-std-serializers renders it, without its query string (in `url`) or its parsed `query`. */
+function withoutQuery(req: { url?: unknown; query?: unknown; [key: string]: unknown }): Record<string, unknown> {
+  const { query: _query, ...rest } = req;
+  return { ...rest, url: typeof req.url === 'string' ? req.url.split('?')[0] : req.url };
+}
+
 /** Requests refused under it before reaching a route (auth, topic, ACL, body) are labelled with it in the metrics. */
 const TOPIC_PATH = '/stats/:topic_name';
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -63,6 +77,11 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  // Every answer, errors and 404s included: a browser never guesses a type other than the one sent.
+  app.use((_req, res, next) => {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    next();
+  });
   // Scrapes come first: neither logged (one every 15 s or so) nor timed into the request histogram.
   if (deps.metrics?.serve) app.get(METRICS_PATH, scrapeHandler(deps.metrics.registry, deps.log));
   if (deps.metrics) app.use(requestMetrics(deps.metrics.registry));
@@ -75,6 +94,8 @@ export function createApp(deps: AppDeps): Express {
         if (res.statusCode === 503 && !err) return 'info';
         return err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info';
       },
+      // The path only: a GET's query string holds its tenant and filter values, which no log keeps.
+      serializers: { req: withoutQuery },
       genReqId: (req, res) => {
         const given = req.headers['x-request-id'];
         const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
@@ -83,7 +104,7 @@ export function createApp(deps: AppDeps): Express {
       },
     }),
   );
-  app.use(healthRoutes(deps.health, deps.retryAfterSeconds));
+  app.use(healthRoutes(deps.health, deps.retryAfterSeconds, deps.healthCacheMs));
   app.use(openApiRoutes());
   if (deps.pages) {
     app.use(docsRoutes(deps.pages.swaggerUi));
@@ -92,15 +113,18 @@ export function createApp(deps: AppDeps): Express {
   if (deps.devTokens) app.use(devTokenRoutes(deps.devTokens));
 
   app.use(TOPIC_PATH, routeGate(TOPIC_PATH));
-  app.use('/stats', jsonBody());
-  app.use(TOPIC_PATH, authenticate(deps.keys, undefined, deps.tokenRules), resolveTopic, authorizeTopic(deps.acl));
-  app.use(rawStatsRoutes({ executor: deps.executor, now }));
+  // The token and the ACL first: an anonymous or unauthorised request costs no body parsing (up to
+  // 64 KiB after decompression), only its headers.
+  app.use(TOPIC_PATH, authenticate(deps.keys, deps.verifiedTokens, deps.tokenRules), resolveTopic, authorizeTopic(deps.acl));
+  app.use(TOPIC_PATH, jsonBody());
+  app.use(rawStatsRoutes({ executor: deps.executor, now, admission: deps.admission }));
   app.use(
     queryRoutes({
       executor: deps.executor,
       parts: deps.parts ?? new PartsCache(),
       now,
       realtime: deps.realtime ?? (() => true),
+      admission: deps.admission,
       schedules: deps.refreshSchedules,
     }),
   );

@@ -9,8 +9,11 @@ import path from 'node:path';
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import { SUPPORTED_QUERIES } from './queries/index.ts';
-import type { PartsCacheOptions } from './queries/parts-cache.ts';
+import { PARTS_CACHE_MAX_BYTES, type PartsCacheOptions } from './queries/parts-cache.ts';
+import { VERIFIED_TOKENS_MAX_BYTES } from './auth/verified-tokens.ts';
 
+/** Where the API's /metrics is served unless METRICS_PORT says otherwise: off the public PORT. */
+export const DEFAULT_METRICS_PORT = 9465;
 /** DB_POOLER's values (src/db/session-mode.ts). */
 export const DB_POOLER_MODES = ['auto', 'none', 'transaction'] as const;
 /** REFRESH_LONG_WRITER_MS's default: a writer transaction on the jobs table open for 5 minutes is named. */
@@ -98,8 +101,20 @@ const EnvSchema = z.object({
   RETRY_AFTER_SECONDS: int(1, 3600).default(5),
   /** How long an API process trusts the view version it read last before reading it again (0: every request). */
   VIEW_STATE_TTL_MS: int(0, 60_000).default(1_000),
-  /** Partial-aggregate rows an API process keeps cached from the views (whole-bucket parts, by view version). */
-  PARTS_CACHE_MAX_ROWS: int(1_000, 10_000_000).default(200_000),
+  /**
+   * Statements reading the base tables (the raw endpoint; compiled reads beyond the window's edges)
+   * one API process runs at once, all users together (src/admission.ts); the next answers 429.
+   * Default: half of DB_POOL_MAX (at least 1), so covered reads always find connections.
+   */
+  ADMISSION_GLOBAL_MAX: int(1, 1000).optional(),
+  /** Of those, how many one user (token subject) may have under way at once. */
+  ADMISSION_USER_MAX: int(1, 1000).default(2),
+  /** Bytes an API process's parts cache may hold (segments, windows, tails; keys included). */
+  PARTS_CACHE_MAX_BYTES: int(65_536, 16 * 1024 ** 3).default(PARTS_CACHE_MAX_BYTES),
+  /** Bytes of the parts cache one user's filtered or empty results may hold (default: an eighth of PARTS_CACHE_MAX_BYTES). */
+  PARTS_CACHE_USER_MAX_BYTES: int(4_096, 16 * 1024 ** 3).optional(),
+  /** Bytes the cache of verified tokens may hold (hashes of the tokens, their users; src/auth/verified-tokens.ts). */
+  VERIFIED_TOKENS_MAX_BYTES: int(4_096, 1024 ** 3).default(VERIFIED_TOKENS_MAX_BYTES),
   /** Statement timeout of one materialized view refresh. */
   REFRESH_STATEMENT_TIMEOUT_MS: int(100, 3_600_000).default(600_000),
   /** Lock timeout of one materialized view refresh. */
@@ -134,8 +149,11 @@ const EnvSchema = z.object({
   HTTP_KEEP_ALIVE_TIMEOUT_MS: int(100, 600_000).default(5_000),
   /** `on`: GET /metrics answers in the Prometheus text format, without auth (API and worker); `off`: no metrics are kept or served. */
   METRICS: z.enum(['on', 'off']).default('on'),
-  /** The API's /metrics on a small server of its own on this port (and not on PORT). Unset: /metrics is served on PORT. */
-  METRICS_PORT: int(0, 65535).optional(),
+  /**
+   * The API's /metrics on a small server of its own on this port, and not on PORT (the public one);
+   * 0: any free port, logged. `public`: on PORT, beside the API, without auth (opt-in).
+   */
+  METRICS_PORT: z.union([z.literal('public'), int(0, 65535)]).default(DEFAULT_METRICS_PORT),
   /** Port of the worker's /metrics server (`npm run worker`; the all-in-one mode serves the worker's metrics on the API's /metrics). 0: any free port, logged. */
   WORKER_METRICS_PORT: int(0, 65535).default(9464),
 });
@@ -148,7 +166,11 @@ const FileConfigSchema = z
   .passthrough();
 
 export interface Config {
-  readonly partsCache: PartsCacheOptions;
+  readonly partsCache: PartsCacheOptions & { readonly maxBytes: number; readonly userMaxBytes: number };
+  /** ADMISSION_GLOBAL_MAX (resolved) and ADMISSION_USER_MAX: reads of the base tables at once, per process and per user. */
+  readonly admission: { readonly globalMax: number; readonly userMax: number };
+  /** Byte bound of the verified-token cache (VERIFIED_TOKENS_MAX_BYTES). */
+  readonly verifiedTokensMaxBytes: number;
   readonly databaseUrl: string | undefined;
   /** DATABASE_READ_URL and its REPLICA_* settings (src/db/read-targets.ts); no urls: reads go to databaseUrl. */
   readonly replicas: {
@@ -199,7 +221,7 @@ export interface Config {
   readonly realtime: { readonly enabled: boolean; readonly off: readonly string[] };
   readonly metrics: {
     readonly enabled: boolean;
-    /** The API's separate /metrics port; undefined: /metrics is served on `port`. */
+    /** The API's separate /metrics port (default 9465); undefined: /metrics is served on `port` (METRICS_PORT=public). */
     readonly port: number | undefined;
     /** The worker process's /metrics port. */
     readonly workerPort: number;
@@ -226,6 +248,24 @@ function readFileConfig(confDir: string): z.infer<typeof FileConfigSchema> {
   const parsed = FileConfigSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(`${file}: ${describe(parsed.error.issues)}`);
   return parsed.data;
+}
+
+/**
+ * The warnings a deployment (DATABASE_URL or NODE_ENV=production) gets at start-up, one line each,
+ * for the token checks it leaves off. They stay warnings rather than refusals: the upstream gateway
+ * checks none of them, and identity providers in use with it issue tokens without `aud` (or with an
+ * `aud` nobody has configured yet), so refusing would break every migration from it on its first
+ * start; a warning each start makes the gap visible without locking anyone out (docs/ARCHITECTURE.md).
+ */
+export function tokenRuleWarnings(config: Pick<Config, 'production' | 'databaseUrl' | 'token'>): string[] {
+  if (!config.production && config.databaseUrl === undefined) return [];
+  const out: string[] = [];
+  if (!config.token.audience) {
+    out.push('TOKEN_AUDIENCE is not set: tokens are accepted whatever their aud claim, so a token your identity provider issued for another application works here too');
+  }
+  if (!config.token.issuer) out.push('TOKEN_ISSUER is not set: tokens are accepted whatever their iss claim (any issuer whose key is in the key set)');
+  if (!config.token.requireExp) out.push('TOKEN_REQUIRE_EXP is not true: a token without exp is accepted until its signing key is rotated');
+  return out;
 }
 
 // pg-boss evaluates schedules once a minute and takes no seconds field.
@@ -262,13 +302,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const parsed = EnvSchema.safeParse(cleaned);
   if (!parsed.success) throw new ConfigError(`invalid configuration: ${describe(parsed.error.issues)}`);
   const e = parsed.data;
+  // A renamed variable left set would otherwise be ignored without a word: the bound it meant is gone.
+  if (cleaned.PARTS_CACHE_MAX_ROWS !== undefined) {
+    throw new ConfigError('invalid configuration: PARTS_CACHE_MAX_ROWS: no longer read; the parts cache is bounded in bytes by PARTS_CACHE_MAX_BYTES (default 67108864)');
+  }
   // Node refuses a headers timeout longer than the request timeout; say so in the variables' names.
   if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
     throw new ConfigError('invalid configuration: HTTP_HEADERS_TIMEOUT_MS: must not be longer than HTTP_REQUEST_TIMEOUT_MS');
   }
   // Two servers cannot share a port; leaving METRICS_PORT unset is how /metrics goes on PORT.
-  if (e.METRICS_PORT !== undefined && e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT) {
-    throw new ConfigError('invalid configuration: METRICS_PORT: must differ from PORT (leave it unset to serve /metrics on PORT)');
+  if (e.METRICS_PORT !== 'public' && e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT) {
+    throw new ConfigError("invalid configuration: METRICS_PORT: must differ from PORT (METRICS_PORT=public serves /metrics on PORT)");
+  }
+  if (e.PARTS_CACHE_USER_MAX_BYTES !== undefined && e.PARTS_CACHE_USER_MAX_BYTES > e.PARTS_CACHE_MAX_BYTES) {
+    throw new ConfigError('invalid configuration: PARTS_CACHE_USER_MAX_BYTES: must not be larger than PARTS_CACHE_MAX_BYTES');
   }
   const file = readFileConfig(e.CONF_DIR);
   let schedules: Record<string, string> = {};
@@ -316,7 +363,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       retryAfterSeconds: e.RETRY_AFTER_SECONDS,
       pooler: e.DB_POOLER,
     }),
-    partsCache: Object.freeze({ stateTtlMs: e.VIEW_STATE_TTL_MS, maxRows: e.PARTS_CACHE_MAX_ROWS }),
+    partsCache: Object.freeze({
+      stateTtlMs: e.VIEW_STATE_TTL_MS,
+      maxBytes: e.PARTS_CACHE_MAX_BYTES,
+      userMaxBytes: e.PARTS_CACHE_USER_MAX_BYTES ?? Math.floor(e.PARTS_CACHE_MAX_BYTES / 8),
+    }),
+    verifiedTokensMaxBytes: e.VERIFIED_TOKENS_MAX_BYTES,
+    admission: Object.freeze({ globalMax: e.ADMISSION_GLOBAL_MAX ?? Math.max(1, Math.floor(e.DB_POOL_MAX / 2)), userMax: e.ADMISSION_USER_MAX }),
     refresh: Object.freeze({
       statementTimeoutMs: e.REFRESH_STATEMENT_TIMEOUT_MS,
       lockTimeoutMs: e.REFRESH_LOCK_TIMEOUT_MS,
@@ -331,6 +384,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
     }),
     realtime: Object.freeze({ enabled: e.REALTIME === 'on', off: Object.freeze(e.REALTIME_OFF) }),
-    metrics: Object.freeze({ enabled: e.METRICS === 'on', port: e.METRICS_PORT, workerPort: e.WORKER_METRICS_PORT }),
+    metrics: Object.freeze({ enabled: e.METRICS === 'on', port: e.METRICS_PORT === 'public' ? undefined : e.METRICS_PORT, workerPort: e.WORKER_METRICS_PORT }),
   });
 }

@@ -10,6 +10,7 @@ export type ErrorType =
   | 'route'
   | 'database'
   | 'not_ready'
+  | 'overloaded'
   | 'internal';
 
 export class AppError extends Error {
@@ -76,5 +77,19 @@ export class NotReadyError extends AppError {
     options?: { cause?: unknown },
   ) {
     super(503, 'not_ready', message, options);
+  }
+}
+
+/**
+ * 429: the request would read the base tables while too many such reads are under way, for this
+ * user or for the whole process (src/admission.ts). Carries the Retry-After hint.
+ */
+export class OverloadedError extends AppError {
+  override name = 'OverloadedError';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(429, 'overloaded', message);
   }
 }

@@ -10,7 +10,7 @@
  */
 import serverless from 'serverless-http';
 import { createApp } from './app.ts';
-import { loadConfig, type Config } from './config.ts';
+import { loadConfig, tokenRuleWarnings, type Config } from './config.ts';
 import { createLogger } from './log.ts';
 import { createApiRuntime } from './runtime.ts';
 
@@ -34,6 +34,7 @@ async function build(): Promise<Built> {
   if (!config.databaseUrl) throw new Error('DATABASE_URL is required in Lambda');
   // Synchronous lines: Lambda freezes an instance between invocations and signals it at the end.
   const log = createLogger(config.logLevel, 'eventstats', { sync: true });
+  for (const warning of tokenRuleWarnings(config)) log.warn(warning);
   const runtime = await createApiRuntime(config, config.databaseUrl, log, { metrics: false });
   shutdownLog = log;
   if (!process.listeners('SIGTERM').includes(onSigterm)) process.on('SIGTERM', onSigterm);

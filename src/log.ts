@@ -20,7 +20,7 @@ export function createLogger(level: string, name = 'eventstats', options: { sync
     name,
     level,
     serializers: { err: serializeError },
-    redact: ['req.headers.authorization', 'req.headers.bearer', 'password', '*.password'],
+    redact: ['req.headers.authorization', 'req.headers.bearer', 'req.headers["x-dev-token-secret"]', 'password', '*.password'],
   };
   return options.sync ? pino(settings, pino.destination({ dest: 1, sync: true })) : pino(settings);
 }

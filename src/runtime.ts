@@ -5,8 +5,10 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { Admission } from './admission.ts';
 import { AccessControl } from './auth/acl.ts';
 import { KeyStore, resolveKeySource } from './auth/keys.ts';
+import { VerifiedTokens } from './auth/verified-tokens.ts';
 import type { AppDeps } from './app.ts';
 import type { Config } from './config.ts';
 import { createExecutor, type Executor } from './db/executor.ts';
@@ -52,13 +54,14 @@ export async function createApiDatabase(db: Config['db'], databaseUrl: string, l
     },
     log,
   );
-  const session = new SessionMode(pool, db.pooler, log);
+  const settings = { statementTimeoutMs: db.statementTimeoutMs, readOnly: true };
+  const session = new SessionMode(pool, db.pooler, log, settings);
   if (db.pooler === 'auto') await session.settle().catch(() => {});
   let warned = false;
   const executor = createExecutor(pool, {
     retryAfterSeconds: db.retryAfterSeconds,
     session,
-    settings: { statementTimeoutMs: db.statementTimeoutMs, readOnly: true },
+    settings,
     onRetry: (err) => {
       if (warned) return;
       warned = true;
@@ -84,7 +87,9 @@ export async function createApiRuntime(config: Config, databaseUrl: string, log:
   const keys = new KeyStore({ source: await resolveKeySource(config), log });
   const acl = AccessControl.fromFile(config.accessConfigPath);
   const parts = new PartsCache(config.partsCache);
-  const metrics = (options.metrics ?? config.metrics.enabled) ? createApiMetrics({ pool, parts }) : undefined;
+  const verifiedTokens = new VerifiedTokens({ maxBytes: config.verifiedTokensMaxBytes });
+  const admission = new Admission({ ...config.admission, retryAfterSeconds: config.db.retryAfterSeconds });
+  const metrics = (options.metrics ?? config.metrics.enabled) ? createApiMetrics({ pool, parts, verifiedTokens, admission }) : undefined;
   return {
     pool,
     close: async () => {
@@ -99,6 +104,8 @@ export async function createApiRuntime(config: Config, databaseUrl: string, log:
       realtime: (query) => config.realtime.enabled && !config.realtime.off.includes(query),
       refreshSchedules: config.refresh.schedules,
       keys,
+      verifiedTokens,
+      admission,
       tokenRules: config.token,
       acl,
       log,

@@ -11,7 +11,7 @@ import type { Server } from 'node:http';
 import { createApp } from './app.ts';
 import { devKeysVerify, devTokenIssuer, type DevTokenIssuer } from './auth/dev-keys.ts';
 import { describeFailure } from './cli/run.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, loadConfig, tokenRuleWarnings } from './config.ts';
 import { createHttpServer } from './http/http-server.ts';
 import { pageAssets } from './http/page-assets.ts';
 import { createLogger } from './log.ts';
@@ -31,6 +31,8 @@ const config = (() => {
   }
 })();
 const log = createLogger(config.logLevel);
+// Once per start (the cluster's primary, or the one process): token checks a deployment leaves off.
+if (cluster.isPrimary) for (const warning of tokenRuleWarnings(config)) log.warn(warning);
 const stops: (() => Promise<unknown>)[] = [];
 let stopping: Promise<void> | undefined;
 
@@ -47,6 +49,15 @@ function listen(server: Server, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, () => resolve());
+  });
+}
+
+// Before anything starts: a signal during start-up (once the API answers, before its metrics server
+// does) stops what has started rather than killing the process with it.
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    log.info({ signal }, 'shutting down');
+    void stop().then(() => process.exit(0));
   });
 }
 
@@ -128,12 +139,5 @@ async function serve(): Promise<void> {
   }
   const base = `http://localhost:${config.port}`;
   log.info({ url: base, metrics: metricsUrl ?? 'off', mode: local ? 'all-in-one (embedded PostgreSQL)' : 'external database' }, 'EventStats listening');
-  process.stdout.write(startBanner({ base, devTokenButton: devTokens !== undefined, devTokenCli: devKeysVerify(config) }));
-}
-
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => {
-    log.info({ signal }, 'shutting down');
-    void stop().then(() => process.exit(0));
-  });
+  process.stdout.write(startBanner({ base, devTokenButton: devTokens !== undefined, devTokenSecret: devTokens?.secret, devTokenCli: devKeysVerify(config) }));
 }

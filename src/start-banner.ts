@@ -9,6 +9,8 @@ export interface BannerOptions {
   readonly base: string;
   /** Whether POST /dev/token exists (the all-in-one mode): the dashboard then has a "Get a dev token" button. */
   readonly devTokenButton: boolean;
+  /** The secret POST /dev/token requires (printed here only: whoever reads this output may have tokens). */
+  readonly devTokenSecret?: string | undefined;
   /** Whether the dev key pair verifies tokens, so that `npm run token` signs usable ones (never in production). */
   readonly devTokenCli: boolean;
 }
@@ -16,12 +18,15 @@ export interface BannerOptions {
 export function startBanner(o: BannerOptions): string {
   const token = o.devTokenCli ? 'npm run -s token -- alice' : undefined;
   const dashboardHint = o.devTokenButton ? 'its "Get a dev token" button signs one for alice' : 'paste a bearer token';
+  // In the fragment, which the browser never sends: the dashboard hands it to POST /dev/token itself.
+  const dashboard = o.devTokenButton && o.devTokenSecret ? `${o.base}/dashboard/#dev-secret=${o.devTokenSecret}` : `${o.base}/dashboard/`;
   const docsHint = token ? `Authorize with the token of: ${token}` : 'Authorize with a bearer token';
   return [
     '',
     `EventStats listening on ${o.base}`,
-    `  dashboard  ${o.base}/dashboard/  (${dashboardHint})`,
+    `  dashboard  ${dashboard}  (${dashboardHint})`,
     `  API docs   ${o.base}/docs/  (${docsHint})`,
+    ...(dashboard !== `${o.base}/dashboard/` ? [`  dev token  curl -X POST -H "X-Dev-Token-Secret: ${o.devTokenSecret}" ${o.base}/dev/token  (this start's secret)`] : []),
     `  curl ${o.base}/health`,
     token ? `  TOKEN=$(${token})` : '  TOKEN=<a token from your identity provider>',
     `  curl -X POST -H "Authorization: Bearer $TOKEN" ${o.base}/stats/${EXAMPLE_TOPIC}/query/failed_jobs`,

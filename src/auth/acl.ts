@@ -131,6 +131,19 @@ function fullMatch(pattern: string): RegExp {
   return re;
 }
 
+/**
+ * The most value-against-pattern checks one request may cost (its filter values on a constrained
+ * field times the user's patterns for it, summed over the fields): each is a regular expression run
+ * in the event loop, and a request may carry a few hundred filter values.
+ */
+export const MAX_PATTERN_CHECKS = 1_000;
+
+/** How many pattern checks `values` on `field` cost this user (0 for a field they are not constrained on). */
+export function patternChecks(access: Access, field: ScopedField, values: number): number {
+  if (access.kind === 'all') return 0;
+  return values * (access.constraints[field]?.length ?? 0);
+}
+
 /** Whether a value lies inside the user's constraints on a field: some pattern matches the WHOLE value. */
 export function valueAllowed(access: Access, field: ScopedField, value: string): boolean {
   if (access.kind === 'all') return true;

@@ -1,8 +1,8 @@
 /**
  * The development key pair: lets `npm start` and `npm run token` work without an identity provider.
- * Never used in production (resolveKeySource in keys.ts refuses the fallback there).
+ * Never used by a deployment: DATABASE_URL or NODE_ENV=production (resolveKeySource in keys.ts refuses the fallback there).
  */
-import { createPublicKey, generateKeyPair, randomUUID } from 'node:crypto';
+import { createPublicKey, generateKeyPair, randomBytes, randomUUID } from 'node:crypto';
 import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -91,6 +91,8 @@ export const DEV_TOKEN_TTL_SECONDS = 3600;
 /** Signs development tokens: what POST /dev/token answers with, in the all-in-one mode only. */
 export interface DevTokenIssuer {
   readonly ttlSeconds: number;
+  /** What POST /dev/token requires in X-Dev-Token-Secret: random, made at each start, printed by `npm start` only. */
+  readonly secret: string;
   sign(user: string): string;
 }
 
@@ -101,11 +103,11 @@ interface KeySettings {
 }
 
 /**
- * Whether tokens signed by the dev key pair are accepted: outside production and when no other key
- * source is configured, as resolveKeySource (keys.ts) decides.
+ * Whether tokens signed by the dev key pair are accepted: the all-in-one mode only (no DATABASE_URL),
+ * outside production, and when no other key source is configured, as resolveKeySource (keys.ts) decides.
  */
-export function devKeysVerify(config: Omit<KeySettings, 'databaseUrl'>): boolean {
-  return !config.production && config.tokenPublicKeysUrl === undefined;
+export function devKeysVerify(config: KeySettings): boolean {
+  return !config.production && !config.databaseUrl && config.tokenPublicKeysUrl === undefined;
 }
 
 /**
@@ -113,12 +115,16 @@ export function devKeysVerify(config: Omit<KeySettings, 'databaseUrl'>): boolean
  * DATABASE_URL: an embedded database of demo data), and only while the dev key pair verifies them.
  */
 export function devTokensAllowed(config: KeySettings): boolean {
-  return !config.databaseUrl && devKeysVerify(config);
+  return devKeysVerify(config);
 }
 
 /** The issuer of POST /dev/token, or undefined where devTokensAllowed says no. */
 export async function devTokenIssuer(config: KeySettings & { readonly dataDir: string }): Promise<DevTokenIssuer | undefined> {
   if (!devTokensAllowed(config)) return undefined;
   const { privateKeyPem } = await ensureDevKeyPair(config.dataDir);
-  return { ttlSeconds: DEV_TOKEN_TTL_SECONDS, sign: (user) => signToken(privateKeyPem, user, { ttlSeconds: DEV_TOKEN_TTL_SECONDS }) };
+  return {
+    ttlSeconds: DEV_TOKEN_TTL_SECONDS,
+    secret: randomBytes(24).toString('base64url'),
+    sign: (user) => signToken(privateKeyPem, user, { ttlSeconds: DEV_TOKEN_TTL_SECONDS }),
+  };
 }

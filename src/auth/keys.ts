@@ -4,6 +4,7 @@
  */
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { ensureDevKeyPair } from './dev-keys.ts';
@@ -15,6 +16,8 @@ export const KEYS_MAX_AGE_MS = 28 * 60_000;
  */
 export const KEYS_MIN_REFETCH_INTERVAL_MS = 10_000;
 export const KEYS_FETCH_TIMEOUT_MS = 5_000;
+/** The largest key set read from a URL; a key endpoint answering more is refused. */
+export const KEYS_MAX_BYTES = 1024 * 1024;
 
 export interface VerificationKey {
   readonly kid?: string;
@@ -74,19 +77,35 @@ function describeFetchError(err: unknown): string {
   return cause instanceof Error ? `${(err as Error).message}: ${cause.message}` : (err as Error).message;
 }
 
+/** A response body up to `max` bytes; a longer one is cancelled and refused. */
+async function boundedText(res: Response, max: number): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of res.body ?? []) {
+    size += (chunk as Uint8Array).byteLength;
+    if (size > max) {
+      await res.body?.cancel().catch(() => {});
+      throw new Error(`the key endpoint answered more than ${max} bytes`);
+    }
+    chunks.push(chunk as Uint8Array);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 /** Reads the raw JSON of a key source: an http(s) URL or a file path. */
 export async function readKeySource(source: string, timeoutMs: number): Promise<unknown> {
   if (/^https?:\/\//i.test(source)) {
     let res: Response;
     try {
-      res = await fetch(source, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
+      // No redirects: the configured URL is the key source, not wherever it points to.
+      res = await fetch(source, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' }, redirect: 'error' });
     } catch (err) {
       // undici reports "fetch failed" and hides the reason (refused, DNS, TLS) in the cause.
       const reason = (err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : describeFetchError(err);
       throw new Error(reason, { cause: err });
     }
     if (!res.ok) throw new Error(`the key endpoint answered HTTP ${res.status}`);
-    return res.json();
+    return JSON.parse(await boundedText(res, KEYS_MAX_BYTES));
   }
   return JSON.parse(await readFile(source, 'utf8'));
 }
@@ -179,18 +198,38 @@ export class KeyStore implements KeyProvider {
   }
 }
 
+/** Where the development key pair's public half lives under DATA_DIR (src/auth/dev-keys.ts). */
+const devPublicKeysFile = (dataDir: string) => path.resolve(dataDir, 'dev-keys', 'public-keys.json');
+
 /**
- * The key source to verify tokens with: the configured one, else (development only) the local dev key pair.
- * Production never falls back, so a missing setting cannot silently accept tokens signed by a key on disk.
+ * The key source to verify tokens with: the configured one, else (the all-in-one mode only: no
+ * DATABASE_URL, outside production) the local dev key pair. A deployment (any DATABASE_URL, whatever
+ * NODE_ENV says; or NODE_ENV=production) never falls back, so a forgotten setting cannot silently
+ * accept tokens signed by a key on disk; nor does it name that dev key file itself. In production
+ * a plain http:// source is refused: anyone on the path could hand the API their own key.
  */
 export async function resolveKeySource(config: {
   readonly tokenPublicKeysUrl?: string | undefined;
   readonly production: boolean;
+  readonly databaseUrl?: string | undefined;
   readonly dataDir: string;
 }): Promise<string> {
-  if (config.tokenPublicKeysUrl !== undefined) return config.tokenPublicKeysUrl;
+  const deployment = config.production || config.databaseUrl !== undefined;
+  const source = config.tokenPublicKeysUrl;
+  if (source !== undefined) {
+    if (config.production && /^http:\/\//i.test(source)) {
+      throw new Error('NODE_ENV=production refuses a plain http:// token key source (TOKEN_PUBLIC_KEYS_URL / token_public_keys_url): use https://');
+    }
+    if (deployment && !/^https?:\/\//i.test(source) && path.resolve(source) === devPublicKeysFile(config.dataDir)) {
+      throw new Error(`a deployment (DATABASE_URL or NODE_ENV=production) never verifies with the development key pair (${source})`);
+    }
+    return source;
+  }
   if (config.production) {
     throw new Error('NODE_ENV=production requires token_public_keys_url (config.json) or TOKEN_PUBLIC_KEYS_URL');
+  }
+  if (config.databaseUrl !== undefined) {
+    throw new Error('DATABASE_URL is set: a deployment requires token_public_keys_url (config.json) or TOKEN_PUBLIC_KEYS_URL (the development key pair verifies the all-in-one mode only)');
   }
   return (await ensureDevKeyPair(config.dataDir)).publicKeysFile;
 }

@@ -8,11 +8,16 @@
  * - it is younger than `maxAgeMs` (default 60 s), which bounds how long a revoked key's tokens keep
  *   working beyond the key set's own re-fetch;
  * - the key set it was verified under is still the current one (`KeyProvider.generation`).
- * The count is bounded (LRU), so a flood of distinct tokens costs verification, not memory.
+ * Entries are keyed by the token's SHA-256 (a token can be kilobytes, and is a secret best not kept)
+ * and bounded in bytes (LRU, keys and users counted: src/cache-bytes.ts), so a flood of distinct
+ * tokens costs verification, not memory.
  */
+import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import { ENTRY_OVERHEAD_BYTES, stringBytes } from '../cache-bytes.ts';
 
-export const VERIFIED_TOKENS_MAX = 1_000;
+/** Default byte bound: about 2,500 entries with short subjects. */
+export const VERIFIED_TOKENS_MAX_BYTES = 1024 * 1024;
 export const VERIFIED_TOKEN_MAX_AGE_MS = 60_000;
 
 interface Entry {
@@ -23,7 +28,8 @@ interface Entry {
 }
 
 export interface VerifiedTokensOptions {
-  readonly max?: number;
+  /** Upper bound in bytes (default VERIFIED_TOKENS_MAX_BYTES). */
+  readonly maxBytes?: number;
   readonly maxAgeMs?: number;
   readonly now?: () => number;
 }
@@ -31,20 +37,26 @@ export interface VerifiedTokensOptions {
 export class VerifiedTokens {
   private readonly entries: LRUCache<string, Entry>;
   private readonly maxAgeMs: number;
+  readonly maxBytes: number;
   private readonly now: () => number;
 
   constructor(opts: VerifiedTokensOptions = {}) {
-    this.entries = new LRUCache({ max: opts.max ?? VERIFIED_TOKENS_MAX });
+    this.maxBytes = opts.maxBytes ?? VERIFIED_TOKENS_MAX_BYTES;
+    this.entries = new LRUCache({
+      maxSize: this.maxBytes,
+      sizeCalculation: (entry, key) => ENTRY_OVERHEAD_BYTES + stringBytes(key) + stringBytes(entry.user) + 48,
+    });
     this.maxAgeMs = opts.maxAgeMs ?? VERIFIED_TOKEN_MAX_AGE_MS;
     this.now = opts.now ?? Date.now;
   }
 
   /** The user of a token verified earlier under key set `generation`, if the entry still holds. */
   userOf(token: string, generation: number): string | undefined {
-    const entry = this.entries.get(token);
+    const key = digest(token);
+    const entry = this.entries.get(key);
     if (entry === undefined) return undefined;
     if (entry.generation !== generation || this.now() >= entry.until) {
-      this.entries.delete(token);
+      this.entries.delete(key);
       return undefined;
     }
     return entry.user;
@@ -54,6 +66,13 @@ export class VerifiedTokens {
   remember(token: string, user: string, generation: number, exp: unknown): void {
     const capped = this.now() + this.maxAgeMs;
     const until = typeof exp === 'number' && Number.isFinite(exp) ? Math.min(exp * 1000, capped) : capped;
-    this.entries.set(token, { user, generation, until });
+    this.entries.set(digest(token), { user, generation, until });
+  }
+
+  /** Bytes held now, as counted against maxBytes. */
+  get bytes(): number {
+    return this.entries.calculatedSize;
   }
 }
+
+const digest = (token: string): string => createHash('sha256').update(token).digest('base64url');

@@ -10,8 +10,9 @@
  *     settings with SET LOCAL, so nothing depends on a server session outliving a transaction; every
  *     statement is unnamed, since a named one may have been parsed on another server connection;
  *   - `auto` (the default): `none`, unless the server refuses the startup parameters the way a
- *     transaction pooler does (PgBouncer's "unsupported startup parameter"): then `transaction`, with
- *     one warning.
+ *     transaction pooler does (PgBouncer's "unsupported startup parameter"), or the first connection
+ *     does not carry them (a pooler told to ignore `options` drops them silently, and reads would
+ *     run without a statement timeout and writable): then `transaction`, with one warning.
  */
 import type pg from 'pg';
 import type { Logger } from 'pino';
@@ -51,6 +52,15 @@ export function beginStatement(s: SessionSettings): string {
   return `BEGIN${s.readOnly ? ' READ ONLY' : ''}; SET LOCAL statement_timeout = ${s.statementTimeoutMs}; SET LOCAL ${JIT_SETTING.replace('=', ' = ')}`;
 }
 
+/** Whether a connection runs under the settings the startup packet asked for (pg_settings gives the timeout in ms). */
+async function carries(client: pg.PoolClient, s: SessionSettings): Promise<boolean> {
+  const { rows } = await client.query<{ timeout: string; read_only: string }>(
+    `SELECT (SELECT setting FROM pg_settings WHERE name = 'statement_timeout') AS timeout, current_setting('default_transaction_read_only') AS read_only`,
+  );
+  const row = rows[0];
+  return row !== undefined && Number(row.timeout) === s.statementTimeoutMs && (row.read_only === 'on') === s.readOnly;
+}
+
 /** PgBouncer's refusal of a startup parameter it does not carry (it answers 08P01 with this text). */
 export function isStartupParameterRefusal(err: unknown): boolean {
   const message = err instanceof Error ? err.message : String(err);
@@ -67,10 +77,15 @@ export class SessionMode {
   private current: 'none' | 'transaction' | undefined;
   private settling: Promise<void> | undefined;
 
+  /**
+   * @param expected the settings the startup packet carries (the `none` mode): `auto` checks the
+   *   first connection has them, and falls back to `transaction` when it does not.
+   */
   constructor(
     private readonly pool: pg.Pool,
     configured: DbPooler,
     private readonly log?: Pick<Logger, 'warn'>,
+    private readonly expected?: SessionSettings,
   ) {
     this.current = configured === 'auto' ? undefined : configured;
   }
@@ -89,23 +104,32 @@ export class SessionMode {
   }
 
   private async probe(): Promise<void> {
+    let client: pg.PoolClient;
     try {
-      const client = await this.pool.connect();
-      client.release();
-      this.current ??= 'none';
+      client = await this.pool.connect();
     } catch (err) {
       if (!isStartupParameterRefusal(err)) throw err;
-      this.fallBack();
+      this.fallBack('refused');
+      return;
     }
+    let carried: boolean;
+    try {
+      carried = this.expected === undefined || (await carries(client, this.expected));
+    } finally {
+      client.release();
+    }
+    if (carried) this.current ??= 'none';
+    else this.fallBack('dropped');
   }
 
-  private fallBack(): void {
+  private fallBack(why: 'refused' | 'dropped'): void {
     if (this.current === 'transaction') return;
     delete (this.pool as pg.Pool & { options: { options?: string } }).options.options;
     this.current = 'transaction';
-    this.log?.warn(
-      'the database refused startup parameters the way a transaction-mode pooler (PgBouncer) does: ' +
-        'running each statement in its own transaction with SET LOCAL settings and unnamed statements (set DB_POOLER=transaction to say so)',
-    );
+    const what =
+      why === 'refused'
+        ? 'the database refused startup parameters the way a transaction-mode pooler (PgBouncer) does'
+        : 'the first connection did not carry the startup options (statement_timeout, default_transaction_read_only): something between the API and PostgreSQL drops them';
+    this.log?.warn(`${what}: running each statement in its own transaction with SET LOCAL settings and unnamed statements (set DB_POOLER=transaction to say so)`);
   }
 }

@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { AppError, DatabaseUnavailableError, NotFoundError, NotReadyError, ValidationError } from '../errors.ts';
+import { AppError, DatabaseUnavailableError, NotFoundError, NotReadyError, OverloadedError, ValidationError } from '../errors.ts';
 import { errorBody } from './envelope.ts';
 
 export const notFoundRoute: RequestHandler = (req, _res, next) => {
@@ -71,7 +71,7 @@ export function errorHandler(retryAfterSeconds = 5, throttle = new LogThrottle()
     } else if (appError.status >= 500) {
       req.log?.error({ err }, appError.type === 'internal' ? 'unhandled error' : appError.message);
     }
-    if (appError instanceof DatabaseUnavailableError || appError instanceof NotReadyError) {
+    if (appError instanceof DatabaseUnavailableError || appError instanceof NotReadyError || appError instanceof OverloadedError) {
       res.setHeader('Retry-After', String(appError.retryAfterSeconds));
     } else if (appError.status === 503) {
       res.setHeader('Retry-After', String(retryAfterSeconds));

@@ -26,12 +26,24 @@ export function databaseCheck(executor: Executor, log?: Pick<Logger, 'warn'>): (
   };
 }
 
-/** GET /health, without auth: 200 when every check passes, else 503 naming the failing checks. */
-export function healthRoutes(checks: HealthChecks, retryAfterSeconds: number): Router {
+/** How long one run of the checks answers /health: anyone may call it, so its queries run at most once a second. */
+export const HEALTH_CACHE_MS = 1_000;
+
+/**
+ * GET /health, without auth: 200 when every check passes, else 503 naming the failing checks. The
+ * checks run at most once per `cacheMs`; callers in between (and during a run) get that run's result.
+ */
+export function healthRoutes(checks: HealthChecks, retryAfterSeconds: number, cacheMs = HEALTH_CACHE_MS, now: () => number = Date.now): Router {
   const router = Router();
+  const names = Object.keys(checks);
+  let last: { readonly at: number; readonly results: Promise<CheckResult[]> } | undefined;
+  const run = (): Promise<CheckResult[]> => {
+    const t = now();
+    if (last === undefined || t - last.at >= cacheMs || t < last.at) last = { at: t, results: Promise.all(names.map((n) => checks[n]!())) };
+    return last.results;
+  };
   router.get('/health', async (_req, res) => {
-    const names = Object.keys(checks);
-    const results = await Promise.all(names.map((n) => checks[n]!()));
+    const results = await run();
     const report = Object.fromEntries(names.map((n, i) => [n, results[i]!.detail]));
     const failing = names.filter((_, i) => !results[i]!.ok);
     if (failing.length === 0) {

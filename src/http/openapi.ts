@@ -16,14 +16,14 @@ import { paramsJsonSchema } from '../queries/catalog.ts';
 import { SUPPORTED_QUERIES } from '../queries/index.ts';
 import type { CompiledQuery, OutputColumn } from '../queries/types.ts';
 import { MAX_WINDOW_DAYS } from '../queries/window.ts';
-import { DEFAULT_LIMIT, MAX_LIMIT, RawStatsBody } from '../stats/raw-stats.ts';
+import { DEFAULT_LIMIT, MAX_LIMIT, RAW_MAX_WINDOW_DAYS, RawStatsBody } from '../stats/raw-stats.ts';
 
 export const OPENAPI_PATH = '/api';
 
 type Json = Record<string, unknown>;
 
 /** Every ErrorType, at run time; the check below fails to compile when errors.ts gains a type this list lacks. */
-export const ERROR_TYPES = Object.freeze(['validation', 'auth', 'permission', 'topic', 'route', 'database', 'not_ready', 'internal'] as const);
+export const ERROR_TYPES = Object.freeze(['validation', 'auth', 'permission', 'topic', 'route', 'database', 'not_ready', 'overloaded', 'internal'] as const);
 type Unlisted = Exclude<ErrorType, (typeof ERROR_TYPES)[number]>;
 const _everyErrorTypeListed: [Unlisted] extends [never] ? true : never = true;
 
@@ -49,6 +49,12 @@ const ERROR_RESPONSES = {
     status: '408',
     types: ['validation'],
     description: "The request's headers or body did not arrive within the server's time limits; the connection is closed.",
+  },
+  TooManyRequests: {
+    status: '429',
+    types: ['overloaded'],
+    description:
+      'The request would read the base tables (the raw endpoint; a compiled query whose window no pre-aggregate covers beyond its edges) while ADMISSION_USER_MAX such reads of this user, or ADMISSION_GLOBAL_MAX of all users, are under way in this process. Carries Retry-After; covered reads are never refused so.',
   },
   Internal: { status: '500', types: ['internal'], description: 'A bug. The message never carries the error text, a stack or SQL.' },
   Unavailable: {
@@ -193,7 +199,7 @@ function queryOperation(query: CompiledQuery, method: 'get' | 'post'): Json {
         },
       },
       '304': { description: 'If-None-Match names the current ETag: no body.', headers: CACHE_HEADERS },
-      ...errorResponses('BadRequest', ...AUTHENTICATED_ERRORS, 'RequestTimeout', ...(method === 'post' ? (['PayloadTooLarge'] as const) : [])),
+      ...errorResponses('BadRequest', ...AUTHENTICATED_ERRORS, 'RequestTimeout', 'TooManyRequests', ...(method === 'post' ? (['PayloadTooLarge'] as const) : [])),
     },
   };
 }
@@ -255,7 +261,7 @@ function rawStatsPath(): Json {
       operationId: 'rawStats',
       tags: ['raw'],
       summary: 'Raw job rows of a topic, paged (the upstream gateway contract)',
-      description: `Supported for ${RAW_STATS_TOPICS.join(', ')} only (other known topics answer 400). Rows are ordered by internal_id descending; pass the previous page's pagination.cursor as cursor for the next one. The window is on the run's timestamp_start, inclusive, and defaults to the 7 days before now; limit defaults to ${DEFAULT_LIMIT} and is clamped to ${MAX_LIMIT}. A body without Content-Type is still read as JSON; unknown fields are ignored, except format (json or csv).`,
+      description: `Supported for ${RAW_STATS_TOPICS.join(', ')} only (other known topics answer 400). Rows are ordered by internal_id descending; pass the previous page's pagination.cursor as cursor for the next one. The window is on the run's timestamp_start, inclusive, and defaults to the 7 days before now; a window longer than ${RAW_MAX_WINDOW_DAYS} days answers 400 (read a longer period window by window); limit defaults to ${DEFAULT_LIMIT} and is clamped to ${MAX_LIMIT}. A body without Content-Type is still read as JSON; unknown fields are ignored, except format (json or csv).`,
       security: [{ bearerAuth: [] }, { bearerHeader: [] }],
       parameters: [TOPIC_PARAMETER],
       requestBody: {
@@ -287,7 +293,7 @@ function rawStatsPath(): Json {
             'text/csv': { schema: { type: 'string', description: 'RFC 4180, CRLF line ends, header row' } },
           },
         },
-        ...errorResponses('BadRequest', ...AUTHENTICATED_ERRORS, 'RequestTimeout', 'PayloadTooLarge'),
+        ...errorResponses('BadRequest', ...AUTHENTICATED_ERRORS, 'RequestTimeout', 'TooManyRequests', 'PayloadTooLarge'),
       },
     },
   };
@@ -337,7 +343,7 @@ function components(): Json {
       name,
       {
         description: `${r.description} Error types: ${r.types.join(', ')}.`,
-        ...(r.status === '503' ? { headers: { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } } } : {}),
+        ...(r.status === '503' || r.status === '429' ? { headers: { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } } } : {}),
         content: { 'application/json': { schema: ref('ErrorEnvelope') } },
       },
     ]),

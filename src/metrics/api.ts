@@ -5,14 +5,30 @@
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { PART_KINDS, type PartsCacheStats } from '../queries/parts-cache.ts';
+import type { AdmissionStats } from '../admission.ts';
 import { createMetricsRegistry, watchPool, type PoolCounts } from './registry.ts';
 
 export const PARTS_CACHE_METRICS = Object.freeze({
   hits: 'eventstats_parts_cache_hits_total',
   misses: 'eventstats_parts_cache_misses_total',
   evictions: 'eventstats_parts_cache_evictions_total',
-  rows: 'eventstats_parts_cache_rows',
+  bytes: 'eventstats_parts_cache_bytes',
+  ownedBytes: 'eventstats_parts_cache_user_bytes',
+  maxBytes: 'eventstats_parts_cache_max_bytes',
+  verifiedTokensBytes: 'eventstats_verified_tokens_bytes',
 });
+
+/** A gauge whose value is read at each scrape. */
+function gaugeOf(registry: Registry, name: string, help: string, read: () => number): void {
+  new Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.set(read());
+    },
+  });
+}
 
 /** Reports a parts cache's lookups by kind (segment, window, tail), its evictions and its size. */
 export function watchPartsCache(registry: Registry, cache: { stats(): PartsCacheStats }): void {
@@ -32,27 +48,74 @@ export function watchPartsCache(registry: Registry, cache: { stats(): PartsCache
   byKind(PARTS_CACHE_METRICS.misses, 'Parts cache lookups that did not find the entry (it is read from the database), by kind.', (s) => s.misses);
   new Counter({
     name: PARTS_CACHE_METRICS.evictions,
-    help: 'Parts cache entries dropped to stay within PARTS_CACHE_MAX_ROWS.',
+    help: 'Parts cache entries dropped to stay within PARTS_CACHE_MAX_BYTES, or a user within PARTS_CACHE_USER_MAX_BYTES.',
     registers: [registry],
     collect() {
       this.reset();
       this.inc(cache.stats().evictions);
     },
   });
-  new Gauge({
-    name: PARTS_CACHE_METRICS.rows,
-    help: 'Rows the parts cache holds, as counted against PARTS_CACHE_MAX_ROWS.',
-    registers: [registry],
-    collect() {
-      this.set(cache.stats().rows);
-    },
-  });
+  gaugeOf(registry, PARTS_CACHE_METRICS.bytes, 'Bytes the parts cache holds (keys included), as counted against PARTS_CACHE_MAX_BYTES.', () => cache.stats().bytes);
+  gaugeOf(registry, PARTS_CACHE_METRICS.ownedBytes, "Of those, bytes held in users' shares (filtered or empty results; each within PARTS_CACHE_USER_MAX_BYTES).", () => cache.stats().ownedBytes);
+  gaugeOf(registry, PARTS_CACHE_METRICS.maxBytes, 'PARTS_CACHE_MAX_BYTES: the bound of eventstats_parts_cache_bytes.', () => cache.stats().maxBytes);
 }
 
-/** A registry for an API process: defaults, the pool (labelled pool="api") and the parts cache. */
-export function createApiMetrics(sources: { readonly pool: PoolCounts; readonly parts: { stats(): PartsCacheStats } }): Registry {
+/** A registry for an API process: defaults, the pool (labelled pool="api"), the parts cache and the verified-token cache. */
+export function createApiMetrics(sources: {
+  readonly pool: PoolCounts;
+  readonly parts: { stats(): PartsCacheStats };
+  readonly verifiedTokens?: { readonly bytes: number };
+  readonly admission?: { stats(): AdmissionStats };
+}): Registry {
   const registry = createMetricsRegistry();
   watchPool(registry, 'api', () => sources.pool);
   watchPartsCache(registry, sources.parts);
+  const tokens = sources.verifiedTokens;
+  if (tokens) gaugeOf(registry, PARTS_CACHE_METRICS.verifiedTokensBytes, 'Bytes the cache of verified tokens holds, as counted against VERIFIED_TOKENS_MAX_BYTES.', () => tokens.bytes);
+  if (sources.admission) watchAdmission(registry, sources.admission);
   return registry;
+}
+
+export const ADMISSION_METRICS = Object.freeze({
+  active: 'eventstats_admission_active',
+  admitted: 'eventstats_admission_admitted_total',
+  rejected: 'eventstats_admission_rejected_total',
+  limit: 'eventstats_admission_limit',
+});
+
+/** Reads of the base tables under way, admitted and refused (by the limit hit), and the limits. */
+export function watchAdmission(registry: Registry, admission: { stats(): AdmissionStats }): void {
+  gaugeOf(registry, ADMISSION_METRICS.active, 'Statements reading the base tables under way in this process (at most ADMISSION_GLOBAL_MAX).', () => admission.stats().active);
+  new Counter({
+    name: ADMISSION_METRICS.admitted,
+    help: 'Requests admitted to read the base tables.',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(admission.stats().admitted);
+    },
+  });
+  new Counter({
+    name: ADMISSION_METRICS.rejected,
+    help: 'Requests refused with 429 before reading the base tables, by the limit they hit (user: ADMISSION_USER_MAX, global: ADMISSION_GLOBAL_MAX).',
+    labelNames: ['limit'],
+    registers: [registry],
+    collect() {
+      const { rejected } = admission.stats();
+      this.reset();
+      this.inc({ limit: 'user' }, rejected.user);
+      this.inc({ limit: 'global' }, rejected.global);
+    },
+  });
+  new Gauge({
+    name: ADMISSION_METRICS.limit,
+    help: 'The admission limits: ADMISSION_USER_MAX (scope user) and ADMISSION_GLOBAL_MAX (scope global).',
+    labelNames: ['scope'],
+    registers: [registry],
+    collect() {
+      const { limits } = admission.stats();
+      this.set({ scope: 'user' }, limits.userMax);
+      this.set({ scope: 'global' }, limits.globalMax);
+    },
+  });
 }

@@ -19,12 +19,12 @@ export function scrapeHandler(registry: Scrapable, log: Pick<Logger, 'error'>): 
   return (_req, res) => {
     registry.metrics().then(
       (text) => {
-        res.writeHead(200, { 'Content-Type': registry.contentType, 'Cache-Control': 'no-store' });
+        res.writeHead(200, { 'Content-Type': registry.contentType, 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
         res.end(text);
       },
       (err: unknown) => {
         log.error({ err }, 'metrics: the scrape failed');
-        res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
+        res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
         res.end('the metrics could not be collected\n');
       },
     );
@@ -53,7 +53,7 @@ export async function startMetricsServer(registry: Scrapable, options: MetricsSe
       return;
     }
     const body = JSON.stringify(errorBody({ status: 404, type: 'route', message: `no route ${req.method} ${path}; this port serves GET ${METRICS_PATH} only` }));
-    res.writeHead(404, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+    res.writeHead(404, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'X-Content-Type-Options': 'nosniff' });
     res.end(body);
   }, options.timeouts);
   await new Promise<void>((resolve, reject) => {

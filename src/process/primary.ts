@@ -13,7 +13,7 @@ import { superviseApiProcesses, type Supervisor } from './cluster.ts';
 export function clusterConfigProblem(config: Config): string | undefined {
   if (config.metrics.enabled && config.metrics.port === undefined) {
     return (
-      `WEB_CONCURRENCY=${config.webConcurrency} with METRICS=on needs METRICS_PORT: /metrics on PORT would show whichever ` +
+      `WEB_CONCURRENCY=${config.webConcurrency} with METRICS=on needs a METRICS_PORT other than public: /metrics on PORT would show whichever ` +
       'API process took the connection; the primary serves all of them summed on METRICS_PORT (or set METRICS=off)'
     );
   }

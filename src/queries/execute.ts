@@ -2,7 +2,8 @@
  * Serving one compiled query: validate the parameters once, check constrained users' filters,
  * read the merged parts (src/queries/parts.ts) and finalise the answer.
  */
-import { SCOPED_FIELDS, valueAllowed, type Access, type ScopedField } from '../auth/acl.ts';
+import { MAX_PATTERN_CHECKS, patternChecks, SCOPED_FIELDS, valueAllowed, type Access, type ScopedField } from '../auth/acl.ts';
+import type { Admission } from '../admission.ts';
 import type { Executor } from '../db/executor.ts';
 import { PermissionError, ValidationError } from '../errors.ts';
 import { describeIssues } from '../validation.ts';
@@ -37,13 +38,20 @@ export interface QueryResult {
 export interface PreparedQuery {
   readonly params: Record<string, unknown>;
   /** `realtime`: add the facts the materialization has not absorbed yet, where the query's source can say which. */
-  readonly run: (executor: Executor, cache: PartsCache, realtime?: boolean) => Promise<QueryResult>;
+  readonly run: (executor: Executor, cache: PartsCache, realtime?: boolean, user?: string, admission?: Admission) => Promise<QueryResult>;
 }
 
 function checkFilterPermissions(query: CompiledQuery, params: Record<string, unknown>, access: Access): void {
   if (access.kind !== 'constrained') return;
-  for (const field of SCOPED_FIELDS) {
-    if (!query.filters.includes(field)) continue;
+  const fields = SCOPED_FIELDS.filter((f) => query.filters.includes(f));
+  const cost = (f: ScopedField) => patternChecks(access, f, (params[f] as string[] | undefined)?.length ?? 0);
+  const checks = fields.reduce((n, f) => n + cost(f), 0);
+  if (checks > MAX_PATTERN_CHECKS) {
+    throw new ValidationError(
+      `${fields.filter((f) => cost(f) > 0).map((f) => `'${f}'`).join(', ')}: your filter values times your access patterns come to ${checks} checks; at most ${MAX_PATTERN_CHECKS} are made per request: send fewer values`,
+    );
+  }
+  for (const field of fields) {
     const values = params[field] as string[] | undefined;
     const denied = values?.find((v) => !valueAllowed(access, field as ScopedField, v));
     if (denied !== undefined) {
@@ -66,8 +74,8 @@ export function prepareQuery(query: CompiledQuery, body: Record<string, unknown>
 
   return {
     params,
-    async run(executor, cache, realtime = false) {
-      const parts = await readParts(query.rollup, plan.parts, executor, cache, plan.rank, realtime);
+    async run(executor, cache, realtime = false, user, admission) {
+      const parts = await readParts(query.rollup, plan.parts, executor, cache, plan.rank, realtime, user, admission);
       const { rows: data, truncated } = plan.finalize(parts.page);
       const { refreshedAt, sourceCheckedAt } = parts.state;
       const live = parts.tailRows !== undefined;

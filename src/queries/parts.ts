@@ -11,15 +11,17 @@
  * The pieces live beside this file: view-state.ts (versions), parts-cache.ts (cache, single read),
  * parts-statement.ts (the SQL), merge.ts (combining partials), ranking.ts (the page).
  */
+import type { Admission } from '../admission.ts';
 import type { Executor } from '../db/executor.ts';
 import type { ViewFreshness } from '../freshness/state.ts';
 import { mergeInto, type MergedWindow } from './merge.ts';
-import type { PartsCache } from './parts-cache.ts';
+import { ANONYMOUS_OWNER, type PartsCache, type Reader } from './parts-cache.ts';
+import type { Holds } from './view-state.ts';
 import { partsStatement, RAW_PART, stripPart, type TailRead } from './parts-statement.ts';
 import type { SqlQuery } from '../db/sql.ts';
 import { FACTS_COLUMN, PENDING_PART, realtimeCapable, STABLE_PART, TAIL_PART, VERSION_PART, type CachedTail } from './tail.ts';
 import { pageOf, type Page, type Ranking } from './ranking.ts';
-import { planParts, type PartRow, type PartsRequest, type RollupSpec, type Segment } from './rollup.ts';
+import { planParts, readsBeyondEdges, type PartRow, type PartsPlan, type PartsRequest, type RollupSpec, type Segment } from './rollup.ts';
 import { GRAIN_MS } from './window.ts';
 
 export interface PartsResult {
@@ -77,11 +79,33 @@ export async function readParts(
   cache: PartsCache,
   rank?: Ranking,
   realtime = false,
+  user?: string,
+  admission?: Admission,
 ): Promise<PartsResult> {
   const { state, coverage, holds } = await cache.views.read(executor, spec);
+  const plan = planParts(spec, req, coverage);
+  // A read of the base tables beyond the edges holds a connection for long: admitted within the
+  // user's and the process's budget, or refused with 429 (src/admission.ts).
+  const release = admission && readsBeyondEdges(plan) ? admission.enter(user ?? ANONYMOUS_OWNER) : undefined;
+  try {
+    return await readPlanned(spec, req, executor, cache, rank, realtime, user, { state, holds, plan });
+  } finally {
+    release?.();
+  }
+}
+
+async function readPlanned(
+  spec: RollupSpec,
+  req: PartsRequest,
+  executor: Executor,
+  cache: PartsCache,
+  rank: Ranking | undefined,
+  realtime: boolean,
+  user: string | undefined,
+  { state, holds, plan }: { state: ViewFreshness; holds: Holds; plan: PartsPlan },
+): Promise<PartsResult> {
   // Never refreshed (or unpopulated): nothing is cached, and reading the view reports not_ready.
   const cacheable = state.version !== null;
-  const plan = planParts(spec, req, coverage);
   const live = realtime && realtimeCapable(spec) && plan.segments.length > 0;
   // A segment outlives its version while no cycle changes its buckets (ViewStates.holds); a merged
   // window and a tail are of one version.
@@ -94,6 +118,8 @@ export async function readParts(
     req.access,
   ]);
   const base = `${state.version}|${shape}`;
+  // What this request's own filter values shape is cached within its user's share (src/queries/parts-cache.ts).
+  const reader: Reader = { user: user ?? ANONYMOUS_OWNER, filtered: Object.keys(req.filters).length > 0 };
   const segKey = (s: Segment) => `${shape}|${s.grain}|${s.range.from}|${s.range.to}`;
   const cachedSegment = (s: Segment) => cache.segment(segKey(s), state.version!, (readAt) => holds(readAt, GRAIN_MS[s.grain], s.range.to));
   const windowKey = `${base}|${plan.segments.map((s) => `${s.grain}:${s.range.from}:${s.range.to}`).join(',')}`;
@@ -121,12 +147,12 @@ export async function readParts(
       let rows = cached[i];
       if (!rows) {
         rows = Object.freeze(fetched.segments.get(i) ?? []);
-        if (store) cache.setSegment(segKey(s), state.version!, rows);
+        if (store) cache.setSegment(segKey(s), state.version!, rows, reader);
       }
       mergeInto(spec, req, groups, rows);
     });
     const merged: MergedWindow = { groups };
-    if (store) cache.setWindow(windowKey, merged);
+    if (store) cache.setWindow(windowKey, merged, reader);
     return merged;
   };
   /** The tail's stable part after this read: what was held plus what became stable. */
@@ -151,7 +177,7 @@ export async function readParts(
       return { fetched: again, window: merge(again, [], false), tail: whole && stableTail(again, undefined, whole), cached: false };
     }
     const tail = tr && stableTail(fetched, cachedTail, tr);
-    if (tail && cacheable && matches) cache.setTail(tailKey, tail);
+    if (tail && cacheable && matches) cache.setTail(tailKey, tail, reader);
     if (window) return { fetched, window, tail, cached: matches };
     return { fetched, window: merge(fetched, segments, cacheable && matches), tail, cached: cacheable && matches };
   };

@@ -20,7 +20,7 @@ import { scopeCondition } from '../auth/scope.ts';
 import type { Params } from '../db/sql.ts';
 import { TABLES, type ViewName } from '../db/tables.ts';
 import { floorExpr, relationsOf } from '../maintenance/sql.ts';
-import { GRAIN_MS, planWindow, type Grain, type GrainCover, type Range, type TimeWindow } from './window.ts';
+import { GRAIN_MS, HOUR_MS, planWindow, type Grain, type GrainCover, type Range, type TimeWindow } from './window.ts';
 
 export type Dim = 'tenant_id' | 'source_app' | 'environment' | 'catalog_id' | 'country' | 'status_type';
 
@@ -117,6 +117,20 @@ export function planParts(spec: RollupSpec, req: PartsRequest, coverage: Coverag
   }
   const plan = planWindow(req.window, grains);
   return { level, segments: level ? plan.buckets : [], raw: level ? plan.raw : [{ from: req.window.start, to: req.window.end + 1 }] };
+}
+
+/** A raw range this long or longer is more than a window's edge: admission control counts its read. */
+export const BEYOND_EDGES_MS = HOUR_MS;
+
+/**
+ * Whether a plan reads the base tables beyond the window's edges, what admission control counts
+ * (src/admission.ts): some raw range spans an hour or more. With a minute grain the edges are under a
+ * minute, with an hour grain under an hour; what is longer is a window no level covers (read raw
+ * whole), or the day edges of a level whose finer grains exist only for recent facts. The real-time
+ * tail is not part of the plan.
+ */
+export function readsBeyondEdges(plan: PartsPlan): boolean {
+  return plan.raw.some((r) => r.to - r.from >= BEYOND_EDGES_MS);
 }
 
 /** Every level with a recent tier has it from fine_from on (the maintenance row; src/maintenance/cycle.ts). */

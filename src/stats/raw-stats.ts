@@ -8,11 +8,19 @@ import type { Access } from '../auth/acl.ts';
 import type { Executor } from '../db/executor.ts';
 import { Params, type SqlQuery } from '../db/sql.ts';
 import { TABLES } from '../db/tables.ts';
+import { ValidationError } from '../errors.ts';
 import { epochMsParam } from '../queries/window.ts';
 
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 1000;
 export const DEFAULT_WINDOW_MS = 7 * 24 * 3600 * 1000;
+/**
+ * The longest window the raw endpoint reads (issue 26): every page of it is a statement on the base
+ * tables, and a window of years makes each one scan for the whole statement timeout. A longer
+ * period is read window by window.
+ */
+export const RAW_MAX_WINDOW_DAYS = 31;
+const RAW_MAX_WINDOW_MS = RAW_MAX_WINDOW_DAYS * 24 * 3600 * 1000;
 
 const CURSOR_RULE = 'must be an integer from 0 to 2147483647 (the last internal_id of the previous page)';
 // null counts as absent, as in the upstream handler (body.get(...) is None).
@@ -39,13 +47,16 @@ export interface RawStatsRequest {
   readonly limit: number;
 }
 
+/** The request with its defaults applied; throws ValidationError (400) when its window is longer than RAW_MAX_WINDOW_DAYS. */
 export function resolveRequest(input: RawStatsInput, now: number): RawStatsRequest {
-  return {
-    start: input.timestamp_start ?? now - DEFAULT_WINDOW_MS,
-    end: input.timestamp_end ?? now,
-    cursor: input.cursor ?? null,
-    limit: input.limit,
-  };
+  const start = input.timestamp_start ?? now - DEFAULT_WINDOW_MS;
+  const end = input.timestamp_end ?? now;
+  if (end - start > RAW_MAX_WINDOW_MS) {
+    throw new ValidationError(
+      `'timestamp_start', 'timestamp_end': the window must not be longer than ${RAW_MAX_WINDOW_DAYS} days (it is ${Math.ceil((end - start) / 86_400_000)}); read a longer period window by window`,
+    );
+  }
+  return { start, end, cursor: input.cursor ?? null, limit: input.limit };
 }
 
 const SCOPE_COLUMNS = { tenant_id: 'r.tenant_id', source_app: 'r.source_app', environment: 'r.environment' } as const;

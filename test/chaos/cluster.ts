@@ -16,6 +16,10 @@ import { seed } from '../../src/seed/index.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { ACCESS, type User } from '../helpers/http.ts';
 
+/** ADMISSION_* opened wide, for the scenarios that are not about admission; '' sets them back to the defaults. */
+export const WIDE_ADMISSION = Object.freeze({ ADMISSION_USER_MAX: '64', ADMISSION_GLOBAL_MAX: '64' });
+export const DEFAULT_ADMISSION = Object.freeze({ ADMISSION_USER_MAX: '', ADMISSION_GLOBAL_MAX: '' });
+
 export interface ChaosCluster {
   readonly url: string;
   /** Its data directory (what a streaming replica is copied from: test/helpers/replica.ts). */
@@ -67,7 +71,10 @@ export async function startChaosCluster(options: ClusterOptions): Promise<ChaosC
       url,
       dataDir: path.join(dir, 'pg', 'pgdata'),
       pool: p,
-      env: { DATABASE_URL: url, TOKEN_PUBLIC_KEYS_URL: keys.publicKeysFile, ACCESS_CONFIG: accessFile },
+      // The scenarios measure outages, refreshes and soaks with one or two users on many connections,
+      // not admission control: its budget is opened wide here, and the admission stage starts an API
+      // with the defaults (test/chaos/abuse.ts).
+      env: { DATABASE_URL: url, TOKEN_PUBLIC_KEYS_URL: keys.publicKeysFile, ACCESS_CONFIG: accessFile, ...WIDE_ADMISSION },
       bearer(user) {
         let token = tokens.get(user);
         if (token === undefined) tokens.set(user, (token = signToken(keys.privateKeyPem, user, { ttlSeconds: 6 * 3600 })));

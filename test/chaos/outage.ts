@@ -77,7 +77,8 @@ export function requestMix(end: number): LoadRequest[] {
     { path: '/stats/public.cps.za.runs/query/job_status_trend', body: { ...w, bucket: 'day' } },
     { path: '/stats/public.cps.za.runs/query/failed_jobs_by_country', body: { ...w, group_by: ['environment'] } },
     { path: '/stats/public.cps.za.status_change/query/run_status_summary', body: w },
-    { path: '/stats/public.cps.za.runs', body: { ...w } },
+    // The raw endpoint reads at most 31 days (src/stats/raw-stats.ts).
+    { path: '/stats/public.cps.za.runs', body: { timestamp_start: end - 31 * 86_400_000, timestamp_end: end } },
   ];
 }
 

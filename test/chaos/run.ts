@@ -1,5 +1,5 @@
 /**
- * `npm run chaos [-- --runs N --outage-seconds S --competing-minutes M --soak-minutes M --stages a,b --out FILE]`:
+ * `npm run chaos [-- --runs N --outage-seconds S --competing-minutes M --soak-minutes M --filter-requests N --admission-seconds S --stages a,b --out FILE]`:
  * the chaos stages at full length, against a PostgreSQL of their own (embedded, in a temporary
  * folder, seeded with N runs: 200,000 runs is about 1M jobs) and EventStats' real processes (an API
  * with DB_CONNECT_TIMEOUT_MS=1000 and a worker on the default schedule), all on 127.0.0.1.
@@ -7,6 +7,9 @@
  *   competing  three more workers, the CLI in a loop and a trigger a second for M minutes (3) while the gateway writes
  *   load       16 connections of reads alone, during a forced cycle and during a rebuild of every view
  *   soak       M minutes (10) of mixed reads by two users while the gateway writes: RSS and sessions
+ *   filters    --filter-requests N (6,000) requests with 100 random 240-character filter values: RSS within the cache bound + 50 MB
+ *   admission  a second user's covered reads alone, then beside the first user's 20 connections of base-table reads
+ *              (--admission-polite: those wait out each 429's Retry-After)
  * Prints each stage's report as JSON and the invariants it broke; exits 1 if any was broken.
  * The suite runs a short form of outage and competing (test/integration/chaos); the SIGKILLed worker
  * is test/integration/refresh/worker-process.test.ts.
@@ -15,13 +18,14 @@ import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { freePort } from '../helpers/free-port.ts';
 import { killAllServices, startService } from '../helpers/service-process.ts';
-import { startChaosCluster } from './cluster.ts';
+import { DEFAULT_ADMISSION, startChaosCluster } from './cluster.ts';
 import { competingScenario } from './competing.ts';
 import { outageScenario, type OutageReport } from './outage.ts';
+import { admissionScenario, filtersScenario } from './abuse.ts';
 import { refreshLoadScenario } from './refresh-load.ts';
 import { soakScenario } from './soak.ts';
 
-const STAGES = ['outage', 'competing', 'load', 'soak'] as const;
+const STAGES = ['outage', 'competing', 'load', 'soak', 'filters', 'admission'] as const;
 const CONNECT_TIMEOUT_MS = 1_000;
 const VIEW_STATE_TTL_MS = 1_000;
 
@@ -31,6 +35,9 @@ const { values } = parseArgs({
     'outage-seconds': { type: 'string', default: '10' },
     'competing-minutes': { type: 'string', default: '3' },
     'soak-minutes': { type: 'string', default: '10' },
+    'filter-requests': { type: 'string', default: '6000' },
+    'admission-seconds': { type: 'string', default: '20' },
+    'admission-polite': { type: 'boolean', default: false },
     stages: { type: 'string', default: STAGES.join(',') },
     out: { type: 'string' },
   },
@@ -78,6 +85,8 @@ try {
     PORT: String(port),
     DB_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS),
     VIEW_STATE_TTL_MS: String(VIEW_STATE_TTL_MS),
+    // The soak scrapes the API's gauges on its own port.
+    METRICS_PORT: 'public',
     // As `npm start` and the README's deploy line run the server.
     NODE_OPTIONS: '--max-semi-space-size=8',
   });
@@ -121,6 +130,38 @@ try {
     check('soak', r.writes.failures === 0, 'every write commits');
     log(JSON.stringify({ stage: 'soak', ...r }, null, 1));
     report.soak = r;
+  }
+  // The abuse stages run against an API of their own with the default admission budget (the one
+  // above has it opened wide for the stages that measure other things: test/chaos/cluster.ts).
+  let abuse: { api: typeof api; base: string } | undefined;
+  if (stages.includes('filters') || stages.includes('admission')) {
+    const abusePort = await freePort();
+    const abuseApi = startService('src/server.ts', {
+      ...cluster.env,
+      ...DEFAULT_ADMISSION,
+      PORT: String(abusePort),
+      METRICS_PORT: 'public',
+      NODE_OPTIONS: '--max-semi-space-size=8',
+    });
+    await abuseApi.waitForMessage('EventStats listening');
+    abuse = { api: abuseApi, base: `http://127.0.0.1:${abusePort}` };
+  }
+  if (stages.includes('filters') && abuse) {
+    const r = await filtersScenario(cluster, abuse.api, abuse.base, num('filter-requests', values['filter-requests']));
+    check('filters', Object.keys(r.byStatus).every((s) => s === '200'), 'every request answers 200');
+    check('filters', r.rssMb.peak - r.rssMb.before <= r.cacheBoundMb + 50, 'RSS grows by no more than PARTS_CACHE_MAX_BYTES + 50 MB');
+    check('filters', r.rssMb.afterMinute - r.rssMb.before <= r.cacheBoundMb + 50, 'RSS a minute later within PARTS_CACHE_MAX_BYTES + 50 MB of where it started');
+    check('filters', r.cacheBytesMaxMb <= r.cacheBoundMb, "the cache's byte gauge stays within its bound");
+    log(JSON.stringify({ stage: 'filters', ...r }, null, 1));
+    report.filters = r;
+  }
+  if (stages.includes('admission') && abuse) {
+    const r = await admissionScenario(cluster, abuse.base, num('admission-seconds', values['admission-seconds']), 20, 4, values['admission-polite']);
+    check('admission', r.coveredBeside.errors === 0, "the second user's covered reads: 0 errors beside the heavy load");
+    check('admission', r.coveredBeside.p99 <= 2 * r.coveredAlone.p99, "the second user's p99 within 2x of theirs alone");
+    check('admission', r.heavy.every429HasRetryAfter, 'every 429 carries Retry-After');
+    log(JSON.stringify({ stage: 'admission', ...r }, null, 1));
+    report.admission = r;
   }
   check('processes', api.child.exitCode === null && worker.child.exitCode === null, 'the API and the worker ran to the end');
 } finally {

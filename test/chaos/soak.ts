@@ -21,8 +21,8 @@ export interface SoakReport {
   readonly writes: WriterReport;
   readonly rssMb: { readonly first: number; readonly last: number; readonly min: number; readonly max: number; readonly slopeMbPerMin: number };
   readonly sessions: { readonly min: number; readonly max: number; readonly slopePerMin: number };
-  /** The API's parts cache (its `eventstats_parts_cache_rows` gauge): what RSS growth should follow. */
-  readonly partsCacheRows: { readonly first: number; readonly last: number; readonly max: number; readonly bound: number | null };
+  /** The API's parts cache (its `eventstats_parts_cache_bytes` gauge): what RSS growth should follow. */
+  readonly partsCacheBytes: { readonly first: number; readonly last: number; readonly max: number; readonly bound: number | null };
   /** Latency by request shape (path, and the group_by or bucket asked). */
   readonly byShape: Record<string, { readonly n: number; readonly p50: number; readonly p99: number; readonly max: number }>;
   /** Requests of a second or more, and how many of each shape (path, grouping, bucket, filter). */
@@ -47,7 +47,7 @@ const DAY = 86_400_000;
 const RUNS = '/stats/public.cps.za.runs';
 
 /** The node process that runs the server: tsx's child, or the process itself. */
-function serverPid(p: ServiceProcess): number {
+export function serverPid(p: ServiceProcess): number {
   try {
     const children = execFileSync('pgrep', ['-P', String(p.child.pid)], { encoding: 'utf8' }).trim().split('\n').map(Number);
     return children[0] ?? p.child.pid!;
@@ -56,7 +56,7 @@ function serverPid(p: ServiceProcess): number {
   }
 }
 
-function rssMb(pid: number): number {
+export function rssMb(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
   return Number(line?.split(/\s+/)[1] ?? NaN) / 1024;
 }
@@ -109,7 +109,7 @@ export function randomRequest(now: number, reader: Reader, rand: () => number = 
 }
 
 /** The value of one unlabelled gauge in a Prometheus text exposition, or NaN. */
-async function scrapeGauge(base: string, name: string): Promise<number> {
+export async function scrapeGauge(base: string, name: string): Promise<number> {
   try {
     const text = await (await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
     const line = text.split('\n').find((l) => l.startsWith(`${name} `));
@@ -133,7 +133,7 @@ function reported(s: Sample): ReportedSample {
 
 export async function soakScenario(cluster: ChaosCluster, api: ServiceProcess, base: string, minutes: number, connections = 8): Promise<SoakReport> {
   const pid = serverPid(api);
-  const partsCacheBound = loadConfig({ ...process.env, ...cluster.env }).partsCache.maxRows;
+  const partsCacheBound = loadConfig({ ...process.env, ...cluster.env }).partsCache.maxBytes;
   const writer = startWriter(cluster.pool, 200);
   // alice reads every row; carol only her tenants (test/helpers/http.ts), so her answers are scoped in SQL.
   const users = [
@@ -144,12 +144,12 @@ export async function soakScenario(cluster: ChaosCluster, api: ServiceProcess, b
   const t0 = Date.now();
   const rss: [number, number][] = [];
   const sessions: [number, number][] = [];
-  const partsRows: number[] = [];
+  const partsBytes: number[] = [];
   while (Date.now() - t0 < minutes * 60_000) {
     await delay(5_000);
     const m = (Date.now() - t0) / 60_000;
     rss.push([m, rssMb(pid)]);
-    partsRows.push(await scrapeGauge(base, 'eventstats_parts_cache_rows'));
+    partsBytes.push(await scrapeGauge(base, 'eventstats_parts_cache_bytes'));
     const { rows } = await cluster.pool.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'eventstats%'`,
     );
@@ -192,7 +192,7 @@ export async function soakScenario(cluster: ChaosCluster, api: ServiceProcess, b
       slopeMbPerMin: r2(slope(warm(rss))),
     },
     sessions: { min: Math.min(...ys(sessions)), max: Math.max(...ys(sessions)), slopePerMin: r2(slope(warm(sessions))) },
-    partsCacheRows: { first: partsRows[0] ?? NaN, last: partsRows.at(-1) ?? NaN, max: Math.max(...partsRows.filter(Number.isFinite)), bound: partsCacheBound },
+    partsCacheBytes: { first: partsBytes[0] ?? NaN, last: partsBytes.at(-1) ?? NaN, max: Math.max(...partsBytes.filter(Number.isFinite)), bound: partsCacheBound },
     byShape,
     slowCount: slow.length,
     slowByShape,

@@ -138,6 +138,8 @@ async function main(): Promise<number> {
         TOKEN_PUBLIC_KEYS_URL: keysFile,
         ACCESS_CONFIG: accessFile,
         LOG_LEVEL: 'warn',
+        // Off the fixed default port (9465), which another server on this machine may hold.
+        METRICS_PORT: '0',
         REFRESH_SCHEDULES: JSON.stringify(schedules),
       },
       stdio: ['ignore', out, out, 'ipc'],

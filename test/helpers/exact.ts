@@ -82,7 +82,7 @@ export async function compareAll(
   options: CompareOptions = {},
 ): Promise<{ context: Row; actual: Row[]; expected: Row[]; meta: Row }[]> {
   const executor = options.executor ?? createExecutor(pool, 1);
-  const cache = options.cache ?? new PartsCache({ stateTtlMs: 0, maxRows: 100_000 });
+  const cache = options.cache ?? new PartsCache({ stateTtlMs: 0 });
   const out: { context: Row; actual: Row[]; expected: Row[]; meta: Row }[] = [];
   for (const w of windows) {
     for (const r of requests(w)) {

@@ -34,6 +34,9 @@ export const ACCESS = Object.freeze({
   'public.cps.za.status_change': ['alice'],
 });
 
+/** The secret POST /dev/token requires in the harness (npm start makes a random one each start). */
+export const DEV_TOKEN_SECRET = 'harness-dev-token-secret';
+
 export type User = 'alice' | 'bob' | 'carol';
 
 let keyPair: { privateKeyPem: string; publicKeyDer: string } | undefined;
@@ -86,6 +89,10 @@ export interface HarnessOptions {
   readonly parts?: PartsCache;
   /** The app's metrics (none by default). */
   readonly metrics?: AppDeps['metrics'];
+  /** How long one run of the health checks answers /health (the app's 1 s by default). */
+  readonly healthCacheMs?: number;
+  /** Admission of reads of the base tables (none by default). */
+  readonly admission?: AppDeps['admission'];
 }
 
 export async function httpHarness(executor: Executor, options: HarnessOptions = {}): Promise<HttpHarness> {
@@ -103,12 +110,14 @@ export async function httpHarness(executor: Executor, options: HarnessOptions = 
     acl: AccessControl.fromObject(access),
     log: options.log ?? pino({ level: 'silent' }),
     health: options.health ?? { database: databaseCheck(executor) },
+    healthCacheMs: options.healthCacheMs,
+    admission: options.admission,
     retryAfterSeconds: RETRY_AFTER_SECONDS,
     now: () => NOW,
     realtime: options.realtime,
     pages: options.pages,
     devTokens: options.devTokens
-      ? { ttlSeconds: DEV_TOKEN_TTL_SECONDS, sign: (user) => signToken(privateKeyPem, user, { ttlSeconds: DEV_TOKEN_TTL_SECONDS }) }
+      ? { ttlSeconds: DEV_TOKEN_TTL_SECONDS, secret: DEV_TOKEN_SECRET, sign: (user) => signToken(privateKeyPem, user, { ttlSeconds: DEV_TOKEN_TTL_SECONDS }) }
       : undefined,
     refreshSchedules: options.refreshSchedules,
     parts: options.parts,

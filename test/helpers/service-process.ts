@@ -44,7 +44,7 @@ export function startService(script: 'jobs/worker.ts' | 'src/server.ts' | 'src/c
   const child = spawn(process.execPath, [TSX, script, ...args], {
     cwd: ROOT,
     // Any free port for a worker's /metrics (the default, 9464, would let only one worker start at a time).
-    env: { ...process.env, LOG_LEVEL: 'info', WORKER_METRICS_PORT: '0', ...env },
+    env: { ...process.env, LOG_LEVEL: 'info', WORKER_METRICS_PORT: '0', METRICS_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });

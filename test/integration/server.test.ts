@@ -7,6 +7,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
+import { ensureDevKeyPair } from '../../src/auth/dev-keys.ts';
 import { createTestDatabase } from '../helpers/database.ts';
 import { REFRESH_METRICS } from '../../src/metrics/refresh.ts';
 import { POOL_METRICS } from '../../src/metrics/registry.ts';
@@ -96,7 +97,7 @@ describe('npm start (all-in-one mode)', function () {
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'eventstats-start-'));
     await chmod(dataDir, 0o755); // like a fresh .data/: the unprivileged postgres user must reach pgdata below it
     port = await freePort();
-    env = { DATA_DIR: dataDir, PORT: String(port), EMBEDDED_PG_PORT: String(await freePort()), DEMO_RUNS: '300', LOG_LEVEL: 'info' };
+    env = { DATA_DIR: dataDir, PORT: String(port), EMBEDDED_PG_PORT: String(await freePort()), DEMO_RUNS: '300', LOG_LEVEL: 'info', METRICS_PORT: String(await freePort()) };
   });
   afterEach(async () => {
     await stopStarted();
@@ -119,11 +120,13 @@ describe('npm start (all-in-one mode)', function () {
     const s = startServer(env);
     await waitForHealth(port, s, 120_000);
     const base = `http://127.0.0.1:${port}`;
-    expect(s.output()).to.include(`http://localhost:${port}/dashboard/  (its "Get a dev token" button signs one for alice)`);
+    const secret = /\/dashboard\/#dev-secret=([\w-]+) {2}\(its "Get a dev token" button signs one for alice\)/.exec(s.output())?.[1];
+    expect(secret, 'the dashboard link carries the secret').to.be.a('string');
     expect(s.output()).to.include(`http://localhost:${port}/docs/  (Authorize with the token of: npm run -s token -- alice)`);
     for (const page of ['/dashboard/', '/docs/']) expect((await fetch(`${base}${page}`)).status, page).to.equal(200);
     expect(await (await fetch(`${base}/dashboard/config.json`)).json()).to.deep.equal({ dev_token_path: '/dev/token' });
-    const issued = await fetch(`${base}/dev/token`, { method: 'POST' });
+    expect((await fetch(`${base}/dev/token`, { method: 'POST' })).status, 'without the secret').to.equal(403);
+    const issued = await fetch(`${base}/dev/token`, { method: 'POST', headers: { 'X-Dev-Token-Secret': secret! } });
     expect(issued.status).to.equal(200);
     const { token } = ((await issued.json()) as { data: { token: string } }).data;
     const catalog = await fetch(`${base}/stats/public.cps.za.runs/queries`, { headers: { Authorization: `Bearer ${token}` } });
@@ -150,7 +153,8 @@ describe('npm start (all-in-one mode)', function () {
   it('serves the pages but has no POST /dev/token with DATABASE_URL set', async () => {
     const db = await createTestDatabase();
     try {
-      const s = startServer({ ...env, DATABASE_URL: db.url });
+      const keys = await ensureDevKeyPair(await mkdtemp(path.join(os.tmpdir(), 'eventstats-idp-')));
+      const s = startServer({ ...env, DATABASE_URL: db.url, TOKEN_PUBLIC_KEYS_URL: keys.publicKeysFile });
       await waitForListening(port, s, 60_000);
       const base = `http://127.0.0.1:${port}`;
       expect((await fetch(`${base}/dashboard/`)).status).to.equal(200);
@@ -171,7 +175,8 @@ describe('npm start (all-in-one mode)', function () {
     const s = startServer(env);
     try {
       await waitForHealth(port, s, 120_000);
-      const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+      expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status, 'not on the public port').to.equal(404);
+      const res = await fetch(`http://127.0.0.1:${env.METRICS_PORT}/metrics`);
       expect(res.status).to.equal(200);
       const sc = new Scrape(await res.text());
       expect(sc.count(REQUEST_DURATION, { method: 'GET', route: '/health', query: '', status: '200' })).to.be.at.least(1);
@@ -190,12 +195,22 @@ describe('npm start (all-in-one mode)', function () {
   });
 
   it('fails with one clear line and a non-zero exit when DATABASE_URL is unreachable', async () => {
-    const s = startServer({ ...env, DATABASE_URL: `postgres://u:p@127.0.0.1:${await freePort()}/none`, DB_CONNECT_TIMEOUT_MS: '500' });
+    const keys = path.join(dataDir, 'idp-keys.json'); // read on the first request, never reached here
+    const s = startServer({ ...env, DATABASE_URL: `postgres://u:p@127.0.0.1:${await freePort()}/none`, DB_CONNECT_TIMEOUT_MS: '500', TOKEN_PUBLIC_KEYS_URL: keys });
     expect(await s.exited).to.equal(1);
     const lines = s.output().trim().split('\n').filter((l) => l.startsWith('eventstats:'));
     expect(lines).to.have.length(1);
     expect(lines[0]).to.match(/cannot start: the database is unavailable/);
     expect(s.output()).not.to.match(/\n\s+at /); // no stack trace
+  });
+
+  it('refuses to start against a DATABASE_URL without a token key source, in one line, rather than verify with the dev keys', async () => {
+    const s = startServer({ ...env, DATABASE_URL: `postgres://u:p@127.0.0.1:${await freePort()}/none`, NODE_ENV: 'development' });
+    expect(await s.exited).to.equal(1);
+    const lines = s.output().trim().split('\n').filter((l) => l.startsWith('eventstats:'));
+    expect(lines).to.deep.equal([
+      'eventstats: cannot start: DATABASE_URL is set: a deployment requires token_public_keys_url (config.json) or TOKEN_PUBLIC_KEYS_URL (the development key pair verifies the all-in-one mode only)',
+    ]);
   });
 
   it('rejects a malformed DATABASE_URL naming the variable', async () => {

@@ -5,9 +5,10 @@ describe("npm start's banner", () => {
   const base = 'http://localhost:3000';
 
   it('points at the dashboard and the API docs, and tells where the tokens come from in the all-in-one mode', () => {
-    const text = startBanner({ base, devTokenButton: true, devTokenCli: true });
+    const text = startBanner({ base, devTokenButton: true, devTokenSecret: 's3cr3t', devTokenCli: true });
     expect(text).to.include(`EventStats listening on ${base}\n`);
-    expect(text).to.include(`  dashboard  ${base}/dashboard/  (its "Get a dev token" button signs one for alice)\n`);
+    expect(text).to.include(`  dashboard  ${base}/dashboard/#dev-secret=s3cr3t  (its "Get a dev token" button signs one for alice)\n`);
+    expect(text).to.include(`  dev token  curl -X POST -H "X-Dev-Token-Secret: s3cr3t" ${base}/dev/token  (this start's secret)\n`);
     expect(text).to.include(`  API docs   ${base}/docs/  (Authorize with the token of: npm run -s token -- alice)\n`);
     expect(text).to.include('  TOKEN=$(npm run -s token -- alice)\n');
     expect(text).to.include(`  curl -X POST -H "Authorization: Bearer $TOKEN" ${base}/stats/public.cps.za.runs/query/failed_jobs\n`);

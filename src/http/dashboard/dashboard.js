@@ -55,8 +55,8 @@ function setStatus(text, isError = false) {
  * message being the error envelope's own. clockOffset: the server's clock minus this browser's, from
  * the Date header, so "refreshed 12 s ago" does not depend on this machine's clock being right.
  */
-async function api(method, path, { token, body } = {}) {
-  const headers = { Accept: 'application/json' };
+async function api(method, path, { token, body, headers: extra } = {}) {
+  const headers = { Accept: 'application/json', ...extra };
   if (token) headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   let res;
@@ -90,9 +90,20 @@ function saveToken() {
   else sessionStorage.removeItem(TOKEN_KEY);
 }
 
+/** The secret `npm start` printed in the dashboard's link (#dev-secret=...), kept for this tab. */
+const DEV_SECRET_KEY = 'eventstats.dev-secret';
+function devSecret() {
+  const given = /(?:^#|&)dev-secret=([\w-]+)/.exec(window.location.hash)?.[1];
+  if (given) {
+    sessionStorage.setItem(DEV_SECRET_KEY, given);
+    window.history.replaceState(null, '', window.location.pathname + window.location.search);
+  }
+  return sessionStorage.getItem(DEV_SECRET_KEY) ?? '';
+}
+
 async function fetchDevToken(path) {
   const user = byId('dev-user').value.trim();
-  const answer = await api('POST', `.${path}`, { body: user ? { user } : {} });
+  const answer = await api('POST', `.${path}`, { body: user ? { user } : {}, headers: { 'X-Dev-Token-Secret': devSecret() } });
   if (!answer.ok) return setStatus(describeFailure(answer), true);
   const { token, expires_in: ttl } = answer.body.data;
   tokenInput.value = token;
@@ -371,6 +382,7 @@ async function start() {
   ]);
   if (config.dev_token_path) {
     byId('dev-token').hidden = false;
+    devSecret(); // takes the secret out of the address bar at once
     byId('dev-token-button').addEventListener('click', () => void fetchDevToken(config.dev_token_path));
   }
   if (!openapi.ok) return setStatus(`Cannot read the OpenAPI document: ${describeFailure(openapi)}`, true);

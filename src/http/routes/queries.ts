@@ -1,4 +1,5 @@
 import { Router, type Request, type Response } from 'express';
+import type { Admission } from '../../admission.ts';
 import type { Executor } from '../../db/executor.ts';
 import { ValidationError } from '../../errors.ts';
 import { catalogOf } from '../../queries/catalog.ts';
@@ -11,6 +12,7 @@ import { sendQueryAnswer } from '../answer.ts';
 import { sendOk } from '../envelope.ts';
 import { takeFormat } from '../format.ts';
 import { queryStringParams } from '../query-string.ts';
+import { userOf } from '../auth.ts';
 import { accessOf, topicOf } from '../topic.ts';
 
 export interface QueryRouteDeps {
@@ -18,6 +20,8 @@ export interface QueryRouteDeps {
   readonly parts: PartsCache;
   readonly now: () => number;
   readonly realtime: (query: string) => boolean;
+  /** Admission of reads of the base tables (src/admission.ts); none counted when absent. */
+  readonly admission?: Admission;
   /** REFRESH_SCHEDULES: view name -> cron, overriding the registry's (bounds Cache-Control max-age). */
   readonly schedules?: Readonly<Record<string, string>>;
 }
@@ -60,7 +64,7 @@ export function queryRoutes(deps: QueryRouteDeps): Router {
     const prepared = prepareQuery(query, params, accessOf(res), now);
     // With read replicas, every statement of this answer goes to one database (src/db/read-targets.ts).
     const executor = (await deps.executor.session?.()) ?? deps.executor;
-    const result = await prepared.run(executor, deps.parts, deps.realtime(query.name));
+    const result = await prepared.run(executor, deps.parts, deps.realtime(query.name), userOf(res), deps.admission);
     sendQueryAnswer(req, res, { query, topic: topicOf(res), result, format, now, cron: viewSchedule(query.rollup.view, deps.schedules) });
   };
 

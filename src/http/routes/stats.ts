@@ -5,14 +5,16 @@ import { RAW_STATS_TOPICS } from '../../db/tables.ts';
 import { RawStatsBody, readRawStats, resolveRequest } from '../../stats/raw-stats.ts';
 import { sendRawPage } from '../answer.ts';
 import { takeFormat } from '../format.ts';
+import { userOf } from '../auth.ts';
 import { accessOf, topicOf } from '../topic.ts';
+import type { Admission } from '../../admission.ts';
 import { bodyObject, parseOrThrow } from '../../validation.ts';
 
 /**
  * POST /stats/{topic_name}: raw rows, the upstream contract. Mounted behind auth, topic and ACL.
  * `format` (body) or Accept: text/csv answers CSV, the paging in X-Next-Cursor / X-Has-More / X-Limit.
  */
-export function rawStatsRoutes(deps: { executor: Executor; now: () => number }): Router {
+export function rawStatsRoutes(deps: { executor: Executor; now: () => number; admission?: Admission }): Router {
   const router = Router();
   router.post('/stats/:topic_name', async (req, res) => {
     const topic = topicOf(res);
@@ -22,7 +24,9 @@ export function rawStatsRoutes(deps: { executor: Executor; now: () => number }):
     const { format, params } = takeFormat(req, bodyObject(req.body));
     const request = resolveRequest(parseOrThrow(RawStatsBody, params), deps.now());
     const executor = (await deps.executor.session?.()) ?? deps.executor;
-    const page = await readRawStats(executor, request, accessOf(res));
+    // Every page reads the base tables: admitted within the user's and the process's budget (src/admission.ts).
+    const read = () => readRawStats(executor, request, accessOf(res));
+    const page = deps.admission ? await deps.admission.run(userOf(res), read) : await read();
     sendRawPage(res, { topic, request, page, format });
   });
   return router;

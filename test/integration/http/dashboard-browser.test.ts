@@ -18,7 +18,7 @@ import { queriesOf, SUPPORTED_QUERIES } from '../../../src/queries/index.ts';
 import { DAY_MS } from '../../../src/queries/window.ts';
 import { findChromium } from '../../helpers/chromium.ts';
 import { NOW, seededDatabase, type SeededDatabase } from '../../helpers/fixtures.ts';
-import { httpHarness, RUNS_TOPIC, type HttpHarness } from '../../helpers/http.ts';
+import { httpHarness, RUNS_TOPIC, type HttpHarness, DEV_TOKEN_SECRET } from '../../helpers/http.ts';
 
 const SCREENSHOT = new URL('../../artifacts/dashboard.png', import.meta.url);
 const TIMEOUTS = { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000 };
@@ -181,9 +181,10 @@ describe('the dashboard and the API docs in headless Chromium', function () {
 
   describe('GET /dashboard', () => {
     it('gets a dev token with its button, keeps it for the tab, and the API accepts it', async () => {
-      await page.goto(`${base}/dashboard`);
-      expect(page.url()).to.equal(`${base}/dashboard/`);
+      // The link npm start prints carries the secret POST /dev/token needs, in the fragment.
+      await page.goto(`${base}/dashboard#dev-secret=${DEV_TOKEN_SECRET}`);
       await page.waitForSelector('body[data-ready="true"]');
+      expect(page.url(), 'the secret is taken out of the address bar').to.equal(`${base}/dashboard/`);
       expect(await page.$eval('#dev-token', (e) => e.hasAttribute('hidden'))).to.equal(false);
       await showAndWait(page, () => page.click('#dev-token-button'));
       token = await page.$eval('#token', (input) => (input as unknown as { value: string }).value);

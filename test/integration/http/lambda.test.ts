@@ -121,7 +121,8 @@ describe('the Lambda handler', function () {
     Object.assign(process.env, { DATABASE_URL: s.db.url, TOKEN_PUBLIC_KEYS_URL: h.keysFile, ACCESS_CONFIG: h.accessFile, LOG_LEVEL: 'silent' });
     ({ handler, close } = await import('../../../src/lambda.ts'));
     // The same app, built from the same environment, for supertest.
-    const runtime = await createApiRuntime(loadConfig(), s.db.url, pino({ level: 'silent' }));
+    // With /metrics on its port (METRICS_PORT=public), as a server could serve it; the Lambda never does.
+    const runtime = await createApiRuntime(loadConfig({ ...process.env, METRICS_PORT: 'public' }), s.db.url, pino({ level: 'silent' }));
     reference = { app: createApp(runtime.deps), runtime };
   });
   after(async () => {

@@ -92,7 +92,7 @@ describe('GET /stats/{topic_name}/query/{query_name}, and HTTP caching of compil
   before(async () => {
     s = await seededDatabase({ runs: 2_000, days: 30 });
     // Versions read on every request, so a refresh reaches the next answer at once.
-    h = await httpHarness(s.executor, { parts: new PartsCache({ stateTtlMs: 0, maxRows: 200_000 }) });
+    h = await httpHarness(s.executor, { parts: new PartsCache({ stateTtlMs: 0 }) });
   });
   after(async () => {
     await h?.close();

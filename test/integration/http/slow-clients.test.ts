@@ -136,9 +136,16 @@ describe('slow clients (issue 14)', function () {
 
   it('closes a connection that announces a 1 GB body and sends none within the request timeout', async () => {
     const c = await connect(port);
-    c.socket.write(`POST /stats/${RUNS_TOPIC} HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\n\r\n`);
+    c.socket.write(`POST /stats/${RUNS_TOPIC} HTTP/1.1\r\nHost: x\r\nAuthorization: ${h.bearer('alice')}\r\nContent-Length: 1000000000\r\n\r\n`);
     await closedWithin(c, TIMEOUTS.requestTimeoutMs + SLACK_MS);
     expect(c.received()).to.match(/^HTTP\/1\.1 (408|413) /);
+  });
+
+  it('answers an anonymous 1 GB announcement 401 from its headers, reading none of its body, and closes the connection', async () => {
+    const c = await connect(port);
+    c.socket.write(`POST /stats/${RUNS_TOPIC} HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\n\r\n`);
+    await closedWithin(c, TIMEOUTS.requestTimeoutMs + SLACK_MS);
+    expect(c.received()).to.match(/^HTTP\/1\.1 401 /);
   });
 
   it('closes an idle keep-alive connection after its answer within the keep-alive timeout', async () => {

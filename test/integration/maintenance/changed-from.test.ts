@@ -124,7 +124,7 @@ describe('what a cycle says it changed (changedFrom in the refresh log)', functi
   });
 
   it('stays exact through one long-lived parts cache across a cycle that compacts two days of the recent tier', async () => {
-    const cache = new PartsCache({ stateTtlMs: 0, maxRows: 1_000_000 });
+    const cache = new PartsCache({ stateTtlMs: 0 });
     const { rows } = await db.pool.query<{ f: string }>(`SELECT min(fine_from)::text AS f FROM ${MAINTENANCE}`);
     const fineFrom = Number(rows[0]!.f);
     const now = Date.now();

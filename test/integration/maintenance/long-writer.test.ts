@@ -89,7 +89,7 @@ describe('a writer transaction held open across cycles', function () {
   it('lets cycles succeed and inserts on other connections complete while they run, and after its commit every answer equals the oracle', async () => {
     const slow = await connect(db);
     const gateway = await connect(db, INSERT_TIMEOUT_MS);
-    const cache = new PartsCache({ stateTtlMs: 3_600_000, maxRows: 100_000 });
+    const cache = new PartsCache({ stateTtlMs: 3_600_000 });
     try {
       const pid = (await slow.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
       await slow.query('BEGIN');

@@ -34,7 +34,7 @@ describe('GET /metrics on the API', function () {
 
   before(async () => {
     s = await seededDatabase({ runs: 2_000, days: 30 });
-    const parts = new PartsCache({ stateTtlMs: 1_000, maxRows: 200_000 });
+    const parts = new PartsCache({ stateTtlMs: 1_000 });
     registry = createApiMetrics({ pool: s.reader, parts });
     h = await httpHarness(s.executor, { parts, metrics: { registry, serve: true } });
   });
@@ -92,7 +92,7 @@ describe('GET /metrics on the API', function () {
     expect(first.value(PARTS_CACHE_METRICS.misses, window) - before.value(PARTS_CACHE_METRICS.misses, window)).to.equal(1);
     expect(first.value(PARTS_CACHE_METRICS.misses, { kind: 'segment' })).to.be.greaterThan(before.value(PARTS_CACHE_METRICS.misses, { kind: 'segment' }));
     expect(first.value(PARTS_CACHE_METRICS.hits, window)).to.equal(before.value(PARTS_CACHE_METRICS.hits, window));
-    expect(first.value(PARTS_CACHE_METRICS.rows)).to.be.greaterThan(before.value(PARTS_CACHE_METRICS.rows));
+    expect(first.value(PARTS_CACHE_METRICS.bytes)).to.be.greaterThan(before.value(PARTS_CACHE_METRICS.bytes));
     await post(FAILED_JOBS, { days: 5, tenant_id: 'tenant-02' }).expect(200);
     const second = await scrape();
     expect(second.value(PARTS_CACHE_METRICS.hits, window) - first.value(PARTS_CACHE_METRICS.hits, window)).to.equal(1);

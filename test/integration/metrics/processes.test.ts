@@ -62,8 +62,8 @@ describe('metrics of the processes operators run', function () {
     return { api, base: `http://127.0.0.1:${port}` };
   }
 
-  it('npm start: /metrics on PORT by default, counting the requests it served and its pool', async () => {
-    const { api, base } = await startApi({});
+  it('npm start with METRICS_PORT=public: /metrics on PORT, counting the requests it served and its pool', async () => {
+    const { api, base } = await startApi({ METRICS_PORT: 'public' });
     expect((await fetch(`${base}/health`)).status).to.equal(200);
     const sc = await scrape(`${base}/metrics`);
     expect(sc.count(REQUEST_DURATION, HEALTH)).to.equal(1);

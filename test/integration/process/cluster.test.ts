@@ -143,9 +143,9 @@ describe('npm start with WEB_CONCURRENCY (node:cluster)', function () {
 
   it('refuses WEB_CONCURRENCY above 1 without METRICS_PORT while metrics are on, and a value that is not a count', async () => {
     const port = await freePort();
-    const noMetricsPort = startService('src/server.ts', { ...env, PORT: String(port), WEB_CONCURRENCY: '2' });
+    const noMetricsPort = startService('src/server.ts', { ...env, PORT: String(port), METRICS_PORT: 'public', WEB_CONCURRENCY: '2' });
     expect(await noMetricsPort.exitCode()).to.equal(2);
-    expect(noMetricsPort.stderr()).to.match(/WEB_CONCURRENCY=2 with METRICS=on needs METRICS_PORT/);
+    expect(noMetricsPort.stderr()).to.match(/WEB_CONCURRENCY=2 with METRICS=on needs a METRICS_PORT other than public/);
     const bad = startService('src/server.ts', { ...env, PORT: String(port), WEB_CONCURRENCY: 'many' });
     expect(await bad.exitCode()).to.equal(2);
     expect(bad.stderr()).to.match(/WEB_CONCURRENCY: must be a whole number of processes/);

@@ -35,7 +35,7 @@ describe('compiled queries are exact against the base tables', function () {
   let s: SeededDatabase;
   // One cache for the whole suite, as in a server process: segments and windows cached by one
   // request serve later ones. Every request is asked twice, the second time from the cache.
-  const cache = new PartsCache({ stateTtlMs: 0, maxRows: 100_000 });
+  const cache = new PartsCache({ stateTtlMs: 0 });
   async function answer(q: CompiledQuery, body: Row, access: Access = ALL): Promise<Row[]> {
     const first = await prepareQuery(q, body, access, NOW).run(s.executor, cache);
     const again = await prepareQuery(q, body, access, NOW).run(s.executor, cache);

@@ -99,7 +99,7 @@ describe('real-time answers', function () {
 
   it('read again from one snapshot when a cycle commits between the parts a process cached and the tail', async () => {
     // The process trusts the version it read for a minute: its cached parts stay those of the old version.
-    const cache = new PartsCache({ stateTtlMs: 60_000, maxRows: 100_000 });
+    const cache = new PartsCache({ stateTtlMs: 60_000 });
     let statements = 0;
     const base = createExecutor(db.pool, 1);
     const counting: Executor = {
@@ -138,7 +138,7 @@ describe('real-time answers', function () {
     url.password = 'reader';
     const pool = new pg.Pool({ connectionString: url.toString(), max: 1 });
     try {
-      const cache = new PartsCache({ stateTtlMs: 0, maxRows: 1000, probeIntervalMs: 0 });
+      const cache = new PartsCache({ stateTtlMs: 0, probeIntervalMs: 0 });
       await insertRun(db.pool, { ts: Date.now() - 20 * MINUTE_MS, jobs: 2 });
       for (let i = 0; i < 3; i++) await expectAllExact(pool, windowsAt(Date.now()), Date.now(), { realtime: true, cache, topic: RUNS });
       expect(await cache.stableIds.current(createExecutor(pool, 1)), 'the stable-id probe ran as the reader').to.be.greaterThan(0);
@@ -168,7 +168,7 @@ describe('real-time answers', function () {
 
     it('stays exact as writes go on: stable jobs are read once, a stable job whose run comes later is probed until it does', async () => {
       await refreshAll();
-      const cache = new PartsCache({ stateTtlMs: 600_000, maxRows: 100_000 });
+      const cache = new PartsCache({ stateTtlMs: 600_000 });
       const tails: { stableTo: number; pending: readonly number[]; rows: number }[] = [];
       const setTail = cache.setTail.bind(cache);
       cache.setTail = (key, tail) => (tails.push(tail), setTail(key, tail));
@@ -196,7 +196,7 @@ describe('real-time answers', function () {
 
     it('never caches past a writer still at work: its jobs count once it commits', async () => {
       await refreshAll();
-      const cache = new PartsCache({ stateTtlMs: 600_000, maxRows: 100_000 });
+      const cache = new PartsCache({ stateTtlMs: 600_000 });
       const executor = createExecutor(db.pool, 1);
       const body = bodyAt(Date.now());
       const writer = await db.pool.connect();

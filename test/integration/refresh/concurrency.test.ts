@@ -80,7 +80,7 @@ describe('refresh workers sharing a database', function () {
     let reads = 0;
     let refreshing = true;
     // One cache across the refreshes, as in a server: every new version must be picked up.
-    const cache = new PartsCache({ stateTtlMs: 0, maxRows: 10_000 });
+    const cache = new PartsCache({ stateTtlMs: 0 });
     const reader = (async () => {
       while (refreshing) {
         for (const q of SUPPORTED_QUERIES) {

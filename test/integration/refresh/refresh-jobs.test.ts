@@ -24,7 +24,7 @@ const DAY_END = Math.floor(NOW / DAY_MS) * DAY_MS;
 const WINDOW = { timestamp_start: DAY_END - 7 * DAY_MS, timestamp_end: DAY_END - 1 };
 
 // Shared by every read, as in a server process: an answer must change when the view's version does.
-const cache = new PartsCache({ stateTtlMs: 0, maxRows: 10_000 });
+const cache = new PartsCache({ stateTtlMs: 0 });
 
 async function failedJobs(s: SeededDatabase, filters: Record<string, string[]> = {}) {
   const q = findQuery('public.cps.za.runs', 'failed_jobs')!;

@@ -91,7 +91,7 @@ describe('reads from streaming replicas', function () {
   it('answers from the replica exactly as its snapshot holds, while replay is paused behind cycles and after it resumes', async () => {
     const targets = targetsOf([0]);
     for (const ttl of [0, 600_000]) {
-      const cache = new PartsCache({ stateTtlMs: ttl, maxRows: 100_000 });
+      const cache = new PartsCache({ stateTtlMs: ttl });
       await replicas[0]!.waitForReplay();
       expect((await expectExactOn(targets, cache, `ttl ${ttl}: caught up`)).database).to.equal('replica');
       await replicas[0]!.pauseReplay();
@@ -113,7 +113,7 @@ describe('reads from streaming replicas', function () {
 
   it('keeps replicas at different versions apart, round-robin through one parts cache', async () => {
     const targets = targetsOf([0, 1]);
-    const cache = new PartsCache({ stateTtlMs: 600_000, maxRows: 100_000 });
+    const cache = new PartsCache({ stateTtlMs: 600_000 });
     await Promise.all(replicas.map((r) => r.waitForReplay()));
     await replicas[0]!.pauseReplay();
     const answered = new Set<string>();
@@ -136,7 +136,7 @@ describe('reads from streaming replicas', function () {
     const targets = targetsOf([0]);
     await refreshAll();
     await replicas[0]!.waitForReplay();
-    const cache = new PartsCache({ stateTtlMs: 600_000, maxRows: 100_000 });
+    const cache = new PartsCache({ stateTtlMs: 600_000 });
     const writer = await pool.connect();
     try {
       // It draws its ids first and commits last; others commit meanwhile.
@@ -209,7 +209,7 @@ describe('reads from streaming replicas', function () {
     const patient = targetsOf([1], { retryMs: 600_000 });
     const quick = targetsOf([1], { retryMs: 200 });
     const none = targetsOf([1], { failover: 'none' });
-    const cache = new PartsCache({ stateTtlMs: 0, maxRows: 100_000 });
+    const cache = new PartsCache({ stateTtlMs: 0 });
     expect((await expectExactOn(patient, cache, 'up')).database).to.equal('replica');
     await replica.halt();
     try {

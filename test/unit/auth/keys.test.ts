@@ -1,11 +1,13 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { pino } from 'pino';
-import { KEYS_MAX_AGE_MS, KeyStore, parseKeySet, resolveKeySource } from '../../../src/auth/keys.ts';
+import { KEYS_MAX_AGE_MS, KEYS_MAX_BYTES, KeyStore, parseKeySet, readKeySource, resolveKeySource } from '../../../src/auth/keys.ts';
 
 const first = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const second = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -259,5 +261,56 @@ describe('resolveKeySource', () => {
     await resolveKeySource({ tokenPublicKeysUrl: undefined, production: true, dataDir }).catch((err: unknown) => (error = err));
     expect((error as Error).message).to.equal('NODE_ENV=production requires token_public_keys_url (config.json) or TOKEN_PUBLIC_KEYS_URL');
     expect(existsSync(path.join(dataDir, 'dev-keys'))).to.equal(false);
+  });
+
+  it('refuses the development key with DATABASE_URL set whatever NODE_ENV says, and creates no key', async () => {
+    let error: unknown;
+    await resolveKeySource({ tokenPublicKeysUrl: undefined, production: false, databaseUrl: 'postgres://db/x', dataDir }).catch((err: unknown) => (error = err));
+    expect((error as Error).message).to.match(/^DATABASE_URL is set: a deployment requires token_public_keys_url/);
+    expect(existsSync(path.join(dataDir, 'dev-keys'))).to.equal(false);
+  });
+
+  it('refuses the development key file named as the key source of a deployment', async () => {
+    let error: unknown;
+    const devFile = path.join(dataDir, 'dev-keys', 'public-keys.json');
+    await resolveKeySource({ tokenPublicKeysUrl: devFile, production: false, databaseUrl: 'postgres://db/x', dataDir }).catch((err: unknown) => (error = err));
+    expect((error as Error).message).to.match(/never verifies with the development key pair/);
+  });
+
+  it('refuses a plain http:// key URL in production, and takes https://', async () => {
+    let error: unknown;
+    await resolveKeySource({ tokenPublicKeysUrl: 'http://idp.example/keys', production: true, dataDir }).catch((err: unknown) => (error = err));
+    expect((error as Error).message).to.match(/refuses a plain http:\/\/ token key source/);
+    expect(await resolveKeySource({ tokenPublicKeysUrl: 'https://idp.example/keys', production: true, dataDir })).to.equal('https://idp.example/keys');
+  });
+});
+
+describe('readKeySource over HTTP', () => {
+  let server: http.Server;
+  let base: string;
+  before(async () => {
+    server = http.createServer((req, res) => {
+      if (req.url === '/moved') {
+        res.writeHead(302, { location: '/big' }).end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ keys: [{ key: 'x'.repeat(KEYS_MAX_BYTES) }] }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('does not follow a redirect: the configured URL is the key source', async () => {
+    let error: unknown;
+    await readKeySource(`${base}/moved`, 2_000).catch((err: unknown) => (error = err));
+    expect(error).to.be.instanceOf(Error);
+  });
+
+  it('refuses a key set larger than KEYS_MAX_BYTES', async () => {
+    let error: unknown;
+    await readKeySource(`${base}/big`, 2_000).catch((err: unknown) => (error = err));
+    expect((error as Error).message).to.equal(`the key endpoint answered more than ${KEYS_MAX_BYTES} bytes`);
   });
 });

@@ -4,7 +4,7 @@ import { VerifiedTokens } from '../../../src/auth/verified-tokens.ts';
 describe('VerifiedTokens', () => {
   const t0 = 1_800_000_000_000;
   const clock = { t: t0 };
-  const tokens = (max?: number) => new VerifiedTokens({ now: () => clock.t, maxAgeMs: 60_000, ...(max === undefined ? {} : { max }) });
+  const tokens = (maxBytes?: number) => new VerifiedTokens({ now: () => clock.t, maxAgeMs: 60_000, ...(maxBytes === undefined ? {} : { maxBytes }) });
   beforeEach(() => {
     clock.t = t0;
   });
@@ -40,13 +40,24 @@ describe('VerifiedTokens', () => {
     expect([cache.userOf('long', 1), cache.userOf('no-exp', 1), cache.userOf('bad-exp', 1)]).to.deep.equal([undefined, undefined, undefined]);
   });
 
-  it('holds at most `max` tokens, dropping the least recently used', () => {
-    const cache = tokens(2);
+  it('holds at most `maxBytes`, dropping the least recently used token (two short entries fit in 700 bytes, three do not)', () => {
+    const cache = tokens(700);
     const exp = t0 / 1000 + 600;
     cache.remember('one', 'u1', 1, exp);
     cache.remember('two', 'u2', 1, exp);
     expect(cache.userOf('one', 1)).to.equal('u1');
     cache.remember('three', 'u3', 1, exp);
     expect([cache.userOf('one', 1), cache.userOf('two', 1), cache.userOf('three', 1)]).to.deep.equal(['u1', undefined, 'u3']);
+  });
+
+  it('counts a token by its hash: 8 KB tokens weigh what short ones do, so many of them stay within the bound', () => {
+    const cache = tokens(10_000);
+    const exp = t0 / 1000 + 600;
+    cache.remember('short', 'u', 1, exp);
+    const one = cache.bytes;
+    for (let i = 0; i < 200; i++) cache.remember(`${'x'.repeat(8192)}${i}`, 'u', 1, exp);
+    expect(one).to.be.below(400);
+    expect(cache.bytes).to.be.at.most(10_000);
+    expect(cache.userOf(`${'x'.repeat(8192)}199`, 1)).to.equal('u');
   });
 });

@@ -15,7 +15,7 @@ import { openApiDocument } from '../../../src/http/openapi.ts';
 import { pageAssets } from '../../../src/http/page-assets.ts';
 import { PAGE_CSP } from '../../../src/http/page-headers.ts';
 import { isLoopback } from '../../../src/http/routes/dev-token.ts';
-import { httpHarness, onlyError, RUNS_TOPIC, type HttpHarness } from '../../helpers/http.ts';
+import { httpHarness, onlyError, RUNS_TOPIC, type HttpHarness, DEV_TOKEN_SECRET } from '../../helpers/http.ts';
 
 const noDatabase: Executor = { query: () => Promise.reject(new Error('these routes must not read the database')) };
 const assets = pageAssets();
@@ -121,13 +121,14 @@ describe('the browser pages', () => {
 
 describe('POST /dev/token', () => {
   let h: HttpHarness;
+  const devToken = (app: Parameters<typeof request>[0]) => request(app).post('/dev/token').set('X-Dev-Token-Secret', DEV_TOKEN_SECRET);
   before(async () => {
     h = await httpHarness(noDatabase, { devTokens: true });
   });
   after(async () => h?.close());
 
   it('signs a token for alice by default, valid for an hour, that the API accepts', async () => {
-    const res = await request(h.app).post('/dev/token').expect(200).expect('Cache-Control', 'no-store');
+    const res = await devToken(h.app).expect(200).expect('Cache-Control', 'no-store');
     expect(res.body).to.deep.include({ success: true, statusCode: 200 });
     const { token, user, expires_in: ttl } = res.body.data as { token: string; user: string; expires_in: number };
     expect({ user, ttl }).to.deep.equal({ user: 'alice', ttl: DEV_TOKEN_TTL_SECONDS });
@@ -138,15 +139,15 @@ describe('POST /dev/token', () => {
   });
 
   it('signs for the user the body names, whom the ACL then judges', async () => {
-    const res = await request(h.app).post('/dev/token').send({ user: 'bob' }).expect(200);
+    const res = await devToken(h.app).send({ user: 'bob' }).expect(200);
     expect(jwt.decode(res.body.data.token as string, { json: true })?.sub).to.equal('bob');
     const refused = await request(h.app).get(`/stats/${RUNS_TOPIC}/queries`).set('Authorization', `Bearer ${res.body.data.token as string}`).expect(403);
     expect(onlyError(refused.body).message).to.equal(`user 'bob' is not allowed to read topic '${RUNS_TOPIC}'`);
   });
 
   it('answers 400 naming the field for an empty user or an unknown field', async () => {
-    expect(onlyError((await request(h.app).post('/dev/token').send({ user: ' ' }).expect(400)).body).message).to.equal("'user': must not be empty");
-    expect(onlyError((await request(h.app).post('/dev/token').send({ sub: 'x' }).expect(400)).body).message).to.equal("unknown field(s) 'sub': not accepted here");
+    expect(onlyError((await devToken(h.app).send({ user: ' ' }).expect(400)).body).message).to.equal("'user': must not be empty");
+    expect(onlyError((await devToken(h.app).send({ sub: 'x' }).expect(400)).body).message).to.equal("unknown field(s) 'sub': not accepted here");
   });
 
   it('answers 403 to a client that is not on this machine', async () => {
@@ -154,11 +155,33 @@ describe('POST /dev/token', () => {
       Object.defineProperty(req.socket, 'remoteAddress', { value: '192.0.2.7', configurable: true });
       h.app(req, res);
     };
-    const res = await request(createServer(remote)).post('/dev/token').expect(403);
+    const res = await devToken(createServer(remote)).expect(403);
     expect(onlyError(res.body)).to.deep.equal({
       type: 'auth',
       message: 'development tokens are handed out to clients on this machine only; elsewhere run npm run token -- <user>',
     });
+  });
+
+  it('answers 403 without the secret npm start printed, or with another one', async () => {
+    for (const secret of [undefined, 'guessed']) {
+      const req = request(h.app).post('/dev/token');
+      const res = await (secret === undefined ? req : req.set('X-Dev-Token-Secret', secret)).expect(403);
+      expect(onlyError(res.body).message).to.match(/^development tokens need the secret npm start printed/);
+    }
+  });
+
+  it('answers 403 to a Host that does not name this machine (a proxy, a tunnel, a DNS-rebinding page), secret or not', async () => {
+    for (const host of ['evil.example', 'evil.example:3000', '192.168.1.5:3000']) {
+      const res = await devToken(h.app).set('Host', host).expect(403);
+      expect(onlyError(res.body).message, host).to.match(/need a Host of localhost, 127\.0\.0\.1 or \[::1\]/);
+    }
+    await devToken(h.app).set('Host', 'localhost:3000').expect(200);
+  });
+
+  it('answers 403 to a page of another origin, and serves the dashboard of its own', async () => {
+    const res = await devToken(h.app).set('Host', 'localhost:3000').set('Origin', 'http://evil.example').expect(403);
+    expect(onlyError(res.body).message).to.equal('development tokens are not handed to pages of another origin');
+    await devToken(h.app).set('Host', 'localhost:3000').set('Origin', 'http://localhost:3000').expect(200);
   });
 
   it('does not exist unless createApp is given a DevTokenIssuer', async () => {

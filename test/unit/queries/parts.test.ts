@@ -68,7 +68,7 @@ describe('reading parts through the cache', () => {
 
   it('reads the segments once per version, then only the raw edges', async () => {
     const db = new ScriptedExecutor();
-    const cache = new PartsCache({ stateTtlMs: 0, maxRows: 1000 });
+    const cache = new PartsCache({ stateTtlMs: 0 });
     const first = [...(await readParts(FAILED, rolling, db, cache)).page.rows];
     expect(db.reads()).to.have.length(1);
     expect(db.reads()[0]!.text).to.include(BUCKETS);
@@ -81,7 +81,7 @@ describe('reading parts through the cache', () => {
 
   it('lets concurrent misses of one window wait for a single read of the view', async () => {
     const db = new ScriptedExecutor();
-    const cache = new PartsCache({ stateTtlMs: 0, maxRows: 1000 });
+    const cache = new PartsCache({ stateTtlMs: 0 });
     const answers = await Promise.all(Array.from({ length: 5 }, () => readParts(FAILED, rolling, db, cache)));
     const viewReads = db.reads().filter((q) => q.text.includes(BUCKETS));
     expect(viewReads).to.have.length(1);
@@ -99,7 +99,7 @@ describe('reading parts through the cache', () => {
         return db.query<R>(q);
       },
     };
-    const cache = new PartsCache({ stateTtlMs: 0, maxRows: 1000 });
+    const cache = new PartsCache({ stateTtlMs: 0 });
     const settled = await Promise.allSettled(Array.from({ length: 3 }, () => readParts(FAILED, rolling, flaky, cache)));
     expect(settled.map((r) => r.status)).to.deep.equal(['rejected', 'fulfilled', 'fulfilled']);
     expect(cache.loading.size).to.equal(0);
@@ -110,7 +110,7 @@ describe('reading parts through the cache', () => {
 
   it('merges partials by their combine rule, without changing the cached rows', async () => {
     const db = new ScriptedExecutor();
-    const cache = new PartsCache({ stateTtlMs: 0, maxRows: 1000 });
+    const cache = new PartsCache({ stateTtlMs: 0 });
     const once = [...(await readParts(FAILED, rolling, db, cache)).page.rows];
     const twice = [...(await readParts(FAILED, rolling, db, cache)).page.rows];
     expect(once).to.have.length(1);
@@ -124,7 +124,7 @@ describe('reading parts through the cache', () => {
 
   it('caches nothing a statement read at another version than the one keyed (a cycle in between, a replica behind)', async () => {
     const db = new ScriptedExecutor();
-    const cache = new PartsCache({ stateTtlMs: 0, maxRows: 1000 });
+    const cache = new PartsCache({ stateTtlMs: 0 });
     db.statementVersion = '6';
     await readParts(FAILED, rolling, db, cache);
     // Read again from one snapshot, and nothing kept: the next read of the window reads the view again.
@@ -140,7 +140,7 @@ describe('reading parts through the cache', () => {
 
   it('reads the segments again when the view has a new version', async () => {
     const db = new ScriptedExecutor();
-    const cache = new PartsCache({ stateTtlMs: 0, maxRows: 1000 });
+    const cache = new PartsCache({ stateTtlMs: 0 });
     await readParts(FAILED, rolling, db, cache);
     db.version = '8';
     db.clear();
@@ -150,7 +150,7 @@ describe('reading parts through the cache', () => {
 
   it('keeps the segments a new version did not change, and reads again those it did', async () => {
     const db = new ScriptedExecutor();
-    const cache = new PartsCache({ stateTtlMs: 0, maxRows: 1000 });
+    const cache = new PartsCache({ stateTtlMs: 0 });
     await readParts(FAILED, rolling, db, cache);
     const all = [...db.reads()[0]!.text.matchAll(/v\.bucket < \$(\d+)/g)].length;
     expect(all, 'the first read reads every segment').to.be.greaterThan(2);
@@ -174,7 +174,7 @@ describe('reading parts through the cache', () => {
 
   it('reads the segments again when the cycles since their version are not all known (a lineage read from a replica behind)', async () => {
     const db = new ScriptedExecutor();
-    const cache = new PartsCache({ stateTtlMs: 0, maxRows: 1000 });
+    const cache = new PartsCache({ stateTtlMs: 0 });
     const nothingOld = Object.fromEntries([DAY_MS, 3_600_000, 60_000].map((g) => [String(g), Number.MAX_SAFE_INTEGER]));
     await readParts(FAILED, rolling, db, cache); // window A's segments, at version 7
     // Version 9, read while the lineage read failed over to a database holding cycle 8 only
@@ -196,7 +196,7 @@ describe('reading parts through the cache', () => {
 
   it('keeps the segments when every cycle since their version is known and changed nothing of them', async () => {
     const db = new ScriptedExecutor();
-    const cache = new PartsCache({ stateTtlMs: 0, maxRows: 1000 });
+    const cache = new PartsCache({ stateTtlMs: 0 });
     const nothingOld = Object.fromEntries([DAY_MS, 3_600_000, 60_000].map((g) => [String(g), Number.MAX_SAFE_INTEGER]));
     await readParts(FAILED, rolling, db, cache);
     db.version = '9';
@@ -211,7 +211,7 @@ describe('reading parts through the cache', () => {
 
   it('trusts the version it read for stateTtlMs', async () => {
     const db = new ScriptedExecutor();
-    const cache = new PartsCache({ stateTtlMs: 60_000, maxRows: 1000 });
+    const cache = new PartsCache({ stateTtlMs: 60_000 });
     await readParts(FAILED, rolling, db, cache);
     db.version = '8';
     db.clear();
@@ -223,7 +223,7 @@ describe('reading parts through the cache', () => {
   it('caches nothing for a view that was never refreshed', async () => {
     const db = new ScriptedExecutor();
     db.version = null;
-    const cache = new PartsCache({ stateTtlMs: 0, maxRows: 1000 });
+    const cache = new PartsCache({ stateTtlMs: 0 });
     await readParts(FAILED, rolling, db, cache);
     db.clear();
     await readParts(FAILED, rolling, db, cache);
@@ -233,7 +233,7 @@ describe('reading parts through the cache', () => {
 
   it('keeps the raw edges of a recent window under a minute on each side', async () => {
     const db = new ScriptedExecutor();
-    const cache = new PartsCache({ stateTtlMs: 0, maxRows: 1000 });
+    const cache = new PartsCache({ stateTtlMs: 0 });
     await readParts(FAILED, rolling, db, cache);
     db.clear();
     await readParts(FAILED, rolling, db, cache);

@@ -1,0 +1,92 @@
+/**
+ * Admission control seen from HTTP (issue 26): reads of the base tables within a per-user and a
+ * global budget, refused with 429 and Retry-After in the error envelope; covered reads never
+ * counted; the raw endpoint's window bounded with a 400. The budget is taken by hand (Admission.enter)
+ * so that "two under way" holds without racing real requests.
+ */
+import { expect } from 'chai';
+import request from 'supertest';
+import { Admission, type Release } from '../../../src/admission.ts';
+import { RAW_MAX_WINDOW_DAYS } from '../../../src/stats/raw-stats.ts';
+import { DAY_MS, HOUR_MS } from '../../../src/queries/window.ts';
+import { NOW, seededDatabase, type SeededDatabase } from '../../helpers/fixtures.ts';
+import { httpHarness, onlyError, RUNS_TOPIC, type HttpHarness } from '../../helpers/http.ts';
+
+const RAW = `/stats/${RUNS_TOPIC}`;
+const query = (name: string) => `/stats/${RUNS_TOPIC}/query/${name}`;
+const RETRY_AFTER = 9;
+
+describe('admission of reads of the base tables', function () {
+  this.timeout(120_000);
+  let s: SeededDatabase;
+  let h: HttpHarness;
+  let admission: Admission;
+  let held: Release[] = [];
+
+  const post = (user: string, path: string, body: object = {}) => request(h.app).post(path).set('Authorization', h.bearer(user)).send(body);
+  const hold = (user: string, n: number) => {
+    for (let i = 0; i < n; i++) held.push(admission.enter(user));
+  };
+  // Day edges of hours on each side, weeks before the recent tier: aggregation_by_catalog reads them raw.
+  const uncovered = { timestamp_start: NOW - 28 * DAY_MS + 5 * HOUR_MS, timestamp_end: NOW - 20 * DAY_MS - 5 * HOUR_MS };
+
+  before(async () => {
+    s = await seededDatabase({ runs: 2_000, days: 30 });
+    admission = new Admission({ globalMax: 3, userMax: 2, retryAfterSeconds: RETRY_AFTER });
+    h = await httpHarness(s.executor, { admission });
+  });
+  afterEach(() => {
+    for (const release of held) release();
+    held = [];
+  });
+  after(async () => {
+    await h?.close();
+    await s?.close();
+  });
+
+  it("answers a user's raw request 429 with Retry-After while two of theirs are under way, and another user's 200", async () => {
+    hold('alice', 2);
+    const refused = await post('alice', RAW).expect(429);
+    expect(refused.headers['retry-after']).to.equal(String(RETRY_AFTER));
+    expect(refused.body).to.include({ success: false, statusCode: 429 });
+    expect(onlyError(refused.body).type).to.equal('overloaded');
+    expect(onlyError(refused.body).message).to.match(/^too many requests reading the base tables under way for this user/);
+    await post('carol', RAW).expect(200);
+  });
+
+  it('answers everyone 429 on a base-table read once the process has its global limit under way', async () => {
+    hold('bob', 2);
+    hold('dave', 1);
+    const refused = await post('carol', RAW).expect(429);
+    expect(onlyError(refused.body).message).to.match(/^too many requests reading the base tables under way \(at most 3 at once\)/);
+  });
+
+  it('keeps answering covered compiled reads of a user whose budget is spent, and of everyone when the global one is', async () => {
+    hold('alice', 2);
+    hold('bob', 1);
+    await post('alice', query('failed_jobs'), { days: 7 }).expect(200);
+    await post('alice', query('aggregation_by_catalog'), { days: 7 }).expect(200);
+    await post('carol', query('job_status_trend'), { days: 3 }).expect(200);
+  });
+
+  it('counts a compiled read that reads the base tables beyond its edges, and admits it again once released', async () => {
+    hold('alice', 2);
+    const refused = await post('alice', query('aggregation_by_catalog'), uncovered).expect(429);
+    expect(onlyError(refused.body).type).to.equal('overloaded');
+    for (const release of held) release();
+    await post('alice', query('aggregation_by_catalog'), uncovered).expect(200);
+    expect(admission.stats().active).to.equal(0);
+  });
+
+  it(`answers 400 naming both fields to a raw window longer than ${RAW_MAX_WINDOW_DAYS} days, and 200 to one of ${RAW_MAX_WINDOW_DAYS}`, async () => {
+    const start = NOW - 60 * DAY_MS;
+    const res = await post('alice', RAW, { timestamp_start: start, timestamp_end: NOW }).expect(400);
+    expect(onlyError(res.body)).to.deep.equal({
+      type: 'validation',
+      message: `'timestamp_start', 'timestamp_end': the window must not be longer than ${RAW_MAX_WINDOW_DAYS} days (it is 60); read a longer period window by window`,
+    });
+    const defaultEnd = await post('alice', RAW, { timestamp_start: start }).expect(400);
+    expect(onlyError(defaultEnd.body).type, 'timestamp_end defaults to now').to.equal('validation');
+    await post('alice', RAW, { timestamp_start: NOW - RAW_MAX_WINDOW_DAYS * DAY_MS, timestamp_end: NOW }).expect(200);
+  });
+});
