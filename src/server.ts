@@ -8,6 +8,7 @@
  */
 import cluster from 'node:cluster';
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createApp } from './app.ts';
 import { devKeysVerify, devTokenIssuer, type DevTokenIssuer } from './auth/dev-keys.ts';
 import { describeFailure } from './cli/run.ts';
@@ -115,6 +116,9 @@ async function serve(): Promise<void> {
   }
   const server = createHttpServer(createApp({ ...runtime.deps, pages: pageAssets(), devTokens }), config.http);
   await listen(server, config.port);
+  // PORT=0 takes a port the OS chooses: the one bound is what the log line and the banner name (tests
+  // start servers that way, rather than guessing a free port another process may take first).
+  const port = (server.address() as AddressInfo).port;
   stops.push(
     () =>
       new Promise<void>((resolve) => {
@@ -123,21 +127,21 @@ async function serve(): Promise<void> {
       }),
   );
   if (cluster.isWorker) {
-    log.info({ pid: process.pid, port: config.port }, 'API process listening');
+    log.info({ pid: process.pid, port }, 'API process listening');
     return;
   }
   let metricsUrl: string | undefined;
   if (runtime.metrics && config.metrics.port !== undefined) {
-    const port = config.metrics.port;
-    const metrics = await startMetricsServer(runtime.metrics, { port, timeouts: config.http, log }).catch((err: unknown) => {
-      throw new Error(`cannot serve metrics on METRICS_PORT ${port}: ${err instanceof Error ? err.message : String(err)}`);
+    const metricsPort = config.metrics.port;
+    const metrics = await startMetricsServer(runtime.metrics, { port: metricsPort, timeouts: config.http, log }).catch((err: unknown) => {
+      throw new Error(`cannot serve metrics on METRICS_PORT ${metricsPort}: ${err instanceof Error ? err.message : String(err)}`);
     });
     stops.push(() => metrics.stop());
     metricsUrl = `http://localhost:${metrics.port}/metrics`;
   } else if (runtime.metrics) {
-    metricsUrl = `http://localhost:${config.port}/metrics`;
+    metricsUrl = `http://localhost:${port}/metrics`;
   }
-  const base = `http://localhost:${config.port}`;
+  const base = `http://localhost:${port}`;
   log.info({ url: base, metrics: metricsUrl ?? 'off', mode: local ? 'all-in-one (embedded PostgreSQL)' : 'external database' }, 'EventStats listening');
   process.stdout.write(startBanner({ base, devTokenButton: devTokens !== undefined, devTokenSecret: devTokens?.secret, devTokenCli: devKeysVerify(config) }));
 }

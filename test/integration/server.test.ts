@@ -20,7 +20,13 @@ interface Started {
   child: ChildProcess;
   output: () => string;
   exited: Promise<number | null>;
+  /** The port the server bound (PORT=0: the OS chose it), from its 'EventStats listening' line. */
+  port(): Promise<number>;
+  /** The metrics server's port (METRICS_PORT=0), from the same line. */
+  metricsPort(): Promise<number>;
 }
+
+const LISTENING_MS = 120_000;
 
 /** Every server a test started; afterEach ends those still running, whatever the test's outcome. */
 const started: Started[] = [];
@@ -34,7 +40,24 @@ function startServer(env: Record<string, string>): Started {
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const s = { child, output: () => out, exited };
+  /** Waits for the listening line and reads a port from it; fails with the output when the server exits or the deadline passes. */
+  const reported = async (pattern: RegExp): Promise<number> => {
+    const deadline = Date.now() + LISTENING_MS;
+    for (;;) {
+      const m = pattern.exec(out);
+      if (m) return Number(m[1]);
+      if (child.exitCode !== null) throw new Error(`server exited before it said where it listens:\n${out}`);
+      if (Date.now() > deadline) throw new Error(`waited ${LISTENING_MS} ms for the server to say where it listens:\n${out}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  const s: Started = {
+    child,
+    output: () => out,
+    exited,
+    port: () => reported(/"url":"http:\/\/localhost:(\d+)"/),
+    metricsPort: () => reported(/"metrics":"http:\/\/localhost:(\d+)\/metrics"/),
+  };
   started.push(s);
   return s;
 }
@@ -50,7 +73,8 @@ async function stopStarted(): Promise<void> {
   }
 }
 
-async function waitForHealth(port: number, started: Started, timeoutMs: number): Promise<Record<string, unknown>> {
+async function waitForHealth(started: Started, timeoutMs: number): Promise<Record<string, unknown>> {
+  const port = await started.port();
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (started.child.exitCode !== null) throw new Error(`server exited early:\n${started.output()}`);
@@ -66,7 +90,8 @@ async function waitForHealth(port: number, started: Started, timeoutMs: number):
 }
 
 /** Waits for any HTTP answer on `path` (health may be 503 while views are unrefreshed). */
-async function waitForListening(port: number, started: Started, timeoutMs: number): Promise<void> {
+async function waitForListening(started: Started, timeoutMs: number): Promise<void> {
+  const port = await started.port();
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (started.child.exitCode !== null) throw new Error(`server exited early:\n${started.output()}`);
@@ -88,16 +113,15 @@ function postgresProcessesUnder(dir: string): string[] {
 
 describe('npm start (all-in-one mode)', function () {
   this.timeout(180_000);
-  // Each test has a data folder and ports of its own: none depends on another having run first.
+  // Each test has a data folder of its own, and the server binds ports the OS chooses (PORT=0,
+  // METRICS_PORT=0) and says which: none depends on another having run first, or on a port staying free.
   let dataDir: string;
   let env: Record<string, string>;
-  let port: number;
 
   beforeEach(async () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'eventstats-start-'));
     await chmod(dataDir, 0o755); // like a fresh .data/: the unprivileged postgres user must reach pgdata below it
-    port = await freePort();
-    env = { DATA_DIR: dataDir, PORT: String(port), EMBEDDED_PG_PORT: String(await freePort()), DEMO_RUNS: '300', LOG_LEVEL: 'info', METRICS_PORT: String(await freePort()) };
+    env = { DATA_DIR: dataDir, PORT: '0', EMBEDDED_PG_PORT: String(await freePort()), DEMO_RUNS: '300', LOG_LEVEL: 'info', METRICS_PORT: '0' };
   });
   afterEach(async () => {
     await stopStarted();
@@ -107,7 +131,8 @@ describe('npm start (all-in-one mode)', function () {
 
   it('seeds on first start, serves /health, and stops cleanly on SIGTERM', async () => {
     const s = startServer(env);
-    const health = await waitForHealth(port, s, 120_000);
+    const health = await waitForHealth(s, 120_000);
+    const port = await s.port();
     expect(health.status).to.equal('ok');
     expect(s.output()).to.include('demo data seeded');
     expect(s.output()).to.include(`http://localhost:${port}`);
@@ -118,7 +143,8 @@ describe('npm start (all-in-one mode)', function () {
 
   it('prints the dashboard and docs URLs, serves both, and hands out dev tokens that the API accepts', async () => {
     const s = startServer(env);
-    await waitForHealth(port, s, 120_000);
+    await waitForHealth(s, 120_000);
+    const port = await s.port();
     const base = `http://127.0.0.1:${port}`;
     const secret = /\/dashboard\/#dev-secret=([\w-]+) {2}\(its "Get a dev token" button signs one for alice\)/.exec(s.output())?.[1];
     expect(secret, 'the dashboard link carries the secret').to.be.a('string');
@@ -138,12 +164,12 @@ describe('npm start (all-in-one mode)', function () {
 
   it('reuses the data directory on the second start without seeding again', async () => {
     const first = startServer(env);
-    await waitForHealth(port, first, 120_000);
+    await waitForHealth(first, 120_000);
     expect(first.output()).to.include('demo data seeded');
     first.child.kill('SIGTERM');
     expect(await first.exited).to.equal(0);
     const s = startServer(env);
-    await waitForHealth(port, s, 60_000);
+    await waitForHealth(s, 60_000);
     expect(s.output()).not.to.include('demo data seeded');
     s.child.kill('SIGINT');
     expect(await s.exited).to.equal(0);
@@ -155,7 +181,8 @@ describe('npm start (all-in-one mode)', function () {
     try {
       const keys = await ensureDevKeyPair(await mkdtemp(path.join(os.tmpdir(), 'eventstats-idp-')));
       const s = startServer({ ...env, DATABASE_URL: db.url, TOKEN_PUBLIC_KEYS_URL: keys.publicKeysFile });
-      await waitForListening(port, s, 60_000);
+      await waitForListening(s, 60_000);
+      const port = await s.port();
       const base = `http://127.0.0.1:${port}`;
       expect((await fetch(`${base}/dashboard/`)).status).to.equal(200);
       expect(await (await fetch(`${base}/dashboard/config.json`)).json()).to.deep.equal({ dev_token_path: null });
@@ -174,9 +201,10 @@ describe('npm start (all-in-one mode)', function () {
   it("serves the in-process worker's metrics with the API's on one /metrics", async () => {
     const s = startServer(env);
     try {
-      await waitForHealth(port, s, 120_000);
+      await waitForHealth(s, 120_000);
+      const port = await s.port();
       expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status, 'not on the public port').to.equal(404);
-      const res = await fetch(`http://127.0.0.1:${env.METRICS_PORT}/metrics`);
+      const res = await fetch(`http://127.0.0.1:${await s.metricsPort()}/metrics`);
       expect(res.status).to.equal(200);
       const sc = new Scrape(await res.text());
       expect(sc.count(REQUEST_DURATION, { method: 'GET', route: '/health', query: '', status: '200' })).to.be.at.least(1);
