@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Config } from '../src/config.ts';
 import { createExecutor, type Executor } from '../src/db/executor.ts';
+import { JIT_SETTING } from '../src/db/session-mode.ts';
 import { checkServerSettings, type ServerSettings } from '../src/db/server-settings.ts';
 import { readFreshness } from '../src/freshness/state.ts';
 import { refreshMetrics, type QueueCounts } from '../src/metrics/refresh.ts';
@@ -255,7 +256,10 @@ export function createWorker(deps: WorkerDeps): RefreshWorker {
       // One connection per view's refresh, plus one for the worker's own statements and for
       // cancelling a refresh whose job was aborted (refresh-view.ts), and one for the metrics'
       // scrapes, so that a scrape never holds the connection a cancel needs.
-      const pool = new pg.Pool({ connectionString: deps.databaseUrl, max: resolved.length + (metrics ? 2 : 1), application_name: applicationName });
+      // JIT off for the worker's own statements too (the metrics' freshness reads, the start-up checks);
+      // a refresh sets it again for its cycle (src/refresh/refresh-view.ts). The worker's sessions are
+      // direct (checked above), so the startup packet carries it.
+      const pool = new pg.Pool({ connectionString: deps.databaseUrl, max: resolved.length + (metrics ? 2 : 1), application_name: applicationName, options: `-c ${JIT_SETTING}` });
       pool.on('error', (err) => log.warn({ err }, 'idle refresh connection failed'));
       refreshPool = pool;
       const b = new PgBoss({

@@ -40,7 +40,9 @@ BEGIN
              WHERE o.view_name = p_view
             UNION ALL
             SELECT j4.internal_id, true, j4 FROM eventstats.held_back_jobs h JOIN public_cps_za_runs_jobs j4 ON j4.internal_id = h.internal_id
-             WHERE h.view_name = p_view) u
+             -- Not before the view's first cycle (no watermark yet): a query's migration built its
+             -- view from every job it saw, and the held-back ids of the view before it may be among them.
+             WHERE h.view_name = p_view AND w < 9223372036854775807) u
       LEFT JOIN LATERAL (SELECT r0 AS run FROM public_cps_za_runs r0 WHERE r0.event_id = (u.job).event_id OFFSET 0) rr ON true;
 END
 $$;

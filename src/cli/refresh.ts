@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { JIT_SETTING } from '../db/session-mode.ts';
 import { assertDirectSessions } from '../refresh/direct-session.ts';
 import { refreshViews } from '../refresh/refresh-view.ts';
 import { selectViews } from '../refresh/select.ts';
@@ -21,7 +22,7 @@ await runCommand('refresh', async (config) => {
   const url = requireDatabaseUrl(config);
   await assertDirectSessions(url);
   await warnAboutSettings('refresh', url, 'refresh');
-  const pool = new pg.Pool({ connectionString: url, max: 1, application_name: 'eventstats-refresh' });
+  const pool = new pg.Pool({ connectionString: url, max: 1, application_name: 'eventstats-refresh', options: `-c ${JIT_SETTING}` });
   try {
     const results = await refreshViews(pool, views, { ...config.refresh, force: args.values.force, rebuild: args.values.rebuild });
     for (const r of results) {

@@ -54,11 +54,13 @@ export function beginStatement(s: SessionSettings): string {
 
 /** Whether a connection runs under the settings the startup packet asked for (pg_settings gives the timeout in ms). */
 async function carries(client: pg.PoolClient, s: SessionSettings): Promise<boolean> {
-  const { rows } = await client.query<{ timeout: string; read_only: string }>(
-    `SELECT (SELECT setting FROM pg_settings WHERE name = 'statement_timeout') AS timeout, current_setting('default_transaction_read_only') AS read_only`,
+  const { rows } = await client.query<{ timeout: string; read_only: string; jit: string }>(
+    `SELECT (SELECT setting FROM pg_settings WHERE name = 'statement_timeout') AS timeout, current_setting('default_transaction_read_only') AS read_only,
+            current_setting('jit') AS jit`,
   );
   const row = rows[0];
-  return row !== undefined && Number(row.timeout) === s.statementTimeoutMs && (row.read_only === 'on') === s.readOnly;
+  // jit too: a role whose own settings match the first two would otherwise hide a dropped packet.
+  return row !== undefined && Number(row.timeout) === s.statementTimeoutMs && (row.read_only === 'on') === s.readOnly && row.jit === 'off';
 }
 
 /** PgBouncer's refusal of a startup parameter it does not carry (it answers 08P01 with this text). */
@@ -115,9 +117,12 @@ export class SessionMode {
     let carried: boolean;
     try {
       carried = this.expected === undefined || (await carries(client, this.expected));
-    } finally {
-      client.release();
+    } catch (err) {
+      // A connection that failed mid-check must not be handed out again.
+      client.release(err as Error);
+      throw err;
     }
+    client.release();
     if (carried) this.current ??= 'none';
     else this.fallBack('dropped');
   }
@@ -129,7 +134,7 @@ export class SessionMode {
     const what =
       why === 'refused'
         ? 'the database refused startup parameters the way a transaction-mode pooler (PgBouncer) does'
-        : 'the first connection did not carry the startup options (statement_timeout, default_transaction_read_only): something between the API and PostgreSQL drops them';
+        : 'the first connection did not carry the startup options (statement_timeout, default_transaction_read_only, jit): something between the API and PostgreSQL drops them';
     this.log?.warn(`${what}: running each statement in its own transaction with SET LOCAL settings and unnamed statements (set DB_POOLER=transaction to say so)`);
   }
 }

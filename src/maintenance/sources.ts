@@ -36,6 +36,7 @@ import {
   HELD_BACK_JOBS,
   INVALIDATIONS,
   keyColumns,
+  MAINTENANCE,
   mergeIntoHistorySql,
   ORPHAN_JOBS,
   relationsOf,
@@ -458,7 +459,27 @@ const runs: Source = {
     // the new range are added. After the sequence went back (TRUNCATE ... RESTART IDENTITY) or on a
     // first build, the new range is every id up to the bound.
     const continuous = ctx.idFrom !== null && ctx.idTo !== null && ctx.idFrom <= ctx.idTo;
-    return holdBack(ctx, continuous ? ctx.idFrom! : 0);
+    if (continuous) return holdBack(ctx, ctx.idFrom!);
+    // A first build (after a query's migration) need not hold back every id missing since 1
+    // (retention's deletes: millions at 10M jobs) while some writer is open: another runs view's
+    // last cycle, as this snapshot sees it, saw every id up to its watermark or holds it back.
+    // Those of its held-back ids whose writers are still open are this view's too (holdBack drops
+    // the others). Not after a TRUNCATE, which asks every view for a rebuild.
+    const { rows } = await ctx.client.query<{ view_name: string; w: string }>(
+      `SELECT m.view_name, m.id_watermark AS w FROM ${MAINTENANCE} m
+        WHERE m.view_name <> $1 AND m.id_watermark IS NOT NULL AND m.id_watermark <= $2 AND NOT m.rebuild_requested
+        ORDER BY m.id_watermark DESC LIMIT 1`,
+      [view, ctx.idTo],
+    );
+    const other = rows[0];
+    if (!other || ctx.idTo === null) return holdBack(ctx, 0);
+    await ctx.client.query(
+      `INSERT INTO ${HELD_BACK_JOBS} (view_name, internal_id, holders, held_since)
+       SELECT $1, h.internal_id, h.holders, h.held_since FROM ${HELD_BACK_JOBS} h WHERE h.view_name = $2
+       ON CONFLICT DO NOTHING`,
+      [view, other.view_name],
+    );
+    return holdBack(ctx, Number(other.w));
   },
 };
 

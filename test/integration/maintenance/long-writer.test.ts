@@ -235,6 +235,38 @@ describe('a writer transaction held open across cycles', function () {
       await boss.stop();
     }
   });
+  it("holds back, at a view's first build, only the ids past another view's last cycle, not every id deleted since 1", async () => {
+    // Retention: a thousand old jobs gone, ids that no writer will ever commit.
+    await db.pool.query(`DELETE FROM ${TABLES.runsJobs} WHERE internal_id IN (SELECT internal_id FROM ${TABLES.runsJobs} ORDER BY internal_id LIMIT 1000)`);
+    await cycle(db);
+    const slow = await connect(db);
+    try {
+      await slow.query('BEGIN');
+      await insertRun(slow, { ts: Date.now() - 3 * DAY_MS, jobs: 3, tenant: 'backfill' });
+      // What a query's migration leaves (src/maintenance/ddl.ts): nothing sealed, no watermark, so
+      // the next cycle builds history anew.
+      await db.pool.query(`UPDATE eventstats.maintenance SET sealed_to = NULL, id_watermark = NULL WHERE view_name = $1`, [FAILED]);
+      const r = byView(await cycle(db, { holderWaitMs: 0 }), FAILED);
+      expect(r.report?.rebuild).to.equal(true);
+      expect(r.report?.heldBack, 'the open writer’s ids, not the deleted ones').to.be.within(3, 20);
+      await slow.query('COMMIT');
+      // Its ids are held back and now committed: a real-time tail reads them. Before a view's first
+      // cycle (no watermark: what a query's migration leaves) it must not, since the view that
+      // migration builds holds every job it saw. (Set back after: a watermark never goes NULL otherwise.)
+      const tailHeldBack = async () =>
+        (await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM eventstats.runs_unabsorbed($1, 0, '{}') u WHERE u.held_back`, [FAILED])).rows[0]!.n;
+      expect(await tailHeldBack(), 'held-back rows in the tail after a cycle').to.be.at.least(3);
+      const { rows: was } = await db.pool.query<{ w: string }>(`SELECT id_watermark AS w FROM eventstats.maintenance WHERE view_name = $1`, [FAILED]);
+      await db.pool.query(`UPDATE eventstats.maintenance SET id_watermark = NULL WHERE view_name = $1`, [FAILED]);
+      expect(await tailHeldBack(), 'held-back rows in the tail before a first cycle').to.equal(0);
+      await db.pool.query(`UPDATE eventstats.maintenance SET id_watermark = $2 WHERE view_name = $1`, [FAILED, was[0]!.w]);
+    } finally {
+      await slow.end();
+    }
+    await cycle(db);
+    await expectAllExact(db.pool, windowsAt(Date.now()), Date.now());
+    await expectAllExact(db.pool, windowsAt(Date.now()), Date.now(), { realtime: true, cache: new PartsCache({ stateTtlMs: 0 }), topic: 'public.cps.za.runs' });
+  });
 });
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
