@@ -30,6 +30,11 @@ export interface ServiceProcess {
   readonly lines: LogLine[];
   stderr(): string;
   waitForMessage(msg: string, limitMs?: number): Promise<void>;
+  /**
+   * The API's base URL as its 'EventStats listening' line names it (127.0.0.1): with PORT=0 the port
+   * the OS chose. Throws before that line.
+   */
+  listeningUrl(): string;
   /** The exit code, or a failure if the process has not exited within the limit. */
   exitCode(limitMs?: number): Promise<number | null>;
 }
@@ -80,6 +85,11 @@ export function startService(script: 'jobs/worker.ts' | 'src/server.ts' | 'src/c
         if (Date.now() > deadline) throw new Error(`${script} did not log '${msg}' within ${limitMs} ms; logged: ${messages.join(' | ')}`);
         await delay(50);
       }
+    },
+    listeningUrl() {
+      const line = lines.find((l) => l.msg === 'EventStats listening');
+      if (typeof line?.url !== 'string') throw new Error(`${script} has not said where it listens; logged: ${messages.join(' | ')}`);
+      return line.url.replace('//localhost:', '//127.0.0.1:');
     },
     async exitCode(limitMs = EXIT_LIMIT_MS) {
       const limit = delay(limitMs, 'limit' as const);

@@ -4,7 +4,6 @@
  * while every EventStats session is terminated. The full form stops it for 10 s (test/chaos/run.ts).
  */
 import { expect } from 'chai';
-import { freePort } from '../../helpers/free-port.ts';
 import { killAllServices, startService, type ServiceProcess } from '../../helpers/service-process.ts';
 import { startChaosCluster, type ChaosCluster } from '../../chaos/cluster.ts';
 import { outageScenario, type OutageReport } from '../../chaos/outage.ts';
@@ -33,11 +32,11 @@ describe('chaos: the database goes away under load (short form of npm run chaos)
 
   before(async () => {
     cluster = await startChaosCluster({ runs: 3_000 });
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    api = startService('src/server.ts', { ...cluster.env, PORT: String(port), DB_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS) });
+    // PORT=0: the port the OS chooses, read from the listening line (no free port guessed beforehand).
+    api = startService('src/server.ts', { ...cluster.env, PORT: '0', DB_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS) });
     worker = startService('jobs/worker.ts', { ...cluster.env });
     await Promise.all([api.waitForMessage('EventStats listening'), worker.waitForMessage('refresh worker started')]);
+    base = api.listeningUrl();
   });
   after(async () => {
     killAllServices();

@@ -5,7 +5,6 @@
  */
 import { expect } from 'chai';
 import { startChaosCluster, type ChaosCluster } from '../../chaos/cluster.ts';
-import { freePort } from '../../helpers/free-port.ts';
 import { startReplica, type Replica } from '../../helpers/replica.ts';
 import { killAllServices, startService } from '../../helpers/service-process.ts';
 
@@ -20,17 +19,17 @@ describe('the API over HTTP with DATABASE_READ_URL on a streaming replica', func
   before(async () => {
     cluster = await startChaosCluster({ runs: 1_000 });
     replica = await startReplica(cluster);
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
+    // PORT=0: the port the OS chooses, read from the listening line (no free port guessed beforehand).
     const api = startService('src/server.ts', {
       ...cluster.env,
-      PORT: String(port),
+      PORT: '0',
       DATABASE_READ_URL: replica.url,
       DB_CONNECT_TIMEOUT_MS: '1000',
       REPLICA_RETRY_MS: '500',
       RETRY_AFTER_SECONDS: '3',
     });
     await api.waitForMessage('EventStats listening');
+    base = api.listeningUrl();
   });
   after(async () => {
     killAllServices();
