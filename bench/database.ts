@@ -10,22 +10,13 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { EmbeddedDatabase } from '../src/db/embedded.ts';
+import { withClient } from '../test/helpers/pg-client.ts';
 import { freePort, type Resources } from './processes.ts';
 
 export interface BenchServer {
   readonly kind: 'embedded' | 'external';
   /** Creates an empty database and returns its URL; `drop` removes it (a no-op with --keep). */
   createDatabase(label: string): Promise<{ url: string; drop: () => Promise<void> }>;
-}
-
-async function admin<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
 }
 
 function withDatabase(url: string, name: string): string {
@@ -66,10 +57,10 @@ export async function startServer(
     kind: databaseUrl ? 'external' : 'embedded',
     async createDatabase(label) {
       const name = `eventstats_bench_${label.toLowerCase()}_${randomBytes(3).toString('hex')}`;
-      await admin(adminUrl, (c) => c.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`));
+      await withClient(adminUrl, (c) => c.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`));
       const drop = resources.add(`drop database ${name}`, async () => {
         if (keep) log(`kept database ${name}`);
-        else await admin(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`));
+        else await withClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`));
       });
       return { url: withDatabase(adminUrl, name), drop };
     },
