@@ -36,6 +36,9 @@ bin=node_modules/.bin
 echo "== lint (eslint, no warnings)"
 PATH="$first:$PATH" node $bin/eslint --max-warnings 0 .
 
+echo "== architecture (dependency-cruiser: no import circle, imports only point down; .dependency-cruiser.cjs)"
+PATH="$first:$PATH" node $bin/depcruise src jobs --config .dependency-cruiser.cjs --output-type err
+
 echo "== type-check (tsc --noEmit, strict)"
 PATH="$first:$PATH" node $bin/tsc --noEmit
 

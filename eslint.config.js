@@ -10,16 +10,16 @@ export default tseslint.config(
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read configuration through src/config.ts only.' }],
+      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read configuration through src/core/config.ts only.' }],
     },
   },
   {
-    files: ['src/config.ts', 'test/**', 'bench/**'],
+    files: ['src/core/config.ts', 'test/**', 'bench/**'],
     rules: { 'no-restricted-properties': 'off' },
   },
   {
-    // Mocha's configuration is CommonJS (it reads the command line it is started with).
-    files: ['.mocharc.cjs'],
+    // Mocha's and dependency-cruiser's configurations are CommonJS.
+    files: ['.mocharc.cjs', '.dependency-cruiser.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: { module: 'writable' } },
     rules: { 'no-restricted-properties': 'off' },
   },

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import express from 'express';
 import { pinoHttp } from 'pino-http';
-import { createLogger } from '../src/log.ts';
+import { createLogger } from '../src/core/log.ts';
 
 const port = Number(process.env.PORT);
 const bodyFile = process.env.CEILING_BODY_FILE;

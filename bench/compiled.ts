@@ -7,10 +7,10 @@
 import type pg from 'pg';
 import type { SqlQuery } from '../src/db/sql.ts';
 import { createExecutor } from '../src/db/executor.ts';
-import { prepareQuery } from '../src/queries/execute.ts';
-import { partsStatements } from '../src/queries/parts-statement.ts';
-import type { CompiledQuery } from '../src/queries/types.ts';
-import type { TimeWindow } from '../src/queries/window.ts';
+import { prepareQuery } from '../src/read/execute.ts';
+import { partsStatements } from '../src/read/parts-statement.ts';
+import type { CompiledQuery } from '../src/declarations/types.ts';
+import type { TimeWindow } from '../src/rollup/window.ts';
 import { request } from './api.ts';
 import { explainAnalyze, explainText, timeStatement, type PlanFacts } from './explain.ts';
 import { measureLoad, type LoadResult, type LoadTarget } from './load.ts';

@@ -6,9 +6,10 @@
 import pg from 'pg';
 import { migrateUp } from '../src/db/migrate.ts';
 import { TABLES } from '../src/db/tables.ts';
-import { registeredViews } from '../src/queries/index.ts';
-import { refreshView, type Outcome, type RefreshOptions } from '../src/refresh/refresh-view.ts';
-import type { ViewRefresh } from '../src/queries/types.ts';
+import { registeredViews } from '../src/declarations/index.ts';
+import { refreshView, type RefreshOptions } from '../src/refresh/refresh-view.ts';
+import { type Outcome } from '../src/rollup/refresh-log.ts';
+import type { ViewRefresh } from '../src/declarations/types.ts';
 import { seed, SHAPE } from '../src/seed/index.ts';
 import { round } from './stats.ts';
 

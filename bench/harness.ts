@@ -5,7 +5,7 @@
  */
 import os from 'node:os';
 import pg from 'pg';
-import { SUPPORTED_QUERIES } from '../src/queries/index.ts';
+import { SUPPORTED_QUERIES } from '../src/declarations/index.ts';
 import { apiArgs, createCredentials, startApi, type Credentials } from './api.ts';
 import { benchCeiling } from './ceiling.ts';
 import { benchCompiled, dashboardWindow, type CompiledResult, type LoadSettings } from './compiled.ts';

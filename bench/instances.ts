@@ -12,7 +12,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { SUPPORTED_QUERIES } from '../src/queries/index.ts';
+import { SUPPORTED_QUERIES } from '../src/declarations/index.ts';
 import { apiArgs, createCredentials, startApi } from './api.ts';
 import { compiledTarget, dashboardWindow } from './compiled.ts';
 import { startServer } from './database.ts';

@@ -4,7 +4,7 @@
  * The harness times it and checks that the API answered exactly the same rows.
  */
 import type { SqlQuery } from '../src/db/sql.ts';
-import type { TimeWindow } from '../src/queries/window.ts';
+import type { TimeWindow } from '../src/rollup/window.ts';
 import { oracle } from '../test/helpers/oracle.ts';
 
 /** The parameters the API applied (its defaults filled in), as returned in the response's `params`. */

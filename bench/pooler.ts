@@ -9,7 +9,7 @@
  * (PGBOUNCER_PATH or /usr/sbin/pgbouncer), with P server connections (default: the API's DB_POOL_MAX, 16).
  */
 import { parseArgs } from 'node:util';
-import { SUPPORTED_QUERIES } from '../src/queries/index.ts';
+import { SUPPORTED_QUERIES } from '../src/declarations/index.ts';
 import { pgbouncerAvailable, startPgBouncer } from '../test/helpers/pgbouncer.ts';
 import { createCredentials, startApi } from './api.ts';
 import { compiledTarget, dashboardWindow } from './compiled.ts';

@@ -6,7 +6,7 @@
  */
 import type pg from 'pg';
 import { TABLES } from '../src/db/tables.ts';
-import type { TimeWindow } from '../src/queries/window.ts';
+import type { TimeWindow } from '../src/rollup/window.ts';
 import { request } from './api.ts';
 import { round } from './stats.ts';
 

@@ -5,7 +5,7 @@
  * --database, or npm start with DEMO_RUNS), where `npm run bench` would seed its own.
  */
 import { parseArgs } from 'node:util';
-import { SUPPORTED_QUERIES } from '../src/queries/index.ts';
+import { SUPPORTED_QUERIES } from '../src/declarations/index.ts';
 import { compiledTarget, dashboardWindow } from './compiled.ts';
 import { measureLoad } from './load.ts';
 

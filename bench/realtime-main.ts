@@ -12,7 +12,7 @@ import pg from 'pg';
 import { createCredentials, startApi } from './api.ts';
 import { Resources } from './processes.ts';
 import { benchRealtime } from './realtime.ts';
-import { SUPPORTED_QUERIES } from '../src/queries/index.ts';
+import { SUPPORTED_QUERIES } from '../src/declarations/index.ts';
 import { compiledTarget, dashboardWindow } from './compiled.ts';
 import { measureLoad } from './load.ts';
 import { median } from './stats.ts';

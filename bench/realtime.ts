@@ -10,7 +10,7 @@
  */
 import pg from 'pg';
 import { TABLES } from '../src/db/tables.ts';
-import { queriesOf, registeredViews } from '../src/queries/index.ts';
+import { queriesOf, registeredViews } from '../src/declarations/index.ts';
 import { refreshView } from '../src/refresh/refresh-view.ts';
 import { SHAPE } from '../src/seed/index.ts';
 import { request } from './api.ts';

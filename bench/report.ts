@@ -3,7 +3,7 @@
  * between machines where absolute times do not.
  */
 import type { RealtimeResult } from './realtime.ts';
-import type { TimeWindow } from '../src/queries/window.ts';
+import type { TimeWindow } from '../src/rollup/window.ts';
 import type { CeilingResult } from './ceiling.ts';
 import type { CompiledResult } from './compiled.ts';
 import type { DatasetResult } from './dataset.ts';

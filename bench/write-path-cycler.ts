@@ -6,7 +6,7 @@
  * Usage: node --import tsx bench/write-path-cycler.ts <database url> <interval ms>
  */
 import pg from 'pg';
-import { registeredViews } from '../src/queries/index.ts';
+import { registeredViews } from '../src/declarations/index.ts';
 import { refreshViews } from '../src/refresh/refresh-view.ts';
 
 const [url, interval] = process.argv.slice(2);

@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { migrateUp } from '../src/db/migrate.ts';
-import { registeredViews } from '../src/queries/index.ts';
+import { registeredViews } from '../src/declarations/index.ts';
 import { refreshViews } from '../src/refresh/refresh-view.ts';
 import { seed } from '../src/seed/index.ts';
 import { startServer } from './database.ts';

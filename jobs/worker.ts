@@ -1,17 +1,17 @@
 /**
  * npm run worker: the scheduled refresh worker, a long-running process beside the API. It only
  * wires config -> metrics server, worker.start() and SIGTERM -> worker.stop(), metrics server stop;
- * jobs/refresh-worker.ts holds the logic. Its /metrics listens on WORKER_METRICS_PORT unless METRICS=off.
+ * src/refresh/worker.ts holds the logic. Its /metrics listens on WORKER_METRICS_PORT unless METRICS=off.
  * Exit codes: 0 after a clean stop, 2 for bad configuration, 1 when it cannot start or stop.
  * Under a supervisor, run `tsx jobs/worker.ts` itself (tsx passes SIGTERM on to node): npm 11's
  * `npm run` and `npx` exit on SIGTERM without passing it on, which would leave the worker running.
  */
 import { describeFailure } from '../src/cli/run.ts';
-import { ConfigError, loadConfig } from '../src/config.ts';
-import { createLogger } from '../src/log.ts';
+import { ConfigError, loadConfig } from '../src/core/config.ts';
+import { createLogger } from '../src/core/log.ts';
 import { createMetricsRegistry } from '../src/metrics/registry.ts';
-import { startMetricsServer, type MetricsServer } from '../src/metrics/server.ts';
-import { createWorker } from './refresh-worker.ts';
+import { startMetricsServer, type MetricsServer } from '../src/http/metrics-server.ts';
+import { createWorker } from '../src/refresh/worker.ts';
 
 /** One line on stderr, never a stack: these are expected failures with a fix in the message. */
 function exitWith(code: number, message: string): never {

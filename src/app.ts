@@ -7,7 +7,7 @@ import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import type { Registry } from 'prom-client';
-import type { Admission } from './admission.ts';
+import type { Admission } from './core/admission.ts';
 import type { AccessControl } from './auth/acl.ts';
 import type { DevTokenIssuer } from './auth/dev-keys.ts';
 import type { KeyProvider } from './auth/keys.ts';
@@ -26,8 +26,8 @@ import { queryRoutes } from './http/routes/queries.ts';
 import { rawStatsRoutes } from './http/routes/stats.ts';
 import { authorizeTopic, resolveTopic } from './http/topic.ts';
 import { requestMetrics, routeGate } from './metrics/requests.ts';
-import { METRICS_PATH, scrapeHandler } from './metrics/server.ts';
-import { PartsCache } from './queries/parts-cache.ts';
+import { METRICS_PATH, scrapeHandler } from './http/metrics-server.ts';
+import { PartsCache } from './read/parts-cache.ts';
 
 export interface AppDeps {
   readonly executor: Executor;
@@ -44,7 +44,7 @@ export interface AppDeps {
   /** How long one run of the health checks answers /health (default 1 s; tests of transitions set 0). */
   readonly healthCacheMs?: number;
   readonly retryAfterSeconds: number;
-  /** Admission of reads of the base tables (config ADMISSION_*; src/admission.ts); none counted when absent. */
+  /** Admission of reads of the base tables (config ADMISSION_*; src/core/admission.ts); none counted when absent. */
   readonly admission?: Admission;
   readonly now?: () => number;
   /** Whether a compiled query answers in real time (config REALTIME, REALTIME_OFF); all do when absent. */

@@ -10,9 +10,9 @@
  */
 import serverless from 'serverless-http';
 import { createApp } from './app.ts';
-import { loadConfig, tokenRuleWarnings, type Config } from './config.ts';
-import { createLogger } from './log.ts';
-import { createApiRuntime } from './runtime.ts';
+import { tokenRuleWarnings, type Config } from './core/config.ts';
+import { createLogger } from './core/log.ts';
+import { createApiRuntime, loadApiConfig } from './runtime.ts';
 
 type Handler = ReturnType<typeof serverless>;
 interface Built {
@@ -26,7 +26,7 @@ export const LAMBDA_DEFAULTS = Object.freeze({ DB_POOL_MAX: '1' });
 
 /** The configuration of a Lambda instance: the environment over LAMBDA_DEFAULTS. */
 export function lambdaConfig(env?: Record<string, string | undefined>): Config {
-  return loadConfig(env, LAMBDA_DEFAULTS);
+  return loadApiConfig(env, LAMBDA_DEFAULTS);
 }
 
 async function build(): Promise<Built> {

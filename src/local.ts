@@ -5,11 +5,11 @@
 import path from 'node:path';
 import pg from 'pg';
 import type { Logger } from 'pino';
-import type { Config } from './config.ts';
+import type { Config } from './core/config.ts';
 import { EmbeddedDatabase } from './db/embedded.ts';
 import { migrateUp } from './db/migrate.ts';
 import { TABLES } from './db/tables.ts';
-import { registeredViews } from './queries/index.ts';
+import { registeredViews } from './declarations/index.ts';
 import { refreshViews } from './refresh/refresh-view.ts';
 import { seed } from './seed/index.ts';
 

@@ -5,14 +5,15 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { Admission } from './admission.ts';
+import { Admission } from './core/admission.ts';
 import { AccessControl } from './auth/acl.ts';
 import { KeyStore, resolveKeySource } from './auth/keys.ts';
 import { VerifiedTokens } from './auth/verified-tokens.ts';
 import type { AppDeps } from './app.ts';
-import type { Config } from './config.ts';
+import { ConfigError, loadConfig, type Config } from './core/config.ts';
+import { unknownQueryNames } from './declarations/index.ts';
 import { createExecutor, type Executor } from './db/executor.ts';
-import { PartsCache } from './queries/parts-cache.ts';
+import { PartsCache } from './read/parts-cache.ts';
 import { createPool } from './db/pool.ts';
 import { SessionMode } from './db/session-mode.ts';
 import { ReadTargets } from './db/read-targets.ts';
@@ -41,6 +42,17 @@ export interface RuntimeOptions {
  * settles here, before anything else uses the pool (server.ts's first query is a bare pool.query);
  * a database that is down now leaves it to settle on the first request instead.
  */
+/**
+ * The API's configuration: the environment (over `defaults`), and the settings that name compiled
+ * queries checked against the registry (configuration itself knows no query). Throws ConfigError.
+ */
+export function loadApiConfig(env?: Record<string, string | undefined>, defaults: Readonly<Record<string, string>> = {}): Config {
+  const config = loadConfig(env, defaults);
+  const problem = unknownQueryNames('REALTIME_OFF', config.realtime.off);
+  if (problem) throw new ConfigError(problem);
+  return config;
+}
+
 export async function createApiDatabase(db: Config['db'], databaseUrl: string, log: Logger): Promise<{ pool: pg.Pool; executor: Executor; session: SessionMode }> {
   const pool = createPool(
     {

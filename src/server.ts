@@ -12,20 +12,20 @@ import type { AddressInfo } from 'node:net';
 import { createApp } from './app.ts';
 import { devKeysVerify, devTokenIssuer, type DevTokenIssuer } from './auth/dev-keys.ts';
 import { describeFailure } from './cli/run.ts';
-import { ConfigError, loadConfig, tokenRuleWarnings } from './config.ts';
+import { ConfigError, tokenRuleWarnings } from './core/config.ts';
 import { createHttpServer } from './http/http-server.ts';
 import { pageAssets } from './http/page-assets.ts';
-import { createLogger } from './log.ts';
+import { createLogger } from './core/log.ts';
 import type { LocalDatabase } from './local.ts';
 import { reportToPrimary } from './metrics/cluster.ts';
-import { startMetricsServer } from './metrics/server.ts';
+import { startMetricsServer } from './http/metrics-server.ts';
 import { clusterConfigProblem, startPrimary } from './process/primary.ts';
-import { createApiRuntime } from './runtime.ts';
+import { createApiRuntime, loadApiConfig } from './runtime.ts';
 import { startBanner } from './start-banner.ts';
 
 const config = (() => {
   try {
-    return loadConfig();
+    return loadApiConfig();
   } catch (err) {
     process.stderr.write(`eventstats: ${err instanceof ConfigError ? err.message : String(err)}\n`);
     process.exit(2);
@@ -105,7 +105,7 @@ async function serve(): Promise<void> {
   // Fail fast on an unreachable DATABASE_URL rather than serving 503s from the first request on.
   await runtime.pool.query('SELECT 1');
   if (local) {
-    const { createWorker } = await import('../jobs/refresh-worker.ts');
+    const { createWorker } = await import('./refresh/worker.ts');
     // One process, one registry: the worker's metrics are served with the API's.
     const worker = createWorker({ databaseUrl: url, refresh: config.refresh, log, metrics: runtime.metrics });
     // Pushed before the HTTP server's stop, so shutdown runs HTTP -> worker -> pool -> embedded db.

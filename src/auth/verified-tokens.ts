@@ -9,15 +9,14 @@
  *   working beyond the key set's own re-fetch;
  * - the key set it was verified under is still the current one (`KeyProvider.generation`).
  * Entries are keyed by the token's SHA-256 (a token can be kilobytes, and is a secret best not kept)
- * and bounded in bytes (LRU, keys and users counted: src/cache-bytes.ts), so a flood of distinct
+ * and bounded in bytes (LRU, keys and users counted: src/core/cache-bytes.ts), so a flood of distinct
  * tokens costs verification, not memory.
  */
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import { ENTRY_OVERHEAD_BYTES, stringBytes } from '../cache-bytes.ts';
+import { ENTRY_OVERHEAD_BYTES, stringBytes } from '../core/cache-bytes.ts';
+import { VERIFIED_TOKENS_MAX_BYTES } from '../core/config.ts';
 
-/** Default byte bound: about 2,500 entries with short subjects. */
-export const VERIFIED_TOKENS_MAX_BYTES = 1024 * 1024;
 export const VERIFIED_TOKEN_MAX_AGE_MS = 60_000;
 
 interface Entry {

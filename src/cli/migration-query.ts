@@ -8,8 +8,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { MIGRATIONS_DIR } from '../db/migrate.ts';
 import { queryMigrationSql } from '../maintenance/ddl.ts';
-import { SUPPORTED_QUERIES } from '../queries/index.ts';
-import { runCommand, UsageError } from './run.ts';
+import { SUPPORTED_QUERIES } from '../declarations/index.ts';
+import { runCommand } from './run.ts';
+import { UsageError } from '../core/errors.ts';
 
 const USAGE = 'usage: npm run migration:query -- <query> [--dir DIR]';
 
@@ -25,7 +26,7 @@ await runCommand('migration:query', async () => {
   const query = SUPPORTED_QUERIES.find((q) => q.name === name);
   if (!query) throw new UsageError(`unknown query '${name}'; registered: ${SUPPORTED_QUERIES.map((q) => q.name).join(', ')}`);
   const slug = name.replace(/_/g, '-');
-  const source = `src/queries/${slug}.ts`;
+  const source = `src/declarations/${slug}.ts`;
   const dir = args.values.dir ?? MIGRATIONS_DIR;
   // Undoing the new migration replays the previous one's Up section (src/maintenance/ddl.ts).
   const previous = readdirSync(dir)

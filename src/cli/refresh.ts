@@ -9,7 +9,8 @@ import { JIT_SETTING } from '../db/session-mode.ts';
 import { assertDirectSessions } from '../refresh/direct-session.ts';
 import { refreshViews } from '../refresh/refresh-view.ts';
 import { selectViews } from '../refresh/select.ts';
-import { requireDatabaseUrl, runCommand, UsageError, warnAboutSettings } from './run.ts';
+import { requireDatabaseUrl, runCommand, warnAboutSettings } from './run.ts';
+import { UsageError } from '../core/errors.ts';
 
 await runCommand('refresh', async (config) => {
   let args;

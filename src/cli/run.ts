@@ -1,12 +1,10 @@
 /** Shared by the commands: one clear line on stderr and an exit code, never a stack trace for expected failures. */
-import { ConfigError, loadConfig, type Config } from '../config.ts';
-import { AppError } from '../errors.ts';
+import { ConfigError, loadConfig, type Config } from '../core/config.ts';
+import { AppError, UsageError } from '../core/errors.ts';
 import pg from 'pg';
 import { mapPgError } from '../db/pg-errors.ts';
 import { checkServerSettings, type ServerSettings, type SettingsUser } from '../db/server-settings.ts';
-import { UnknownViewError } from '../refresh/select.ts';
 
-export class UsageError extends Error {}
 
 export function describeFailure(err: unknown): string {
   const mapped = mapPgError(err, 0);
@@ -24,7 +22,7 @@ export async function runCommand(name: string, main: (config: Config) => Promise
     const code = await main(loadConfig());
     process.exitCode = code ?? 0;
   } catch (err) {
-    const usage = err instanceof UsageError || err instanceof ConfigError || err instanceof UnknownViewError;
+    const usage = err instanceof UsageError || err instanceof ConfigError;
     process.stderr.write(`${name}: ${describeFailure(err)}\n`);
     process.exitCode = usage ? 2 : 1;
   }

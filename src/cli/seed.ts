@@ -2,10 +2,11 @@
  * `npm run seed -- --runs N [...]`: seeds the database at DATABASE_URL. Exit codes: 0 done,
  * 1 the database failed, 2 bad arguments or configuration.
  */
-import { ConfigError, loadConfig, type Config } from '../config.ts';
+import { ConfigError, loadConfig, type Config } from '../core/config.ts';
 import { createPool } from '../db/pool.ts';
-import { DatabaseUnavailableError } from '../errors.ts';
-import { SEED_USAGE, UsageError, parseSeedArgs, type SeedCommand } from '../seed/args.ts';
+import { DatabaseUnavailableError } from '../core/errors.ts';
+import { SEED_USAGE, parseSeedArgs, type SeedCommand } from '../seed/args.ts';
+import { UsageError } from '../core/errors.ts';
 import { AlreadySeededError, createProgressReporter, seed } from '../seed/index.ts';
 
 /** A batch takes well under a second; the limit only stops a wedged server from hanging the command. */
@@ -28,7 +29,7 @@ function sqlstateOf(err: unknown): string | undefined {
   return undefined;
 }
 
-function describeFailure(err: unknown): string {
+function describeSeedFailure(err: unknown): string {
   if (err instanceof AlreadySeededError) return err.message;
   const code = sqlstateOf(err);
   if (code === '42P01') return `the source tables do not exist in this database (${messageOf(err)}); run \`npm run migrate\` first`;
@@ -56,7 +57,7 @@ async function run(command: Extract<SeedCommand, { help: false }>, config: Confi
     return 0;
   } catch (err) {
     reporter.abort();
-    fail(describeFailure(err));
+    fail(describeSeedFailure(err));
     return 1;
   } finally {
     await pool.end();

@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { ensureDevKeyPair, signToken } from '../auth/dev-keys.ts';
-import { loadConfig } from '../config.ts';
+import { loadConfig } from '../core/config.ts';
 
 const USAGE = 'usage: npm run token -- <user> [--ttl 1h|30m|3600s|<seconds>]   (default ttl: 1h)';
 const UNIT_SECONDS: Readonly<Record<string, number>> = Object.freeze({ '': 1, s: 1, m: 60, h: 3600, d: 86_400 });

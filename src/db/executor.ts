@@ -22,7 +22,7 @@ export interface ReadOrigin {
   readonly name: string;
   /** The replica's replay lag as last measured (at most a second old), in ms; null on the primary or when unknown. */
   readonly lagMs: number | null;
-  /** On a replica: what a standby cannot tell itself (the stable-id probe, src/queries/stable-ids.ts). */
+  /** On a replica: what a standby cannot tell itself (the stable-id probe, src/read/stable-ids.ts). */
   readonly standby?: Standby;
 }
 

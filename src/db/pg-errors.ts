@@ -2,7 +2,7 @@
  * The single mapping from driver and server failures to the error model. Anything not listed here
  * is a bug and surfaces as a 500 "internal" (without its text).
  */
-import { AppError, DatabaseUnavailableError, NotReadyError } from '../errors.ts';
+import { AppError, DatabaseUnavailableError, NotReadyError } from '../core/errors.ts';
 
 const UNAVAILABLE_SQLSTATE_CLASSES = ['08', '53', '57']; // connection exception, insufficient resources, operator intervention
 const UNAVAILABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', 'EHOSTUNREACH', 'EAI_AGAIN']);

@@ -12,7 +12,7 @@
  * - A read cancelled by a conflict with recovery (replay needed what it read) is run once more,
  *   then answered 503 `database` with Retry-After (src/db/pg-errors.ts).
  */
-import { DatabaseUnavailableError } from '../errors.ts';
+import { DatabaseUnavailableError } from '../core/errors.ts';
 import type { Executor, ReadOrigin, Standby } from './executor.ts';
 import { isConnectionFailure, isRecoveryConflict } from './pg-errors.ts';
 import type { SqlQuery } from './sql.ts';

@@ -15,7 +15,7 @@
  */
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import type { Config } from '../config.ts';
+import type { Config } from '../core/config.ts';
 
 export type DbPooler = Config['db']['pooler'];
 

@@ -22,6 +22,9 @@ export const VIEWS = Object.freeze({
 /** A compiled query's view: declared in its file (src/queries/<name>.ts); the ones above are the first four. */
 export type ViewName = `eventstats.mv_${string}`;
 
+/** The status types of the gateway's status-change topic, in the order answers list them. */
+export const STATUS_TYPES = Object.freeze(['WAITING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'KILLED'] as const);
+
 /** Gateway topics (lower-cased) and the table each is stored in. */
 export const TOPICS = Object.freeze({
   'public.cps.za.runs': TABLES.runs,
@@ -38,3 +41,18 @@ export function isTopic(name: string): name is TopicName {
 
 /** The only topic the raw-rows endpoint POST /stats/{topic_name} serves, as upstream. */
 export const RAW_STATS_TOPICS: readonly TopicName[] = Object.freeze(['public.cps.za.runs']);
+
+/** The refresh worker's pg-boss schema and queue names (src/refresh/queues.ts has the queues' settings). */
+/** Installed by migrations/1764000002000_pgboss-schema.sql. */
+export const PGBOSS_SCHEMA = 'pgboss';
+
+const QUEUE_PREFIX = 'refresh.';
+
+/** One queue per view: pg-boss keeps one schedule per queue, and each view has its own cron. */
+export function refreshQueue(view: string): string {
+  return QUEUE_PREFIX + view;
+}
+
+export function isRefreshQueue(name: string): boolean {
+  return name.startsWith(QUEUE_PREFIX);
+}

@@ -4,9 +4,9 @@
  */
 import type { Request, Response } from 'express';
 import type { TopicName } from '../db/tables.ts';
-import type { QueryResult } from '../queries/execute.ts';
-import type { CompiledQuery } from '../queries/types.ts';
-import { RAW_STATS_COLUMNS, type RawStatsPage, type RawStatsRequest } from '../stats/raw-stats.ts';
+import type { QueryResult } from '../read/execute.ts';
+import type { CompiledQuery } from '../declarations/types.ts';
+import { RAW_STATS_COLUMNS, type RawStatsPage, type RawStatsRequest } from '../raw/raw-stats.ts';
 import { answerMaxAge, sendCacheable } from './caching.ts';
 import { csvDisposition, fileInstant, toCsv, type CsvColumn } from './csv.ts';
 import { okBody, sendOk } from './envelope.ts';

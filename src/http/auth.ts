@@ -9,7 +9,7 @@ import { expressjwt, UnauthorizedError } from 'express-jwt';
 import jwt from 'jsonwebtoken';
 import type { KeyProvider } from '../auth/keys.ts';
 import { VerifiedTokens } from '../auth/verified-tokens.ts';
-import { AppError, AuthError } from '../errors.ts';
+import { AppError, AuthError } from '../core/errors.ts';
 
 const REQUEST_PROPERTY = 'auth';
 

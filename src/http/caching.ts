@@ -7,9 +7,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
-import { CronExpressionParser } from 'cron-parser';
-import { OPEN_MS } from '../maintenance/cycle.ts';
-import { floorTo, MINUTE_MS } from '../queries/window.ts';
+import { firingsAround } from '../core/cron.ts';
+import { OPEN_MS } from '../rollup/layout.ts';
+import { floorTo, MINUTE_MS } from '../rollup/window.ts';
 import type { Format } from './format.ts';
 
 /** How long an answer whose window reaches the unsealed present may be reused. */
@@ -63,9 +63,7 @@ const lastFirings = new Map<string, { due: number; next: number }>();
 function firings(cron: string, now: number): { due: number; next: number } {
   const known = lastFirings.get(cron);
   if (known && known.due <= now && now < known.next) return known;
-  const from = (t: number) => CronExpressionParser.parse(cron, { currentDate: new Date(t), tz: 'UTC' });
-  // prev() is strictly before its start: from now + 1 ms, a firing at exactly now counts as due.
-  const found = { due: from(now + 1).prev().getTime(), next: from(now).next().getTime() };
+  const found = firingsAround(cron, now);
   lastFirings.set(cron, found);
   return found;
 }

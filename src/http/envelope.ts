@@ -1,5 +1,5 @@
 import type { Response } from 'express';
-import type { AppError } from '../errors.ts';
+import type { AppError } from '../core/errors.ts';
 
 /** The success envelope: {success, statusCode, ...extra, data}. */
 export function okBody(data: unknown, extra: Record<string, unknown> = {}): Record<string, unknown> {

@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { AppError, DatabaseUnavailableError, NotFoundError, NotReadyError, OverloadedError, ValidationError } from '../errors.ts';
+import { AppError, DatabaseUnavailableError, NotFoundError, NotReadyError, OverloadedError, ValidationError } from '../core/errors.ts';
 import { errorBody } from './envelope.ts';
 
 export const notFoundRoute: RequestHandler = (req, _res, next) => {

@@ -9,7 +9,7 @@
  */
 import type { Request } from 'express';
 import { z } from 'zod';
-import { parseOrThrow } from '../validation.ts';
+import { parseOrThrow } from '../core/validation.ts';
 
 export const FORMATS = Object.freeze(['json', 'csv'] as const);
 export type Format = (typeof FORMATS)[number];

@@ -5,7 +5,7 @@
  */
 import { createServer, STATUS_CODES, type RequestListener, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { ErrorType } from '../errors.ts';
+import type { ErrorType } from '../core/errors.ts';
 import { errorBody } from './envelope.ts';
 
 export interface HttpTimeouts {

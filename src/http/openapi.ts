@@ -7,16 +7,16 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { RAW_STATS_TOPICS, TOPICS } from '../db/tables.ts';
-import type { ErrorType } from '../errors.ts';
+import type { ErrorType } from '../core/errors.ts';
 import { PAGING_HEADERS } from './answer.ts';
 import { BODY_LIMIT_BYTES } from './body.ts';
 import { LIVE_MAX_AGE_SECONDS, PAST_MAX_AGE_SECONDS, VARY } from './caching.ts';
 import { FORMAT_JSON_SCHEMA } from './format.ts';
-import { paramsJsonSchema } from '../queries/catalog.ts';
-import { SUPPORTED_QUERIES } from '../queries/index.ts';
-import type { CompiledQuery, OutputColumn } from '../queries/types.ts';
-import { MAX_WINDOW_DAYS } from '../queries/window.ts';
-import { DEFAULT_LIMIT, MAX_LIMIT, RAW_MAX_WINDOW_DAYS, RawStatsBody } from '../stats/raw-stats.ts';
+import { paramsJsonSchema } from '../declarations/catalog.ts';
+import { SUPPORTED_QUERIES } from '../declarations/index.ts';
+import type { CompiledQuery, OutputColumn } from '../declarations/types.ts';
+import { MAX_WINDOW_DAYS } from '../rollup/window.ts';
+import { RAW_DEFAULT_LIMIT, RAW_MAX_LIMIT, RAW_MAX_WINDOW_DAYS, RawStatsBody } from '../raw/raw-stats.ts';
 
 export const OPENAPI_PATH = '/api';
 
@@ -261,7 +261,7 @@ function rawStatsPath(): Json {
       operationId: 'rawStats',
       tags: ['raw'],
       summary: 'Raw job rows of a topic, paged (the upstream gateway contract)',
-      description: `Supported for ${RAW_STATS_TOPICS.join(', ')} only (other known topics answer 400). Rows are ordered by internal_id descending; pass the previous page's pagination.cursor as cursor for the next one. The window is on the run's timestamp_start, inclusive, and defaults to the 7 days before now; a window longer than ${RAW_MAX_WINDOW_DAYS} days answers 400 (read a longer period window by window); limit defaults to ${DEFAULT_LIMIT} and is clamped to ${MAX_LIMIT}. A body without Content-Type is still read as JSON; unknown fields are ignored, except format (json or csv).`,
+      description: `Supported for ${RAW_STATS_TOPICS.join(', ')} only (other known topics answer 400). Rows are ordered by internal_id descending; pass the previous page's pagination.cursor as cursor for the next one. The window is on the run's timestamp_start, inclusive, and defaults to the 7 days before now; a window longer than ${RAW_MAX_WINDOW_DAYS} days answers 400 (read a longer period window by window); limit defaults to ${RAW_DEFAULT_LIMIT} and is clamped to ${RAW_MAX_LIMIT}. A body without Content-Type is still read as JSON; unknown fields are ignored, except format (json or csv).`,
       security: [{ bearerAuth: [] }, { bearerHeader: [] }],
       parameters: [TOPIC_PARAMETER],
       requestBody: {
@@ -286,7 +286,7 @@ function rawStatsPath(): Json {
                 pagination: objectSchema({
                   cursor: { ...nullable('integer'), description: 'the cursor of the next page; null on the last page' },
                   has_more: { type: 'boolean' },
-                  limit: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, description: 'the limit applied, after clamping' },
+                  limit: { type: 'integer', minimum: 1, maximum: RAW_MAX_LIMIT, description: 'the limit applied, after clamping' },
                 }),
               }),
             },

@@ -16,9 +16,9 @@
  * Keys keep the order of their first appearance.
  */
 import type { Request } from 'express';
-import { ValidationError } from '../errors.ts';
-import { paramsJsonSchema } from '../queries/catalog.ts';
-import type { CompiledQuery } from '../queries/types.ts';
+import { ValidationError } from '../core/errors.ts';
+import { paramsJsonSchema } from '../declarations/catalog.ts';
+import type { CompiledQuery } from '../declarations/types.ts';
 
 interface Takes {
   readonly list: boolean;

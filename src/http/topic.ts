@@ -1,6 +1,6 @@
 import type { RequestHandler, Response } from 'express';
 import type { Access, AccessControl } from '../auth/acl.ts';
-import { AuthError, NotFoundError } from '../errors.ts';
+import { AuthError, NotFoundError } from '../core/errors.ts';
 import { isTopic, type TopicName } from '../db/tables.ts';
 import { userOf } from './auth.ts';
 

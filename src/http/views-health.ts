@@ -1,17 +1,11 @@
-import { CronExpressionParser } from 'cron-parser';
+import { scheduleIntervalMs } from '../core/cron.ts';
 import type { Logger } from 'pino';
-import type { Config } from '../config.ts';
+import type { Config } from '../core/config.ts';
 import type { Executor } from '../db/executor.ts';
-import { readFreshness } from '../freshness/state.ts';
-import { registeredViews } from '../queries/index.ts';
+import { readFreshness } from '../rollup/refresh-log.ts';
+import { registeredViews, scheduleOf } from '../declarations/index.ts';
 import type { CheckResult } from './health.ts';
 
-/** Interval of a cron schedule, measured between its next two firings. */
-export function scheduleIntervalMs(cron: string, now = new Date()): number {
-  const it = CronExpressionParser.parse(cron, { currentDate: now, tz: 'UTC' });
-  const a = it.next().getTime();
-  return it.next().getTime() - a;
-}
 
 /**
  * Every view must have refreshed successfully within 3x its schedule; a source confirmed unchanged
@@ -39,8 +33,8 @@ export function viewsCheck(
     let ok = true;
     for (const v of views) {
       const f = state.get(v.name);
-      const cron = config.refresh.schedules[v.name] ?? v.cron;
-      const bound = 3 * scheduleIntervalMs(cron, new Date(t));
+      const { cron } = scheduleOf(v, config.refresh.schedules);
+      const bound = 3 * scheduleIntervalMs(cron, t);
       const checked = f?.sourceCheckedAt?.getTime() ?? null;
       const stale = checked === null || t - checked > bound;
       if (stale) ok = false;

@@ -16,25 +16,18 @@
  * after a TRUNCATE, or when nothing is sealed yet) builds a new history aside and swaps it in.
  */
 import { randomUUID } from 'node:crypto';
-import { ChangedBuckets, type ChangedFrom } from './changed.ts';
+import { ChangedBuckets, type ChangedFrom } from '../rollup/changed.ts';
 import type pg from 'pg';
-import type { RollupSpec } from '../queries/rollup.ts';
-import { DAY_MS, floorTo, MINUTE_MS } from '../queries/window.ts';
+import type { RollupSpec } from '../rollup/spec.ts';
+import { DAY_MS, floorTo, MINUTE_MS } from '../rollup/window.ts';
 import { Params } from '../db/sql.ts';
 import { bucketsViewSql, emptyRowsIndexSql, unqualified } from './ddl.ts';
 import { TABLES } from '../db/tables.ts';
 import { sealInto, SOURCES, type ChangeStats, type CycleContext, type IdBound, type Source, type Writer } from './sources.ts';
-import { aggregateSql, keyColumns, MAINTENANCE, recentGrains, relationsOf } from './sql.ts';
+import { aggregateSql, recentGrains } from './aggregate.ts';
+import { FINE_DAYS, keyColumns, MAINTENANCE, OPEN_MS, relationsOf } from '../rollup/layout.ts';
 
-/**
- * The view keeps the facts from the start of the previous minute on: everything older is sealed as
- * soon as its minute has closed (history's hour and day rows of the current hour and day grow by
- * merges), so the view's REFRESH costs a minute or two of facts, whatever the history.
- */
-export const OPEN_MS = MINUTE_MS;
 const REBUILD_WORK_MEM = '64MB';
-/** Recent-tier grains are kept for this many days before the latest fact. */
-export const FINE_DAYS = 8;
 /** How long a cycle gives writers that are about to finish before it holds their ids back. */
 export const HOLDER_WAIT_MS = 300;
 
@@ -90,7 +83,7 @@ export interface CycleReport extends Partial<ChangeStats> {
   readonly oldestHolderMs?: number | null;
   /** Writers open longer than the configured bound (pid and age), for the log: EventStats never ends them. */
   readonly longWriters?: readonly Writer[];
-  /** Per grain (ms), the lowest bucket whose rows may have changed; null: any (src/maintenance/changed.ts). */
+  /** Per grain (ms), the lowest bucket whose rows may have changed; null: any (src/rollup/changed.ts). */
   readonly changedFrom: ChangedFrom;
 }
 

@@ -23,27 +23,14 @@
  *   skipped) to eventstats.status_change_deltas, which a cycle applies to history and deletes in the same
  *   transaction: a change committed after the cycle's snapshot stays for the next one.
  */
-import type pg from 'pg';
-import type { ChangedBuckets } from './changed.ts';
+import pg from 'pg';
+import type { ChangedBuckets } from '../rollup/changed.ts';
 import { Params } from '../db/sql.ts';
 import { TABLES } from '../db/tables.ts';
-import type { Dim, RollupSpec, SourceName } from '../queries/rollup.ts';
-import { DAY_MS, GRAIN_MS } from '../queries/window.ts';
-import {
-  countMeasure,
-  DELETED_FACTS,
-  floorExpr,
-  HELD_BACK_JOBS,
-  INVALIDATIONS,
-  keyColumns,
-  MAINTENANCE,
-  mergeIntoHistorySql,
-  ORPHAN_JOBS,
-  relationsOf,
-  rollupMeasure,
-  STATUS_CHANGE_DELTAS,
-  type FactSelection,
-} from './sql.ts';
+import type { Dim, RollupSpec, SourceName } from '../rollup/spec.ts';
+import { DAY_MS, floorTo, GRAIN_MS } from '../rollup/window.ts';
+import { countMeasure, mergeIntoHistorySql, rollupMeasure, type FactSelection } from './aggregate.ts';
+import { DELETED_FACTS, floorExpr, HELD_BACK_JOBS, INVALIDATIONS, keyColumns, MAINTENANCE, ORPHAN_JOBS, relationsOf, STATUS_CHANGE_DELTAS } from '../rollup/layout.ts';
 
 export interface CycleContext {
   readonly client: pg.ClientBase;
@@ -57,7 +44,7 @@ export interface CycleContext {
   readonly holders: readonly string[];
   /** Recent grains' start after this cycle. */
   readonly fineFrom: number;
-  /** Where this cycle changed what readers see (for the refresh log; src/maintenance/changed.ts). */
+  /** Where this cycle changed what readers see (for the refresh log; src/rollup/changed.ts). */
   readonly changed: ChangedBuckets;
 }
 
@@ -115,15 +102,6 @@ export interface Source {
    * has absorbed: the view's definition holds no fact a real-time read adds as its tail.
    */
   absorbed?(watermark: string): string[];
-  /**
-   * The FROM clause (aliases as the spec's facts) of the facts a real-time read adds to history and
-   * the view of `view` (a bound parameter): those past the watermark, and those held back (orphan
-   * jobs whose run may have come since, and held-back jobs whose writer has committed since). A fact whose run has not come yet is there too, with the
-   * run's columns NULL. Of those past the watermark, only ids past `after` or in `pending` (SQL
-   * expressions: a bigint, and a bigint[] of ids at or below it). `id` and `orphan`: each fact's id
-   * and whether it is held back. Absent: the source cannot say (a change log).
-   */
-  unabsorbedFrom?(view: string, p: Params, only: { after: string; pending: string }): { from: string; id: string; orphan: string };
   /** The source's id position, read without a lock (an SQL expression), for a source that bounds its ids. */
   readonly positionSql?: string;
   /**
@@ -150,7 +128,6 @@ export interface Source {
 const MAX_BIGINT = '9223372036854775807';
 /** No run (yet) for a job: probed by event_id per job (the fence keeps it from a hash anti-join over every run). */
 const NO_RUN = (job: string) => `NOT EXISTS (SELECT 1 FROM ${TABLES.runs} r WHERE r.event_id = ${job}.event_id OFFSET 0)`;
-const dayOf = (t: number) => t - (((t % DAY_MS) + DAY_MS) % DAY_MS);
 
 /** Merges the selected facts into history; resolves to the rows written, and notes each grain's lowest bucket written. */
 async function merge(ctx: CycleContext, p: Params, sel: FactSelection): Promise<number> {
@@ -170,10 +147,10 @@ export async function sealInto(source: Source, ctx: CycleContext, from: number |
   return merge(ctx, p, source.sealSelection(ctx, from, to, p));
 }
 
-const JOBS_SEQUENCE = `pg_get_serial_sequence('${TABLES.runsJobs}', 'internal_id')`;
-/** The writers on the jobs table (as src/queries/stable-ids.ts reads them), each with its session's activity as `a`. */
+const JOBS_SEQUENCE = `pg_get_serial_sequence(${pg.escapeLiteral(TABLES.runsJobs)}, 'internal_id')`;
+/** The writers on the jobs table (as src/read/stable-ids.ts reads them), each with its session's activity as `a`. */
 const WRITERS = `FROM pg_locks k LEFT JOIN pg_stat_activity a ON a.pid = k.pid
-  WHERE k.locktype = 'relation' AND k.relation = '${TABLES.runsJobs}'::regclass
+  WHERE k.locktype = 'relation' AND k.relation = ${pg.escapeLiteral(TABLES.runsJobs)}::regclass
     AND k.database = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database()) AND k.mode = 'RowExclusiveLock'`;
 const HOLDER_POLL_MS = 20;
 /** A job and its run, probed by event_id (the fence keeps the planner on the index). */
@@ -310,17 +287,9 @@ const runs: Source = {
   since: () => [`r.timestamp_start <= ${MAX_BIGINT}`],
   signed: false,
   resetSql: (view) =>
-    `DELETE FROM ${ORPHAN_JOBS} WHERE view_name = '${view}';\nDELETE FROM ${INVALIDATIONS} WHERE view_name = '${view}';`,
+    `DELETE FROM ${ORPHAN_JOBS} WHERE view_name = ${pg.escapeLiteral(view)};\nDELETE FROM ${INVALIDATIONS} WHERE view_name = ${pg.escapeLiteral(view)};`,
 
   absorbed: (watermark) => [`j.internal_id <= coalesce(${watermark}, ${MAX_BIGINT})`],
-
-  unabsorbedFrom(view, p, only) {
-    // A function (migrations/1796040700000_realtime-reads.sql): planned once per session, not per read.
-    const from =
-      `eventstats.runs_unabsorbed(${p.add(view)}, ${only.after}::bigint, ${only.pending}::bigint[]) u` +
-      ` CROSS JOIN LATERAL (SELECT (u.j).*) j CROSS JOIN LATERAL (SELECT (u.r).*) r`;
-    return { from, id: 'u.id', orphan: 'u.held_back' };
-  },
 
   positionSql: `coalesce(pg_sequence_last_value(${JOBS_SEQUENCE}::regclass), 0)`,
 
@@ -367,7 +336,7 @@ const runs: Source = {
   pendingSql: `(SELECT count(*) FROM ${INVALIDATIONS} WHERE view_name = $1) + (SELECT count(*) FROM ${DELETED_FACTS} WHERE view_name = $1) AS inv,
               (SELECT count(*) FROM ${ORPHAN_JOBS} WHERE view_name = $1) AS orphans,
               (SELECT count(*) FROM ${HELD_BACK_JOBS} WHERE view_name = $1) AS held,
-              (SELECT n_tup_ins FROM pg_stat_user_tables WHERE schemaname = 'public' AND relname = '${TABLES.runs}') AS runs_ins`,
+              (SELECT n_tup_ins FROM pg_stat_user_tables WHERE schemaname = 'public' AND relname = ${pg.escapeLiteral(TABLES.runs)}) AS runs_ins`,
 
   pendingOf(row) {
     // Orphan jobs wait for their runs: new runs (the insert counter moves) may resolve them.
@@ -393,7 +362,7 @@ const runs: Source = {
     const sealedTo = ctx.sealedTo!;
     // Days whose rows were deleted or updated: re-aggregated whole from the base tables.
     const inv = await client.query<{ day: string }>(`DELETE FROM ${INVALIDATIONS} WHERE view_name = $1 RETURNING from_ms AS day`, [view]);
-    const days = [...new Set(inv.rows.map((r) => dayOf(Number(r.day))))].filter((d) => d < sealedTo).sort((a, b) => a - b);
+    const days = [...new Set(inv.rows.map((r) => floorTo(Number(r.day), DAY_MS)))].filter((d) => d < sealedTo).sort((a, b) => a - b);
     if (days.length) ctx.changed.from(days[0]!);
     for (const d of days) {
       await client.query(`DELETE FROM ${history} WHERE bucket >= $1 AND bucket < $2`, [d, d + DAY_MS]);
@@ -495,7 +464,7 @@ const statusChange: Source = {
   // (The upper bound: as for runs.)
   since: (bound) => [`s.created_at >= coalesce(to_timestamp((${bound})::float8 / 1000), '-infinity'::timestamptz)`, `s.created_at < 'infinity'::timestamptz`],
   signed: true,
-  resetSql: (view) => `DELETE FROM ${STATUS_CHANGE_DELTAS} WHERE view_name = '${view}';`,
+  resetSql: (view) => `DELETE FROM ${STATUS_CHANGE_DELTAS} WHERE view_name = ${pg.escapeLiteral(view)};`,
 
   pendingSql: `(SELECT count(*) FROM ${STATUS_CHANGE_DELTAS} WHERE view_name = $1) AS deltas`,
 

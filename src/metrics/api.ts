@@ -4,8 +4,8 @@
  * added by createApp (src/metrics/requests.ts).
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { PART_KINDS, type PartsCacheStats } from '../queries/parts-cache.ts';
-import type { AdmissionStats } from '../admission.ts';
+import { PART_KINDS, type PartsCacheStats } from '../read/parts-cache.ts';
+import type { AdmissionStats } from '../core/admission.ts';
 import { createMetricsRegistry, watchPool, type PoolCounts } from './registry.ts';
 
 export const PARTS_CACHE_METRICS = Object.freeze({

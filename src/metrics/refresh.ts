@@ -5,9 +5,9 @@
  */
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { ViewFreshness } from '../freshness/state.ts';
+import type { ViewFreshness } from '../rollup/refresh-log.ts';
 import type { CycleReport } from '../maintenance/cycle.ts';
-import type { Outcome } from '../refresh/refresh-view.ts';
+import type { Outcome } from '../rollup/refresh-log.ts';
 import { scrapeRead } from './registry.ts';
 
 export const REFRESH_METRICS = Object.freeze({

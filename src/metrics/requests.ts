@@ -5,7 +5,7 @@
  */
 import type { Request, RequestHandler } from 'express';
 import { Histogram, type Registry } from 'prom-client';
-import { SUPPORTED_QUERIES } from '../queries/index.ts';
+import { SUPPORTED_QUERIES } from '../declarations/index.ts';
 import { metricOf } from './registry.ts';
 
 export const REQUEST_DURATION = 'eventstats_http_request_duration_seconds';

@@ -4,9 +4,9 @@
  * on METRICS_PORT.
  */
 import type { Logger } from 'pino';
-import type { Config } from '../config.ts';
+import type { Config } from '../core/config.ts';
 import { clusterMetrics } from '../metrics/cluster.ts';
-import { startMetricsServer } from '../metrics/server.ts';
+import { startMetricsServer } from '../http/metrics-server.ts';
 import { superviseApiProcesses, type Supervisor } from './cluster.ts';
 
 /** Why this configuration cannot run as a cluster, or undefined. */

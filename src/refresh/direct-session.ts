@@ -10,7 +10,7 @@
  * statements, and LISTEN/NOTIFY off unless asked for.)
  */
 import pg from 'pg';
-import { ConfigError } from '../config.ts';
+import { ConfigError } from '../core/config.ts';
 
 export const BEHIND_TRANSACTION_POOLER =
   'DATABASE_URL reaches PostgreSQL through a transaction-mode pooler (PgBouncer pool_mode = transaction), ' +

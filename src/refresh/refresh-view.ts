@@ -5,10 +5,11 @@
  * attempt in eventstats.refresh_log.
  */
 import type pg from 'pg';
-import { LONG_WRITER_MS } from '../config.ts';
+import { LONG_WRITER_MS } from '../core/config.ts';
 import { TABLES } from '../db/tables.ts';
 import { planCycle, runCycle, type CycleReport } from '../maintenance/cycle.ts';
-import type { ViewRefresh } from '../queries/types.ts';
+import type { Outcome } from '../rollup/refresh-log.ts';
+import type { ViewRefresh } from '../declarations/types.ts';
 
 export interface RefreshOptions {
   /** Run a cycle even when nothing changed and nothing is due. */
@@ -33,7 +34,6 @@ export interface RefreshOptions {
   readonly signal?: AbortSignal;
 }
 
-export type Outcome = 'refreshed' | 'skipped' | 'failed' | 'coalesced';
 
 export interface RefreshResult {
   readonly view: string;

@@ -1,7 +1,6 @@
-import { registeredViews, SUPPORTED_QUERIES } from '../queries/index.ts';
-import type { ViewRefresh } from '../queries/types.ts';
-
-export class UnknownViewError extends Error {}
+import { UsageError } from '../core/errors.ts';
+import { registeredViews, SUPPORTED_QUERIES } from '../declarations/index.ts';
+import type { ViewRefresh } from '../declarations/types.ts';
 
 /** Views named by query or view name (with or without the schema); all of them when none is named. */
 export function selectViews(names: readonly string[]): ViewRefresh[] {
@@ -10,7 +9,7 @@ export function selectViews(names: readonly string[]): ViewRefresh[] {
   return names.map((n) => {
     const view = all.find((v) => v.name === n || v.name === `eventstats.${n}`) ?? registeredViews().find((v) => v.name === SUPPORTED_QUERIES.find((q) => q.name === n)?.rollup.view);
     if (!view) {
-      throw new UnknownViewError(`unknown query or view '${n}'; known: ${[...SUPPORTED_QUERIES.map((q) => q.name), ...all.map((v) => v.name)].join(', ')}`);
+      throw new UsageError(`unknown query or view '${n}'; known: ${[...SUPPORTED_QUERIES.map((q) => q.name), ...all.map((v) => v.name)].join(', ')}`);
     }
     return view;
   });

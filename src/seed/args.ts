@@ -1,4 +1,5 @@
 /** `npm run seed` arguments: parsed and checked here, so the command itself only wires. */
+import { UsageError } from '../core/errors.ts';
 import { parseArgs } from 'node:util';
 import type { SeedOptions } from './types.ts';
 import { SHAPE } from './universe.ts';
@@ -15,9 +16,6 @@ source tables of the database at DATABASE_URL (run \`npm run migrate\` first).
   --status-rows N   status-change rows to write (default: one per run)
   -h, --help        show this text`;
 
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
 
 export type SeedCommand = { readonly help: true } | { readonly help: false; readonly options: SeedOptions };
 

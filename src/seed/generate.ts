@@ -64,8 +64,8 @@ export interface Batch {
   readonly status: StatusColumns;
 }
 
-/** [start, end) in epoch milliseconds. */
-export interface TimeWindow {
+/** The span the seed writes: [start, end) in epoch milliseconds (half-open; a query's TimeWindow is inclusive). */
+export interface SeedSpan {
   readonly start: number;
   readonly end: number;
 }
@@ -134,7 +134,7 @@ export class RowGenerator {
 
   constructor(
     seed: number,
-    private readonly window: TimeWindow,
+    private readonly window: SeedSpan,
   ) {
     this.windowMs = window.end - window.start;
     if (!(this.windowMs > 0)) throw new RangeError('the time window must not be empty');

@@ -8,7 +8,6 @@ export {
   COUNTRIES,
   MIXED_CASE_TENANTS,
   JOB_STATUSES,
-  STATUS_TYPES,
   MESSAGES,
   type Universe,
   type Pipeline,

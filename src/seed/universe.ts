@@ -3,6 +3,7 @@
  * the rows. It is built from its own constant seed, never from `--seed`, so a benchmark can name
  * a tenant, pipeline or catalog and rely on it existing with the same owner in every seeded database.
  */
+import { STATUS_TYPES } from '../db/tables.ts';
 import { Prng } from './prng.ts';
 
 /** Every number a benchmark may cite about the seeded data. */
@@ -46,7 +47,6 @@ export const MIXED_CASE_TENANTS = Object.freeze(['Tenant-ACME', 'TENANT-GLOBEX',
 export const JOB_STATUSES = Object.freeze(['succeeded', 'failed', 'killed', 'skipped'] as const);
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
-export const STATUS_TYPES = Object.freeze(['WAITING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'KILLED'] as const);
 export type StatusType = (typeof STATUS_TYPES)[number];
 
 export const PLATFORMS = Object.freeze(['databricks', 'emr', 'glue', 'kubernetes']);

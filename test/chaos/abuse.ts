@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { summarize } from '../../bench/stats.ts';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig } from '../../src/core/config.ts';
 import type { ServiceProcess } from '../helpers/service-process.ts';
 import type { ChaosCluster } from './cluster.ts';
 import { send, startLoad, type Sample } from './load.ts';

@@ -10,7 +10,7 @@ import pg from 'pg';
 import { ensureDevKeyPair, signToken } from '../../src/auth/dev-keys.ts';
 import { EmbeddedDatabase } from '../../src/db/embedded.ts';
 import { migrateUp } from '../../src/db/migrate.ts';
-import { registeredViews } from '../../src/queries/index.ts';
+import { registeredViews } from '../../src/declarations/index.ts';
 import { refreshViews } from '../../src/refresh/refresh-view.ts';
 import { seed } from '../../src/seed/index.ts';
 import { freePort } from '../helpers/free-port.ts';

@@ -5,9 +5,9 @@
  * trigger per view brings every view to the oracle: no refresh was lost to coalescing.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { PGBOSS_SCHEMA, refreshQueue } from '../../jobs/refresh-queues.ts';
+import { PGBOSS_SCHEMA, refreshQueue } from '../../src/db/tables.ts';
 import { TABLES } from '../../src/db/tables.ts';
-import { registeredViews } from '../../src/queries/index.ts';
+import { registeredViews } from '../../src/declarations/index.ts';
 import { expectAllExact } from '../helpers/exact.ts';
 import { observer } from '../helpers/refresh-worker.ts';
 import { startService, type ServiceProcess } from '../helpers/service-process.ts';

@@ -20,10 +20,10 @@
  */
 import http from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
-import { PGBOSS_SCHEMA, refreshQueue } from '../../jobs/refresh-queues.ts';
+import { PGBOSS_SCHEMA, refreshQueue } from '../../src/db/tables.ts';
 import { TABLES } from '../../src/db/tables.ts';
-import { findQuery, registeredViews } from '../../src/queries/index.ts';
-import { DAY_MS } from '../../src/queries/window.ts';
+import { findQuery, registeredViews } from '../../src/declarations/index.ts';
+import { DAY_MS } from '../../src/rollup/window.ts';
 import { expectAllExact, expectSameRows, type Row } from '../helpers/exact.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { CAROL_CONSTRAINTS, RUNS_TOPIC, type User } from '../helpers/http.ts';

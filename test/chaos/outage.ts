@@ -9,9 +9,9 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { PgBoss } from 'pg-boss';
 import { summarize } from '../../bench/stats.ts';
-import { refreshQueue } from '../../jobs/refresh-queues.ts';
+import { refreshQueue } from '../../src/db/tables.ts';
 import { TABLES } from '../../src/db/tables.ts';
-import { registeredViews } from '../../src/queries/index.ts';
+import { registeredViews } from '../../src/declarations/index.ts';
 import { observer } from '../helpers/refresh-worker.ts';
 import type { ServiceProcess } from '../helpers/service-process.ts';
 import type { ChaosCluster } from './cluster.ts';
@@ -77,7 +77,7 @@ export function requestMix(end: number): LoadRequest[] {
     { path: '/stats/public.cps.za.runs/query/job_status_trend', body: { ...w, bucket: 'day' } },
     { path: '/stats/public.cps.za.runs/query/failed_jobs_by_country', body: { ...w, group_by: ['environment'] } },
     { path: '/stats/public.cps.za.status_change/query/run_status_summary', body: w },
-    // The raw endpoint reads at most 31 days (src/stats/raw-stats.ts).
+    // The raw endpoint reads at most 31 days (src/raw/raw-stats.ts).
     { path: '/stats/public.cps.za.runs', body: { timestamp_start: end - 31 * 86_400_000, timestamp_end: end } },
   ];
 }

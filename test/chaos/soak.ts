@@ -10,7 +10,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { ServiceProcess } from '../helpers/service-process.ts';
 import type { ChaosCluster } from './cluster.ts';
 import { summarize } from '../../bench/stats.ts';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig } from '../../src/core/config.ts';
 import { startLoad, type LoadRequest, type Sample } from './load.ts';
 import { startWriter, type WriterReport } from './writer.ts';
 

@@ -21,7 +21,7 @@ import pg from 'pg';
 import { Resources, freePort } from '../../bench/processes.ts';
 import { EmbeddedDatabase } from '../../src/db/embedded.ts';
 import { migrateUp } from '../../src/db/migrate.ts';
-import { registeredViews } from '../../src/queries/index.ts';
+import { registeredViews } from '../../src/declarations/index.ts';
 import { refreshViews } from '../../src/refresh/refresh-view.ts';
 import { seed } from '../../src/seed/index.ts';
 import { REFRESH_OPTIONS } from '../helpers/fixtures.ts';

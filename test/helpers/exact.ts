@@ -6,9 +6,9 @@ import { expect } from 'chai';
 import type pg from 'pg';
 import type { Access } from '../../src/auth/acl.ts';
 import { createExecutor, type Executor } from '../../src/db/executor.ts';
-import { prepareQuery } from '../../src/queries/execute.ts';
-import { findQuery } from '../../src/queries/index.ts';
-import { PartsCache } from '../../src/queries/parts-cache.ts';
+import { prepareQuery } from '../../src/read/execute.ts';
+import { findQuery } from '../../src/declarations/index.ts';
+import { PartsCache } from '../../src/read/parts-cache.ts';
 import { oracle, type OracleRequest } from './oracle.ts';
 
 export type Row = Record<string, unknown>;

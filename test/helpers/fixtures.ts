@@ -2,7 +2,7 @@
 import pg from 'pg';
 import { createExecutor, type Executor } from '../../src/db/executor.ts';
 import { createPool } from '../../src/db/pool.ts';
-import { registeredViews } from '../../src/queries/index.ts';
+import { registeredViews } from '../../src/declarations/index.ts';
 import { refreshViews } from '../../src/refresh/refresh-view.ts';
 import { seed } from '../../src/seed/index.ts';
 import { createTestDatabase, readerUrl, type TestDatabase } from './database.ts';

@@ -13,11 +13,11 @@ import { z } from 'zod';
 import { TOPICS } from '../../src/db/tables.ts';
 import { BODY_LIMIT_BYTES } from '../../src/http/body.ts';
 import { ERROR_TYPES } from '../../src/http/openapi.ts';
-import { paramsJsonSchema } from '../../src/queries/catalog.ts';
-import { SUPPORTED_QUERIES } from '../../src/queries/index.ts';
-import { EPOCH_MS_MAX, EPOCH_MS_MIN, MAX_WINDOW_DAYS } from '../../src/queries/window.ts';
+import { paramsJsonSchema } from '../../src/declarations/catalog.ts';
+import { SUPPORTED_QUERIES } from '../../src/declarations/index.ts';
+import { EPOCH_MS_MAX, EPOCH_MS_MIN, MAX_WINDOW_DAYS } from '../../src/rollup/window.ts';
 import { COUNTRIES, ENVIRONMENTS } from '../../src/seed/universe.ts';
-import { RawStatsBody } from '../../src/stats/raw-stats.ts';
+import { RawStatsBody } from '../../src/raw/raw-stats.ts';
 import { ACCESS, RUNS_TOPIC, type User } from './http.ts';
 
 // ---------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ import type { Executor } from '../../src/db/executor.ts';
 import type { TokenRules } from '../../src/http/auth.ts';
 import { databaseCheck, type HealthChecks } from '../../src/http/health.ts';
 import type { PageAssets } from '../../src/http/page-assets.ts';
-import type { PartsCache } from '../../src/queries/parts-cache.ts';
+import type { PartsCache } from '../../src/read/parts-cache.ts';
 import { NOW } from './fixtures.ts';
 
 export const RUNS_TOPIC = 'public.cps.za.runs';

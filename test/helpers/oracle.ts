@@ -5,7 +5,7 @@
  */
 import { Params, type SqlQuery } from '../../src/db/sql.ts';
 import { TABLES } from '../../src/db/tables.ts';
-import type { TimeWindow } from '../../src/queries/window.ts';
+import type { TimeWindow } from '../../src/rollup/window.ts';
 
 export interface OracleRequest {
   readonly group_by?: readonly string[];

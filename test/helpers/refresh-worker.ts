@@ -6,10 +6,10 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type pg from 'pg';
 import { PgBoss, type JobWithMetadata } from 'pg-boss';
 import { pino } from 'pino';
-import { createWorker, type RefreshWorker, type WorkerDeps } from '../../jobs/refresh-worker.ts';
-import type { Config } from '../../src/config.ts';
+import { createWorker, type RefreshWorker, type WorkerDeps } from '../../src/refresh/worker.ts';
+import type { Config } from '../../src/core/config.ts';
 import { TABLES } from '../../src/db/tables.ts';
-import { registeredViews } from '../../src/queries/index.ts';
+import { registeredViews } from '../../src/declarations/index.ts';
 
 export const silentLog = pino({ level: 'silent' });
 

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { runBench, type BenchRun } from '../../bench/harness.ts';
 import { parseOptions } from '../../bench/options.ts';
 import type { SizeResult } from '../../bench/report.ts';
-import { registeredViews, SUPPORTED_QUERIES } from '../../src/queries/index.ts';
+import { registeredViews, SUPPORTED_QUERIES } from '../../src/declarations/index.ts';
 
 /** Our own child processes that the harness may start: PostgreSQL, the API, the ceiling, Lambda probes. */
 function benchChildren(): Set<number> {

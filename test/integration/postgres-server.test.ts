@@ -9,7 +9,7 @@ import { createExecutor } from '../../src/db/executor.ts';
 import { createPool } from '../../src/db/pool.ts';
 import { checkServerSettings, type ServerSettings } from '../../src/db/server-settings.ts';
 import { SessionMode } from '../../src/db/session-mode.ts';
-import { registeredViews } from '../../src/queries/index.ts';
+import { registeredViews } from '../../src/declarations/index.ts';
 import { refreshView } from '../../src/refresh/refresh-view.ts';
 import { runScript } from '../helpers/command.ts';
 import { API_LOGIN, createTestDatabase, readerUrl, type TestDatabase } from '../helpers/database.ts';

@@ -12,7 +12,7 @@ import { createTestDatabase } from '../helpers/database.ts';
 import { REFRESH_METRICS } from '../../src/metrics/refresh.ts';
 import { POOL_METRICS } from '../../src/metrics/registry.ts';
 import { REQUEST_DURATION } from '../../src/metrics/requests.ts';
-import { registeredViews } from '../../src/queries/index.ts';
+import { registeredViews } from '../../src/declarations/index.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { Scrape } from '../helpers/metrics.ts';
 

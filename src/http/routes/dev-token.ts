@@ -15,8 +15,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { DevTokenIssuer } from '../../auth/dev-keys.ts';
-import { AuthError } from '../../errors.ts';
-import { bodyObject, parseOrThrow } from '../../validation.ts';
+import { AuthError } from '../../core/errors.ts';
+import { bodyObject, parseOrThrow } from '../../core/validation.ts';
 import { jsonBody } from '../body.ts';
 import { sendOk } from '../envelope.ts';
 

@@ -1,13 +1,13 @@
 import { Router, type Request, type Response } from 'express';
-import type { Admission } from '../../admission.ts';
+import type { Admission } from '../../core/admission.ts';
 import type { Executor } from '../../db/executor.ts';
-import { ValidationError } from '../../errors.ts';
-import { catalogOf } from '../../queries/catalog.ts';
-import { prepareQuery } from '../../queries/execute.ts';
-import { findQuery, queriesOf, viewSchedule } from '../../queries/index.ts';
-import type { PartsCache } from '../../queries/parts-cache.ts';
-import type { CompiledQuery } from '../../queries/types.ts';
-import { bodyObject } from '../../validation.ts';
+import { ValidationError } from '../../core/errors.ts';
+import { catalogOf } from '../../declarations/catalog.ts';
+import { prepareQuery } from '../../read/execute.ts';
+import { findQuery, queriesOf, viewSchedule } from '../../declarations/index.ts';
+import type { PartsCache } from '../../read/parts-cache.ts';
+import type { CompiledQuery } from '../../declarations/types.ts';
+import { bodyObject } from '../../core/validation.ts';
 import { sendQueryAnswer } from '../answer.ts';
 import { sendOk } from '../envelope.ts';
 import { takeFormat } from '../format.ts';
@@ -20,7 +20,7 @@ export interface QueryRouteDeps {
   readonly parts: PartsCache;
   readonly now: () => number;
   readonly realtime: (query: string) => boolean;
-  /** Admission of reads of the base tables (src/admission.ts); none counted when absent. */
+  /** Admission of reads of the base tables (src/core/admission.ts); none counted when absent. */
   readonly admission?: Admission;
   /** REFRESH_SCHEDULES: view name -> cron, overriding the registry's (bounds Cache-Control max-age). */
   readonly schedules?: Readonly<Record<string, string>>;

@@ -1,14 +1,14 @@
 import { Router } from 'express';
-import { ValidationError } from '../../errors.ts';
+import { ValidationError } from '../../core/errors.ts';
 import type { Executor } from '../../db/executor.ts';
 import { RAW_STATS_TOPICS } from '../../db/tables.ts';
-import { RawStatsBody, readRawStats, resolveRequest } from '../../stats/raw-stats.ts';
+import { RawStatsBody, readRawStats, resolveRequest } from '../../raw/raw-stats.ts';
 import { sendRawPage } from '../answer.ts';
 import { takeFormat } from '../format.ts';
 import { userOf } from '../auth.ts';
 import { accessOf, topicOf } from '../topic.ts';
-import type { Admission } from '../../admission.ts';
-import { bodyObject, parseOrThrow } from '../../validation.ts';
+import type { Admission } from '../../core/admission.ts';
+import { bodyObject, parseOrThrow } from '../../core/validation.ts';
 
 /**
  * POST /stats/{topic_name}: raw rows, the upstream contract. Mounted behind auth, topic and ACL.
@@ -24,7 +24,7 @@ export function rawStatsRoutes(deps: { executor: Executor; now: () => number; ad
     const { format, params } = takeFormat(req, bodyObject(req.body));
     const request = resolveRequest(parseOrThrow(RawStatsBody, params), deps.now());
     const executor = (await deps.executor.session?.()) ?? deps.executor;
-    // Every page reads the base tables: admitted within the user's and the process's budget (src/admission.ts).
+    // Every page reads the base tables: admitted within the user's and the process's budget (src/core/admission.ts).
     const read = () => readRawStats(executor, request, accessOf(res));
     const page = deps.admission ? await deps.admission.run(userOf(res), read) : await read();
     sendRawPage(res, { topic, request, page, format });

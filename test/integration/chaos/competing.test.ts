@@ -3,7 +3,7 @@
  * loop and a trigger a second, for 30 s while the gateway writes (3 minutes in the full form).
  */
 import { expect } from 'chai';
-import { registeredViews } from '../../../src/queries/index.ts';
+import { registeredViews } from '../../../src/declarations/index.ts';
 import { killAllServices } from '../../helpers/service-process.ts';
 import { startChaosCluster, type ChaosCluster } from '../../chaos/cluster.ts';
 import { competingScenario } from '../../chaos/competing.ts';

@@ -14,7 +14,7 @@ import { TABLES, type TopicName } from '../../../src/db/tables.ts';
 import type { Executor } from '../../../src/db/executor.ts';
 import { databaseCheck } from '../../../src/http/health.ts';
 import { viewsCheck } from '../../../src/http/views-health.ts';
-import { queriesOf } from '../../../src/queries/index.ts';
+import { queriesOf } from '../../../src/declarations/index.ts';
 import { expectSameRows, type Row } from '../../helpers/exact.ts';
 import { NOW, seededDatabase, type SeededDatabase } from '../../helpers/fixtures.ts';
 import { httpHarness, onlyError, RUNS_TOPIC, type HttpHarness } from '../../helpers/http.ts';

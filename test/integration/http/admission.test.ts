@@ -6,9 +6,9 @@
  */
 import { expect } from 'chai';
 import request from 'supertest';
-import { Admission, type Release } from '../../../src/admission.ts';
-import { RAW_MAX_WINDOW_DAYS } from '../../../src/stats/raw-stats.ts';
-import { DAY_MS, HOUR_MS } from '../../../src/queries/window.ts';
+import { Admission, type Release } from '../../../src/core/admission.ts';
+import { RAW_MAX_WINDOW_DAYS } from '../../../src/raw/raw-stats.ts';
+import { DAY_MS, HOUR_MS } from '../../../src/rollup/window.ts';
 import { NOW, seededDatabase, type SeededDatabase } from '../../helpers/fixtures.ts';
 import { httpHarness, onlyError, RUNS_TOPIC, type HttpHarness } from '../../helpers/http.ts';
 

@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import type { Registry } from 'prom-client';
 import request from 'supertest';
 import { createApiMetrics, PARTS_CACHE_METRICS } from '../../../src/metrics/api.ts';
-import { PartsCache } from '../../../src/queries/parts-cache.ts';
+import { PartsCache } from '../../../src/read/parts-cache.ts';
 import { seededDatabase, type SeededDatabase } from '../../helpers/fixtures.ts';
 import { httpHarness, RUNS_TOPIC, type HttpHarness } from '../../helpers/http.ts';
 import { Scrape } from '../../helpers/metrics.ts';

@@ -11,7 +11,7 @@ import { pino } from 'pino';
 import request from 'supertest';
 import { createExecutor, type Executor } from '../../../src/db/executor.ts';
 import { createPool } from '../../../src/db/pool.ts';
-import { DatabaseUnavailableError } from '../../../src/errors.ts';
+import { DatabaseUnavailableError } from '../../../src/core/errors.ts';
 import { errorHandler } from '../../../src/http/errors.ts';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.ts';
 import { readOnlyPool } from '../../helpers/fixtures.ts';

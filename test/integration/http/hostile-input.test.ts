@@ -10,7 +10,7 @@ import request from 'supertest';
 import type { Executor } from '../../../src/db/executor.ts';
 import { BODY_LIMIT_BYTES } from '../../../src/http/body.ts';
 import { createHttpServer } from '../../../src/http/http-server.ts';
-import { MAX_DESCRIBED } from '../../../src/validation.ts';
+import { MAX_DESCRIBED } from '../../../src/core/validation.ts';
 import { httpHarness, onlyError, RUNS_TOPIC, type HttpHarness } from '../../helpers/http.ts';
 
 const RAW = `/stats/${RUNS_TOPIC}`;

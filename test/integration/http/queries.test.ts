@@ -4,9 +4,9 @@
  */
 import { expect } from 'chai';
 import request from 'supertest';
-import { paramsJsonSchema } from '../../../src/queries/catalog.ts';
-import { queriesOf } from '../../../src/queries/index.ts';
-import { DAY_MS } from '../../../src/queries/window.ts';
+import { paramsJsonSchema } from '../../../src/declarations/catalog.ts';
+import { queriesOf } from '../../../src/declarations/index.ts';
+import { DAY_MS } from '../../../src/rollup/window.ts';
 import { NOW, seededDatabase, type SeededDatabase } from '../../helpers/fixtures.ts';
 import { httpHarness, onlyError, RUNS_TOPIC, type HttpHarness, type User } from '../../helpers/http.ts';
 

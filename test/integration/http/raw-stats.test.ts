@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import request from 'supertest';
-import { DAY_MS } from '../../../src/queries/window.ts';
+import { DAY_MS } from '../../../src/rollup/window.ts';
 import { insertHandRun, NOW, seededDatabase, type SeededDatabase } from '../../helpers/fixtures.ts';
 import { CAROL_CONSTRAINTS, httpHarness, onlyError, RUNS_TOPIC, type HttpHarness, type User } from '../../helpers/http.ts';
 

@@ -1,16 +1,17 @@
 /**
- * The promise an API process keeps segments across versions on (src/maintenance/changed.ts): every
+ * The promise an API process keeps segments across versions on (src/rollup/changed.ts): every
  * bucket whose rows in `<q>_buckets` differ after a cycle lies at or after the cycle's `changedFrom`
  * for its grain. Checked on the real views for every kind of change a cycle absorbs.
  */
 import { expect } from 'chai';
 import { TABLES } from '../../../src/db/tables.ts';
-import type { ChangedFrom } from '../../../src/maintenance/changed.ts';
-import { FINE_DAYS } from '../../../src/maintenance/cycle.ts';
-import { MAINTENANCE, recentGrains, relationsOf } from '../../../src/maintenance/sql.ts';
-import { PartsCache } from '../../../src/queries/parts-cache.ts';
-import { registeredViews } from '../../../src/queries/index.ts';
-import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../../src/queries/window.ts';
+import type { ChangedFrom } from '../../../src/rollup/changed.ts';
+import { FINE_DAYS } from '../../../src/rollup/layout.ts';
+import { recentGrains } from '../../../src/maintenance/aggregate.ts';
+import { MAINTENANCE, relationsOf } from '../../../src/rollup/layout.ts';
+import { PartsCache } from '../../../src/read/parts-cache.ts';
+import { registeredViews } from '../../../src/declarations/index.ts';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../../src/rollup/window.ts';
 import { refreshViews, type RefreshResult } from '../../../src/refresh/refresh-view.ts';
 import { seed } from '../../../src/seed/index.ts';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.ts';
@@ -84,7 +85,7 @@ describe('what a cycle says it changed (changedFrom in the refresh log)', functi
     for (const r of results) {
       expect(r.outcome, `${label}: ${r.view} ${r.error ?? ''}`).to.equal('refreshed');
       const changed = r.report!.changedFrom as ChangedFrom;
-      // What the log row holds is what readers get (src/queries/view-state.ts reads it back).
+      // What the log row holds is what readers get (src/read/view-state.ts reads it back).
       const logged = await db.pool.query(`SELECT detail -> 'changedFrom' AS c FROM ${TABLES.refreshLog} WHERE view_name = $1 AND outcome = 'refreshed' ORDER BY id DESC LIMIT 1`, [r.view]);
       expect(logged.rows[0].c, `${label}: ${r.view} logged`).to.deep.equal(changed);
       expect(changed, `${label}: ${r.view} is not a rebuild`).not.to.equal(null);

@@ -11,9 +11,9 @@
 import fc from 'fast-check';
 import pg from 'pg';
 import { TABLES } from '../../../src/db/tables.ts';
-import { registeredViews } from '../../../src/queries/index.ts';
-import { PartsCache } from '../../../src/queries/parts-cache.ts';
-import { DAY_MS, HOUR_MS } from '../../../src/queries/window.ts';
+import { registeredViews } from '../../../src/declarations/index.ts';
+import { PartsCache } from '../../../src/read/parts-cache.ts';
+import { DAY_MS, HOUR_MS } from '../../../src/rollup/window.ts';
 import { refreshViews } from '../../../src/refresh/refresh-view.ts';
 import { seed } from '../../../src/seed/index.ts';
 import { propertyOptions } from '../../helpers/property.ts';

@@ -11,7 +11,7 @@ import request from 'supertest';
 import { createApiMetrics, PARTS_CACHE_METRICS } from '../../../src/metrics/api.ts';
 import { POOL_METRICS } from '../../../src/metrics/registry.ts';
 import { REQUEST_DURATION } from '../../../src/metrics/requests.ts';
-import { PartsCache } from '../../../src/queries/parts-cache.ts';
+import { PartsCache } from '../../../src/read/parts-cache.ts';
 import { seededDatabase, type SeededDatabase } from '../../helpers/fixtures.ts';
 import { httpHarness, RUNS_TOPIC, type HttpHarness } from '../../helpers/http.ts';
 import { Scrape } from '../../helpers/metrics.ts';

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import type { PgBoss } from 'pg-boss';
-import { refreshQueue } from '../../../jobs/refresh-queues.ts';
+import { refreshQueue } from '../../../src/db/tables.ts';
 import { ensureDevKeyPair } from '../../../src/auth/dev-keys.ts';
 import { VIEWS } from '../../../src/db/tables.ts';
 import { REFRESH_METRICS } from '../../../src/metrics/refresh.ts';

@@ -5,10 +5,11 @@
  */
 import { expect } from 'chai';
 import type pg from 'pg';
-import { SUPPORTED_QUERIES } from '../../../src/queries/index.ts';
-import type { RollupSpec } from '../../../src/queries/rollup.ts';
-import { relationsOf, storedColumns } from '../../../src/maintenance/sql.ts';
-import { GRAIN_MS } from '../../../src/queries/window.ts';
+import { SUPPORTED_QUERIES } from '../../../src/declarations/index.ts';
+import type { RollupSpec } from '../../../src/rollup/spec.ts';
+import { storedColumns } from '../../../src/maintenance/aggregate.ts';
+import { relationsOf } from '../../../src/rollup/layout.ts';
+import { GRAIN_MS } from '../../../src/rollup/window.ts';
 import { seededDatabase, type SeededDatabase } from '../../helpers/fixtures.ts';
 
 const KEY_PREFIX = ['lvl', 'grain_ms', 'bucket', 'null_mask'];

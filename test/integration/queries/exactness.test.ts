@@ -7,16 +7,16 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import type { Access } from '../../../src/auth/acl.ts';
-import { prepareQuery } from '../../../src/queries/execute.ts';
-import { PartsCache } from '../../../src/queries/parts-cache.ts';
-import type { CompiledQuery } from '../../../src/queries/types.ts';
-import { findQuery } from '../../../src/queries/index.ts';
-import { DAY_MS } from '../../../src/queries/window.ts';
+import { prepareQuery } from '../../../src/read/execute.ts';
+import { PartsCache } from '../../../src/read/parts-cache.ts';
+import type { CompiledQuery } from '../../../src/declarations/types.ts';
+import { findQuery } from '../../../src/declarations/index.ts';
+import { DAY_MS } from '../../../src/rollup/window.ts';
 import { NOW, REFRESH_OPTIONS, seededDatabase, type SeededDatabase } from '../../helpers/fixtures.ts';
 import { oracle, type OracleRequest } from '../../helpers/oracle.ts';
 import { expectSameRows, type Row } from '../../helpers/exact.ts';
 import { Coverage, propertyOptions } from '../../helpers/property.ts';
-import { registeredViews } from '../../../src/queries/index.ts';
+import { registeredViews } from '../../../src/declarations/index.ts';
 import { refreshViews } from '../../../src/refresh/refresh-view.ts';
 
 const ALL: Access = { kind: 'all' };

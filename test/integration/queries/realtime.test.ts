@@ -1,5 +1,5 @@
 /**
- * Real-time answers (src/queries/tail.ts): between two refreshes a query over the runs topic counts
+ * Real-time answers (src/read/tail.ts): between two refreshes a query over the runs topic counts
  * every committed row, late ones, jobs committed after their run and jobs whose run came since
  * included, equal to the oracle over the base tables; the same reads as of the refresh do not. A
  * cycle that commits between a read's cached parts and its tail does not make it count twice or
@@ -10,10 +10,10 @@ import pg from 'pg';
 import { createExecutor, type Executor } from '../../../src/db/executor.ts';
 import type { SqlQuery } from '../../../src/db/sql.ts';
 import { TABLES } from '../../../src/db/tables.ts';
-import { prepareQuery } from '../../../src/queries/execute.ts';
-import { findQuery, registeredViews } from '../../../src/queries/index.ts';
-import { PartsCache } from '../../../src/queries/parts-cache.ts';
-import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../../src/queries/window.ts';
+import { prepareQuery } from '../../../src/read/execute.ts';
+import { findQuery, registeredViews } from '../../../src/declarations/index.ts';
+import { PartsCache } from '../../../src/read/parts-cache.ts';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../../src/rollup/window.ts';
 import { refreshViews } from '../../../src/refresh/refresh-view.ts';
 import { seed } from '../../../src/seed/index.ts';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.ts';
@@ -104,7 +104,7 @@ describe('real-time answers', function () {
     const base = createExecutor(db.pool, 1);
     const counting: Executor = {
       query<R extends object>(q: SqlQuery) {
-        // The stable-id probe runs on its own schedule (src/queries/stable-ids.ts): not counted.
+        // The stable-id probe runs on its own schedule (src/read/stable-ids.ts): not counted.
         if (q.name !== 'eventstats_stable_ids') statements++;
         return base.query<R>(q);
       },

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { registeredViews } from '../../../src/queries/index.ts';
+import { registeredViews } from '../../../src/declarations/index.ts';
 import { TABLES } from '../../../src/db/tables.ts';
 import pg from 'pg';
-import { relationsOf } from '../../../src/maintenance/sql.ts';
+import { relationsOf } from '../../../src/rollup/layout.ts';
 import { refreshView, refreshViews } from '../../../src/refresh/refresh-view.ts';
 import { seed } from '../../../src/seed/index.ts';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.ts';

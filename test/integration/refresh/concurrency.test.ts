@@ -5,13 +5,13 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { expect } from 'chai';
 import type { PgBoss } from 'pg-boss';
-import { refreshQueue } from '../../../jobs/refresh-queues.ts';
-import type { RefreshWorker } from '../../../jobs/refresh-worker.ts';
+import { refreshQueue } from '../../../src/db/tables.ts';
+import type { RefreshWorker } from '../../../src/refresh/worker.ts';
 import type { Access } from '../../../src/auth/acl.ts';
 import { VIEWS } from '../../../src/db/tables.ts';
-import { prepareQuery } from '../../../src/queries/execute.ts';
-import { PartsCache } from '../../../src/queries/parts-cache.ts';
-import { registeredViews, SUPPORTED_QUERIES } from '../../../src/queries/index.ts';
+import { prepareQuery } from '../../../src/read/execute.ts';
+import { PartsCache } from '../../../src/read/parts-cache.ts';
+import { registeredViews, SUPPORTED_QUERIES } from '../../../src/declarations/index.ts';
 import { NOW, seededDatabase, type SeededDatabase } from '../../helpers/fixtures.ts';
 import { idleQueue, observer, refreshLog, testWorker, type RefreshLogRow } from '../../helpers/refresh-worker.ts';
 

@@ -5,8 +5,8 @@
  */
 import { expect } from 'chai';
 import type { PgBoss } from 'pg-boss';
-import { PGBOSS_SCHEMA, refreshQueue } from '../../../jobs/refresh-queues.ts';
-import type { RefreshWorker } from '../../../jobs/refresh-worker.ts';
+import { PGBOSS_SCHEMA, refreshQueue } from '../../../src/db/tables.ts';
+import type { RefreshWorker } from '../../../src/refresh/worker.ts';
 import { migrateUp } from '../../../src/db/migrate.ts';
 import { VIEWS } from '../../../src/db/tables.ts';
 import { createTestDatabase, migrateToBefore, type TestDatabase } from '../../helpers/database.ts';

@@ -4,14 +4,14 @@
  */
 import { expect } from 'chai';
 import type { PgBoss } from 'pg-boss';
-import { refreshQueue } from '../../../jobs/refresh-queues.ts';
-import type { RefreshWorker } from '../../../jobs/refresh-worker.ts';
+import { refreshQueue } from '../../../src/db/tables.ts';
+import type { RefreshWorker } from '../../../src/refresh/worker.ts';
 import type { Access } from '../../../src/auth/acl.ts';
 import { TABLES, VIEWS } from '../../../src/db/tables.ts';
-import { prepareQuery } from '../../../src/queries/execute.ts';
-import { PartsCache } from '../../../src/queries/parts-cache.ts';
-import { findQuery } from '../../../src/queries/index.ts';
-import { DAY_MS, HOUR_MS } from '../../../src/queries/window.ts';
+import { prepareQuery } from '../../../src/read/execute.ts';
+import { PartsCache } from '../../../src/read/parts-cache.ts';
+import { findQuery } from '../../../src/declarations/index.ts';
+import { DAY_MS, HOUR_MS } from '../../../src/rollup/window.ts';
 import type { RefreshResult } from '../../../src/refresh/refresh-view.ts';
 import { NOW, seededDatabase, type SeededDatabase } from '../../helpers/fixtures.ts';
 import { finishedJob, observer, refreshLog, refreshSettings, statisticsFlushed, testWorker } from '../../helpers/refresh-worker.ts';

@@ -1,11 +1,12 @@
 /** What a starting worker registers in pg-boss: a schedule and queue settings for every view. */
 import { expect } from 'chai';
 import type { PgBoss, Schedule } from 'pg-boss';
-import { DEFAULT_RETRY, refreshQueue } from '../../../jobs/refresh-queues.ts';
-import type { RefreshWorker } from '../../../jobs/refresh-worker.ts';
-import { ScheduleError } from '../../../jobs/schedules.ts';
+import { DEFAULT_RETRY } from '../../../src/refresh/queues.ts';
+import { refreshQueue } from '../../../src/db/tables.ts';
+import type { RefreshWorker } from '../../../src/refresh/worker.ts';
+import { ScheduleError } from '../../../src/refresh/schedules.ts';
 import { VIEWS } from '../../../src/db/tables.ts';
-import { registeredViews } from '../../../src/queries/index.ts';
+import { registeredViews } from '../../../src/declarations/index.ts';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.ts';
 import { observer, refreshSettings, testWorker } from '../../helpers/refresh-worker.ts';
 

@@ -6,7 +6,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { expect } from 'chai';
 import pg from 'pg';
 import type { PgBoss } from 'pg-boss';
-import { refreshQueue } from '../../../jobs/refresh-queues.ts';
+import { refreshQueue } from '../../../src/db/tables.ts';
 import { VIEWS } from '../../../src/db/tables.ts';
 import type { RefreshResult } from '../../../src/refresh/refresh-view.ts';
 import { createTestDatabase } from '../../helpers/database.ts';

@@ -5,7 +5,7 @@
  * writer and the load run (60 by default, as issue 16 asks; the suite can run it shorter).
  */
 import { expect } from 'chai';
-import { registeredViews } from '../../../src/queries/index.ts';
+import { registeredViews } from '../../../src/declarations/index.ts';
 import { startChaosCluster, type ChaosCluster } from '../../chaos/cluster.ts';
 import { instancesScenario } from '../../chaos/instances.ts';
 import { startReplica, type Replica } from '../../helpers/replica.ts';

@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import jwt from 'jsonwebtoken';
 import { DEV_TOKEN_TTL_SECONDS, devKeysVerify, devTokenIssuer, devTokensAllowed, ensureDevKeyPair, signToken } from '../../../src/auth/dev-keys.ts';
 import { parseKeySet } from '../../../src/auth/keys.ts';
-import { loadConfig } from '../../../src/config.ts';
+import { loadConfig } from '../../../src/core/config.ts';
 
 describe('the development key pair', () => {
   let dataDir: string;

@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import type pg from 'pg';
 import { createExecutor } from '../../../src/db/executor.ts';
 import { SessionMode } from '../../../src/db/session-mode.ts';
-import { DatabaseUnavailableError } from '../../../src/errors.ts';
+import { DatabaseUnavailableError } from '../../../src/core/errors.ts';
 
 interface Sent {
   readonly on: 'pool' | 'client';

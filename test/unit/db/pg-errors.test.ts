@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai';
 import { isPreparedStatementError, mapPgError } from '../../../src/db/pg-errors.ts';
-import { AppError, DatabaseUnavailableError, NotReadyError, ValidationError } from '../../../src/errors.ts';
+import { AppError, DatabaseUnavailableError, NotReadyError, ValidationError } from '../../../src/core/errors.ts';
 
 /** An error shaped like the ones pg and node:net raise: a message and a string code. */
 function failure(message: string, code?: string): Error {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import express from 'express';
 import request from 'supertest';
-import { AppError, DatabaseUnavailableError } from '../../../src/errors.ts';
+import { AppError, DatabaseUnavailableError } from '../../../src/core/errors.ts';
 import { errorHandler, LogThrottle } from '../../../src/http/errors.ts';
 
 function appThrowing(err: unknown) {

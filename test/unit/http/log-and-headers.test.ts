@@ -9,8 +9,8 @@ import { pino } from 'pino';
 import request from 'supertest';
 import type { Executor } from '../../../src/db/executor.ts';
 import { createApiMetrics } from '../../../src/metrics/api.ts';
-import { startMetricsServer } from '../../../src/metrics/server.ts';
-import { PartsCache } from '../../../src/queries/parts-cache.ts';
+import { startMetricsServer } from '../../../src/http/metrics-server.ts';
+import { PartsCache } from '../../../src/read/parts-cache.ts';
 import { httpHarness, RUNS_TOPIC } from '../../helpers/http.ts';
 
 const noDatabase: Executor = { query: () => Promise.reject(new Error('the database is away')) };

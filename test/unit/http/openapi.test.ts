@@ -7,9 +7,9 @@ import { z } from 'zod';
 import { BODY_LIMIT_BYTES } from '../../../src/http/body.ts';
 import { FORMAT_JSON_SCHEMA } from '../../../src/http/format.ts';
 import { ERROR_TYPES, openApiDocument, queryPath } from '../../../src/http/openapi.ts';
-import { paramsJsonSchema } from '../../../src/queries/catalog.ts';
-import { SUPPORTED_QUERIES } from '../../../src/queries/index.ts';
-import { RAW_STATS_COLUMNS, RawStatsBody } from '../../../src/stats/raw-stats.ts';
+import { paramsJsonSchema } from '../../../src/declarations/catalog.ts';
+import { SUPPORTED_QUERIES } from '../../../src/declarations/index.ts';
+import { RAW_STATS_COLUMNS, RawStatsBody } from '../../../src/raw/raw-stats.ts';
 
 type Json = Record<string, unknown>;
 

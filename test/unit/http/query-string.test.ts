@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import type { Request } from 'express';
-import { AppError } from '../../../src/errors.ts';
+import { AppError } from '../../../src/core/errors.ts';
 import { parameterTakes, queryEntries, queryStringParams } from '../../../src/http/query-string.ts';
-import { failedJobs } from '../../../src/queries/failed-jobs.ts';
-import { jobStatusTrend } from '../../../src/queries/job-status-trend.ts';
-import { runStatusSummary } from '../../../src/queries/run-status-summary.ts';
+import { failedJobs } from '../../../src/declarations/failed-jobs.ts';
+import { jobStatusTrend } from '../../../src/declarations/job-status-trend.ts';
+import { runStatusSummary } from '../../../src/declarations/run-status-summary.ts';
 
 const params = (query: Parameters<typeof queryStringParams>[1], search: string) => queryStringParams({ originalUrl: `/stats/t/query/q?${search}` } as Request, query);
 

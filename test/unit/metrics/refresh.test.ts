@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Registry } from 'prom-client';
-import type { ViewFreshness } from '../../../src/freshness/state.ts';
+import type { ViewFreshness } from '../../../src/rollup/refresh-log.ts';
 import { OUTCOMES, REFRESH_METRICS, refreshMetrics, type QueueCounts, type RefreshMetricsSources } from '../../../src/metrics/refresh.ts';
 import { Scrape } from '../../helpers/metrics.ts';
 

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { UsageError, parseSeedArgs } from '../../../src/seed/args.ts';
+import { parseSeedArgs } from '../../../src/seed/args.ts';
+import { UsageError } from '../../../src/core/errors.ts';
 
 describe('seed command arguments', () => {
   it('reads every option', () => {

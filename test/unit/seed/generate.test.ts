@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { RowGenerator, type Batch } from '../../../src/seed/generate.ts';
-import { JOB_STATUSES, MESSAGES, SHAPE, STATUS_TYPES, UNIVERSE } from '../../../src/seed/universe.ts';
+import { JOB_STATUSES, MESSAGES, SHAPE, UNIVERSE } from '../../../src/seed/universe.ts';
+import { STATUS_TYPES } from '../../../src/db/tables.ts';
 
 const WINDOW = Object.freeze({ start: 1_756_000_000_000, end: 1_756_000_000_000 + 90 * 86_400_000 });
 const RUNS = 20_000;

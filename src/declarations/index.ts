@@ -1,0 +1,59 @@
+/**
+ * SUPPORTED_QUERIES: the registry. Adding a compiled query means its file, a line here, and the
+ * migration `npm run migration:query -- <name>` generates from it (docs/ARCHITECTURE.md).
+ */
+import type { TopicName, ViewName } from '../db/tables.ts';
+import { aggregationByCatalog } from './aggregation-by-catalog.ts';
+import { failedJobs } from './failed-jobs.ts';
+import { failedJobsByCountry } from './failed-jobs-by-country.ts';
+import { jobStatusTrend } from './job-status-trend.ts';
+import { runStatusSummary } from './run-status-summary.ts';
+import type { CompiledQuery, ViewRefresh } from './types.ts';
+
+export const SUPPORTED_QUERIES: readonly CompiledQuery[] = Object.freeze([
+  failedJobs,
+  aggregationByCatalog,
+  jobStatusTrend,
+  runStatusSummary,
+  failedJobsByCountry,
+] as CompiledQuery[]);
+
+/**
+ * Checks that every name a setting lists is a compiled query (REALTIME_OFF); the message names the
+ * setting, the entry and the registry, as configuration errors do.
+ */
+export function unknownQueryNames(setting: string, names: readonly string[]): string | undefined {
+  const known = SUPPORTED_QUERIES.map((q) => q.name);
+  const i = names.findIndex((n) => !known.includes(n));
+  return i < 0 ? undefined : `invalid configuration: ${setting}.${i}: '${names[i]}' is not a compiled query (${known.join(', ')})`;
+}
+
+export function queriesOf(topic: TopicName): readonly CompiledQuery[] {
+  return SUPPORTED_QUERIES.filter((q) => q.topic === topic);
+}
+
+export function findQuery(topic: TopicName, name: string): CompiledQuery | undefined {
+  return SUPPORTED_QUERIES.find((q) => q.topic === topic && q.name === name);
+}
+
+/** Every minute: a maintenance cycle costs what changed (src/maintenance/cycle.ts). */
+export const DEFAULT_CRON = '* * * * *';
+
+/** Every view, once, with its declaration and schedule. */
+export function registeredViews(): readonly ViewRefresh[] {
+  const byName = new Map<ViewName, ViewRefresh>();
+  for (const q of SUPPORTED_QUERIES) byName.set(q.rollup.view, { name: q.rollup.view, spec: q.rollup, cron: q.cron ?? DEFAULT_CRON });
+  return [...byName.values()];
+}
+
+/** A view's schedule: its REFRESH_SCHEDULES override (`overridden`), else the registry's cron. */
+export function scheduleOf(view: ViewRefresh, overrides: Readonly<Record<string, string>> = {}): { cron: string; overridden: boolean } {
+  const override = overrides[view.name];
+  return { cron: (override ?? view.cron).trim(), overridden: override !== undefined };
+}
+
+/** The cron a view is refreshed on, by its name (scheduleOf; the default for a name the registry lacks). */
+export function viewSchedule(view: string, overrides: Readonly<Record<string, string>> = {}): string {
+  const registered = registeredViews().find((v) => v.name === view);
+  return registered ? scheduleOf(registered, overrides).cron : (overrides[view]?.trim() ?? DEFAULT_CRON);
+}

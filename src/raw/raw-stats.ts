@@ -1,0 +1,180 @@
+/**
+ * The raw-rows reader behind POST /stats/{topic_name}: the upstream gateway's contract, kept
+ * exactly (fields, computed columns, keyset paging on internal_id DESC, limit clamped to 1000).
+ */
+import { z } from 'zod';
+import { scopeCondition } from '../auth/scope.ts';
+import type { Access } from '../auth/acl.ts';
+import type { Executor } from '../db/executor.ts';
+import { Params, type SqlQuery } from '../db/sql.ts';
+import { TABLES } from '../db/tables.ts';
+import { ValidationError } from '../core/errors.ts';
+import { epochMsParam } from '../rollup/window.ts';
+
+export const RAW_DEFAULT_LIMIT = 50;
+export const RAW_MAX_LIMIT = 1000;
+export const DEFAULT_WINDOW_MS = 7 * 24 * 3600 * 1000;
+/**
+ * The longest window the raw endpoint reads (issue 26): every page of it is a statement on the base
+ * tables, and a window of years makes each one scan for the whole statement timeout. A longer
+ * period is read window by window.
+ */
+export const RAW_MAX_WINDOW_DAYS = 31;
+const RAW_MAX_WINDOW_MS = RAW_MAX_WINDOW_DAYS * 24 * 3600 * 1000;
+
+const CURSOR_RULE = 'must be an integer from 0 to 2147483647 (the last internal_id of the previous page)';
+// null counts as absent, as in the upstream handler (body.get(...) is None).
+const epochMs = epochMsParam().nullish();
+
+export const RawStatsBody = z.object({
+  timestamp_start: epochMs,
+  timestamp_end: epochMs,
+  // internal_id is a PostgreSQL integer: a larger cursor would fail in the database, not here.
+  cursor: z.int({ error: CURSOR_RULE }).min(0, { error: CURSOR_RULE }).max(2_147_483_647, { error: CURSOR_RULE }).nullish(),
+  limit: z
+    .int({ error: 'must be a positive integer' })
+    .min(1, { error: 'must be a positive integer' })
+    .nullish()
+    .transform((v) => Math.min(v ?? RAW_DEFAULT_LIMIT, RAW_MAX_LIMIT)),
+});
+
+export type RawStatsInput = z.output<typeof RawStatsBody>;
+
+export interface RawStatsRequest {
+  readonly start: number;
+  readonly end: number;
+  readonly cursor: number | null;
+  readonly limit: number;
+}
+
+/** The request with its defaults applied; throws ValidationError (400) when its window is longer than RAW_MAX_WINDOW_DAYS. */
+export function resolveRequest(input: RawStatsInput, now: number): RawStatsRequest {
+  const start = input.timestamp_start ?? now - DEFAULT_WINDOW_MS;
+  const end = input.timestamp_end ?? now;
+  if (end - start > RAW_MAX_WINDOW_MS) {
+    throw new ValidationError(
+      `'timestamp_start', 'timestamp_end': the window must not be longer than ${RAW_MAX_WINDOW_DAYS} days (it is ${Math.ceil((end - start) / 86_400_000)}); read a longer period window by window`,
+    );
+  }
+  return { start, end, cursor: input.cursor ?? null, limit: input.limit };
+}
+
+const SCOPE_COLUMNS = { tenant_id: 'r.tenant_id', source_app: 'r.source_app', environment: 'r.environment' } as const;
+
+/** limit + 1 rows: the extra one only tells whether another page exists. */
+export function buildRawStatsQuery(req: RawStatsRequest, access: Access): SqlQuery {
+  const p = new Params();
+  const cursor = req.cursor === null ? '' : `AND j.internal_id < ${p.add(req.cursor)}`;
+  const text = `
+SELECT r.event_id, r.job_ref, r.tenant_id, r.source_app, r.source_app_version, r.environment,
+       r.timestamp_start AS run_timestamp_start, r.timestamp_end AS run_timestamp_end,
+       j.internal_id, j.country, j.catalog_id, j.status,
+       j.timestamp_start, j.timestamp_end, j.message, j.additional_info
+  FROM ${TABLES.runsJobs} j
+  JOIN ${TABLES.runs} r ON j.event_id = r.event_id
+ WHERE r.timestamp_start >= ${p.add(req.start)} AND r.timestamp_start <= ${p.add(req.end)}
+   ${cursor}
+   AND ${scopeCondition(access, SCOPE_COLUMNS, p)}
+ ORDER BY j.internal_id DESC
+ LIMIT ${p.add(req.limit + 1)}`;
+  return { text, values: p.values };
+}
+
+export interface DbRow {
+  event_id: string;
+  job_ref: string;
+  tenant_id: string;
+  source_app: string;
+  source_app_version: string;
+  environment: string;
+  run_timestamp_start: number | null;
+  run_timestamp_end: number | null;
+  internal_id: number;
+  country: string | null;
+  catalog_id: string;
+  status: string;
+  timestamp_start: number | null;
+  timestamp_end: number | null;
+  message: string | null;
+  additional_info: unknown;
+}
+
+export interface RawStatsRow extends DbRow {
+  run_date: string | null;
+  run_status: string;
+  formatted_tenant: string;
+  elapsed_time: number | null;
+  start_time: string | null;
+  end_time: string | null;
+}
+
+/**
+ * The columns of a raw row, in the order of the JSON answer (the upstream's, then the computed ones),
+ * with what they hold where a reader needs telling: an instant in epoch ms, or free-form JSON.
+ */
+export const RAW_STATS_COLUMNS: readonly { readonly name: keyof RawStatsRow; readonly kind?: 'epoch_ms' | 'json' }[] = Object.freeze([
+  { name: 'event_id' },
+  { name: 'job_ref' },
+  { name: 'tenant_id' },
+  { name: 'source_app' },
+  { name: 'source_app_version' },
+  { name: 'environment' },
+  { name: 'run_timestamp_start', kind: 'epoch_ms' },
+  { name: 'run_timestamp_end', kind: 'epoch_ms' },
+  { name: 'internal_id' },
+  { name: 'country' },
+  { name: 'catalog_id' },
+  { name: 'status' },
+  { name: 'timestamp_start', kind: 'epoch_ms' },
+  { name: 'timestamp_end', kind: 'epoch_ms' },
+  { name: 'message' },
+  { name: 'additional_info', kind: 'json' },
+  { name: 'run_date' },
+  { name: 'run_status' },
+  { name: 'formatted_tenant' },
+  { name: 'elapsed_time' },
+  { name: 'start_time' },
+  { name: 'end_time' },
+] as const);
+
+function utc(ms: number): string {
+  return new Date(ms).toISOString(); // YYYY-MM-DDTHH:MM:SS.sssZ
+}
+
+/** run_status as the upstream derives it (itself mirroring the Qlik load script). */
+export function runStatus(status: string, message: string | null): string {
+  if (status.toLowerCase() !== 'failed') return 'succeeded';
+  const m = (message ?? '').toLowerCase();
+  if (m.includes('no data')) return 'no data received';
+  if (m.includes('no records to send')) return 'no data produced';
+  return 'failed';
+}
+
+export function formatRow(row: DbRow): RawStatsRow {
+  const runStart = row.run_timestamp_start;
+  const runDay = runStart === null ? null : utc(runStart);
+  return {
+    ...row,
+    run_date: runDay === null ? null : `${runDay.slice(8, 10)}-${runDay.slice(5, 7)}-${runDay.slice(0, 4)}`,
+    run_status: runStatus(row.status, row.message),
+    formatted_tenant: row.tenant_id.toLowerCase(),
+    elapsed_time: row.timestamp_start !== null && row.timestamp_end !== null ? row.timestamp_end - row.timestamp_start : null,
+    start_time: row.timestamp_start === null ? null : utc(row.timestamp_start).slice(0, 19).replace('T', ' '),
+    end_time: row.timestamp_end === null ? null : utc(row.timestamp_end).slice(0, 19).replace('T', ' '),
+  };
+}
+
+export interface RawStatsPage {
+  rows: RawStatsRow[];
+  pagination: { cursor: number | null; has_more: boolean; limit: number };
+}
+
+export async function readRawStats(executor: Executor, req: RawStatsRequest, access: Access): Promise<RawStatsPage> {
+  const fetched = await executor.query<DbRow>(buildRawStatsQuery(req, access));
+  const hasMore = fetched.length > req.limit;
+  const page = hasMore ? fetched.slice(0, req.limit) : fetched;
+  return {
+    rows: page.map(formatRow),
+    pagination: { cursor: hasMore ? (page.at(-1)?.internal_id ?? null) : null, has_more: hasMore, limit: req.limit },
+  };
+}

@@ -1,0 +1,54 @@
+/**
+ * The one statement a read runs: the segments its cache lacks (from the view), the raw edges (from
+ * the base tables) and, for a real-time read, the tail (src/read/tail.ts), each tagged with
+ * `part` so that one round trip serves them all.
+ */
+import type { Executor } from '../db/executor.ts';
+import { Params, type SqlQuery } from '../db/sql.ts';
+import { readCoverage } from './view-state.ts';
+import { planParts, rawSql, segmentSql, type PartRow, type PartsPlan, type PartsRequest, type RollupSpec } from '../rollup/spec.ts';
+import { FACTS_COLUMN, tailSql, versionRowSql, type CachedTail } from './tail.ts';
+
+/** A real-time read's tail: what the process holds of it, and the stable id now. */
+export interface TailRead {
+  readonly cached: Pick<CachedTail, 'stableTo' | 'pending'> | undefined;
+  readonly stableTo: number;
+}
+
+/** The `part` tag of the raw edges' rows; segments are tagged with their index in the plan. */
+export const RAW_PART = -1;
+
+/**
+ * One statement: the given segments (by index into the plan), the raw edges, and with `realtime`
+ * the tail over the time the plan's segments cover; undefined when it would read nothing. A
+ * statement that reads segments or the tail also returns the view version it saw (VERSION_PART):
+ * what it read is cached under that version only if it is the one the process keyed the read by.
+ */
+export function partsStatement(spec: RollupSpec, plan: PartsPlan, req: PartsRequest, segments: readonly number[], realtime?: TailRead): SqlQuery | undefined {
+  const p = new Params();
+  const selects = segments.map((i) => segmentSql(spec, plan.level!, plan.segments[i]!, req, p, i));
+  if (plan.raw.length) selects.push(rawSql(spec, plan.raw, req, p, RAW_PART));
+  if (!realtime || !plan.segments.length) {
+    if (segments.length) selects.push(versionRowSql(spec, req, p, false));
+    return selects.length ? { text: selects.join('\nUNION ALL\n'), values: p.values } : undefined;
+  }
+  // Real time: the tail's rows carry how many facts they hold; the others say NULL.
+  const tail = tailSql(spec, plan.segments.map((s) => s.range), req, p, realtime.cached, realtime.stableTo);
+  const parts = selects.length ? [`SELECT s.*, NULL::float8 AS ${FACTS_COLUMN} FROM (\n${selects.join('\nUNION ALL\n')}\n) s`] : [];
+  return { text: [...parts, tail.tail, tail.version].join('\nUNION ALL\n'), values: p.values };
+}
+
+/** A fetched row without its tag. */
+export const stripPart = ({ part: _part, [FACTS_COLUMN]: _facts, ...row }: PartRow): PartRow => row;
+
+/**
+ * The statements a request runs, for EXPLAIN: cold (every segment and the raw edges, as on a cache
+ * miss) and warm (the raw edges and the tail alone, as when its segments are cached; undefined when
+ * it has neither).
+ */
+export async function partsStatements(spec: RollupSpec, req: PartsRequest, executor: Executor, realtime?: TailRead): Promise<{ cold: SqlQuery; warm?: SqlQuery }> {
+  const plan = planParts(spec, req, await readCoverage(spec, executor));
+  const cold = partsStatement(spec, plan, req, plan.segments.map((_, i) => i), realtime)!;
+  const warm = plan.raw.length || (realtime && plan.segments.length) ? partsStatement(spec, plan, req, [], realtime) : undefined;
+  return warm ? { cold, warm } : { cold };
+}

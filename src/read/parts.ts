@@ -1,0 +1,199 @@
+/**
+ * Reading a compiled query's parts: whole-bucket segments from its view, raw edges from the base
+ * tables, merged per group.
+ *
+ * Between two refreshes a view does not change, so a segment read from it (and the merge of all of
+ * a request's segments) is cached under the view's version: the id of the refresh-log row its last
+ * refresh committed with. A dashboard's rolling window then costs one small statement, the raw edges
+ * (under a minute on each side where a minute grain exists), plus a cache miss per segment when a
+ * minute, hour or day boundary passes. Everything a segment's rows depend on is in its key.
+ *
+ * The pieces live beside this file: view-state.ts (versions), parts-cache.ts (cache, single read),
+ * parts-statement.ts (the SQL), merge.ts (combining partials), ranking.ts (the page).
+ */
+import type { Admission } from '../core/admission.ts';
+import type { Executor } from '../db/executor.ts';
+import type { ViewFreshness } from '../rollup/refresh-log.ts';
+import { mergeInto, type MergedWindow } from './merge.ts';
+import { ANONYMOUS_OWNER, type PartsCache, type Reader } from './parts-cache.ts';
+import type { Holds } from './view-state.ts';
+import { partsStatement, RAW_PART, stripPart, type TailRead } from './parts-statement.ts';
+import type { SqlQuery } from '../db/sql.ts';
+import { FACTS_COLUMN, PENDING_PART, realtimeCapable, STABLE_PART, TAIL_PART, VERSION_PART, type CachedTail } from './tail.ts';
+import { pageOf } from './ranking.ts';
+import { type Page, type Ranking } from '../declarations/types.ts';
+import { planParts, readsBeyondEdges, type PartRow, type PartsPlan, type PartsRequest, type RollupSpec, type Segment } from '../rollup/spec.ts';
+import { GRAIN_MS } from '../rollup/window.ts';
+
+export interface PartsResult {
+  readonly page: Page;
+  readonly state: ViewFreshness;
+  /** A real-time read: how many facts its tail added (undefined: an answer as of the last refresh). */
+  readonly tailRows?: number;
+}
+
+/** A statement's rows by tag: segments by index, the raw edges with the tail's unstable part, and the tail's stable part. */
+interface Fetched {
+  readonly raw: PartRow[];
+  readonly segments: Map<number, PartRow[]>;
+  /** Real-time statements: the tail's newly stable partials, its stable jobs without a run, its counts, the version seen. */
+  readonly stable: PartRow[];
+  readonly pending: number[];
+  readonly version?: string | null;
+  readonly tailRows: number;
+  readonly stableRows: number;
+}
+
+async function fetchParts(spec: RollupSpec, executor: Executor, statement: SqlQuery | undefined): Promise<Fetched> {
+  const rows = statement ? await executor.query<PartRow>(statement) : [];
+  const first = Object.keys(spec.measures)[0]!;
+  const out: { -readonly [K in keyof Fetched]: Fetched[K] } = { raw: [], segments: new Map(), stable: [], pending: [], tailRows: 0, stableRows: 0 };
+  for (const row of rows) {
+    const part = row.part as number;
+    if (part === RAW_PART) out.raw.push(stripPart(row));
+    else if (part === TAIL_PART) {
+      out.raw.push(stripPart(row));
+      out.tailRows += row[FACTS_COLUMN] as number;
+    } else if (part === STABLE_PART) {
+      out.stable.push(stripPart(row));
+      out.stableRows += row[FACTS_COLUMN] as number;
+    } else if (part === PENDING_PART) out.pending.push(row[first] as number);
+    else if (part === VERSION_PART) out.version = row[first] === null ? null : String(row[first]);
+    else {
+      let list = out.segments.get(part);
+      if (!list) out.segments.set(part, (list = []));
+      list.push(stripPart(row));
+    }
+  }
+  return out;
+}
+
+/**
+ * The merged partial aggregates of a request (ranked when `rank` is given). One statement at most:
+ * the raw edges plus whatever segments the cache lacks, tagged by `part`; with `realtime` (for a
+ * source that can say what its materialization has not absorbed), the tail too (src/read/tail.ts).
+ */
+export async function readParts(
+  spec: RollupSpec,
+  req: PartsRequest,
+  executor: Executor,
+  cache: PartsCache,
+  rank?: Ranking,
+  realtime = false,
+  user?: string,
+  admission?: Admission,
+): Promise<PartsResult> {
+  const { state, coverage, holds } = await cache.views.read(executor, spec);
+  const plan = planParts(spec, req, coverage);
+  // A read of the base tables beyond the edges holds a connection for long: admitted within the
+  // user's and the process's budget, or refused with 429 (src/core/admission.ts).
+  const release = admission && readsBeyondEdges(plan) ? admission.enter(user ?? ANONYMOUS_OWNER) : undefined;
+  try {
+    return await readPlanned(spec, req, executor, cache, rank, realtime, user, { state, holds, plan });
+  } finally {
+    release?.();
+  }
+}
+
+async function readPlanned(
+  spec: RollupSpec,
+  req: PartsRequest,
+  executor: Executor,
+  cache: PartsCache,
+  rank: Ranking | undefined,
+  realtime: boolean,
+  user: string | undefined,
+  { state, holds, plan }: { state: ViewFreshness; holds: Holds; plan: PartsPlan },
+): Promise<PartsResult> {
+  // Never refreshed (or unpopulated): nothing is cached, and reading the view reports not_ready.
+  const cacheable = state.version !== null;
+  const live = realtime && realtimeCapable(spec) && plan.segments.length > 0;
+  // A segment outlives its version while no cycle changes its buckets (ViewStates.holds); a merged
+  // window and a tail are of one version.
+  const shape = JSON.stringify([
+    spec.view,
+    plan.level?.id,
+    req.groupDims,
+    req.bucketGrain ?? null,
+    Object.entries(req.filters).sort(([a], [b]) => (a < b ? -1 : 1)),
+    req.access,
+  ]);
+  const base = `${state.version}|${shape}`;
+  // What this request's own filter values shape is cached within its user's share (src/read/parts-cache.ts).
+  const reader: Reader = { user: user ?? ANONYMOUS_OWNER, filtered: Object.keys(req.filters).length > 0 };
+  const segKey = (s: Segment) => `${shape}|${s.grain}|${s.range.from}|${s.range.to}`;
+  const cachedSegment = (s: Segment) => cache.segment(segKey(s), state.version!, (readAt) => holds(readAt, GRAIN_MS[s.grain], s.range.to));
+  const windowKey = `${base}|${plan.segments.map((s) => `${s.grain}:${s.range.from}:${s.range.to}`).join(',')}`;
+
+  let window = cacheable ? cache.window(windowKey) : undefined;
+  // Another request is reading this window's segments: wait for its read rather than run the same
+  // heavy statement again. If it fails, read here.
+  const pending = window || !cacheable ? undefined : cache.pending(windowKey);
+  if (pending) window = await pending.catch(() => undefined);
+  const segments = window ? [] : plan.segments.map((s) => (cacheable ? cachedSegment(s) : undefined));
+  const missing = window ? [] : plan.segments.flatMap((_, i) => (segments[i] ? [] : [i]));
+  const all = plan.segments.map((_, i) => i);
+  // The tail up to the stable id this process knows (and what it cached of it for this window).
+  const stableNow = live ? await cache.stableIds.current(executor) : 0;
+  // A tail's stable part holds for the database it was read from (a replica's replay position is its own).
+  const source = executor.origin?.().name ?? '';
+  const tailKey = `${windowKey}|${source}`;
+  const cachedTail = live && cacheable ? cache.tail(tailKey) : undefined;
+  const tailRead = (held: CachedTail | undefined): TailRead | undefined =>
+    live ? { cached: held, stableTo: Math.max(stableNow, held?.stableTo ?? 0) } : undefined;
+
+  const merge = (fetched: Fetched, cached: readonly (readonly PartRow[] | undefined)[], store: boolean): MergedWindow => {
+    const groups = new Map<string, PartRow>();
+    plan.segments.forEach((s, i) => {
+      let rows = cached[i];
+      if (!rows) {
+        rows = Object.freeze(fetched.segments.get(i) ?? []);
+        if (store) cache.setSegment(segKey(s), state.version!, rows, reader);
+      }
+      mergeInto(spec, req, groups, rows);
+    });
+    const merged: MergedWindow = { groups };
+    if (store) cache.setWindow(windowKey, merged, reader);
+    return merged;
+  };
+  /** The tail's stable part after this read: what was held plus what became stable. */
+  const stableTail = (fetched: Fetched, held: CachedTail | undefined, read: TailRead): CachedTail => {
+    const groups = new Map(held?.groups ?? []);
+    mergeInto(spec, req, groups, fetched.stable);
+    return { stableTo: read.stableTo, pending: fetched.pending, groups, rows: (held?.rows ?? 0) + fetched.stableRows };
+  };
+
+  const read = async (): Promise<{ fetched: Fetched; window: MergedWindow; tail?: CachedTail; cached: boolean }> => {
+    const tr = tailRead(cachedTail);
+    const fetched = await fetchParts(spec, executor, partsStatement(spec, plan, req, missing, tr));
+    // A statement reading segments or a tail saw the version they belong to. Parts cached under
+    // another one do not match them (a cycle absorbed some of the tail in between; or, with replicas,
+    // the read failed over to a database at another version): read everything again from one
+    // snapshot, and cache nothing of it. The version may be older than the one keyed (a replica behind).
+    const checked = live || missing.length > 0;
+    const matches = (!checked || fetched.version === state.version) && (executor.origin?.().name ?? '') === source;
+    if (!matches && (window || cachedTail || missing.length < plan.segments.length)) {
+      const whole = tailRead(undefined);
+      const again = await fetchParts(spec, executor, partsStatement(spec, plan, req, all, whole));
+      return { fetched: again, window: merge(again, [], false), tail: whole && stableTail(again, undefined, whole), cached: false };
+    }
+    const tail = tr && stableTail(fetched, cachedTail, tr);
+    if (tail && cacheable && matches) cache.setTail(tailKey, tail, reader);
+    if (window) return { fetched, window, tail, cached: matches };
+    return { fetched, window: merge(fetched, segments, cacheable && matches), tail, cached: cacheable && matches };
+  };
+  // This request reads the window; concurrent misses of it wait for this read (see above).
+  const leads = !window && cacheable && !cache.pending(windowKey);
+  // A window not of the version keyed is no use to the requests waiting for it: they read for themselves.
+  const shared = (r: Awaited<ReturnType<typeof read>>) => {
+    if (!r.cached) throw new Error('the window read was not of the version keyed');
+    return r.window;
+  };
+  const result = leads ? await cache.lead(windowKey, read, shared) : await read();
+  const changed = new Map<string, PartRow>();
+  const { fetched, tail } = result;
+  mergeInto(spec, req, changed, tail ? [...fetched.raw, ...tail.groups.values()] : fetched.raw, result.window.groups);
+  const page = pageOf(result.window, changed, rank);
+  if (!realtime || !realtimeCapable(spec)) return { page, state };
+  return { page, state, tailRows: (tail?.rows ?? 0) + fetched.tailRows };
+}

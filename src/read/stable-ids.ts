@@ -1,0 +1,102 @@
+/**
+ * The highest job id below which no writer is still at work, found without blocking anyone: what a
+ * real-time read may cache its tail up to (src/read/tail.ts).
+ *
+ * Job ids come from a sequence, but writers commit out of id order, so "the highest id I can see"
+ * may hide a lower id still in flight. Neither a reader nor the maintenance cycle (which reads the
+ * same two things: src/maintenance/sources.ts) may block writers, so they wait for them instead, as
+ * CREATE INDEX CONCURRENTLY does (WaitForLockers): every writer takes ROW EXCLUSIVE on the jobs table before its INSERT draws an
+ * id and holds it to its commit. One probe reads the sequence's last value L, then the holders of
+ * that lock H: whoever drew an id up to L is in H or has finished. A later probe that finds none of
+ * H holding it any more makes L stable: every job up to L is committed (or never will be) and
+ * visible to any snapshot taken after that probe. A reused lock holder id only delays this.
+ *
+ * Probes run at most every PROBE_INTERVAL_MS per process, as a statement of their own before a read
+ * (reading pg_locks takes the lock manager's partition locks: not on every request).
+ *
+ * On a streaming replica neither half of the probe holds: its pg_locks does not show the primary's
+ * writers, and a sequence there reads the WAL-logged value (up to 32 ids ahead of those drawn). So
+ * the probe always runs on the primary, and also reads the primary's WAL insert position when it
+ * confirms a stable id: the writers it waited for committed before their locks went, so their
+ * commit records lie below that position. A read on a replica uses a stable id only once the
+ * replica's replay has passed the position it was confirmed at (the replica's later snapshots then
+ * hold every job up to it); until then the read takes an older one, or reads the whole tail.
+ */
+import type { Executor, Standby } from '../db/executor.ts';
+import { TABLES } from '../db/tables.ts';
+
+export const PROBE_INTERVAL_MS = 200;
+/** Stable ids remembered with the primary's WAL position at their confirmation, for replicas behind it. */
+const CONFIRMED_KEPT = 64;
+
+const SEQUENCE = `pg_get_serial_sequence('${TABLES.runsJobs}', 'internal_id')`;
+const HOLDERS = `FROM pg_locks k WHERE k.locktype = 'relation' AND k.relation = '${TABLES.runsJobs}'::regclass
+     AND k.database = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database()) AND k.mode = 'RowExclusiveLock'`;
+
+export class StableIds {
+  /** Ids up to this are final (0: none known yet). */
+  private stable = 0;
+  private candidate: { readonly last: number; readonly holders: readonly string[] } | undefined;
+  private probedAt = -Infinity;
+  private probing: Promise<void> | undefined;
+  /** Each stable id with the primary's WAL insert position when it was confirmed (ascending in both). */
+  private confirmed: { readonly stable: number; readonly lsn: bigint }[] = [];
+
+  constructor(private readonly intervalMs = PROBE_INTERVAL_MS) {}
+
+  /**
+   * The stable id now for a read through `executor`; probes first when the last probe is older than
+   * the interval. A read on a replica (executor.origin) gets the newest stable id its replay has passed.
+   */
+  async current(executor: Executor): Promise<number> {
+    const standby = executor.origin?.().standby;
+    if (Date.now() - this.probedAt >= this.intervalMs) {
+      this.probing ??= this.probe(standby?.primary ?? executor).finally(() => (this.probing = undefined));
+      // A probe that fails leaves the stable id where it was: reads are still exact, only less cached.
+      await this.probing.catch(() => {});
+    }
+    return standby ? this.replayed(standby) : this.stable;
+  }
+
+  private async replayed(standby: Standby): Promise<number> {
+    let lsn: bigint;
+    try {
+      lsn = await standby.replayLsn();
+    } catch {
+      return 0; // nothing known of the replica's position: the read takes the whole tail
+    }
+    for (let i = this.confirmed.length - 1; i >= 0; i--) if (this.confirmed[i]!.lsn <= lsn) return this.confirmed[i]!.stable;
+    return 0;
+  }
+
+  private async probe(executor: Executor): Promise<void> {
+    const rows = await executor.query<{ last: string; holders: string[]; held: number; lsn: string }>({
+      name: 'eventstats_stable_ids',
+      // The last value before the holders: the holders' subquery depends on it, so it is read after.
+      text: `WITH l AS MATERIALIZED (SELECT coalesce(pg_sequence_last_value(${SEQUENCE}::regclass), 0) AS last)
+             SELECT l.last::text AS last,
+                    (SELECT coalesce(array_agg(DISTINCT k.virtualtransaction), '{}') ${HOLDERS} AND l.last IS NOT NULL) AS holders,
+                    h.held,
+                    -- After the holders are read: their commit records are below it.
+                    (CASE WHEN h.held >= 0 THEN pg_current_wal_insert_lsn() END - '0/0'::pg_lsn)::text AS lsn
+               FROM l, LATERAL (SELECT count(*)::int AS held ${HOLDERS} AND k.virtualtransaction = ANY($1::text[]) OFFSET 0) h`,
+      values: [this.candidate?.holders ?? []],
+    });
+    this.probedAt = Date.now();
+    const row = rows[0]!;
+    const last = Number(row.last);
+    if (last < (this.candidate?.last ?? 0) || last < this.stable) {
+      // The sequence went back (TRUNCATE ... RESTART IDENTITY, a restore): start over.
+      this.stable = 0;
+      this.confirmed = [];
+    } else if (this.candidate && row.held === 0) {
+      // The previous candidate's writers have all finished: its last value is stable from now on.
+      this.stable = Math.max(this.stable, this.candidate.last);
+      const lsn = BigInt(row.lsn);
+      const top = this.confirmed.at(-1);
+      if (!top || this.stable > top.stable) this.confirmed.push({ stable: this.stable, lsn });
+      if (this.confirmed.length > CONFIRMED_KEPT) this.confirmed.shift();
+    }
+    this.candidate = { last, holders: row.holders };
+  }
+}

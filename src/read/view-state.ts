@@ -1,0 +1,160 @@
+/**
+ * A view's version as one API process knows it: read from the refresh log at most once per TTL, and
+ * the view's recent-tier coverage, read once per version. Everything cached from a view is keyed by
+ * this version, so a refresh reaches the answers within the TTL.
+ */
+import type { Executor } from '../db/executor.ts';
+import { TABLES } from '../db/tables.ts';
+import { unchangedBefore, type ChangedFrom } from '../rollup/changed.ts';
+import { readFreshness, type ViewFreshness } from '../rollup/refresh-log.ts';
+import { MAINTENANCE } from '../rollup/layout.ts';
+import { coverageOf, type Coverage, type RollupSpec } from '../rollup/spec.ts';
+
+interface Known {
+  readonly state: ViewFreshness;
+  readonly at: number;
+  coverage?: Promise<Coverage>;
+}
+
+/** The cycles of a view this process knows of, kept across versions: what each changed. */
+interface Lineage {
+  /** Every refreshed version after this one is in `cycles` (up to the newest fetched). */
+  since: number;
+  newest: number;
+  readonly cycles: Map<number, ChangedFrom>;
+  fetching?: Promise<void>;
+}
+
+/** Cycles remembered per view: about 16 hours at one a minute. */
+const LINEAGE_KEPT = 1_000;
+
+/** What the refreshed versions in (after, upTo] of a view changed (their refresh-log detail). */
+async function readCycles(executor: Executor, view: string, after: number, upTo: number): Promise<[number, ChangedFrom][]> {
+  const rows = await executor.query<{ id: string; changed: ChangedFrom }>({
+    name: 'eventstats_changed_from',
+    text: `SELECT l.id::text AS id, l.detail -> 'changedFrom' AS changed FROM ${TABLES.refreshLog} l
+            WHERE l.view_name = $1 AND l.outcome = 'refreshed' AND l.id > $2 AND l.id <= $3 ORDER BY l.id`,
+    values: [view, after, upTo],
+  });
+  return rows.map((r) => [Number(r.id), r.changed ?? null]);
+}
+
+/** Where the query's recent tiers start (an empty map for a query without one: no statement). */
+export async function readCoverage(spec: RollupSpec, executor: Executor): Promise<Coverage> {
+  if (!spec.levels.some((l) => l.recent?.length)) return new Map();
+  const rows = await executor.query<{ fine_from: string | null }>({
+    name: 'eventstats_fine_from',
+    text: `SELECT fine_from FROM ${MAINTENANCE} WHERE view_name = $1`,
+    values: [spec.view],
+  });
+  const fine = rows[0]?.fine_from;
+  return coverageOf(spec, fine === undefined || fine === null ? null : Number(fine));
+}
+
+/** Whether rows of a segment of `grainMs` buckets ending at `to`, read at version `readAt`, are still the current version's. */
+export type Holds = (readAt: string, grainMs: number, to: number) => boolean;
+
+/** Views' states are per database: the replica (or primary) a request's statements went to. */
+const stateKey = (executor: Executor, view: string) => `${executor.origin?.().name ?? ''}|${view}`;
+
+export class ViewStates {
+  private readonly known = new Map<string, Known>();
+  private readonly lineages = new Map<string, Lineage>();
+
+  /** @param ttlMs how long a version read is trusted, in ms of wall clock (0: read on every call) */
+  constructor(private readonly ttlMs: number) {}
+
+  private async current(executor: Executor, view: string): Promise<Known> {
+    const now = Date.now();
+    // Each replica is at its own version: a version read on one says nothing of another's rows.
+    const key = stateKey(executor, view);
+    const known = this.known.get(key);
+    if (known && now - known.at < this.ttlMs) return known;
+    const state = (await readFreshness(executor, [view])).get(view)!;
+    // A read that failed over to another database (a replica session) is that database's version:
+    // this request uses it, and nothing is kept under the first one's name.
+    if (stateKey(executor, view) !== key) return { state, at: now };
+    // The same version keeps its coverage; a new one reads it again.
+    const fresh: Known = known && known.state.version === state.version ? { ...known, state, at: now } : { state, at: now };
+    this.known.set(key, fresh);
+    return fresh;
+  }
+
+  /**
+   * The view's refresh state and, once it has a version, its recent-tier coverage. A view never
+   * refreshed has no version: nothing may be cached from it, and it has no coverage to read.
+   */
+  async read(executor: Executor, spec: RollupSpec): Promise<{ state: ViewFreshness; coverage: Coverage; holds: Holds }> {
+    const known = await this.current(executor, spec.view);
+    if (known.state.version === null) return { state: known.state, coverage: new Map(), holds: () => false };
+    if (!known.coverage) {
+      const key = stateKey(executor, spec.view);
+      const reading = readCoverage(spec, executor);
+      known.coverage = reading;
+      // Kept only if it came from the database the version did (a session may fail over meanwhile).
+      reading.then(
+        () => {
+          if (stateKey(executor, spec.view) !== key && known.coverage === reading) known.coverage = undefined;
+        },
+        () => {},
+      );
+    }
+    const lineage = await this.lineage(executor, spec.view, Number(known.state.version));
+    const current = Number(known.state.version);
+    const holds: Holds = (readAt, grainMs, to) => {
+      const v = Number(readAt);
+      if (v === current) return true;
+      // The version itself is a refreshed row of the lineage: without it, the lineage knows nothing of it.
+      if (!(v >= lineage.since && v < current && current <= lineage.newest && lineage.cycles.has(current))) return false;
+      const between = [...lineage.cycles].filter(([id]) => id > v && id <= current).map(([, c]) => c);
+      return unchangedBefore(between, grainMs, to);
+    };
+    try {
+      return { state: known.state, coverage: await known.coverage, holds };
+    } catch (err) {
+      known.coverage = undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * The view's cycles up to `version` as this process knows them (per database, as versions are).
+   * A new version reads what the cycles since the last one known changed (one small statement per
+   * version); a failure, or a version behind the newest known (a replica behind another), starts
+   * the lineage again at `version`: segments of earlier versions are then read again, never trusted.
+   */
+  private async lineage(executor: Executor, view: string, version: number): Promise<Lineage> {
+    const key = stateKey(executor, view);
+    let lineage = this.lineages.get(key);
+    if (!lineage || version < lineage.since) {
+      lineage = { since: version, newest: version, cycles: new Map() };
+      this.lineages.set(key, lineage);
+      return lineage;
+    }
+    const l = lineage;
+    while (version > l.newest) {
+      l.fetching ??= (async () => {
+        const upTo = version;
+        try {
+          const cycles = await readCycles(executor, view, l.newest, upTo);
+          // On one database a view's cycles commit in id order, so holding `upTo` means holding all of
+          // (newest, upTo]. A read that failed over to a replica further behind may hold fewer: a gap
+          // would let a segment skip a cycle that changed it, so the lineage starts again instead.
+          if (cycles.at(-1)?.[0] !== upTo || stateKey(executor, view) !== key) throw new Error('an incomplete lineage');
+          for (const [id, changed] of cycles) l.cycles.set(id, changed);
+          l.newest = Math.max(l.newest, upTo);
+          while (l.cycles.size > LINEAGE_KEPT) {
+            const oldest = l.cycles.keys().next().value!;
+            l.cycles.delete(oldest);
+            l.since = oldest;
+          }
+        } catch {
+          l.since = l.newest = upTo;
+          l.cycles.clear();
+        }
+      })().finally(() => (l.fetching = undefined));
+      await l.fetching;
+    }
+    return l;
+  }
+}

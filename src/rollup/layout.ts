@@ -1,0 +1,45 @@
+/**
+ * The storage layout a compiled query's declaration generates, shared by the cycle that writes it
+ * (src/maintenance/) and the reads and /health that read it (src/read/, src/http/): the relation
+ * names, the key, the tiers (how long the view keeps facts before history seals them, how long
+ * recent grains are kept), and bucket flooring in SQL (src/rollup/window.ts floors in JS).
+ */
+import { MINUTE_MS } from './window.ts';
+
+/** EventStats' maintenance state, one row per view (migrations/1764000006000_incremental-maintenance.sql). */
+export const MAINTENANCE = 'eventstats.maintenance';
+export const ORPHAN_JOBS = 'eventstats.orphan_jobs';
+export const INVALIDATIONS = 'eventstats.invalidations';
+export const STATUS_CHANGE_DELTAS = 'eventstats.status_change_deltas';
+export const DELETED_FACTS = 'eventstats.deleted_facts';
+export const HELD_BACK_JOBS = 'eventstats.held_back_jobs';
+
+/** The relations of one query: its materialized view (recent buckets), its history table (sealed buckets), and their union. */
+export interface Relations {
+  readonly view: string;
+  readonly history: string;
+  readonly buckets: string;
+}
+
+export function relationsOf(spec: { readonly view: string }): Relations {
+  const m = /^eventstats\.mv_([a-z0-9_]+)$/.exec(spec.view);
+  if (!m) throw new Error(`view ${spec.view} must be named eventstats.mv_<query>`);
+  return { view: spec.view, history: `eventstats.${m[1]}_history`, buckets: `eventstats.${m[1]}_buckets` };
+}
+
+/** The view's and history's key columns, in unique-index order. */
+export function keyColumns(spec: { readonly dims: readonly string[] }): string[] {
+  return ['lvl', 'grain_ms', 'bucket', 'null_mask', ...spec.dims];
+}
+
+/** The start of the grain-`g` bucket of epoch-ms expression `ts` (floored, also below 1970). */
+export const floorExpr = (ts: string, g: number) => `${ts} - ((${ts} % ${g}) + ${g}) % ${g}`;
+
+/**
+ * The view keeps the facts from the start of the previous minute on: everything older is sealed as
+ * soon as its minute has closed (history's hour and day rows of the current hour and day grow by
+ * merges), so the view's REFRESH costs a minute or two of facts, whatever the history.
+ */
+export const OPEN_MS = MINUTE_MS;
+/** Recent-tier grains are kept for this many days before the latest fact. */
+export const FINE_DAYS = 8;
