@@ -2,7 +2,10 @@
  * What `npm start` prints once it listens: where to point a browser (the dashboard, the API docs) and
  * curl, and how to get a token for each.
  */
-const EXAMPLE_TOPIC = 'public.cps.za.runs';
+import type { TopicName } from './db/tables.ts';
+import { queryPath } from './declarations/route.ts';
+
+const EXAMPLE_TOPIC: TopicName = 'public.cps.za.runs';
 
 export interface BannerOptions {
   /** The base URL the server answers on. */
@@ -29,7 +32,7 @@ export function startBanner(o: BannerOptions): string {
     ...(dashboard !== `${o.base}/dashboard/` ? [`  dev token  curl -X POST -H "X-Dev-Token-Secret: ${o.devTokenSecret}" ${o.base}/dev/token  (this start's secret)`] : []),
     `  curl ${o.base}/health`,
     token ? `  TOKEN=$(${token})` : '  TOKEN=<a token from your identity provider>',
-    `  curl -X POST -H "Authorization: Bearer $TOKEN" ${o.base}/stats/${EXAMPLE_TOPIC}/query/failed_jobs`,
+    `  curl -X POST -H "Authorization: Bearer $TOKEN" ${o.base}${queryPath({ topic: EXAMPLE_TOPIC, name: 'failed_jobs' })}`,
     `  curl -H "Authorization: Bearer $TOKEN" ${o.base}/stats/${EXAMPLE_TOPIC}/queries`,
     '',
     '',

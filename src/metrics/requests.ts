@@ -6,6 +6,7 @@
 import type { Request, RequestHandler } from 'express';
 import { Histogram, type Registry } from 'prom-client';
 import { SUPPORTED_QUERIES } from '../declarations/index.ts';
+import { queryNameOfPath } from '../declarations/route.ts';
 import { metricOf } from './registry.ts';
 
 export const REQUEST_DURATION = 'eventstats_http_request_duration_seconds';
@@ -29,10 +30,8 @@ export function routeOf(req: Request): string {
 
 /** The query label: the name in /stats/{topic}/query/{name} when it is a registered compiled query, else ''. */
 export function queryOf(url: string): string {
-  const path = url.split('?')[0]!.replace(/(.)\/$/, '$1');
-  const parts = path.split('/');
-  if (parts.length !== 5 || parts[1] !== 'stats' || parts[3] !== 'query') return '';
-  return QUERY_NAMES.has(parts[4]!) ? parts[4]! : '';
+  const name = queryNameOfPath(url);
+  return name !== undefined && QUERY_NAMES.has(name) ? name : '';
 }
 
 /** Marks the requests under `pattern`, mounted at it, so that a refusal before any route is labelled with it. */

@@ -5,6 +5,7 @@ import { ValidationError } from '../../core/errors.ts';
 import { catalogOf } from '../../declarations/catalog.ts';
 import { prepareQuery } from '../../read/execute.ts';
 import { findQuery, queriesOf, viewSchedule } from '../../declarations/index.ts';
+import { QUERY_ROUTE } from '../../declarations/route.ts';
 import type { PartsCache } from '../../read/parts-cache.ts';
 import type { CompiledQuery } from '../../declarations/types.ts';
 import { bodyObject } from '../../core/validation.ts';
@@ -68,12 +69,12 @@ export function queryRoutes(deps: QueryRouteDeps): Router {
     sendQueryAnswer(req, res, { query, topic: topicOf(res), result, format, now, cron: viewSchedule(query.rollup.view, deps.schedules) });
   };
 
-  router.post('/stats/:topic_name/query/:query_name', async (req, res) => {
+  router.post(QUERY_ROUTE, async (req, res) => {
     const query = lookup(req, res);
     await answer(req, res, query, bodyObject(req.body));
   });
 
-  router.get('/stats/:topic_name/query/:query_name', async (req, res) => {
+  router.get(QUERY_ROUTE, async (req, res) => {
     const query = lookup(req, res);
     refuseBody(req);
     await answer(req, res, query, bodyObject(queryStringParams(req, query)));
