@@ -10,8 +10,9 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 
 function finish(result, code) {
-  // The handler's pool keeps sockets open; the process is done once the line is out.
-  process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(code));
+  // The handler's pool keeps sockets open; the process is done once the line is out. The handler
+  // logs to stdout too (its start-up warnings), so the result line is marked.
+  process.stdout.write(`${JSON.stringify({ coldStart: true, ...result })}\n`, () => process.exit(code));
 }
 
 try {

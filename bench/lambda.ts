@@ -58,7 +58,8 @@ function npmBuild(): Promise<{ ok: boolean; output: string }> {
 
 /** Makes sure dist is current: builds when it is missing or older than src/ or migrations/ (not in smoke mode). */
 export async function ensureBuild(smoke: boolean, log: (line: string) => void): Promise<BuildState & { reason?: string }> {
-  const present = existsSync(HANDLER);
+  // The API entry (dist/src/server.js) and the Lambda bundle are built together; half a build is none.
+  const present = existsSync(HANDLER) && existsSync(path.join(REPO_ROOT, 'dist/src/server.js'));
   const stale = present && (await stat(HANDLER)).mtimeMs < Math.max(await newestMtime(path.join(REPO_ROOT, 'src')), await newestMtime(path.join(REPO_ROOT, 'migrations')));
   if (present && !stale) return { dist: 'fresh' };
   if (smoke) return present ? { dist: 'stale' } : { dist: 'missing', reason: 'dist/lambda/index.mjs is missing and smoke mode does not build' };
@@ -88,10 +89,14 @@ async function coldStartOnce(resources: Resources, env: NodeJS.ProcessEnv, event
   try {
     const line = await new Promise<string>((resolve, reject) => {
       let buf = '';
+      // The handler's own log lines (pino, on stdout as on Lambda) come first; the result is marked.
       child.process.stdout!.on('data', (c: Buffer) => {
         buf += c.toString('utf8');
-        const nl = buf.indexOf('\n');
-        if (nl >= 0) resolve(buf.slice(0, nl));
+        for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+          const line = buf.slice(0, nl);
+          buf = buf.slice(nl + 1);
+          if (line.startsWith('{"coldStart":true')) resolve(line);
+        }
       });
       child.process.once('exit', () => setTimeout(() => reject(new Error(`cold-start process exited without a result:\n${child.output()}`)), 50));
     });
