@@ -6,7 +6,10 @@
  * process, bench/write-path-cycler.ts); both again with one writer transaction that inserted a run
  * and its jobs and stays open for the whole phase. Per phase: inserts, p99 and max latency, cycles
  * ok and failed, the most ids a cycle held back; after the last phase the long writer commits and
- * one more round of cycles shows nothing held back.
+ * one more round of cycles shows nothing held back. With `rounds` > 1 the four phases run that many
+ * times, each pair (without cycles, with cycles) in alternating order (the odd rounds with cycles
+ * first), so that drift (caches warming, other load) does not fall on one side; the summary gives
+ * each round's ratio with/without.
  */
 import path from 'node:path';
 import pg from 'pg';
@@ -14,6 +17,7 @@ import { TABLES } from '../src/db/tables.ts';
 import { Resources, spawnChild } from './processes.ts';
 
 export interface PhaseResult {
+  readonly round: number;
   readonly phase: string;
   readonly inserts: number;
   readonly p99Ms: number;
@@ -22,6 +26,34 @@ export interface PhaseResult {
   readonly cyclesFailed: number;
   readonly errors: readonly string[];
   readonly maxHeldBack: number;
+  /** The median round of cycles of every view (ms), as the cycler timed it. */
+  readonly cycleRoundMs: number | null;
+}
+
+/** Per round, inserts and max latency with cycles against without, with and without the long writer. */
+export interface RoundSummary {
+  readonly round: number;
+  readonly insertsRatio: number;
+  readonly maxDeltaMs: number;
+  readonly insertsRatioLongWriter: number;
+  readonly maxDeltaMsLongWriter: number;
+}
+
+const PHASES = ['writes alone', 'writes + cycles', 'writes + one writer transaction held open', 'the same + cycles'] as const;
+
+export function summarize(results: readonly PhaseResult[]): RoundSummary[] {
+  const rounds = [...new Set(results.map((r) => r.round))];
+  return rounds.map((round) => {
+    const of = (phase: string) => results.find((r) => r.round === round && r.phase === phase)!;
+    const [alone, cycles, held, heldCycles] = PHASES.map(of);
+    return {
+      round,
+      insertsRatio: Number((cycles!.inserts / alone!.inserts).toFixed(3)),
+      maxDeltaMs: Number((cycles!.maxMs - alone!.maxMs).toFixed(1)),
+      insertsRatioLongWriter: Number((heldCycles!.inserts / held!.inserts).toFixed(3)),
+      maxDeltaMsLongWriter: Number((heldCycles!.maxMs - held!.maxMs).toFixed(1)),
+    };
+  });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -57,20 +89,25 @@ function cycler(resources: Resources, url: string, cycleSeconds: number) {
   });
 }
 
-function rounds(output: string): { ok: number; failed: number; errors: string[]; heldBack: number }[] {
+function rounds(output: string): { ok: number; failed: number; errors: string[]; heldBack: number; ms: number }[] {
   return output
     .split('\n')
     .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as { ok: number; failed: number; errors: string[]; heldBack: number });
+    .map((l) => JSON.parse(l) as { ok: number; failed: number; errors: string[]; heldBack: number; ms: number });
 }
 
-export async function cyclePhases(url: string, options: { seconds: number; cycleSeconds: number }, log: (line: string) => void): Promise<PhaseResult[]> {
+export async function cyclePhases(
+  url: string,
+  options: { seconds: number; cycleSeconds: number; rounds?: number },
+  log: (line: string) => void,
+): Promise<PhaseResult[]> {
   const resources = new Resources();
   const writer = new pg.Client({ connectionString: url });
   await writer.connect();
   const results: PhaseResult[] = [];
   try {
-    for (const phase of ['writes alone', 'writes + cycles', 'writes + one writer transaction held open', 'the same + cycles']) {
+    const order = (round: number) => (round % 2 ? [PHASES[1], PHASES[0], PHASES[3], PHASES[2]] : [...PHASES]);
+    for (const [round, phase] of Array.from({ length: options.rounds ?? 1 }, (_, r) => order(r).map((p) => [r + 1, p] as const)).flat()) {
       const withCycles = phase.endsWith('cycles');
       const longWriter = phase.includes('held open') || phase === 'the same + cycles';
       let open: pg.Client | undefined;
@@ -97,7 +134,9 @@ export async function cyclePhases(url: string, options: { seconds: number; cycle
       }
       const done = child ? rounds(child.output()) : [];
       latencies.sort((a, b) => a - b);
+      const ms = done.map((x) => x.ms).sort((a, b) => a - b);
       const r: PhaseResult = {
+        round,
         phase,
         inserts: latencies.length,
         p99Ms: Number(latencies[Math.floor(latencies.length * 0.99)]!.toFixed(2)),
@@ -106,8 +145,12 @@ export async function cyclePhases(url: string, options: { seconds: number; cycle
         cyclesFailed: done.reduce((n, x) => n + (x.failed > 0 ? 1 : 0), 0),
         errors: [...new Set(done.flatMap((x) => x.errors))],
         maxHeldBack: Math.max(0, ...done.map((x) => x.heldBack)),
+        cycleRoundMs: ms.length ? ms[Math.floor(ms.length / 2)]! : null,
       };
-      log(`${r.phase}: ${r.inserts} inserts, p99 ${r.p99Ms} ms, max ${r.maxMs} ms, cycles ${r.cyclesOk} ok / ${r.cyclesFailed} failed, held back ≤ ${r.maxHeldBack}`);
+      log(
+        `round ${round}, ${r.phase}: ${r.inserts} inserts, p99 ${r.p99Ms} ms, max ${r.maxMs} ms` +
+          (child ? `, cycles ${r.cyclesOk} ok / ${r.cyclesFailed} failed (median round ${r.cycleRoundMs} ms), held back ≤ ${r.maxHeldBack}` : ''),
+      );
       results.push(r);
       await sleep(500);
     }
@@ -117,6 +160,12 @@ export async function cyclePhases(url: string, options: { seconds: number; cycle
     await after.stop();
     const last = rounds(after.output())[0];
     log(`after its commit: ${last?.failed ?? '?'} failed, ${last?.heldBack ?? '?'} held back`);
+    for (const s of summarize(results)) {
+      log(
+        `round ${s.round}: inserts with/without cycles ${s.insertsRatio}, max ${s.maxDeltaMs >= 0 ? '+' : ''}${s.maxDeltaMs} ms; ` +
+          `with the long writer ${s.insertsRatioLongWriter}, max ${s.maxDeltaMsLongWriter >= 0 ? '+' : ''}${s.maxDeltaMsLongWriter} ms`,
+      );
+    }
   } finally {
     await writer.end();
     await resources.release(log);

@@ -14,7 +14,7 @@ import { refreshViews } from '../src/refresh/refresh-view.ts';
 import { seed } from '../src/seed/index.ts';
 import { startServer } from './database.ts';
 import { Resources } from './processes.ts';
-import { cyclePhases } from './write-path-cycles.ts';
+import { cyclePhases, summarize } from './write-path-cycles.ts';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const { values } = parseArgs({
@@ -46,10 +46,10 @@ try {
     execFileSync(process.execPath, args, { stdio: 'inherit' });
   }
   if (paths.includes('cycles')) {
-    const phases = await cyclePhases(url, { seconds: Number(values.seconds), cycleSeconds: Number(values['cycle-seconds']) }, log);
+    const phases = await cyclePhases(url, { seconds: Number(values.seconds), cycleSeconds: Number(values['cycle-seconds']), rounds: Number(values.rounds) }, log);
     mkdirSync('bench/results', { recursive: true });
     const file = `bench/results/${new Date().toISOString().slice(0, 10)}-write-path-cycles.json`;
-    writeFileSync(file, `${JSON.stringify({ runs: Number(values.runs), seconds: Number(values.seconds), cycleSeconds: Number(values['cycle-seconds']), phases }, null, 2)}\n`);
+    writeFileSync(file, `${JSON.stringify({ runs: Number(values.runs), seconds: Number(values.seconds), cycleSeconds: Number(values['cycle-seconds']), phases, rounds: summarize(phases) }, null, 2)}\n`);
     log(`wrote ${file}`);
   }
 } finally {

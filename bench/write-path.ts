@@ -9,8 +9,9 @@
  *     UPDATE that changes status_type), which the status triggers record.
  * Prints tps and mean latency per round and the ratio with/without; writes bench/results/.
  *
- * `--paths cycles` [--cycle-seconds C]: what the maintenance cycles cost the insert path, with and
- * without one writer transaction held open across them (bench/write-path-cycles.ts; no pgbench).
+ * `--paths cycles` [--cycle-seconds C] [--rounds R]: what the maintenance cycles cost the insert
+ * path, with and without one writer transaction held open across them, each pair in alternating
+ * order over R rounds (bench/write-path-cycles.ts; no pgbench).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -19,7 +20,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { TABLES } from '../src/db/tables.ts';
-import { cyclePhases } from './write-path-cycles.ts';
+import { cyclePhases, summarize } from './write-path-cycles.ts';
 
 const INSERT_PATH = `\\set n random(1, 1000000000)
 BEGIN;
@@ -75,8 +76,9 @@ async function main(): Promise<void> {
   };
   const results: Record<string, unknown>[] = [];
   if (values.paths.split(',').includes('cycles')) {
-    const phases = await cyclePhases(url, { seconds: Number(values.seconds), cycleSeconds: Number(values['cycle-seconds']) }, (l) => process.stdout.write(`${l}\n`));
-    results.push({ path: 'cycles', seconds: Number(values.seconds), cycleSeconds: Number(values['cycle-seconds']), phases });
+    const options = { seconds: Number(values.seconds), cycleSeconds: Number(values['cycle-seconds']), rounds: Number(values.rounds) };
+    const phases = await cyclePhases(url, options, (l) => process.stdout.write(`${l}\n`));
+    results.push({ path: 'cycles', ...options, phases, rounds: summarize(phases) });
   }
   try {
     for (const [pathName, script] of Object.entries(scripts).filter(([name]) => values.paths.split(',').includes(name))) {

@@ -19,7 +19,7 @@ export const VIEWS = Object.freeze({
   runStatusSummary: 'eventstats.mv_run_status_summary',
 } as const);
 
-/** A compiled query's view: declared in its file (src/queries/<name>.ts); the ones above are the first four. */
+/** A compiled query's view: declared in its file (src/declarations/<name>.ts); the ones above are the first four. */
 export type ViewName = `eventstats.mv_${string}`;
 
 /** The status types of the gateway's status-change topic, in the order answers list them. */

@@ -7,7 +7,7 @@
  * A cycle, in one REPEATABLE READ transaction begun after the source's id bound was found (without a
  * lock: src/maintenance/sources.ts):
  *   1. applies the changes below sealed_to since the last cycle (late jobs, orphans whose run came,
- *      re-aggregated days after deletes, signed status changes) to history;
+ *      re-aggregated days after deletes, recomputed buckets of changed status rows) to history;
  *   2. seals [sealed_to, new sealed_to) from the base tables into history (new sealed_to: the start
  *      of the previous minute, so the view holds a minute or two);
  *   3. drops recent-tier grains older than the new fine_from from history (they age into coarser grains);
@@ -24,6 +24,7 @@ import { Params } from '../db/sql.ts';
 import { bucketsViewSql, emptyRowsIndexSql, unqualified } from './ddl.ts';
 import { TABLES } from '../db/tables.ts';
 import { sealInto, SOURCES, type ChangeStats, type CycleContext, type IdBound, type Source, type Writer } from './sources.ts';
+import type { CaptureState } from './status-capture.ts';
 import { aggregateSql, recentGrains } from './aggregate.ts';
 import { FINE_DAYS, keyColumns, MAINTENANCE, OPEN_MS, relationsOf } from '../rollup/layout.ts';
 
@@ -44,6 +45,8 @@ export interface CyclePlan {
   readonly rebuild: boolean;
   /** How far the cycle may absorb (null: the source has no ids), found before its snapshot. */
   readonly bound: IdBound | null;
+  /** The status capture's state as read, and after this cycle (null: the source has no capture). */
+  readonly capture: { readonly previous: CaptureState | null; readonly next: CaptureState } | null;
   /** The id watermark the plan started from (the bound's holders are only good for the held-back ids as of it). */
   readonly idFrom: number | null;
   readonly sealTo: number;
@@ -158,6 +161,8 @@ export async function planCycle(client: pg.ClientBase, spec: RollupSpec, options
   } else if (source.bound) {
     bound = await source.bound(client, spec.view, known, pending.held ?? 0, { waitMs: options.holderWaitMs ?? HOLDER_WAIT_MS, longWriterMs: options.longWriterMs });
   }
+  const previous = pending.capture ?? null;
+  const capture = source.capture ? { previous, next: await source.capture(client, previous) } : null;
   const now = options.now ?? Number(state.now);
   const latest = Math.min(num(state.latest) ?? now, now);
   // The sequence went back (TRUNCATE ... RESTART IDENTITY, or a restore): ids are counted anew.
@@ -178,7 +183,7 @@ export async function planCycle(client: pg.ClientBase, spec: RollupSpec, options
     ...(pending.held ? [`held:${pending.held}@${bound?.holders.join(',') ?? ''}`] : []),
     ...(pending.due ? [`due@${randomUUID()}`] : []),
   ].join('/');
-  return { key, rebuild, bound, idFrom: known, sealTo, fineFrom, populated: state.populated, unchanged: !rebuild && state.populated && state.last_key === key };
+  return { key, rebuild, bound, capture, idFrom: known, sealTo, fineFrom, populated: state.populated, unchanged: !rebuild && state.populated && state.last_key === key };
 }
 
 /** Runs the cycle in the caller's transaction (REPEATABLE READ, begun after planCycle). */
@@ -202,7 +207,7 @@ export async function runCycle(client: pg.ClientBase, spec: RollupSpec, plan: Cy
   // The recent tier's start never moves back over compacted rows (another cycle may have run since the plan).
   const fineFrom = rebuild ? plan.fineFrom : Math.max(plan.fineFrom, Number(state.fine_from));
   const holders = plan.bound?.holders ?? [];
-  const ctx: CycleContext = { client, spec, sealedTo: rebuild ? null : oldSealed, idFrom: oldIds, idTo, fineFrom, changed, holders };
+  const ctx: CycleContext = { client, spec, sealedTo: rebuild ? null : oldSealed, idFrom: oldIds, idTo, fineFrom, changed, holders, ...(plan.capture ? { capture: plan.capture } : {}) };
   let changes: Partial<ChangeStats> | undefined;
   let sealedRows: number | undefined;
   if (rebuild) {

@@ -18,10 +18,12 @@
  *   recorded per UTC day by statement-level triggers (no trigger fires on INSERT: the gateway's
  *   insert path is untouched), and those days are re-aggregated; a TRUNCATE asks for a rebuild.
  * - status_change: upserted in place, so an old row's status and dimensions change without a new
- *   id. Row-level triggers on INSERT, UPDATE and DELETE write each change (its old and new version
- *   side by side, read back as -1 and +1 facts; an update that changes nothing a view reads is
- *   skipped) to eventstats.status_change_deltas, which a cycle applies to history and deletes in the same
- *   transaction: a change committed after the cycle's snapshot stays for the next one.
+ *   id. A cycle recomputes from the base table the created_at buckets of every row whose
+ *   last_updated_at is at or after its capture bound (src/maintenance/status-capture.ts: what an
+ *   upsert of an event on time leaves, at no cost to the writer), and of every version the row-level
+ *   triggers recorded in eventstats.status_change_deltas: a late event's (last_updated_at older
+ *   than its write's clock by more than a margin), an update that moves created_at, a delete. It
+ *   deletes the records in the same transaction: one committed after its snapshot stays for the next.
  */
 import pg from 'pg';
 import type { ChangedBuckets } from '../rollup/changed.ts';
@@ -29,6 +31,7 @@ import { Params } from '../db/sql.ts';
 import { TABLES } from '../db/tables.ts';
 import type { Dim, RollupSpec, SourceName } from '../rollup/spec.ts';
 import { DAY_MS, floorTo, GRAIN_MS } from '../rollup/window.ts';
+import { boundSql, parseCapture, readCapture, type CaptureState } from './status-capture.ts';
 import { countMeasure, mergeIntoHistorySql, rollupMeasure, type FactSelection } from './aggregate.ts';
 import { DELETED_FACTS, floorExpr, HELD_BACK_JOBS, INVALIDATIONS, keyColumns, MAINTENANCE, ORPHAN_JOBS, relationsOf, STATUS_CHANGE_DELTAS } from '../rollup/layout.ts';
 
@@ -44,13 +47,15 @@ export interface CycleContext {
   readonly holders: readonly string[];
   /** Recent grains' start after this cycle. */
   readonly fineFrom: number;
+  /** The status capture's state as the plan read it, and after this cycle (src/maintenance/status-capture.ts). */
+  readonly capture?: { readonly previous: CaptureState | null; readonly next: CaptureState };
   /** Where this cycle changed what readers see (for the refresh log; src/rollup/changed.ts). */
   readonly changed: ChangedBuckets;
 }
 
 /** What a cycle did, for the refresh log. */
 export interface ChangeStats {
-  /** Delta facts (jobs, or signed status rows) added to sealed buckets. */
+  /** Delta facts (jobs) added to sealed buckets, or history rows of recomputed status buckets. */
   deltaRows: number;
   /** Days re-aggregated from the base tables (updates, deleted runs, large deletes of jobs). */
   recomputedDays: number;
@@ -116,7 +121,9 @@ export interface Source {
    * `key` for what may have changed unrecorded.
    */
   readonly pendingSql: string;
-  pendingOf(row: Record<string, unknown>): { key: string; due: boolean; held?: number };
+  pendingOf(row: Record<string, unknown>): { key: string; due: boolean; held?: number; capture?: CaptureState | null };
+  /** The capture's next state (status_change), read before the cycle's snapshot without a lock, from the one the plan read. */
+  capture?(client: pg.ClientBase, previous: CaptureState | null): Promise<CaptureState>;
   /** The facts of [from, to) (from null: from the beginning) this cycle may count; values go through p. */
   sealSelection(ctx: CycleContext, from: number | null, to: number, p: Params): FactSelection;
   /** Applies the changes below ctx.sealedTo since the last cycle. */
@@ -452,25 +459,87 @@ const runs: Source = {
   },
 };
 
-/** The recorded status changes as signed facts: each row's old version -1, its new one +1 (either side may be absent). */
-const STATUS_COLUMNS = ['created_at', 'tenant_id', 'source_app', 'environment', 'country', 'status_type'] as const;
-const side = (weight: number, prefix: 'old' | 'new') =>
-  `SELECT view_name, ${weight} AS weight, ${STATUS_COLUMNS.map((c) => `${prefix}_${c} AS ${c}`).join(', ')} FROM ${STATUS_CHANGE_DELTAS} WHERE ${prefix}_created_at IS NOT NULL`;
-const SIGNED_STATUS_CHANGES = `(${side(-1, 'old')}\n UNION ALL ${side(1, 'new')}) s`;
+/** The facts of the status-change table in `cells` (bucket starts of grain g, a bigint[] SQL expression), each cut at the sealed boundary. */
+const statusCells = (cells: string, g: number, sealedTo: string) =>
+  `unnest(${cells}::bigint[]) AS c(b) CROSS JOIN LATERAL (SELECT * FROM ${TABLES.statusChange} s0
+     WHERE s0.created_at >= 'epoch'::timestamptz + c.b * interval '1 millisecond'
+       AND s0.created_at < 'epoch'::timestamptz + least(c.b + ${g}, ${sealedTo}::bigint) * interval '1 millisecond' OFFSET 0) s`;
+
+/**
+ * Recomputes whole buckets (every dimension value) holding the fact times `times` (ms, below sealed_to)
+ * from the base table: per level, the finest grain that holds every fact of its day (as
+ * recomputeDeletedCells), then the level's coarser buckets around them from history's rows of that
+ * grain. A bucket recomputed is right whatever happened to its rows since the last cycle, and
+ * recomputing one twice costs time, not exactness. Resolves to the history rows written at the finest grains.
+ */
+async function recomputeBuckets(ctx: CycleContext, times: readonly number[]): Promise<number> {
+  const { client, spec } = ctx;
+  const { history } = relationsOf(spec);
+  const measures = Object.entries(spec.measures);
+  const sealedTo = ctx.sealedTo!;
+  let written = 0;
+  for (const level of spec.levels) {
+    const recent = level.recent ?? [];
+    const older = level.grains.filter((g) => !recent.includes(g));
+    const tiers = [
+      { grain: older.at(-1)!, coarser: older, has: (t: number) => !recent.length || t < ctx.fineFrom },
+      ...(recent.length ? [{ grain: recent.at(-1)!, coarser: level.grains, has: (t: number) => t >= ctx.fineFrom }] : []),
+    ];
+    for (const tier of tiers) {
+      const g = GRAIN_MS[tier.grain];
+      const cells = [...new Set(times.filter((t) => t < sealedTo && tier.has(t)).map((t) => t - (((t % g) + g) % g)))].sort((a, b) => a - b);
+      if (!cells.length) continue;
+      ctx.changed.from(cells[0]!);
+      await client.query(`DELETE FROM ${history} WHERE lvl = ${level.id} AND grain_ms = ${g} AND bucket = ANY($1::bigint[])`, [cells]);
+      const p = new Params();
+      const fineLevel = { id: level.id, dims: level.dims, grains: [tier.grain] };
+      written += await merge({ ...ctx, spec: { ...spec, levels: [fineLevel] } }, p, { from: statusCells(p.add(cells), g, p.add(sealedTo)), where: [] });
+      for (const coarse of tier.coarser.filter((c) => GRAIN_MS[c] > g)) {
+        const G = GRAIN_MS[coarse];
+        const around = [...new Set(cells.map((b) => b - (((b % G) + G) % G)))];
+        await client.query(`DELETE FROM ${history} WHERE lvl = ${level.id} AND grain_ms = ${G} AND bucket = ANY($1::bigint[])`, [around]);
+        await client.query(
+          `INSERT INTO ${history} (${[...keyColumns(spec), ...measures.map(([m]) => m)].join(', ')})
+           SELECT ${level.id}, ${G}::bigint, ${floorExpr('h.bucket', G)}, h.null_mask, ${spec.dims.map((d) => `h.${d}`).join(', ')},
+                  ${measures.map(([m, x]) => rollupMeasure(`h.${m}`, x)).join(', ')}
+             FROM ${history} h JOIN unnest($1::bigint[]) AS a(b) ON h.bucket >= a.b AND h.bucket < a.b + ${G}
+            WHERE h.lvl = ${level.id} AND h.grain_ms = ${g}
+            GROUP BY 3, h.null_mask, ${spec.dims.map((d) => `h.${d}`).join(', ')}`,
+          [around],
+        );
+      }
+    }
+  }
+  return written;
+}
+
+/** The rows of the capture's window (last_updated_at at or after the view's stored bound), as the probe and the cycle read them. */
+const STATUS_WINDOW = `${TABLES.statusChange} s
+  WHERE s.last_updated_at >= ${boundSql(`(SELECT (m1.capture->>'fromUs') FROM ${MAINTENANCE} m1 WHERE m1.view_name = $1)`)}
+    AND s.last_updated_at < 'infinity'::timestamptz`;
 
 const statusChange: Source = {
   latestSql: `SELECT floor(extract(epoch FROM max(created_at)) * 1000)::bigint FROM ${TABLES.statusChange}`,
   // The fact time is computed from created_at; the index is on created_at itself.
   // (The upper bound: as for runs.)
   since: (bound) => [`s.created_at >= coalesce(to_timestamp((${bound})::float8 / 1000), '-infinity'::timestamptz)`, `s.created_at < 'infinity'::timestamptz`],
+  // History's rows are recomputed, never subtracted from; the flag keeps the generated DDL (the
+  // index on rows whose count is 0) of the queries' migrations, from when the triggers wrote signed facts.
   signed: true,
   resetSql: (view) => `DELETE FROM ${STATUS_CHANGE_DELTAS} WHERE view_name = ${pg.escapeLiteral(view)};`,
 
-  pendingSql: `(SELECT count(*) FROM ${STATUS_CHANGE_DELTAS} WHERE view_name = $1) AS deltas`,
+  // The window's rows and their versions (xmin): a version written since the last cycle changes the
+  // sum (a skipped cycle does not move the bound, so a hash collision only delays a change).
+  pendingSql: `(SELECT count(*) FROM ${STATUS_CHANGE_DELTAS} WHERE view_name = $1) AS deltas,
+              (SELECT m2.capture FROM ${MAINTENANCE} m2 WHERE m2.view_name = $1) AS capture,
+              (SELECT count(*)::text || ':' || coalesce(sum(hashtextextended(s.job_id::text || '@' || s.xmin::text, 0)), 0)::text
+                 FROM ${STATUS_WINDOW}) AS capture_window`,
 
   pendingOf(row) {
-    return { key: '', due: Number(row.deltas) > 0 };
+    return { key: `window:${String(row.capture_window)}`, due: Number(row.deltas) > 0, capture: parseCapture(row.capture) };
   },
+
+  capture: (client, previous) => readCapture(client, previous),
 
   sealSelection(ctx, from, to, p) {
     const iso = (t: number) => p.add(new Date(t).toISOString());
@@ -481,17 +550,32 @@ const statusChange: Source = {
   async applyChanges(ctx) {
     const { client, spec } = ctx;
     const { history } = relationsOf(spec);
-    const p = new Params();
-    const where = [`s.view_name = ${p.add(spec.view)}`, `s.created_at < ${p.add(new Date(ctx.sealedTo!).toISOString())}::timestamptz`];
-    const deltaRows = await merge(ctx, p, { from: SIGNED_STATUS_CHANGES, where, sign: 's.weight' });
-    // Applied or not (changes at or after sealed_to are the view's), every change this snapshot sees is done.
-    await client.query(`DELETE FROM ${STATUS_CHANGE_DELTAS} WHERE view_name = $1`, [spec.view]);
+    const capture = ctx.capture!;
+    const stored = await client.query<{ capture: unknown }>(`SELECT capture FROM ${MAINTENANCE} WHERE view_name = $1`, [spec.view]);
+    // Another cycle since the plan (the view's advisory lock prevents it): its bound is not the one
+    // this plan's holders were read against. The next cycle plans again.
+    if (JSON.stringify(parseCapture(stored.rows[0]?.capture)) !== JSON.stringify(capture.previous)) {
+      throw new Error(`${spec.view}: another cycle moved the status capture since this cycle's plan; the next cycle plans again`);
+    }
+    // The created_at of every recorded version (deleted: they are done with this snapshot; one
+    // committed later stays for the next cycle) and of every row in the window, at ms.
+    const { rows } = await client.query<{ t: string }>(
+      `WITH d AS (DELETE FROM ${STATUS_CHANGE_DELTAS} WHERE view_name = $1 RETURNING old_created_at, new_created_at),
+            c AS (SELECT old_created_at AS t FROM d UNION ALL SELECT new_created_at FROM d
+                  UNION ALL SELECT s.created_at FROM ${STATUS_WINDOW})
+       SELECT DISTINCT floor(extract(epoch FROM t) * 1000)::bigint::text AS t FROM c WHERE t IS NOT NULL AND t < $2::timestamptz`,
+      [spec.view, new Date(ctx.sealedTo!).toISOString()],
+    );
+    const deltaRows = await recomputeBuckets(ctx, rows.map((r) => Number(r.t)));
     await client.query(`DELETE FROM ${history} WHERE ${countMeasure(spec)} = 0`);
+    await client.query(`UPDATE ${MAINTENANCE} SET capture = $2 WHERE view_name = $1`, [spec.view, JSON.stringify(capture.next)]);
     return { deltaRows, recomputedDays: 0, deletedFacts: 0, orphans: 0, heldBack: 0 };
   },
 
   async reset(ctx) {
     await ctx.client.query(`DELETE FROM ${STATUS_CHANGE_DELTAS} WHERE view_name = $1`, [ctx.spec.view]);
+    // The rebuild reads every row this snapshot sees; the bound of the next cycle is this cycle's.
+    if (ctx.capture) await ctx.client.query(`UPDATE ${MAINTENANCE} SET capture = $2 WHERE view_name = $1`, [ctx.spec.view, JSON.stringify(ctx.capture.next)]);
     return 0;
   },
 };

@@ -1,5 +1,5 @@
 /**
- * Drift between each compiled query's declaration (its rollup spec in src/queries/) and the view its
+ * Drift between each compiled query's declaration (its rollup spec in src/declarations/) and the view its
  * migrations built: the columns, the unique key, which levels and grains the view holds and the
  * null_mask bits of each level. Every mismatch names the view, and the level and grain.
  */
