@@ -108,7 +108,7 @@ export function sweepShapes(values: Readonly<Partial<Record<Dim, string>>>, quer
   for (const q of queries) {
     const add = (shape: string, body: Record<string, unknown>) => out.push({ query: q.name, topic: q.topic, shape, body });
     add('default', {});
-    const shape = q.params.shape as Record<string, unknown>;
+    const shape = schemaShape(q);
     if ('group_by' in shape) for (const d of groupByDims(q)) add(`group_by=${d}`, { group_by: [d] });
     if ('bucket' in shape) add('bucket=hour', { bucket: 'hour' });
     for (const d of q.filters) {
@@ -120,9 +120,14 @@ export function sweepShapes(values: Readonly<Partial<Record<Dim, string>>>, quer
   return out;
 }
 
+/** The fields of a query's strict body schema (querySchema in src/declarations/params.ts). */
+function schemaShape(q: CompiledQuery): Record<string, unknown> {
+  return (q.params as unknown as { shape: Record<string, unknown> }).shape;
+}
+
 /** The dimensions a query's group_by accepts, read from its schema (the enum of the array's items). */
 function groupByDims(q: CompiledQuery): string[] {
-  const schema = (q.params.shape as Record<string, { def?: { innerType?: unknown } }>).group_by;
+  const schema = schemaShape(q).group_by;
   // z.array(z.enum(...)).refine(...).default([...]): unwrap to the enum's options.
   let node: unknown = schema;
   for (let i = 0; i < 6 && node; i++) {
@@ -148,9 +153,13 @@ async function presentValues(pool: pg.Pool, now: number): Promise<Partial<Record
   return runs[0] as Partial<Record<Dim, string>>;
 }
 
-/** What the gateway writes between two cycles, at its smallest: one run, one job and one status row, a second ago. */
-async function writeOne(pool: pg.Pool, i: number): Promise<void> {
-  const ts = Date.now() - 1_000;
+/**
+ * What the gateway writes between two cycles, at its smallest: one run, one job and one status row,
+ * a second ago, but never inside a window already swept (`after`: the last window's end), so each
+ * answer stays what the oracle computes over its window afterwards.
+ */
+async function writeOne(pool: pg.Pool, i: number, after: number): Promise<void> {
+  const ts = Math.max(Date.now() - 1_000, after + 1);
   const id = `shapes-${ts}-${i}`;
   await pool.query(
     `WITH r AS (INSERT INTO ${TABLES.runs} (event_id, job_ref, tenant_id, source_app, source_app_version, environment, timestamp_start, timestamp_end)
@@ -291,7 +300,7 @@ export async function runShapes(options: ShapeOptions, resources: Resources, com
       for (const days of SWEEP_DAYS) {
         for (const s of shapes) {
           const q = SUPPORTED_QUERIES.find((x) => x.name === s.query)!;
-          await writeOne(pool, i++);
+          await writeOne(pool, i++, results.at(-1)?.window.end ?? 0);
           cycles.push(await cycle(pool));
           const now = Date.now();
           const window = { start: now - days * DAY_MS, end: now };
