@@ -14,8 +14,14 @@
  * refused (429, Retry-After: until it is positive again) even with no statement under way, so one
  * user's admitted work holds on average at most `userShare` of one connection (and of one core,
  * which is what the others' reads wait for on a small machine), however it is spread over time.
+ *
+ * Optionally (`maxLoopLoad`, ADMISSION_MAX_LOOP_LOAD) no such read is admitted while the event loop
+ * has lately been busier than that: the cheap reads it is busy with come first, and a read of the
+ * base tables (whose answer also costs the loop most: docs/ARCHITECTURE.md, "Admission control") is
+ * refused with 429 and Retry-After 1 s, since the loop's load changes within a second.
  */
 import { OverloadedError } from './errors.ts';
+import { eventLoopLoad } from './event-loop-load.ts';
 
 export interface AdmissionLimits {
   /** Expensive statements under way in this process, all users together (ADMISSION_GLOBAL_MAX). */
@@ -31,13 +37,19 @@ export interface AdmissionLimits {
   readonly userShare?: number;
   /** The time budget's capacity in milliseconds: what a subject may spend at once after being idle. */
   readonly burstMs?: number;
+  /**
+   * ADMISSION_MAX_LOOP_LOAD: above this event loop utilization (0-1, src/event-loop-load.ts) no read
+   * of the base tables is admitted, so the cheap reads the loop is busy with come first. Absent: no
+   * such check.
+   */
+  readonly maxLoopLoad?: number;
 }
 
 /** What /metrics reports (src/metrics/api.ts). */
 export interface AdmissionStats {
   readonly active: number;
   readonly admitted: number;
-  readonly rejected: Readonly<Record<'user' | 'global' | 'budget', number>>;
+  readonly rejected: Readonly<Record<'user' | 'global' | 'budget' | 'load', number>>;
   /** Subjects whose time budget is not full (what the bucket map holds). */
   readonly budgets: number;
   readonly limits: AdmissionLimits;
@@ -62,11 +74,12 @@ export class Admission {
   /** Users whose time budget is spent in part (an entry leaves when it has refilled: see sweep). */
   private readonly buckets = new Map<string, Bucket>();
   private admitted = 0;
-  private readonly rejected = { user: 0, global: 0, budget: 0 };
+  private readonly rejected = { user: 0, global: 0, budget: 0, load: 0 };
 
   constructor(
     readonly limits: AdmissionLimits,
     private readonly now: () => number = () => performance.now(),
+    private readonly loopLoad: () => number = eventLoopLoad(),
   ) {
     if (limits.userShare !== undefined && !(limits.userShare > 0 && (limits.burstMs ?? 0) > 0)) {
       throw new Error('a time budget needs userShare > 0 and burstMs > 0');
@@ -122,6 +135,16 @@ export class Admission {
         `too many requests reading the base tables under way (at most ${this.limits.globalMax} at once); retry after ${this.limits.retryAfterSeconds} s`,
         this.limits.retryAfterSeconds,
       );
+    }
+    if (this.limits.maxLoopLoad !== undefined) {
+      const load = this.loopLoad();
+      if (load > this.limits.maxLoopLoad) {
+        this.rejected.load++;
+        throw new OverloadedError(
+          `the server is busy answering other requests (its event loop ${Math.round(load * 100)}% busy, above ${Math.round(this.limits.maxLoopLoad * 100)}%); reads of the base tables wait: retry after 1 s`,
+          1,
+        );
+      }
     }
     this.active++;
     this.admitted++;

@@ -19,7 +19,7 @@ describe('Admission of reads of the base tables', () => {
     expect(refused).to.include({ status: 429, type: 'overloaded', retryAfterSeconds: 4 });
     expect((refused as Error).message).to.match(/for this user \(at most 2 at once\)/);
     expect(() => a.enter('bob')).not.to.throw();
-    expect(a.stats()).to.deep.include({ active: 3, admitted: 3, rejected: { user: 1, global: 0, budget: 0 } });
+    expect(a.stats()).to.deep.include({ active: 3, admitted: 3, rejected: { user: 1, global: 0, budget: 0, load: 0 } });
   });
 
   it('refuses anyone once the process has globalMax under way, and admits again when one is released (once, however often it is called)', () => {
@@ -33,7 +33,7 @@ describe('Admission of reads of the base tables', () => {
     expect(a.stats().active).to.equal(2);
     expect(() => a.enter('dave')).not.to.throw();
     expect(() => a.enter('erin')).to.throw(OverloadedError);
-    expect(a.stats().rejected).to.deep.equal({ user: 0, global: 2, budget: 0 });
+    expect(a.stats().rejected).to.deep.equal({ user: 0, global: 2, budget: 0, load: 0 });
   });
 
   it('releases a run that fails as well as one that succeeds', async () => {
@@ -70,7 +70,7 @@ describe('Admission of reads of the base tables', () => {
       expect(refused).to.include({ status: 429, type: 'overloaded', retryAfterSeconds: 1 });
       expect((refused as Error).message).to.match(/used their share of the time \(0\.25 of one connection/);
       expect(() => a.enter('bob')()).not.to.throw();
-      expect(a.stats()).to.deep.include({ active: 0, rejected: { user: 0, global: 0, budget: 1 }, budgets: 1 });
+      expect(a.stats()).to.deep.include({ active: 0, rejected: { user: 0, global: 0, budget: 1, load: 0 }, budgets: 1 });
     });
 
     it('admits the user again once the debt is earned back, and no sooner', () => {
@@ -109,11 +109,40 @@ describe('Admission of reads of the base tables', () => {
     it('charges nothing and refuses nobody by time without a share (the default)', () => {
       const a = new Admission({ ...limits, userMax: 1 }, clock);
       for (let i = 0; i < 10; i++) spend(a, 'alice', 60_000);
-      expect(a.stats()).to.deep.include({ rejected: { user: 0, global: 0, budget: 0 }, budgets: 0 });
+      expect(a.stats()).to.deep.include({ rejected: { user: 0, global: 0, budget: 0, load: 0 }, budgets: 0 });
     });
 
     it('refuses a share without a burst at construction', () => {
       expect(() => new Admission({ ...limits, userShare: 0.5 })).to.throw(/burstMs > 0/);
+    });
+  });
+
+  describe('with a bound on the event loop load (ADMISSION_MAX_LOOP_LOAD)', () => {
+    let load = 0;
+    const loaded = () => new Admission({ ...limits, maxLoopLoad: 0.6 }, () => 0, () => load);
+
+    it('refuses every user a read of the base tables while the loop is busier than the bound, with Retry-After 1 s, and admits again once it is not', () => {
+      const a = loaded();
+      load = 0.75;
+      let refused: unknown;
+      try {
+        a.enter('carol');
+      } catch (err) {
+        refused = err;
+      }
+      expect(refused).to.be.instanceOf(OverloadedError);
+      expect(refused).to.include({ status: 429, type: 'overloaded', retryAfterSeconds: 1 });
+      expect((refused as Error).message).to.match(/event loop 75% busy, above 60%/);
+      load = 0.6;
+      expect(() => a.enter('carol')).not.to.throw();
+      expect(a.stats()).to.deep.include({ active: 1, rejected: { user: 0, global: 0, budget: 0, load: 1 } });
+    });
+
+    it('never reads the load without the bound (the default)', () => {
+      const a = new Admission(limits, () => 0, () => {
+        throw new Error('read');
+      });
+      expect(() => a.enter('carol')).not.to.throw();
     });
   });
 });

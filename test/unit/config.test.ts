@@ -24,6 +24,7 @@ describe('loadConfig', () => {
       userShare: 0.25,
       burstMs: 5_000,
     });
+    expect(loadConfig({ CONF_DIR: confDir, ADMISSION_MAX_LOOP_LOAD: '0.7' }).admission.maxLoopLoad).to.equal(0.7);
     expect(c.realtime).to.deep.equal({ enabled: true, off: [] });
     expect(c.token).to.deep.equal({ audience: undefined, issuer: undefined, requireExp: false });
     expect(c.http).to.deep.equal({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000 });
@@ -92,6 +93,7 @@ describe('loadConfig', () => {
     [{ ADMISSION_GLOBAL_MAX: 'many' }, /ADMISSION_GLOBAL_MAX:/],
     [{ ADMISSION_USER_SHARE: '0' }, /ADMISSION_USER_SHARE: must be more than 0/],
     [{ ADMISSION_USER_BURST_MS: '0' }, /ADMISSION_USER_BURST_MS:/],
+    [{ ADMISSION_MAX_LOOP_LOAD: '1.5' }, /ADMISSION_MAX_LOOP_LOAD: must be at most 1/],
     [{ HTTP_REQUEST_TIMEOUT_MS: '0' }, /HTTP_REQUEST_TIMEOUT_MS:/],
     [{ HTTP_HEADERS_TIMEOUT_MS: 'soon' }, /HTTP_HEADERS_TIMEOUT_MS:/],
     [{ HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '10000' }, /HTTP_HEADERS_TIMEOUT_MS: must not be longer than HTTP_REQUEST_TIMEOUT_MS/],

@@ -120,7 +120,27 @@ describe('admission of reads of the base tables', function () {
       await postB('carol', RAW).expect(200);
       now += 4_001;
       await postB('alice', RAW).expect(200);
-      expect(budgeted.stats().rejected).to.deep.equal({ user: 0, global: 0, budget: 2 });
+      expect(budgeted.stats().rejected).to.deep.equal({ user: 0, global: 0, budget: 2, load: 0 });
     });
+  });
+
+  it("answers a raw read 429 with Retry-After 1 s while the event loop is busier than ADMISSION_MAX_LOOP_LOAD, and keeps answering covered reads", async () => {
+    let load = 0.9;
+    const busy = new Admission({ globalMax: 3, userMax: 2, retryAfterSeconds: RETRY_AFTER, maxLoopLoad: 0.7 }, undefined, () => load);
+    const hl = await httpHarness(s.executor, { admission: busy });
+    try {
+      const postL = (user: string, path: string, body: object = {}) => request(hl.app).post(path).set('Authorization', hl.bearer(user)).send(body);
+      const refused = await postL('carol', RAW).expect(429);
+      expect(refused.headers['retry-after']).to.equal('1');
+      expect(onlyError(refused.body)).to.deep.equal({
+        type: 'overloaded',
+        message: 'the server is busy answering other requests (its event loop 90% busy, above 70%); reads of the base tables wait: retry after 1 s',
+      });
+      await postL('carol', query('failed_jobs'), { days: 7 }).expect(200);
+      load = 0.5;
+      await postL('carol', RAW).expect(200);
+    } finally {
+      await hl.close();
+    }
   });
 });
