@@ -147,10 +147,11 @@ try {
     const abuseApi = startService('src/server.ts', {
       ...cluster.env,
       ...DEFAULT_ADMISSION,
-      ...variant,
       PORT: String(abusePort),
       METRICS_PORT: 'public',
       NODE_OPTIONS: `--max-semi-space-size=8${profileDir ? ` --cpu-prof --cpu-prof-dir=${profileDir}` : ''}`,
+      // Last, so that a variant can set METRICS_PORT too (WEB_CONCURRENCY > 1 needs its own).
+      ...variant,
     });
     await abuseApi.waitForMessage('EventStats listening');
     return { api: abuseApi, base: `http://127.0.0.1:${abusePort}` };
