@@ -7,40 +7,120 @@
  * and `globalMax` in all; the next one is refused at once with 429 and Retry-After (no queue: a
  * queued request would still hold its client's connection, and the client can retry when told).
  * Cheap reads are never counted, so they go on while the budget is spent.
+ *
+ * Optionally (`userShare`, ADMISSION_USER_SHARE) each subject also has a budget of time: a token
+ * bucket that refills at `userShare` milliseconds per millisecond, up to `burstMs`, and is charged
+ * the wall time of each admitted statement when it settles. A subject whose bucket is empty is
+ * refused (429, Retry-After: until it is positive again) even with no statement under way, so one
+ * user's admitted work holds on average at most `userShare` of one connection (and of one core,
+ * which is what the others' reads wait for on a small machine), however it is spread over time.
+ *
+ * Optionally (`maxLoopLoad`, ADMISSION_MAX_LOOP_LOAD) no such read is admitted while the event loop
+ * has lately been busier than that: the cheap reads it is busy with come first, and a read of the
+ * base tables (whose answer also costs the loop most: docs/ARCHITECTURE.md, "Admission control") is
+ * refused with 429 and Retry-After 1 s, since the loop's load changes within a second.
  */
 import { OverloadedError } from './errors.ts';
+import { eventLoopLoad } from './event-loop-load.ts';
 
 export interface AdmissionLimits {
   /** Expensive statements under way in this process, all users together (ADMISSION_GLOBAL_MAX). */
   readonly globalMax: number;
   /** Expensive statements under way for one token subject (ADMISSION_USER_MAX). */
   readonly userMax: number;
-  /** Announced in Retry-After with a 429. */
+  /** Announced in Retry-After with a 429 (a refusal by the time budget announces when the bucket is positive again). */
   readonly retryAfterSeconds: number;
+  /**
+   * The time budget's rate (ADMISSION_USER_SHARE): milliseconds of admitted work one subject earns
+   * per millisecond (0.25: a quarter of one connection's time, on average). Absent: no time budget.
+   */
+  readonly userShare?: number;
+  /** The time budget's capacity in milliseconds: what a subject may spend at once after being idle. */
+  readonly burstMs?: number;
+  /**
+   * ADMISSION_MAX_LOOP_LOAD: above this event loop utilization (0-1, src/event-loop-load.ts) no read
+   * of the base tables is admitted, so the cheap reads the loop is busy with come first. Absent: no
+   * such check.
+   */
+  readonly maxLoopLoad?: number;
 }
 
 /** What /metrics reports (src/metrics/api.ts). */
 export interface AdmissionStats {
   readonly active: number;
   readonly admitted: number;
-  readonly rejected: Readonly<Record<'user' | 'global', number>>;
+  readonly rejected: Readonly<Record<'user' | 'global' | 'budget' | 'load', number>>;
+  /** Subjects whose time budget is not full (what the bucket map holds). */
+  readonly budgets: number;
   readonly limits: AdmissionLimits;
 }
 
 /** Ends one admitted piece of work; calling it again does nothing. */
 export type Release = () => void;
 
+/** A subject's time budget: its balance (ms) as of `at` (the clock's ms). A full bucket has no entry. */
+interface Bucket {
+  balanceMs: number;
+  at: number;
+}
+
+/** The bucket map is swept of refilled entries when it grows past this many. */
+const BUCKET_SWEEP_AT = 1024;
+
 export class Admission {
   private active = 0;
   /** Users with work under way (an entry leaves at zero: bounded by the work under way). */
   private readonly byUser = new Map<string, number>();
+  /** Users whose time budget is spent in part (an entry leaves when it has refilled: see sweep). */
+  private readonly buckets = new Map<string, Bucket>();
   private admitted = 0;
-  private readonly rejected = { user: 0, global: 0 };
+  private readonly rejected = { user: 0, global: 0, budget: 0, load: 0 };
 
-  constructor(readonly limits: AdmissionLimits) {}
+  constructor(
+    readonly limits: AdmissionLimits,
+    private readonly now: () => number = () => performance.now(),
+    private readonly loopLoad: () => number = eventLoopLoad(),
+  ) {
+    if (limits.userShare !== undefined && !(limits.userShare > 0 && (limits.burstMs ?? 0) > 0)) {
+      throw new Error('a time budget needs userShare > 0 and burstMs > 0');
+    }
+  }
+
+  /** `user`'s time budget now (ms); the capacity when it has no entry or no budget applies. */
+  private balance(user: string, now: number): number {
+    const burst = this.limits.burstMs ?? Infinity;
+    const b = this.buckets.get(user);
+    if (b === undefined || this.limits.userShare === undefined) return burst;
+    return Math.min(burst, b.balanceMs + (now - b.at) * this.limits.userShare);
+  }
+
+  private charge(user: string, ms: number): void {
+    if (this.limits.userShare === undefined) return;
+    const now = this.now();
+    const balanceMs = this.balance(user, now) - ms;
+    if (balanceMs >= this.limits.burstMs!) this.buckets.delete(user);
+    else this.buckets.set(user, { balanceMs, at: now });
+    if (this.buckets.size > BUCKET_SWEEP_AT) this.sweep(now);
+  }
+
+  /** Drops the entries that have refilled (a full bucket needs none), so the map holds only recent spenders. */
+  private sweep(now: number): void {
+    for (const user of this.buckets.keys()) if (this.balance(user, now) >= this.limits.burstMs!) this.buckets.delete(user);
+  }
 
   /** Admits one expensive statement for `user`, or throws OverloadedError (429) naming the limit it hit. */
   enter(user: string): Release {
+    const started = this.now();
+    const balance = this.balance(user, started);
+    if (balance <= 0) {
+      this.rejected.budget++;
+      // Positive again after -balance / share ms; at least the configured hint's 1 s granularity.
+      const seconds = Math.max(1, Math.ceil((-balance / this.limits.userShare! + 1) / 1000));
+      throw new OverloadedError(
+        `this user's reads of the base tables have used their share of the time (${this.limits.userShare} of one connection, on average); retry after ${seconds} s, or narrow the window`,
+        seconds,
+      );
+    }
     const mine = this.byUser.get(user) ?? 0;
     if (mine >= this.limits.userMax) {
       this.rejected.user++;
@@ -56,6 +136,16 @@ export class Admission {
         this.limits.retryAfterSeconds,
       );
     }
+    if (this.limits.maxLoopLoad !== undefined) {
+      const load = this.loopLoad();
+      if (load > this.limits.maxLoopLoad) {
+        this.rejected.load++;
+        throw new OverloadedError(
+          `the server is busy answering other requests (its event loop ${Math.round(load * 100)}% busy, above ${Math.round(this.limits.maxLoopLoad * 100)}%); reads of the base tables wait: retry after 1 s`,
+          1,
+        );
+      }
+    }
     this.active++;
     this.admitted++;
     this.byUser.set(user, mine + 1);
@@ -64,6 +154,7 @@ export class Admission {
       if (released) return;
       released = true;
       this.active--;
+      this.charge(user, this.now() - started);
       const left = (this.byUser.get(user) ?? 1) - 1;
       if (left === 0) this.byUser.delete(user);
       else this.byUser.set(user, left);
@@ -81,6 +172,6 @@ export class Admission {
   }
 
   stats(): AdmissionStats {
-    return { active: this.active, admitted: this.admitted, rejected: { ...this.rejected }, limits: this.limits };
+    return { active: this.active, admitted: this.admitted, rejected: { ...this.rejected }, budgets: this.buckets.size, limits: this.limits };
   }
 }

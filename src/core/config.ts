@@ -121,6 +121,16 @@ const EnvSchema = z.object({
   ADMISSION_GLOBAL_MAX: int(1, 1000).optional(),
   /** Of those, how many one user (token subject) may have under way at once. */
   ADMISSION_USER_MAX: int(1, 1000).default(2),
+  /**
+   * A time budget per user (src/admission.ts): the share of one connection's time one user's reads
+   * of the base tables may hold on average (0.25: a quarter); past it, 429 until the share is earned
+   * back. Unset: no time budget, only ADMISSION_USER_MAX.
+   */
+  ADMISSION_USER_SHARE: z.coerce.number().gt(0, 'must be more than 0').max(1000, 'must be at most 1000').optional(),
+  /** The time budget's capacity: milliseconds of such reads a user may spend at once after being idle. */
+  ADMISSION_USER_BURST_MS: int(1, 3_600_000).default(5_000),
+  /** Above this event loop utilization (0-1) no read of the base tables is admitted (src/admission.ts). Unset: no such check. */
+  ADMISSION_MAX_LOOP_LOAD: z.coerce.number().gt(0, 'must be more than 0').max(1, 'must be at most 1').optional(),
   /** Bytes an API process's parts cache may hold (segments, windows, tails; keys included). */
   PARTS_CACHE_MAX_BYTES: int(65_536, 16 * 1024 ** 3).default(PARTS_CACHE_MAX_BYTES),
   /** Bytes of the parts cache one user's filtered or empty results may hold (default: an eighth of PARTS_CACHE_MAX_BYTES). */
@@ -181,8 +191,8 @@ const FileConfigSchema = z
 
 export interface Config {
   readonly partsCache: PartsCacheOptions & { readonly maxBytes: number; readonly userMaxBytes: number };
-  /** ADMISSION_GLOBAL_MAX (resolved) and ADMISSION_USER_MAX: reads of the base tables at once, per process and per user. */
-  readonly admission: { readonly globalMax: number; readonly userMax: number };
+  /** ADMISSION_GLOBAL_MAX (resolved) and ADMISSION_USER_MAX: reads of the base tables at once, per process and per user; ADMISSION_USER_SHARE/_BURST_MS: the time budget per user, when set. */
+  readonly admission: { readonly globalMax: number; readonly userMax: number; readonly userShare?: number; readonly burstMs?: number; readonly maxLoopLoad?: number };
   /** Byte bound of the verified-token cache (VERIFIED_TOKENS_MAX_BYTES). */
   readonly verifiedTokensMaxBytes: number;
   readonly databaseUrl: string | undefined;
@@ -369,7 +379,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       userMaxBytes: e.PARTS_CACHE_USER_MAX_BYTES ?? Math.floor(e.PARTS_CACHE_MAX_BYTES / 8),
     }),
     verifiedTokensMaxBytes: e.VERIFIED_TOKENS_MAX_BYTES,
-    admission: Object.freeze({ globalMax: e.ADMISSION_GLOBAL_MAX ?? Math.max(1, Math.floor(e.DB_POOL_MAX / 2)), userMax: e.ADMISSION_USER_MAX }),
+    admission: Object.freeze({
+      globalMax: e.ADMISSION_GLOBAL_MAX ?? Math.max(1, Math.floor(e.DB_POOL_MAX / 2)),
+      userMax: e.ADMISSION_USER_MAX,
+      ...(e.ADMISSION_USER_SHARE === undefined ? {} : { userShare: e.ADMISSION_USER_SHARE, burstMs: e.ADMISSION_USER_BURST_MS }),
+      ...(e.ADMISSION_MAX_LOOP_LOAD === undefined ? {} : { maxLoopLoad: e.ADMISSION_MAX_LOOP_LOAD }),
+    }),
     refresh: Object.freeze({
       statementTimeoutMs: e.REFRESH_STATEMENT_TIMEOUT_MS,
       lockTimeoutMs: e.REFRESH_LOCK_TIMEOUT_MS,

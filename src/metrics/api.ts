@@ -97,7 +97,7 @@ export function watchAdmission(registry: Registry, admission: { stats(): Admissi
   });
   new Counter({
     name: ADMISSION_METRICS.rejected,
-    help: 'Requests refused with 429 before reading the base tables, by the limit they hit (user: ADMISSION_USER_MAX, global: ADMISSION_GLOBAL_MAX).',
+    help: 'Requests refused with 429 before reading the base tables, by the limit they hit (user: ADMISSION_USER_MAX, global: ADMISSION_GLOBAL_MAX, budget: ADMISSION_USER_SHARE, load: ADMISSION_MAX_LOOP_LOAD).',
     labelNames: ['limit'],
     registers: [registry],
     collect() {
@@ -105,6 +105,8 @@ export function watchAdmission(registry: Registry, admission: { stats(): Admissi
       this.reset();
       this.inc({ limit: 'user' }, rejected.user);
       this.inc({ limit: 'global' }, rejected.global);
+      this.inc({ limit: 'budget' }, rejected.budget);
+      this.inc({ limit: 'load' }, rejected.load);
     },
   });
   new Gauge({

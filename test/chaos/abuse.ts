@@ -8,6 +8,7 @@
  *              tier): the second user keeps 0 errors and a p99 within 2x of theirs alone, while the
  *              first gets 429 with Retry-After past ADMISSION_USER_MAX.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { summarize } from '../../bench/stats.ts';
@@ -91,6 +92,8 @@ interface Latency {
 export interface AdmissionReport {
   readonly seconds: number;
   readonly polite: boolean;
+  /** N: the first user's load replaced by N processes spinning on a core each, outside the API (the floor on this machine). */
+  readonly burners?: number;
   /** The second user's covered reads alone, and beside the first user's heavy load. */
   readonly coveredAlone: Latency;
   readonly coveredBeside: Latency;
@@ -129,10 +132,27 @@ function startPoliteLoad(base: string, bearer: string, connections: number, next
 }
 
 /**
- * `polite`: the first user's connections wait out each 429's Retry-After (a client following the
- * contract); otherwise they send their next request at once (closed loop, no back-off).
+ * N processes that spin on a CPU each until stopped: the CPU the first user's admitted work costs,
+ * without the API, the pool or PostgreSQL, so a run can show what the second user's p99 is at best
+ * beside that much work on this machine.
  */
-export async function admissionScenario(cluster: ChaosCluster, base: string, seconds = 20, heavyConnections = 20, coveredConnections = 4, polite = false): Promise<AdmissionReport> {
+function startBurners(n: number) {
+  const children = Array.from({ length: n }, () => spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
+  return {
+    async stop(): Promise<Sample[]> {
+      for (const c of children) c.kill('SIGKILL');
+      await Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
+      return [];
+    },
+  };
+}
+
+/**
+ * `polite`: the first user's connections wait out each 429's Retry-After (a client following the
+ * contract); otherwise they send their next request at once (closed loop, no back-off). `burners`:
+ * instead of the first user, that many CPU-bound processes outside the API (startBurners).
+ */
+export async function admissionScenario(cluster: ChaosCluster, base: string, seconds = 20, heavyConnections = 20, coveredConnections = 4, polite = false, burners = 0): Promise<AdmissionReport> {
   const carol = cluster.bearer('carol');
   const alice = cluster.bearer('alice');
   const covered = (i: number) => ({
@@ -149,7 +169,7 @@ export async function admissionScenario(cluster: ChaosCluster, base: string, sec
   const alone = startLoad(base, carol, coveredConnections, covered);
   await delay(seconds * 1000);
   const aloneSamples = await alone.stop();
-  const heavyLoad = polite ? startPoliteLoad(base, alice, heavyConnections, heavy) : startLoad(base, alice, heavyConnections, heavy);
+  const heavyLoad = burners > 0 ? startBurners(burners) : polite ? startPoliteLoad(base, alice, heavyConnections, heavy) : startLoad(base, alice, heavyConnections, heavy);
   const beside = startLoad(base, carol, coveredConnections, covered);
   await delay(seconds * 1000);
   const besideSamples = await beside.stop();
@@ -157,6 +177,7 @@ export async function admissionScenario(cluster: ChaosCluster, base: string, sec
   return {
     seconds,
     polite,
+    ...(burners > 0 ? { burners } : {}),
     coveredAlone: latency(aloneSamples),
     coveredBeside: latency(besideSamples),
     heavy: { byStatus: countBy(heavySamples), every429HasRetryAfter: heavySamples.filter((s) => s.status === 429).every((s) => s.retryAfter !== null && s.retryAfter !== undefined) },

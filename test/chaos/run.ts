@@ -9,7 +9,11 @@
  *   soak       M minutes (10) of mixed reads by two users while the gateway writes: RSS and sessions
  *   filters    --filter-requests N (6,000) requests with 100 random 240-character filter values: RSS within the cache bound + 50 MB
  *   admission  a second user's covered reads alone, then beside the first user's 20 connections of base-table reads
- *              (--admission-polite: those wait out each 429's Retry-After)
+ *              (--admission-polite: those wait out each 429's Retry-After); each --admission-env 'K=V K=V'
+ *              is a variant with its own API (the defaults when none), run --admission-repeat times (1);
+ *              --admission-burners N adds a variant whose first user is N CPU-spinning processes
+ *              outside the API (what the second user's p99 is at best beside that much work);
+ *              --admission-profile DIR writes each variant's API CPU profile there (node --cpu-prof)
  * Prints each stage's report as JSON and the invariants it broke; exits 1 if any was broken.
  * The suite runs a short form of outage and competing (test/integration/chaos); the SIGKILLed worker
  * is test/integration/refresh/worker-process.test.ts.
@@ -38,6 +42,10 @@ const { values } = parseArgs({
     'filter-requests': { type: 'string', default: '6000' },
     'admission-seconds': { type: 'string', default: '20' },
     'admission-polite': { type: 'boolean', default: false },
+    'admission-env': { type: 'string', multiple: true },
+    'admission-repeat': { type: 'string', default: '1' },
+    'admission-burners': { type: 'string' },
+    'admission-profile': { type: 'string' },
     stages: { type: 'string', default: STAGES.join(',') },
     out: { type: 'string' },
   },
@@ -132,21 +140,29 @@ try {
     report.soak = r;
   }
   // The abuse stages run against an API of their own with the default admission budget (the one
-  // above has it opened wide for the stages that measure other things: test/chaos/cluster.ts).
-  let abuse: { api: typeof api; base: string } | undefined;
-  if (stages.includes('filters') || stages.includes('admission')) {
+  // above has it opened wide for the stages that measure other things: test/chaos/cluster.ts), or
+  // with a variant's settings (--admission-env).
+  const startAbuseApi = async (variant: Record<string, string> = {}, profileDir?: string) => {
     const abusePort = await freePort();
     const abuseApi = startService('src/server.ts', {
       ...cluster.env,
       ...DEFAULT_ADMISSION,
       PORT: String(abusePort),
       METRICS_PORT: 'public',
-      NODE_OPTIONS: '--max-semi-space-size=8',
+      NODE_OPTIONS: `--max-semi-space-size=8${profileDir ? ` --cpu-prof --cpu-prof-dir=${profileDir}` : ''}`,
+      // Last, so that a variant can set METRICS_PORT too (WEB_CONCURRENCY > 1 needs its own).
+      ...variant,
     });
     await abuseApi.waitForMessage('EventStats listening');
-    abuse = { api: abuseApi, base: `http://127.0.0.1:${abusePort}` };
-  }
-  if (stages.includes('filters') && abuse) {
+    return { api: abuseApi, base: `http://127.0.0.1:${abusePort}` };
+  };
+  /** SIGTERM (tsx passes it on), so that a profile is written; the exit awaited. */
+  const stopAbuseApi = async (a: { api: typeof api }) => {
+    if (a.api.child.pid !== undefined) process.kill(-a.api.child.pid, 'SIGTERM');
+    await a.api.exitCode();
+  };
+  if (stages.includes('filters')) {
+    const abuse = await startAbuseApi();
     const r = await filtersScenario(cluster, abuse.api, abuse.base, num('filter-requests', values['filter-requests']));
     check('filters', Object.keys(r.byStatus).every((s) => s === '200'), 'every request answers 200');
     check('filters', r.rssMb.peak - r.rssMb.before <= r.cacheBoundMb + 50, 'RSS grows by no more than PARTS_CACHE_MAX_BYTES + 50 MB');
@@ -154,14 +170,30 @@ try {
     check('filters', r.cacheBytesMaxMb <= r.cacheBoundMb, "the cache's byte gauge stays within its bound");
     log(JSON.stringify({ stage: 'filters', ...r }, null, 1));
     report.filters = r;
+    // The admission stage starts from a fresh API (as before, when it followed filters in one process, it measured an API filters had grown).
+    await stopAbuseApi(abuse);
   }
-  if (stages.includes('admission') && abuse) {
-    const r = await admissionScenario(cluster, abuse.base, num('admission-seconds', values['admission-seconds']), 20, 4, values['admission-polite']);
-    check('admission', r.coveredBeside.errors === 0, "the second user's covered reads: 0 errors beside the heavy load");
-    check('admission', r.coveredBeside.p99 <= 2 * r.coveredAlone.p99, "the second user's p99 within 2x of theirs alone");
-    check('admission', r.heavy.every429HasRetryAfter, 'every 429 carries Retry-After');
-    log(JSON.stringify({ stage: 'admission', ...r }, null, 1));
-    report.admission = r;
+  if (stages.includes('admission')) {
+    const parseEnv = (v: string) => Object.fromEntries(v.split(/\s+/).filter(Boolean).map((kv) => kv.split('=', 2) as [string, string]));
+    const variants: { name: string; env: Record<string, string>; burners: number }[] = (values['admission-env'] ?? ['']).map((v) => ({ name: v || 'defaults', env: parseEnv(v), burners: 0 }));
+    const burners = values['admission-burners'] === undefined ? 0 : num('admission-burners', values['admission-burners']);
+    if (burners > 0) variants.push({ name: `${burners} CPU burner(s) instead of alice`, env: {}, burners });
+    const repeat = num('admission-repeat', values['admission-repeat']);
+    const results: unknown[] = [];
+    for (const v of variants) {
+      const abuse = await startAbuseApi(v.env, values['admission-profile']);
+      for (let run = 1; run <= repeat; run++) {
+        const r = await admissionScenario(cluster, abuse.base, num('admission-seconds', values['admission-seconds']), 20, 4, values['admission-polite'], v.burners);
+        const stage = `admission (${v.name}, run ${run})`;
+        check(stage, r.coveredBeside.errors === 0, "the second user's covered reads: 0 errors beside the heavy load");
+        check(stage, r.coveredBeside.p99 <= 2 * r.coveredAlone.p99, "the second user's p99 within 2x of theirs alone");
+        check(stage, r.heavy.every429HasRetryAfter, 'every 429 carries Retry-After');
+        log(JSON.stringify({ stage: 'admission', variant: v.name, run, ...r }, null, 1));
+        results.push({ variant: v.name, env: v.env, run, ...r });
+      }
+      await stopAbuseApi(abuse);
+    }
+    report.admission = results.length === 1 ? results[0] : results;
   }
   check('processes', api.child.exitCode === null && worker.child.exitCode === null, 'the API and the worker ran to the end');
 } finally {

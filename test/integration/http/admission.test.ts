@@ -89,4 +89,58 @@ describe('admission of reads of the base tables', function () {
     expect(onlyError(defaultEnd.body).type, 'timestamp_end defaults to now').to.equal('validation');
     await post('alice', RAW, { timestamp_start: NOW - RAW_MAX_WINDOW_DAYS * DAY_MS, timestamp_end: NOW }).expect(200);
   });
+
+  describe('with a time budget per user (ADMISSION_USER_SHARE)', () => {
+    // Its own harness, and a clock the test moves, so that "alice's reads have used 6 s" holds
+    // without timing real statements.
+    let budgeted: Admission;
+    let hb: HttpHarness;
+    let now = 0;
+    const postB = (user: string, path: string, body: object = {}) => request(hb.app).post(path).set('Authorization', hb.bearer(user)).send(body);
+
+    before(async () => {
+      budgeted = new Admission({ globalMax: 3, userMax: 2, retryAfterSeconds: RETRY_AFTER, userShare: 0.25, burstMs: 5_000 }, () => now);
+      hb = await httpHarness(s.executor, { admission: budgeted });
+    });
+    after(async () => {
+      await hb?.close();
+    });
+
+    it("answers a user whose reads have used their share 429 with a Retry-After of when it is earned back, with none of theirs under way; another user's raw read and the user's own covered reads 200", async () => {
+      const release = budgeted.enter('alice');
+      now += 6_000; // 1 s past the 5 s burst: 4 s at 0.25 to earn back
+      release();
+      const refused = await postB('alice', RAW).expect(429);
+      expect(refused.headers['retry-after']).to.equal('5');
+      expect(refused.body).to.include({ success: false, statusCode: 429 });
+      expect(onlyError(refused.body).type).to.equal('overloaded');
+      expect(onlyError(refused.body).message).to.match(/^this user's reads of the base tables have used their share of the time \(0\.25 of one connection, on average\); retry after 5 s/);
+      await postB('alice', query('aggregation_by_catalog'), uncovered).expect(429);
+      await postB('alice', query('failed_jobs'), { days: 7 }).expect(200);
+      await postB('carol', RAW).expect(200);
+      now += 4_001;
+      await postB('alice', RAW).expect(200);
+      expect(budgeted.stats().rejected).to.deep.equal({ user: 0, global: 0, budget: 2, load: 0 });
+    });
+  });
+
+  it("answers a raw read 429 with Retry-After 1 s while the event loop is busier than ADMISSION_MAX_LOOP_LOAD, and keeps answering covered reads", async () => {
+    let load = 0.9;
+    const busy = new Admission({ globalMax: 3, userMax: 2, retryAfterSeconds: RETRY_AFTER, maxLoopLoad: 0.7 }, undefined, () => load);
+    const hl = await httpHarness(s.executor, { admission: busy });
+    try {
+      const postL = (user: string, path: string, body: object = {}) => request(hl.app).post(path).set('Authorization', hl.bearer(user)).send(body);
+      const refused = await postL('carol', RAW).expect(429);
+      expect(refused.headers['retry-after']).to.equal('1');
+      expect(onlyError(refused.body)).to.deep.equal({
+        type: 'overloaded',
+        message: 'the server is busy answering other requests (its event loop 90% busy, above 70%); reads of the base tables wait: retry after 1 s',
+      });
+      await postL('carol', query('failed_jobs'), { days: 7 }).expect(200);
+      load = 0.5;
+      await postL('carol', RAW).expect(200);
+    } finally {
+      await hl.close();
+    }
+  });
 });

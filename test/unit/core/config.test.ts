@@ -18,6 +18,13 @@ describe('loadConfig', () => {
     expect(c.verifiedTokensMaxBytes).to.equal(1024 * 1024);
     expect(c.admission, 'half the pool, 2 per user').to.deep.equal({ globalMax: 5, userMax: 2 });
     expect(loadConfig({ CONF_DIR: confDir, DB_POOL_MAX: '1' }).admission.globalMax, 'at least 1').to.equal(1);
+    expect(loadConfig({ CONF_DIR: confDir, ADMISSION_USER_SHARE: '0.25' }).admission, 'a time budget only when its share is set, 5 s of it at once').to.deep.equal({
+      globalMax: 5,
+      userMax: 2,
+      userShare: 0.25,
+      burstMs: 5_000,
+    });
+    expect(loadConfig({ CONF_DIR: confDir, ADMISSION_MAX_LOOP_LOAD: '0.7' }).admission.maxLoopLoad).to.equal(0.7);
     expect(c.realtime).to.deep.equal({ enabled: true, off: [] });
     expect(c.token).to.deep.equal({ audience: undefined, issuer: undefined, requireExp: false });
     expect(c.http).to.deep.equal({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000 });
@@ -84,6 +91,9 @@ describe('loadConfig', () => {
     [{ VERIFIED_TOKENS_MAX_BYTES: '10' }, /VERIFIED_TOKENS_MAX_BYTES:/],
     [{ ADMISSION_USER_MAX: '0' }, /ADMISSION_USER_MAX:/],
     [{ ADMISSION_GLOBAL_MAX: 'many' }, /ADMISSION_GLOBAL_MAX:/],
+    [{ ADMISSION_USER_SHARE: '0' }, /ADMISSION_USER_SHARE: must be more than 0/],
+    [{ ADMISSION_USER_BURST_MS: '0' }, /ADMISSION_USER_BURST_MS:/],
+    [{ ADMISSION_MAX_LOOP_LOAD: '1.5' }, /ADMISSION_MAX_LOOP_LOAD: must be at most 1/],
     [{ HTTP_REQUEST_TIMEOUT_MS: '0' }, /HTTP_REQUEST_TIMEOUT_MS:/],
     [{ HTTP_HEADERS_TIMEOUT_MS: 'soon' }, /HTTP_HEADERS_TIMEOUT_MS:/],
     [{ HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '10000' }, /HTTP_HEADERS_TIMEOUT_MS: must not be longer than HTTP_REQUEST_TIMEOUT_MS/],
