@@ -38,7 +38,7 @@ export interface AdmissionLimits {
   /** The time budget's capacity in milliseconds: what a subject may spend at once after being idle. */
   readonly burstMs?: number;
   /**
-   * ADMISSION_MAX_LOOP_LOAD: above this event loop utilization (0-1, src/event-loop-load.ts) no read
+   * ADMISSION_MAX_LOOP_LOAD: above this event loop utilization (0-1, src/core/event-loop-load.ts) no read
    * of the base tables is admitted, so the cheap reads the loop is busy with come first. Absent: no
    * such check.
    */

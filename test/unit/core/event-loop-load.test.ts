@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { setTimeout as delay } from 'node:timers/promises';
-import { eventLoopLoad } from '../../src/event-loop-load.ts';
+import { eventLoopLoad } from '../../../src/core/event-loop-load.ts';
 
 describe('The event loop load', () => {
   it('reads near 1 after the loop ran code for the whole window, and near 0 after it waited the whole window', async () => {
