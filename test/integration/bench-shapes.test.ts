@@ -54,8 +54,9 @@ describe('the shape sweep (npm run bench:shapes -- --smoke)', function () {
     expect(failed).to.deep.equal([]);
     expect(run.summary.non200).to.equal(0);
     for (const r of run.results) expect(r.rows, `${r.query} ${r.shape} ${r.days}d`).to.be.a('number');
-    // A narrow filter over one day may have no failed job at 5,000 jobs; the default shapes always have rows.
-    for (const r of run.results.filter((x) => x.shape === 'default')) expect(r.rows, `${r.query} ${r.days}d`).to.be.greaterThan(0);
+    // At 5,000 jobs a narrow filter, or even one whole day, may hold no failed job; a week of the
+    // default shapes always has rows.
+    for (const r of run.results.filter((x) => x.shape === 'default' && x.days >= 7)) expect(r.rows, `${r.query} ${r.days}d`).to.be.greaterThan(0);
     expect(run.results.filter((r) => r.rows! > 0).length).to.be.greaterThan(run.results.length * 0.75);
   });
 
