@@ -21,6 +21,7 @@ import { registeredViews } from '../src/queries/index.ts';
 import { assertDirectSessions } from '../src/refresh/direct-session.ts';
 import { refreshView, type RefreshResult } from '../src/refresh/refresh-view.ts';
 import { selectViews } from '../src/refresh/select.ts';
+import { settlesWithin } from '../src/time-limit.ts';
 import { DEFAULT_RETRY, isRefreshQueue, PGBOSS_SCHEMA, REFRESH_QUEUE_POLICY, type RefreshJobData, type RetrySettings } from './refresh-queues.ts';
 import { resolveSchedules, type ViewSchedule } from './schedules.ts';
 
@@ -125,18 +126,6 @@ function endPool(pool: pg.Pool): Promise<void> {
     });
   });
   return Promise.all([pool.end(), closed]).then(() => undefined);
-}
-
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([promise.then(() => true, () => true), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 export function createWorker(deps: WorkerDeps): RefreshWorker {
