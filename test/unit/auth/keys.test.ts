@@ -146,6 +146,13 @@ describe('KeyStore', () => {
     expect(await store.keyFor(signed(foreign, 'k9'), 'k9')).to.equal(undefined);
   });
 
+  it('answers the key a named kid selects even when another key signed the token, so the verification refuses it', async () => {
+    const { read } = fakeSource(jwks(['k1', first.publicKey], ['k2', second.publicKey]));
+    const key = await new KeyStore({ source: 'fake', read }).keyFor(signed(second, 'k1'), 'k1');
+    expect(same(key, first.publicKey)).to.equal(true);
+    expect(() => jwt.verify(signed(second, 'k1'), key!, { algorithms: ['RS256'] })).to.throw(/invalid signature/);
+  });
+
   it('re-fetches when a token names an unknown kid and finds the rotated key', async () => {
     const { source, read } = fakeSource(jwks(['k1', first.publicKey]));
     const c = clock();
