@@ -1,10 +1,21 @@
 /**
  * Token verification keys: loaded from a URL or a file in the upstream format or as a JWKS,
  * kept for 28 minutes (the upstream gateway's interval) and re-fetched on rotation.
+ *
+ * jose imports the keys (importSPKI for the upstream format's base64 DER, importJWK for a JWKS),
+ * selects a token's key from the set (createLocalJWKSet: by kid, algorithm and use) and, when several
+ * keys qualify, checks which one signed it (compactVerify). lru-cache's fetch() keeps the set for its
+ * age, shares one load between concurrent callers and keeps the previous set when a re-fetch fails.
+ * The floor between two fetches stays here: jose's remote key set (createRemoteJWKSet) counts its
+ * cooldown from the last successful load only, so a source that is down would be asked by every
+ * request, and it drops to an error instead of the previous keys once the set is past its age
+ * (docs/ARCHITECTURE.md, the stack table).
  */
-import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { compactVerify, createLocalJWKSet, errors, exportJWK, importJWK, importSPKI, type CryptoKey, type JSONWebKeySet, type JWK } from 'jose';
+import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { ensureDevKeyPair } from './dev-keys.ts';
@@ -18,58 +29,91 @@ export const KEYS_MIN_REFETCH_INTERVAL_MS = 10_000;
 export const KEYS_FETCH_TIMEOUT_MS = 5_000;
 /** The largest key set read from a URL; a key endpoint answering more is refused. */
 export const KEYS_MAX_BYTES = 1024 * 1024;
-
-export interface VerificationKey {
-  readonly kid?: string;
-  readonly key: KeyObject;
-}
+/** The one algorithm tokens are signed with, as upstream. */
+const ALG = 'RS256';
 
 export interface KeyProvider {
-  /** The candidate keys for a token, best first. Rejects when no key could ever be loaded. */
-  keysFor(kid: string | undefined): Promise<KeyObject[]>;
+  /**
+   * The key to verify `token` with: the key its `kid` names when the set names it, else the set's one
+   * key, else (a rotation: several keys, a token without a kid or with one the set does not name) the
+   * key whose signature it carries, or undefined when none does. Rejects when no key could ever be loaded.
+   */
+  keyFor(token: string, kid: string | undefined): Promise<KeyObject | undefined>;
   /** Changes whenever the key set is (re)loaded: what was verified under an older set must be verified again. */
   readonly generation: number;
 }
 
 const UpstreamEntry = z.object({ key: z.string().min(1), kid: z.string().min(1).optional() });
-const JwkEntry = z.looseObject({ kty: z.string(), kid: z.string().min(1).optional(), use: z.string().optional() });
+const JwkEntry = z.looseObject({ kty: z.string(), kid: z.string().min(1).optional(), use: z.string().optional(), alg: z.string().optional() });
 const KeySetSchema = z.union([
   z.object({ keys: z.array(z.union([UpstreamEntry, JwkEntry])).min(1) }),
   // The upstream gateway also accepts a single `{"key": ...}` object.
   UpstreamEntry,
 ]);
 
-function fromUpstream(entry: z.infer<typeof UpstreamEntry>, index: number): VerificationKey {
-  let key: KeyObject;
-  try {
-    key = createPublicKey({ key: Buffer.from(entry.key, 'base64'), format: 'der', type: 'spki' });
-  } catch (err) {
-    throw new Error(`keys[${index}].key is not a base64 DER SubjectPublicKeyInfo`, { cause: err });
-  }
-  if (key.asymmetricKeyType !== 'rsa') throw new Error(`keys[${index}] is an ${key.asymmetricKeyType} key; RS256 needs RSA`);
-  return { kid: entry.kid, key };
+const withKid = (jwk: JWK, kid: string | undefined): JWK => ({ ...jwk, ...(kid === undefined ? {} : { kid }), use: 'sig', alg: ALG });
+
+/**
+ * jose refuses RSA keys under 2048 bits when it verifies (not when it imports), so such a key could
+ * be selected yet never pick a token: it is refused with the set instead.
+ */
+function assertModulus(key: CryptoKey): CryptoKey {
+  const bits = (key.algorithm as { modulusLength?: number }).modulusLength ?? 0;
+  if (bits < 2048) throw new TypeError(`${ALG} requires key modulusLength to be 2048 bits or larger (this key has ${bits})`);
+  return key;
 }
 
-function fromJwk(entry: z.infer<typeof JwkEntry>, index: number): VerificationKey | undefined {
-  // A JWKS may also publish keys for other algorithms or for encryption; they cannot verify RS256, so they are skipped.
-  if (entry.kty !== 'RSA' || (entry.use !== undefined && entry.use !== 'sig')) return undefined;
+/** Why an upstream key failed jose's import, in words that name the entry (jose's own name no position). */
+function upstreamFailure(der: Buffer, index: number, err: unknown): Error {
+  let type: string | undefined;
   try {
-    return { kid: entry.kid, key: createPublicKey({ key: entry as JsonWebKey, format: 'jwk' }) };
+    type = createPublicKey({ key: der, format: 'der', type: 'spki' }).asymmetricKeyType;
+  } catch {
+    return new Error(`keys[${index}].key is not a base64 DER SubjectPublicKeyInfo`, { cause: err });
+  }
+  if (type !== 'rsa') return new Error(`keys[${index}] is an ${type} key; ${ALG} needs RSA`, { cause: err });
+  return new Error(`keys[${index}]: ${(err as Error).message}`, { cause: err });
+}
+
+/** The upstream format's entry (base64 DER SubjectPublicKeyInfo) as a JWK: the adapter to jose's key sets. */
+async function fromUpstream(entry: z.infer<typeof UpstreamEntry>, index: number): Promise<JWK> {
+  const der = Buffer.from(entry.key, 'base64');
+  const pem = `-----BEGIN PUBLIC KEY-----\n${der.toString('base64').replace(/.{64}/g, '$&\n')}\n-----END PUBLIC KEY-----`;
+  try {
+    return withKid(await exportJWK(assertModulus(await importSPKI(pem, ALG, { extractable: true }))), entry.kid);
+  } catch (err) {
+    throw upstreamFailure(der, index, err);
+  }
+}
+
+async function fromJwk(entry: z.infer<typeof JwkEntry>, index: number): Promise<JWK | undefined> {
+  // A JWKS may also publish keys for other algorithms or for encryption; they cannot verify RS256, so they are skipped.
+  if (entry.kty !== 'RSA' || (entry.use !== undefined && entry.use !== 'sig') || (entry.alg !== undefined && entry.alg !== ALG)) return undefined;
+  // The public members only: a private JWK published by mistake verifies as its public half.
+  const { n, e } = entry as { n?: unknown; e?: unknown };
+  try {
+    if (typeof n !== 'string' || typeof e !== 'string') throw new Error('n and e must be base64url strings');
+    assertModulus((await importJWK({ kty: 'RSA', n, e }, ALG)) as CryptoKey);
+    return withKid({ kty: 'RSA', n, e }, entry.kid);
   } catch (err) {
     throw new Error(`keys[${index}] is not a valid RSA JWK`, { cause: err });
   }
 }
 
-/** Parses a key set in the upstream format or as a JWKS. Throws a clear Error on bad input. */
-export function parseKeySet(json: unknown): VerificationKey[] {
+/** Parses a key set in the upstream format or as a JWKS into a JWKS of RS256 keys. Rejects with a clear Error on bad input. */
+export async function parseKeySet(json: unknown): Promise<JSONWebKeySet> {
   const parsed = KeySetSchema.safeParse(json);
   if (!parsed.success) {
     throw new Error('expected {"keys": [{"key": "<base64 DER spki>"}]} or a JWKS {"keys": [{"kty": "RSA", "n": ..., "e": ...}]}');
   }
   const entries = 'keys' in parsed.data ? parsed.data.keys : [parsed.data];
-  const keys = entries.flatMap((entry, i) => ('kty' in entry ? fromJwk(entry, i) : fromUpstream(entry, i)) ?? []);
+  const keys: JWK[] = [];
+  for (const [i, entry] of entries.entries()) {
+    const jwk = 'kty' in entry ? await fromJwk(entry, i) : await fromUpstream(entry, i);
+    if (jwk !== undefined) keys.push(jwk);
+  }
   if (keys.length === 0) throw new Error('the key set holds no RSA signing key');
-  return keys;
+  return { keys };
 }
 
 function describeFetchError(err: unknown): string {
@@ -92,7 +136,10 @@ async function boundedText(res: Response, max: number): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Reads the raw JSON of a key source: an http(s) URL or a file path. */
+/**
+ * Reads the raw JSON of a key source: an http(s) URL or a file path. jose's remote key set fetches
+ * URLs only and reads any size; the upstream deployments also mount the keys as a file.
+ */
 export async function readKeySource(source: string, timeoutMs: number): Promise<unknown> {
   if (/^https?:\/\//i.test(source)) {
     let res: Response;
@@ -121,80 +168,126 @@ export interface KeyStoreOptions {
   readonly read?: (source: string, timeoutMs: number) => Promise<unknown>;
 }
 
+/** One loaded key set: jose's selection over it, and the kids it names. */
+interface LoadedKeys {
+  readonly select: ReturnType<typeof createLocalJWKSet>;
+  readonly kids: ReadonlySet<string>;
+}
+
+const KEYS = 'keys';
+/** lru-cache's ttl for an entry that is due again `ms` after it was set (it counts one stale once strictly older than its ttl). */
+const expiresAfter = (ms: number): number => Math.max(1, ms - 1);
+
 export class KeyStore implements KeyProvider {
-  private keys: readonly VerificationKey[] = [];
+  private readonly cache: LRUCache<typeof KEYS, LoadedKeys>;
   private loads = 0;
-  private loadedAt = -Infinity;
   private attemptedAt = -Infinity;
-  /** Why the last load failed, while no key set could be loaded yet. */
+  /** Why the last load failed, until one succeeds. */
   private failure: Error | undefined;
-  private inFlight: Promise<void> | undefined;
-  private readonly maxAgeMs: number;
+  /** express-jwt (jsonwebtoken) verifies with a KeyObject; jose selects a CryptoKey, the same one each time. */
+  private readonly keyObjects = new WeakMap<CryptoKey, KeyObject>();
   private readonly minRefetchIntervalMs: number;
   private readonly timeoutMs: number;
   private readonly now: () => number;
   private readonly read: (source: string, timeoutMs: number) => Promise<unknown>;
 
   constructor(private readonly opts: KeyStoreOptions) {
-    this.maxAgeMs = opts.maxAgeMs ?? KEYS_MAX_AGE_MS;
     this.minRefetchIntervalMs = opts.minRefetchIntervalMs ?? KEYS_MIN_REFETCH_INTERVAL_MS;
     this.timeoutMs = opts.timeoutMs ?? KEYS_FETCH_TIMEOUT_MS;
     this.now = opts.now ?? Date.now;
     this.read = opts.read ?? readKeySource;
+    this.cache = new LRUCache<typeof KEYS, LoadedKeys>({
+      max: 1,
+      ttl: expiresAfter(opts.maxAgeMs ?? KEYS_MAX_AGE_MS),
+      // The clock is read on every check (no 1 ms reuse), so an injected one is followed exactly.
+      ttlResolution: 0,
+      perf: { now: this.now },
+      // A set past its age stays until its re-fetch answers: it is the previous keys if that fails.
+      noDeleteOnStaleGet: true,
+      fetchMethod: (_key, previous, { options }) => this.load(previous, options),
+    });
   }
 
-  /** Loads the keys now; concurrent callers share one fetch. Rejects on failure (start-up can fail fast on it). */
-  refresh(): Promise<void> {
-    this.inFlight ??= this.load().finally(() => {
-      this.inFlight = undefined;
-    });
-    return this.inFlight;
+  /** Loads the keys now; concurrent callers share one fetch. Rejects when no key set could be loaded (start-up can fail fast on it). */
+  async refresh(): Promise<void> {
+    await this.cache.fetch(KEYS, { forceRefresh: true });
   }
 
   get generation(): number {
     return this.loads;
   }
 
-  async keysFor(kid: string | undefined): Promise<KeyObject[]> {
-    if (this.keys.length === 0) {
-      // Nothing to fall back on: the failure is the caller's answer. A failed load is retried at most
-      // once per interval too, so a flood of tokens while the source is down costs it one request.
-      if (this.failure && this.now() - this.attemptedAt < this.minRefetchIntervalMs) throw this.failure;
-      await this.refresh();
-    } else if (this.shouldRefetch(kid)) {
-      try {
-        await this.refresh();
-      } catch (err) {
-        this.opts.log?.warn({ err, source: this.opts.source }, 'token key re-fetch failed; keeping the previous keys');
-      }
+  async keyFor(token: string, kid: string | undefined): Promise<KeyObject | undefined> {
+    const keys = await this.current(kid);
+    // A kid the set does not name selects nothing, so every key is tried, as upstream (whose format names no kids).
+    const named = kid !== undefined && keys.kids.has(kid);
+    const key = await signingKey(keys.select, token, named ? kid : undefined);
+    if (key === undefined) return undefined;
+    let object = this.keyObjects.get(key);
+    if (object === undefined) this.keyObjects.set(key, (object = KeyObject.from(key)));
+    return object;
+  }
+
+  /** The key set to verify with, fetched when it is older than its age or (once per floor) when it does not name `kid`. */
+  private async current(kid: string | undefined): Promise<LoadedKeys> {
+    const cooling = this.now() - this.attemptedAt < this.minRefetchIntervalMs;
+    const held = this.cache.get(KEYS);
+    if (held !== undefined) {
+      // Upstream-format keys carry no kid; a kid can only be "unknown" to a set that names its keys.
+      const unknownKid = kid !== undefined && held.kids.size > 0 && !held.kids.has(kid);
+      return unknownKid && !cooling ? ((await this.cache.fetch(KEYS, { forceRefresh: true })) ?? held) : held;
     }
-    const matching = kid === undefined ? [] : this.keys.filter((k) => k.kid === kid);
-    const others = this.keys.filter((k) => !matching.includes(k));
-    return [...matching, ...others].map((k) => k.key);
+    // None yet, or past its age. Within the floor of an attempt (which failed: a success left a fresh
+    // set) the previous keys, or the failure, are the answer, so a flood of tokens while the source
+    // is down costs it one request per interval.
+    if (cooling) {
+      const stale = this.cache.get(KEYS, { allowStale: true });
+      if (stale !== undefined) return stale;
+      if (this.failure) throw this.failure;
+    }
+    const keys = await this.cache.fetch(KEYS);
+    if (keys === undefined) throw new Error(`cannot load token verification keys from ${this.opts.source}`);
+    return keys;
   }
 
-  private shouldRefetch(kid: string | undefined): boolean {
-    const now = this.now();
-    if (now - this.attemptedAt < this.minRefetchIntervalMs) return false;
-    if (now - this.loadedAt >= this.maxAgeMs) return true;
-    // Upstream-format keys carry no kid; a kid can only be "unknown" to a set that names its keys.
-    const named = this.keys.some((k) => k.kid !== undefined);
-    return kid !== undefined && named && !this.keys.some((k) => k.kid === kid);
-  }
-
-  private async load(): Promise<void> {
+  private async load(previous: LoadedKeys | undefined, options: LRUCache.FetcherFetchOptions<typeof KEYS, LoadedKeys>): Promise<LoadedKeys> {
     this.attemptedAt = this.now();
-    let keys: VerificationKey[];
+    let jwks: JSONWebKeySet;
     try {
-      keys = parseKeySet(await this.read(this.opts.source, this.timeoutMs));
+      jwks = await parseKeySet(await this.read(this.opts.source, this.timeoutMs));
     } catch (err) {
       this.failure = new Error(`cannot load token verification keys from ${this.opts.source}: ${(err as Error).message}`, { cause: err });
-      throw this.failure;
+      if (previous === undefined) throw this.failure;
+      this.opts.log?.warn({ err: this.failure, source: this.opts.source }, 'token key re-fetch failed; keeping the previous keys');
+      // Kept until the floor has passed, then tried again (not for a whole age).
+      options.ttl = expiresAfter(this.minRefetchIntervalMs);
+      return previous;
     }
     this.failure = undefined;
-    this.keys = keys;
     this.loads += 1;
-    this.loadedAt = this.now();
+    return { select: createLocalJWKSet(jwks), kids: new Set(jwks.keys.flatMap((k) => k.kid ?? [])) };
+  }
+}
+
+/**
+ * jose's choice of key for a token: the one key the header selects, else, among several, the one
+ * whose signature the token carries (jose's compactVerify; undefined when none does). The single
+ * key is not checked here: express-jwt's verification makes that check once.
+ */
+async function signingKey(select: LoadedKeys['select'], token: string, kid: string | undefined): Promise<CryptoKey | undefined> {
+  try {
+    return (await select({ alg: ALG, ...(kid === undefined ? {} : { kid }) })) as CryptoKey;
+  } catch (err) {
+    if (err instanceof errors.JWKSNoMatchingKey) return undefined;
+    if (!(err instanceof errors.JWKSMultipleMatchingKeys)) throw err;
+    for await (const candidate of err) {
+      const verified = await compactVerify(token, candidate, { algorithms: [ALG] }).then(
+        () => true,
+        () => false,
+      );
+      if (verified) return candidate as CryptoKey;
+    }
+    return undefined;
   }
 }
 

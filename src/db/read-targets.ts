@@ -12,6 +12,7 @@
  * - A read cancelled by a conflict with recovery (replay needed what it read) is run once more,
  *   then answered 503 `database` with Retry-After (src/db/pg-errors.ts).
  */
+import { LRUCache } from 'lru-cache';
 import { DatabaseUnavailableError } from '../core/errors.ts';
 import type { Executor, ReadOrigin, Standby } from './executor.ts';
 import { isConnectionFailure, isRecoveryConflict } from './pg-errors.ts';
@@ -51,9 +52,23 @@ const LAG_SQL = `SELECT CASE WHEN pg_last_wal_receive_lsn() IS NOT NULL AND pg_l
 class Target {
   downUntil = 0;
   lagMs: number | null = null;
-  private lagAt = -Infinity;
-  private measuring: Promise<void> | undefined;
-  private replay: { lsn: bigint; at: number } | undefined;
+  /** One lag measure at a time, reused for the interval the caller names (its ttl); the measure never rejects. */
+  private readonly lag = new LRUCache<'lag', true, number>({ max: 1, fetchMethod: (_key, _old, { context }) => this.measureNow(context) });
+  /** The replay position, read at most once per REPLAY_LSN_TTL_MS by one statement at a time. */
+  private readonly replay = new LRUCache<'lsn', bigint>({
+    max: 1,
+    ttl: REPLAY_LSN_TTL_MS,
+    fetchMethod: async (_key, previous) => {
+      const rows = await this.executor.query<{ lsn: string | null }>({
+        name: 'eventstats_replay_lsn',
+        text: `SELECT (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::text AS lsn`,
+        values: [],
+      });
+      const lsn = BigInt(rows[0]?.lsn ?? '0');
+      // Replay only moves forward; a value read earlier stays a valid lower bound.
+      return previous !== undefined && previous > lsn ? previous : lsn;
+    },
+  });
   readonly standby: Standby | undefined;
 
   constructor(
@@ -62,22 +77,7 @@ class Target {
     readonly executor: Executor,
     primary: Executor | undefined,
   ) {
-    this.standby = primary && {
-      primary,
-      replayLsn: async () => {
-        const now = Date.now();
-        if (this.replay && now - this.replay.at < REPLAY_LSN_TTL_MS) return this.replay.lsn;
-        const rows = await this.executor.query<{ lsn: string | null }>({
-          name: 'eventstats_replay_lsn',
-          text: `SELECT (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::text AS lsn`,
-          values: [],
-        });
-        const lsn = BigInt(rows[0]?.lsn ?? '0');
-        // Replay only moves forward; a value read earlier stays a valid lower bound.
-        if (!this.replay || lsn >= this.replay.lsn) this.replay = { lsn, at: now };
-        return this.replay.lsn;
-      },
-    };
+    this.standby = primary && { primary, replayLsn: async () => (await this.replay.fetch('lsn'))! };
   }
 
   down(now: number): boolean {
@@ -86,21 +86,20 @@ class Target {
 
   /** Measures the lag when the last measure is older than `interval`; one measure at a time. */
   async measure(interval: number, retryMs: number): Promise<void> {
-    if (Date.now() - this.lagAt < interval) return;
-    this.measuring ??= (async () => {
-      try {
-        const rows = await this.executor.query<{ lag_ms: number | null }>({ name: 'eventstats_replica_lag', text: LAG_SQL, values: [] });
-        this.lagMs = rows[0]?.lag_ms ?? null;
-        this.downUntil = 0;
-      } catch (err) {
-        this.lagMs = null;
-        if (isConnectionFailure(err)) this.downUntil = Date.now() + retryMs;
-      } finally {
-        this.lagAt = Date.now();
-        this.measuring = undefined;
-      }
-    })();
-    await this.measuring;
+    // lru-cache reads a ttl of 0 as "never expires": an interval of 0 measures again after 1 ms.
+    await this.lag.fetch('lag', { ttl: Math.max(1, interval), context: retryMs });
+  }
+
+  private async measureNow(retryMs: number): Promise<true> {
+    try {
+      const rows = await this.executor.query<{ lag_ms: number | null }>({ name: 'eventstats_replica_lag', text: LAG_SQL, values: [] });
+      this.lagMs = rows[0]?.lag_ms ?? null;
+      this.downUntil = 0;
+    } catch (err) {
+      this.lagMs = null;
+      if (isConnectionFailure(err)) this.downUntil = Date.now() + retryMs;
+    }
+    return true;
   }
 
   origin(): ReadOrigin {

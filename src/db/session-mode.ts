@@ -13,6 +13,7 @@
  *     does not carry them (a pooler told to ignore `options` drops them silently, and reads would
  *     run without a statement timeout and writable): then `transaction`, with one warning.
  */
+import { LRUCache } from 'lru-cache';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from '../core/config.ts';
@@ -76,7 +77,8 @@ export function isStartupParameterRefusal(err: unknown): boolean {
  */
 export class SessionMode {
   private current: 'none' | 'transaction' | undefined;
-  private settling: Promise<void> | undefined;
+  /** The one probe in flight; its answer is kept (no ttl), a failed one is not, so the next statement tries again. */
+  private readonly settled = new LRUCache<'mode', 'none' | 'transaction'>({ max: 1, fetchMethod: () => this.probe() });
 
   /**
    * @param expected the settings the startup packet carries (the `none` mode): `auto` checks the
@@ -98,20 +100,16 @@ export class SessionMode {
 
   /** Resolves to the mode, connecting once if `auto` has not settled. */
   async settle(): Promise<'none' | 'transaction'> {
-    if (this.current) return this.current;
-    this.settling ??= this.probe().finally(() => (this.settling = undefined));
-    await this.settling;
-    return this.current ?? 'none';
+    return this.current ?? (await this.settled.fetch('mode')) ?? 'none';
   }
 
-  private async probe(): Promise<void> {
+  private async probe(): Promise<'none' | 'transaction'> {
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();
     } catch (err) {
       if (!isStartupParameterRefusal(err)) throw err;
-      this.fallBack('refused');
-      return;
+      return this.fallBack('refused');
     }
     let carried: boolean;
     try {
@@ -122,12 +120,12 @@ export class SessionMode {
       throw err;
     }
     client.release();
-    if (carried) this.current ??= 'none';
-    else this.fallBack('dropped');
+    if (!carried) return this.fallBack('dropped');
+    return (this.current ??= 'none');
   }
 
-  private fallBack(why: 'refused' | 'dropped'): void {
-    if (this.current === 'transaction') return;
+  private fallBack(why: 'refused' | 'dropped'): 'transaction' {
+    if (this.current === 'transaction') return this.current;
     delete (this.pool as pg.Pool & { options: { options?: string } }).options.options;
     this.current = 'transaction';
     const what =
@@ -135,5 +133,6 @@ export class SessionMode {
         ? 'the database refused startup parameters the way a transaction-mode pooler (PgBouncer) does'
         : 'the first connection did not carry the startup options (statement_timeout, default_transaction_read_only, jit): something between the API and PostgreSQL drops them';
     this.log?.warn(`${what}: running each statement in its own transaction with SET LOCAL settings and unnamed statements (set DB_POOLER=transaction to say so)`);
+    return this.current;
   }
 }

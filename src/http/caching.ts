@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
+import { LRUCache } from 'lru-cache';
 import { firingsAround } from '../core/cron.ts';
 import { OPEN_MS } from '../rollup/layout.ts';
 import { floorTo, MINUTE_MS } from '../rollup/window.ts';
@@ -57,8 +58,12 @@ export function answerMaxAge({ windowEnd, now, cron, lastCycleAt }: MaxAgeInput)
   return Math.min(untilNextCycle, live ? LIVE_MAX_AGE_SECONDS : PAST_MAX_AGE_SECONDS);
 }
 
-/** The last firing at or before `now` and the next one after it, per cron, reused until the next firing passes. */
-const lastFirings = new Map<string, { due: number; next: number }>();
+/**
+ * The last firing at or before `now` and the next one after it, per cron, reused until the next
+ * firing passes. Bounded: the crons come from the config and the registry, a few dozen at most. The
+ * entries expire by the `now` each request passes in (tests pass any), not by a ttl on the wall clock.
+ */
+const lastFirings = new LRUCache<string, { due: number; next: number }>({ max: 256 });
 
 function firings(cron: string, now: number): { due: number; next: number } {
   const known = lastFirings.get(cron);

@@ -11,7 +11,7 @@ import type { ErrorType } from '../core/errors.ts';
 import { PAGING_HEADERS } from './answer.ts';
 import { BODY_LIMIT_BYTES } from './body.ts';
 import { LIVE_MAX_AGE_SECONDS, PAST_MAX_AGE_SECONDS, VARY } from './caching.ts';
-import { FORMAT_JSON_SCHEMA } from './format.ts';
+import { FORMAT_JSON_SCHEMA, FormatParam } from './format.ts';
 import { paramsJsonSchema } from '../declarations/catalog.ts';
 import { SUPPORTED_QUERIES } from '../declarations/index.ts';
 import type { CompiledQuery, OutputColumn } from '../declarations/types.ts';
@@ -28,6 +28,15 @@ type Unlisted = Exclude<ErrorType, (typeof ERROR_TYPES)[number]>;
 const _everyErrorTypeListed: [Unlisted] extends [never] ? true : never = true;
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+
+/** A zod schema's input side as JSON Schema, the way zod 4 writes it, without the `$schema` line that the document itself says. */
+function fromZod(schema: z.ZodType): Json {
+  const { $schema: _dialect, ...json } = z.toJSONSchema(schema, { io: 'input', target: 'draft-2020-12', unrepresentable: 'any' }) as Json;
+  return json;
+}
+
+/** `format` (GET query parameter, POST body field): generated from FormatParam, which validates it, with its description. */
+const FORMAT_SCHEMA: Json = { ...fromZod(FormatParam), description: FORMAT_JSON_SCHEMA.description };
 const response = (name: string) => ({ $ref: `#/components/responses/${name}` });
 
 /** The error responses, by status; each names the error types it can carry. */
@@ -140,7 +149,7 @@ function rowSchema(query: CompiledQuery): Json {
 /** The body a POST to the query takes: the query's parameters (its zod schema as JSON Schema) and `format`. */
 export function queryBodySchema(query: CompiledQuery): Json {
   const schema = paramsJsonSchema(query);
-  return { ...schema, properties: { ...(schema.properties as Json), format: FORMAT_JSON_SCHEMA } };
+  return { ...schema, properties: { ...(schema.properties as Json), format: FORMAT_SCHEMA } };
 }
 
 /** The same parameters as GET query parameters: lists as comma lists or repeated keys (src/http/query-string.ts). */
@@ -252,7 +261,7 @@ function healthPath(): Json {
 /** The raw endpoint's body: RawStatsBody, and `format`. */
 export function rawBodySchema(): Json {
   const schema = z.toJSONSchema(RawStatsBody, { io: 'input', target: 'draft-2020-12', unrepresentable: 'any' }) as Json;
-  return { ...schema, properties: { ...(schema.properties as Json), format: FORMAT_JSON_SCHEMA } };
+  return { ...schema, properties: { ...(schema.properties as Json), format: FORMAT_SCHEMA } };
 }
 
 function rawStatsPath(): Json {

@@ -4,7 +4,9 @@
  * share: get-or-create, connection pools observed on scrape, and scrape-time reads that are shared
  * by the gauges they fill and bounded in time.
  */
+import { LRUCache } from 'lru-cache';
 import { collectDefaultMetrics, Gauge, Registry, type Metric } from 'prom-client';
+import { within } from '../core/time-limit.ts';
 
 /** A pool's counts, as node-postgres keeps them (pg.Pool has them; tests pass plain objects). */
 export interface PoolCounts {
@@ -77,17 +79,9 @@ export function watchPool(registry: Registry, name: string, pool: () => PoolCoun
  * holding the scrape (Prometheus gives up after its scrape_timeout, 10 s by default).
  */
 export function scrapeRead<T>(read: () => Promise<T>, limitMs: number, reuseMs = 1_000): () => Promise<T> {
-  let last: { at: number; value: Promise<T> } | undefined;
-  return () => {
-    const now = Date.now();
-    if (last && now - last.at < reuseMs) return last.value;
-    let timer: NodeJS.Timeout | undefined;
-    const limit = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${limitMs} ms`)), limitMs);
-    });
-    const value = Promise.race([read(), limit]).finally(() => clearTimeout(timer));
-    value.catch(() => {}); // each gauge handles the failure; none is left unhandled
-    last = { at: now, value };
-    return value;
-  };
+  // One entry: fetch() shares the read in flight and keeps its value for reuseMs (boxed: a read may
+  // answer undefined, which lru-cache does not store). A failed read is not kept; the gauges of one
+  // scrape collect at once, so they share it while it is in flight.
+  const last = new LRUCache<'read', { value: T }>({ max: 1, ttl: reuseMs, fetchMethod: async () => ({ value: await within(read(), limitMs) }) });
+  return async () => (await last.fetch('read'))!.value;
 }

@@ -8,6 +8,7 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
+import { settlesWithin } from '../core/time-limit.ts';
 
 export const SUPERVISOR = Object.freeze({
   /** First restart delay after a process died; doubled for each death in a row, up to maxRestartDelayMs. */
@@ -96,15 +97,12 @@ export function superviseApiProcesses(options: SupervisorOptions): Supervisor {
         const all = [...workers];
         for (const w of all) w.process.kill('SIGTERM');
         const exited = Promise.all(all.map(exitOf));
-        let timer: NodeJS.Timeout | undefined;
-        const limit = new Promise<'limit'>((resolve) => (timer = setTimeout(() => resolve('limit'), t.stopLimitMs)));
-        if ((await Promise.race([exited, limit])) === 'limit') {
+        if (!(await settlesWithin(exited, t.stopLimitMs))) {
           const left = all.filter((w) => w.process.exitCode === null && w.process.signalCode === null);
           log.warn({ pids: left.map((w) => w.process.pid) }, 'API processes still draining at the stop limit; killing them');
           for (const w of left) w.process.kill('SIGKILL');
           await exited;
         }
-        clearTimeout(timer);
       })();
       return stopping;
     },

@@ -21,6 +21,7 @@ import { registeredViews } from '../declarations/index.ts';
 import { assertDirectSessions } from './direct-session.ts';
 import { refreshView, type RefreshResult } from './refresh-view.ts';
 import { selectViews } from './select.ts';
+import { settlesWithin } from '../core/time-limit.ts';
 import { DEFAULT_RETRY, REFRESH_QUEUE_POLICY, type RefreshJobData, type RetrySettings } from './queues.ts';
 import { isRefreshQueue, PGBOSS_SCHEMA } from '../db/tables.ts';
 import { resolveSchedules, type ViewSchedule } from './schedules.ts';
@@ -126,18 +127,6 @@ function endPool(pool: pg.Pool): Promise<void> {
     });
   });
   return Promise.all([pool.end(), closed]).then(() => undefined);
-}
-
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([promise.then(() => true, () => true), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 export function createWorker(deps: WorkerDeps): RefreshWorker {

@@ -135,7 +135,7 @@ describe('bearer-token authentication over HTTP', () => {
     });
 
     it('when the token is signed by another key pair and the set holds a single key', async () => {
-      const single = appWith({ keysFor: async () => [current.publicKey], generation: 1 });
+      const single = appWith({ keyFor: async () => current.publicKey, generation: 1 });
       const token = rs256(stranger.privateKey, { sub: 'mallory' });
       const res = await request(single).get('/whoami').set('Authorization', `Bearer ${token}`).expect(401);
       expect(res.body.errors[0].message).to.equal('invalid token signature');
@@ -180,7 +180,7 @@ describe('bearer-token authentication over HTTP', () => {
 });
 
 describe('the optional token checks (TOKEN_AUDIENCE, TOKEN_ISSUER, TOKEN_REQUIRE_EXP)', () => {
-  const single: KeyProvider = { keysFor: async () => [current.publicKey], generation: 1 };
+  const single: KeyProvider = { keyFor: async () => current.publicKey, generation: 1 };
   const AUDIENCES = ['eventstats', 'https://stats.example'];
   const ISSUER = 'https://gateway.example';
   const strict = appWith(single, undefined, { audience: AUDIENCES, issuer: [ISSUER], requireExp: true });
@@ -272,7 +272,7 @@ describe('the key endpoint behind the middleware', () => {
       await store.refresh(); // as at start-up: a verification that loads the set is not remembered
       let asked = 0;
       const counting: KeyProvider = {
-        keysFor: (kid) => ((asked += 1), store.keysFor(kid)),
+        keyFor: (token, kid) => ((asked += 1), store.keyFor(token, kid)),
         get generation() {
           return store.generation;
         },

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import jwt from 'jsonwebtoken';
 import { DEV_TOKEN_TTL_SECONDS, devKeysVerify, devTokenIssuer, devTokensAllowed, ensureDevKeyPair, signToken } from '../../../src/auth/dev-keys.ts';
-import { parseKeySet } from '../../../src/auth/keys.ts';
+import { KeyStore } from '../../../src/auth/keys.ts';
 import { loadConfig } from '../../../src/core/config.ts';
 
 describe('the development key pair', () => {
@@ -36,9 +36,9 @@ describe('the development key pair', () => {
     const pair = await ensureDevKeyPair(dataDir);
     const json: unknown = JSON.parse(await readFile(pair.publicKeysFile, 'utf8'));
     expect(Object.keys(json as object)).to.deep.equal(['keys']);
-    const [entry] = parseKeySet(json);
     const token = signToken(pair.privateKeyPem, 'alice', { ttlSeconds: 60 });
-    const payload = jwt.verify(token, entry!.key, { algorithms: ['RS256'] }) as jwt.JwtPayload;
+    const key = await new KeyStore({ source: pair.publicKeysFile }).keyFor(token, undefined);
+    const payload = jwt.verify(token, key!, { algorithms: ['RS256'] }) as jwt.JwtPayload;
     expect(payload.sub).to.equal('alice');
   });
 });
@@ -106,8 +106,9 @@ describe('development tokens over HTTP (POST /dev/token)', () => {
   it('are signed by the dev key pair for an hour, which its public key verifies', async () => {
     const issuer = await devTokenIssuer({ ...config(), dataDir });
     expect(issuer?.ttlSeconds).to.equal(DEV_TOKEN_TTL_SECONDS);
-    const [entry] = parseKeySet(JSON.parse(await readFile((await ensureDevKeyPair(dataDir)).publicKeysFile, 'utf8')));
-    const payload = jwt.verify(issuer!.sign('carol'), entry!.key, { algorithms: ['RS256'] }) as jwt.JwtPayload;
+    const token = issuer!.sign('carol');
+    const key = await new KeyStore({ source: (await ensureDevKeyPair(dataDir)).publicKeysFile }).keyFor(token, undefined);
+    const payload = jwt.verify(token, key!, { algorithms: ['RS256'] }) as jwt.JwtPayload;
     expect(payload.sub).to.equal('carol');
     expect(payload.exp! - payload.iat!).to.equal(DEV_TOKEN_TTL_SECONDS);
   });

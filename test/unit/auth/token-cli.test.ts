@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import jwt from 'jsonwebtoken';
-import { parseKeySet } from '../../../src/auth/keys.ts';
+import { KeyStore } from '../../../src/auth/keys.ts';
 
 interface Run {
   readonly code: number;
@@ -32,8 +32,8 @@ describe('npm run token', () => {
 
   async function verify(printed: string): Promise<jwt.JwtPayload> {
     const file = path.join(dataDir, 'dev-keys', 'public-keys.json');
-    const [entry] = parseKeySet(JSON.parse(await readFile(file, 'utf8')));
-    return jwt.verify(printed.trim(), entry!.key, { algorithms: ['RS256'] }) as jwt.JwtPayload;
+    const key = await new KeyStore({ source: file }).keyFor(printed.trim(), undefined);
+    return jwt.verify(printed.trim(), key!, { algorithms: ['RS256'] }) as jwt.JwtPayload;
   }
 
   it('prints one line: a token for the user that verifies against the generated public key file', async () => {

@@ -2,7 +2,9 @@
  * The OpenAPI document is generated from the registry and the request schemas, so these checks pin
  * its shape rather than its text: it is 3.1, self-contained, and lists exactly what the routes accept.
  */
+import SwaggerParser from '@apidevtools/swagger-parser';
 import { expect } from 'chai';
+import type { OpenAPIV3_1 } from 'openapi-types';
 import { z } from 'zod';
 import { BODY_LIMIT_BYTES } from '../../../src/http/body.ts';
 import { FORMAT_JSON_SCHEMA } from '../../../src/http/format.ts';
@@ -55,6 +57,14 @@ describe('the OpenAPI document', () => {
     expect(doc.openapi).to.equal('3.1.0');
     expect(at(doc, 'info', 'title')).to.be.a('string');
     expect(at(doc, 'info', 'version')).to.be.a('string');
+  });
+
+  it('passes a real validator: @apidevtools/swagger-parser checks it against the OpenAPI 3.1 schema and resolves its $refs', async () => {
+    // validate() dereferences in place: it gets a copy, never the served (frozen) document.
+    const copy = structuredClone(doc) as unknown as OpenAPIV3_1.Document;
+    const validated = (await SwaggerParser.validate(copy)) as OpenAPIV3_1.Document;
+    expect(validated.openapi).to.equal('3.1.0');
+    expect(Object.keys(validated.paths ?? {})).to.deep.equal(Object.keys(doc.paths as Json));
   });
 
   it('is built once and shared', () => {
