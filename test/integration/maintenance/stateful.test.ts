@@ -244,8 +244,11 @@ describe('incremental maintenance, stateful: random writes and cycles against th
           await seed(db.pool, { runs: 250, days: 30, end: Date.now(), seed: 13 });
           await refreshViews(db.pool, registeredViews(), REFRESH_OPTIONS);
           const model: Model = { hoursAhead: 0, runsWithoutJobs: [], jobsWithoutRun: [], deletedSinceCycle: false, openWriters: 0 };
-          const trusting = new PartsCache({ stateTtlMs: 3_600_000 });
-          const checking = new PartsCache({ stateTtlMs: 0 });
+          // The model reads right after its writes, so every read probes (a poll between probes may be
+          // up to the probe interval stale by design: src/queries/stable-ids.ts); reads with nothing
+          // written since then take their tail, or their whole answer, from the cache.
+          const trusting = new PartsCache({ stateTtlMs: 3_600_000, probeIntervalMs: 0 });
+          const checking = new PartsCache({ stateTtlMs: 0, probeIntervalMs: 0 });
           // Every sequence ends with a cycle, then its open writers commit, and a last cycle checks them too.
           const last = new Cycle(0, false, [{ endHoursAgo: 0, lengthMs: 45 * DAY_MS }]);
           await fc.asyncModelRun(() => ({ model, real: { db, trusting, checking, open } }), [...cmds, last, new EndWriter(true), new EndWriter(true), last]);
