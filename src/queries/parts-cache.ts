@@ -30,6 +30,8 @@ export interface PartsCacheOptions {
 }
 
 export const PARTS_CACHE_MAX_BYTES = 64 * 1024 * 1024;
+/** Answer keys remembered to tell a polled window from one asked for once (a key of at most 128 characters: under 1.5 MiB in all). */
+const ANSWER_KEYS_KEPT = 4096;
 export const DEFAULT_PARTS_CACHE: PartsCacheOptions = Object.freeze({ stateTtlMs: 1000, maxBytes: PARTS_CACHE_MAX_BYTES });
 
 /** A segment's rows and the view version they were read at (a later version may still hold them). */
@@ -113,6 +115,8 @@ export class PartsCache {
   private readonly hits = zeroes();
   private readonly misses = zeroes();
   private evictions = 0;
+  /** Answer keys asked for lately (askedBefore). */
+  private readonly asked = new LRUCache<string, true>({ max: ANSWER_KEYS_KEPT });
 
   constructor(readonly options: PartsCacheOptions = DEFAULT_PARTS_CACHE) {
     this.views = new ViewStates(options.stateTtlMs);
@@ -217,6 +221,18 @@ export class PartsCache {
 
   setTail(key: string, tail: CachedTail, reader?: Reader): void {
     this.store(cacheKey(`tail|${key}`), tail, ownerFor(tail, reader));
+  }
+
+  /**
+   * Whether a real-time answer of this window and raw ranges was asked for before (the key is then
+   * remembered): only a window asked for twice keeps its answer, so windows that move every
+   * millisecond (`days`) never fill the cache with answers nobody asks for again. Bounded by count.
+   */
+  askedBefore(key: string): boolean {
+    const hashed = cacheKey(`answer|${key}`);
+    if (this.asked.has(hashed)) return true;
+    this.asked.set(hashed, true);
+    return false;
   }
 
   /** A real-time answer's edges and tail, as cached for its window and raw ranges while nothing was in flight. */

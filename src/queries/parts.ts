@@ -217,8 +217,9 @@ async function readPlanned(
   if (!realtime || !realtimeCapable(spec)) return { page, state };
   const tailRows = (tail?.rows ?? 0) + fetched.tailRows;
   // Read while nothing was in flight, with a tail that is all stable and waits for no run: the next
-  // poll of this window answers from it until a probe finds something new.
-  if (quiet && result.cached && tail && tail.stableTo === quiet.stable && tail.pending.length === 0) {
+  // poll of this window (one asked for before: a poll, not a window that moves) answers from it
+  // until a probe finds something new.
+  if (quiet && result.cached && tail && tail.stableTo === quiet.stable && tail.pending.length === 0 && cache.askedBefore(answerKey)) {
     cache.setAnswer(answerKey, { stable: quiet.stable, cycle: quiet.cycle, changed, tailRows }, reader);
   }
   return settled ? { page, state, tailRows, stalenessMs: Math.max(0, Date.now() - quiet!.since) } : { page, state, tailRows };
