@@ -228,6 +228,27 @@ describe('real-time answers', function () {
       expect(after.meta.staleness_ms).to.equal(0);
     });
 
+    it('answers from the process no longer once a cycle has run: a delete it applied is gone from the next poll', async () => {
+      await refreshAll();
+      const probeIntervalMs = 50;
+      // The version trusted for minutes: only the probe's cycle tells this process a cycle ran.
+      const cache = new PartsCache({ stateTtlMs: 600_000, probeIntervalMs });
+      const executor = createExecutor(db.pool, 1);
+      const body = bodyAt(Date.now());
+      const poll = async (context: string) => {
+        await sleep(probeIntervalMs + 10);
+        return expectExact(executor, cache, body, context);
+      };
+      const ts = Date.now() - 20 * MINUTE_MS;
+      const eventId = await insertRun(db.pool, { ts, jobs: 4, tenant: 'tenant-08' });
+      for (let i = 0; i < 6; i++) await poll(`poll ${i}`);
+      expect(cache.stats().hits.answer, 'polls answered from the process').to.be.greaterThan(0);
+      // A delete moves no id; the cycle applies it.
+      await db.pool.query(`DELETE FROM ${TABLES.runsJobs} WHERE event_id = $1`, [eventId]);
+      await refreshAll();
+      await poll('the poll after the cycle');
+    });
+
     it('never caches past a writer still at work: its jobs count once it commits', async () => {
       await refreshAll();
       const cache = new PartsCache({ stateTtlMs: 600_000 });
