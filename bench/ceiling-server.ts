@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import express from 'express';
+import pg from 'pg';
 import { pinoHttp } from 'pino-http';
 import { createLogger } from '../src/core/log.ts';
 
@@ -20,6 +21,10 @@ if (!Number.isInteger(port) || port <= 0 || !bodyFile) {
 }
 const answer = JSON.parse(readFileSync(bodyFile, 'utf8')) as unknown;
 const log = createLogger(process.env.LOG_LEVEL ?? 'warn', 'eventstats-ceiling');
+const databaseUrl = process.env.CEILING_DATABASE_URL;
+// The API's pool size (bench/harness.ts API_POOL_MAX), idle connections kept so no request pays a connect.
+const pool = databaseUrl ? new pg.Pool({ connectionString: databaseUrl, max: Number(process.env.CEILING_POOL_MAX ?? 16), idleTimeoutMillis: 0 }) : undefined;
+pool?.on('error', (err) => log.warn({ err }, 'idle ceiling connection failed'));
 
 // Mirrors createApp: same settings, same request-id handling, same body parser.
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -41,7 +46,8 @@ app.get('/health', (_req, res) => {
   res.json({ status: 'ok' });
 });
 app.use('/stats', express.json({ type: () => true, limit: '64kb' }));
-app.post('/stats/:topic_name/query/:query_name', (_req, res) => {
+app.post('/stats/:topic_name/query/:query_name', async (_req, res) => {
+  if (pool) await pool.query('SELECT 1');
   res.status(200).json(answer);
 });
 
@@ -49,7 +55,7 @@ const server = createServer(app);
 server.listen(port, '127.0.0.1');
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
-    server.close(() => process.exit(0));
+    server.close(() => void (pool?.end() ?? Promise.resolve()).finally(() => process.exit(0)));
     server.closeIdleConnections();
   });
 }

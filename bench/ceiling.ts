@@ -1,4 +1,7 @@
-/** Stage 6: the ceiling server (bench/ceiling-server.ts) under the same load as the compiled queries. */
+/**
+ * Stage 6: the ceiling servers (bench/ceiling-server.ts) under the same load as the compiled queries:
+ * the bare HTTP ceiling, and with `databaseUrl` the one-statement ceiling (one `SELECT 1` a request).
+ */
 import { rmSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -21,6 +24,8 @@ export async function benchCeiling(
   /** The compiled request it stands in for: the same path, headers and body, and the answer to repeat. */
   answer: { query: string; path: string; json: unknown; requestBody: string; headers: Readonly<Record<string, string>> },
   settings: LoadSettings,
+  /** The one-statement ceiling: each request runs `SELECT 1` on this database first. */
+  databaseUrl?: string,
 ): Promise<CeilingResult> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'eventstats-bench-ceiling-'));
   const removeDir = resources.add(
@@ -32,7 +37,14 @@ export async function benchCeiling(
   await writeFile(bodyFile, JSON.stringify(answer.json));
   const port = await freePort();
   const child = spawnChild(resources, 'ceiling server', process.execPath, ['--import', 'tsx', 'bench/ceiling-server.ts'], {
-    env: { PATH: process.env.PATH, NODE_ENV: 'production', PORT: String(port), CEILING_BODY_FILE: bodyFile, LOG_LEVEL: 'warn' },
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: 'production',
+      PORT: String(port),
+      CEILING_BODY_FILE: bodyFile,
+      LOG_LEVEL: 'warn',
+      ...(databaseUrl ? { CEILING_DATABASE_URL: databaseUrl } : {}),
+    },
     cwd: REPO_ROOT,
   });
   try {

@@ -38,6 +38,11 @@ export interface CompiledResult {
   readonly rows: number;
   readonly oneConnection: LoadResult;
   readonly concurrent: LoadResult;
+  /**
+   * The same query over `days: 7`: a window relative to now, which moves every millisecond, so no
+   * answer is ever the previous one (the fixed window above is a dashboard polling while nothing is written).
+   */
+  readonly days: { readonly oneConnection: LoadResult; readonly concurrent: LoadResult };
   /** The compiled query's statement on a cache miss (every segment and the raw edges) through pg, no HTTP. */
   readonly statementMs: Summary;
   readonly plan: PlanFacts;
@@ -100,6 +105,11 @@ export async function benchCompiled(
   const target = compiledTarget(baseUrl, path, body, authorization);
   const oneConnection = await measureLoad(target, 1, settings.warmupS, settings.durationS);
   const concurrent = await measureLoad(target, settings.connections, settings.warmupS, settings.durationS);
+  const daysTarget = { ...target, body: JSON.stringify({ days: 7 }) };
+  const days = {
+    oneConnection: await measureLoad(daysTarget, 1, settings.warmupS, settings.durationS),
+    concurrent: await measureLoad(daysTarget, settings.connections, settings.warmupS, settings.durationS),
+  };
 
   const sql = await compiledStatements(query, pool, now);
   const statement = await timeStatement(pool, sql.cold, settings.flyRuns);
@@ -121,6 +131,7 @@ export async function benchCompiled(
     rows: answer.data.length,
     oneConnection,
     concurrent,
+    days,
     statementMs: statement.ms,
     edgeStatementMs: edges,
     plan,

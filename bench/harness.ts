@@ -153,6 +153,19 @@ async function benchSize(jobs: number, ctx: RunContext): Promise<{ result: SizeR
         },
         settings,
       );
+      log('  one-statement ceiling server (the same route plus one SELECT 1 through pg)');
+      const statementCeiling = await benchCeiling(
+        resources,
+        {
+          query: refName,
+          path: ref.path,
+          json: ref.answer,
+          requestBody: ref.requestBody,
+          headers: { authorization: credentials.authorization, 'content-type': 'application/json' },
+        },
+        settings,
+        db.url,
+      );
 
       log(`  Lambda cold start (dist: ${ctx.build.dist})`);
       const failedQuery = compiled.find((c) => c.query === RAW_QUERY) ?? compiled[0]!;
@@ -192,8 +205,9 @@ async function benchSize(jobs: number, ctx: RunContext): Promise<{ result: SizeR
         realtime,
         raw,
         ceiling,
+        statementCeiling,
         lambda,
-        ratios: computeRatios(label, compiled, raw, ceiling, baseline),
+        ratios: computeRatios(label, compiled, raw, ceiling, baseline, statementCeiling),
       };
       return { result: { ...partial, targets: judgeTargets(partial), slowestPlan }, url: db.url };
     } finally {

@@ -109,6 +109,31 @@ export function renderMarkdown(r: SizeResult): string {
       `${num(ce.concurrent.requestsPerSecond)} req/s (p99 ${ms(ce.concurrent.latencyMs.p99)}) at ${ce.concurrent.connections}.`,
     '',
   );
+  const sc = r.statementCeiling;
+  lines.push(
+    '## One-statement ceiling',
+    '',
+    `The same route plus one \`SELECT 1\` through pg (pool of 16): p50 ${ms(sc.oneConnection.latencyMs.p50)} at 1 connection, ` +
+      `${num(sc.concurrent.requestsPerSecond)} req/s (p99 ${ms(sc.concurrent.latencyMs.p99)}) at ${sc.concurrent.connections}.`,
+    '',
+    table(
+      ['query', 'fixed window p50 @1', 'req/s', 'vs HTTP ceiling', 'vs one-statement ceiling', 'days: 7 p50 @1', 'req/s', 'vs one-statement ceiling'],
+      r.compiled.map((c) => {
+        const q = r.ratios.perQuery.find((p) => p.query === c.query);
+        return [
+          c.query,
+          ms(c.oneConnection.latencyMs.p50),
+          num(c.concurrent.requestsPerSecond),
+          q?.rpsVsCeiling?.toFixed(2) ?? 'n/a',
+          q?.rpsVsStatementCeiling?.toFixed(2) ?? 'n/a',
+          ms(c.days.oneConnection.latencyMs.p50),
+          num(c.days.concurrent.requestsPerSecond),
+          q?.daysRpsVsStatementCeiling?.toFixed(2) ?? 'n/a',
+        ];
+      }),
+    ),
+    '',
+  );
   lines.push('## Refresh and views', '');
   lines.push(
     `Seeded ${num(d.seeded.runs)} runs, ${num(d.seeded.jobs)} jobs, ${num(d.seeded.statusRows)} status rows (seed ${d.seed}) in ${(d.seeded.ms / 1000).toFixed(1)} s; VACUUM ANALYZE ${(d.vacuumAnalyzeMs / 1000).toFixed(1)} s; after the refresh measurements, VACUUM (ANALYZE) of the views and a CHECKPOINT before any load ${(d.settleMs / 1000).toFixed(1)} s. ` +

@@ -35,6 +35,10 @@ export interface Ratios {
     readonly onTheFlyVsCompiledStatement: number | null;
     readonly p50VsBaseline: number | null;
     readonly rpsVsCeiling: number | null;
+    /** req/s at N connections / the one-statement ceiling's (the same route plus one SELECT 1). */
+    readonly rpsVsStatementCeiling: number | null;
+    /** The same for the `days` window (moves every ms: a statement per request). */
+    readonly daysRpsVsStatementCeiling: number | null;
   }[];
   /** Raw bytes (extrapolated when sampled) / failed_jobs answer bytes. */
   readonly rawBytesVsCompiled: number | null;
@@ -68,6 +72,8 @@ export interface SizeResult {
   /** p50 of the runs topic's queries with writes unabsorbed against nothing unabsorbed, taking turns. */
   readonly realtime: RealtimeResult;
   readonly ceiling: CeilingResult;
+  /** The HTTP ceiling plus one `SELECT 1` through pg a request. */
+  readonly statementCeiling: CeilingResult;
   readonly lambda: LambdaResult;
   readonly ratios: Ratios;
   readonly targets: readonly Target[];
@@ -91,6 +97,7 @@ export function computeRatios(
   raw: RawResult,
   ceiling: CeilingResult,
   baseline: { label: string; compiled: readonly CompiledResult[] },
+  statementCeiling: CeilingResult,
 ): Ratios {
   const failed = compiled.find((c) => c.query === RAW_QUERY);
   return {
@@ -103,6 +110,8 @@ export function computeRatios(
         onTheFlyVsCompiledStatement: c.statementSpeedup,
         p50VsBaseline: base && baseline.label !== label ? ratio(c.oneConnection.latencyMs.p50, base.oneConnection.latencyMs.p50) : null,
         rpsVsCeiling: ratio(c.concurrent.requestsPerSecond, ceiling.concurrent.requestsPerSecond),
+        rpsVsStatementCeiling: ratio(c.concurrent.requestsPerSecond, statementCeiling.concurrent.requestsPerSecond),
+        daysRpsVsStatementCeiling: ratio(c.days.concurrent.requestsPerSecond, statementCeiling.concurrent.requestsPerSecond),
       };
     }),
     rawBytesVsCompiled: failed ? ratio(raw.totalBytes, failed.responseBytes) : null,

@@ -12,6 +12,8 @@ export function summaryLines(results: readonly SizeResult[]): string[] {
     out.push(`  raw bytes / compiled bytes:   ${x(r.ratios.rawBytesVsCompiled)}${r.raw.extrapolated ? ' (raw extrapolated from the first pages)' : ''}`);
     out.push(`  p50 / p50 at ${r.ratios.baseline}:${' '.repeat(Math.max(1, 15 - r.ratios.baseline.length))}${q.map((p) => `${p.query} ${x(p.p50VsBaseline)}`).join(', ')}`);
     out.push(`  compiled req/s / ceiling:     ${q.map((p) => `${p.query} ${p.rpsVsCeiling ?? 'n/a'}`).join(', ')}`);
+    out.push(`  req/s / one-statement ceiling: ${q.map((p) => `${p.query} ${p.rpsVsStatementCeiling ?? 'n/a'}`).join(', ')}`);
+    out.push(`  days: 7 req/s / one-statement: ${q.map((p) => `${p.query} ${p.daysRpsVsStatementCeiling ?? 'n/a'}`).join(', ')}`);
     for (const t of r.targets) out.push(`  [${t.met === null ? 'n/a' : t.met ? 'met' : 'NOT MET'}] ${t.target}: ${t.value}${t.note ? ` (${t.note})` : ''}`);
   }
   return out;

@@ -377,7 +377,8 @@ function components(): Json {
         refreshed_at: { ...nullable('string'), format: 'date-time', description: 'end of its last successful refresh' },
         staleness_ms: {
           ...nullable('integer'),
-          description: "a real-time answer: 0 from the primary, the replica's replay lag from a replica (null: not measured yet); else now - refreshed_at",
+          description:
+            "a real-time answer: 0 from the primary, or how long ago the stable-id probe began that found nothing written since the process's cached tail (under its 200 ms interval); the replica's replay lag from a replica (null: not measured yet); else now - refreshed_at",
         },
         database: {
           type: 'string',

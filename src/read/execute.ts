@@ -19,7 +19,11 @@ export interface QueryResult {
   readonly meta: {
     readonly view: string;
     readonly refreshed_at: string | null;
-    /** A real-time answer: 0 from the primary, the replica's replay lag from a replica; else how old the last refresh is. */
+    /**
+     * A real-time answer: from the primary 0, or, when its tail came from this process's cache because
+     * nothing was in flight, how long ago the stable-id probe that found so began (under its interval);
+     * the replica's replay lag from a replica; else how old the last refresh is.
+     */
     readonly staleness_ms: number | null;
     /** The database that answered: the primary, or a streaming replica (DATABASE_READ_URL). */
     readonly database: 'primary' | 'replica';
@@ -88,7 +92,7 @@ export function prepareQuery(query: CompiledQuery, body: Record<string, unknown>
         meta: {
           view: query.rollup.view,
           refreshed_at: refreshedAt?.toISOString() ?? null,
-          staleness_ms: live ? (replica ? lag : 0) : refreshedAt ? Math.max(0, now - refreshedAt.getTime()) : null,
+          staleness_ms: live ? (replica ? lag : (parts.stalenessMs ?? 0)) : refreshedAt ? Math.max(0, now - refreshedAt.getTime()) : null,
           database: replica ? 'replica' : 'primary',
           replica_lag_ms: lag,
           realtime: live,

@@ -21,6 +21,8 @@ import { PARTS_CACHE_MAX_BYTES, type PartsCacheOptions } from '../core/config.ts
 
 export type { PartsCacheOptions };
 
+/** Answer keys remembered to tell a polled window from one asked for once (a key of at most 128 characters: under 1.5 MiB in all). */
+const ANSWER_KEYS_KEPT = 4096;
 export const DEFAULT_PARTS_CACHE: PartsCacheOptions = Object.freeze({ stateTtlMs: 1000, maxBytes: PARTS_CACHE_MAX_BYTES });
 
 /** A segment's rows and the view version they were read at (a later version may still hold them). */
@@ -28,11 +30,23 @@ interface CachedSegment {
   readonly version: string;
   readonly rows: readonly PartRow[];
 }
-type Cached = CachedSegment | MergedWindow | CachedTail;
+/**
+ * A real-time read's groups beside its merged window (raw edges and tail merged), kept while nothing
+ * is in flight (src/read/stable-ids.ts): a poll of the same window with its window cached and the
+ * stable id still `stable` is answered from it without a statement.
+ */
+export interface CachedAnswer {
+  readonly stable: number;
+  /** The newest cycle when it was read (Quiet.cycle): a cycle since may have applied deletes. */
+  readonly cycle: string | null;
+  readonly changed: ReadonlyMap<string, PartRow>;
+  readonly tailRows: number;
+}
+type Cached = CachedSegment | MergedWindow | CachedTail | CachedAnswer;
 
-/** What a lookup asks for: a whole-bucket segment, a merged window, or a real-time tail. */
-export type PartKind = 'segment' | 'window' | 'tail';
-export const PART_KINDS: readonly PartKind[] = Object.freeze(['segment', 'window', 'tail']);
+/** What a lookup asks for: a whole-bucket segment, a merged window, a real-time tail, or a real-time answer's edges and tail. */
+export type PartKind = 'segment' | 'window' | 'tail' | 'answer';
+export const PART_KINDS: readonly PartKind[] = Object.freeze(['segment', 'window', 'tail', 'answer']);
 
 /**
  * Counts since the cache was made, for whoever wants to report them (the metrics read them on each
@@ -50,7 +64,7 @@ export interface PartsCacheStats {
   readonly maxBytes: number;
 }
 
-const zeroes = (): Record<PartKind, number> => ({ segment: 0, window: 0, tail: 0 });
+const zeroes = (): Record<PartKind, number> => ({ segment: 0, window: 0, tail: 0, answer: 0 });
 
 /** A map entry of a merged window or a tail: its slot pair and key string, and its row (also ranked: one more pair). */
 const GROUP_BYTES = 64;
@@ -58,7 +72,10 @@ const GROUP_BYTES = 64;
 /** An entry's estimated heap bytes (src/core/cache-bytes.ts), its key and bookkeeping included. */
 export function partsEntryBytes(key: string, value: Cached): number {
   let bytes = ENTRY_OVERHEAD_BYTES + stringBytes(key);
-  if ('groups' in value) {
+  if ('changed' in value) {
+    bytes += 32;
+    for (const [k, row] of value.changed) bytes += GROUP_BYTES + stringBytes(k) + recordBytes(row);
+  } else if ('groups' in value) {
     for (const [k, row] of value.groups) bytes += GROUP_BYTES + stringBytes(k) + recordBytes(row);
     if ('pending' in value) bytes += 8 * value.pending.length + 32;
   } else {
@@ -69,7 +86,8 @@ export function partsEntryBytes(key: string, value: Cached): number {
 }
 
 /** Whether an entry holds nothing (no rows, no groups): an answer cached for whoever asked it only. */
-export const isEmpty = (value: Cached): boolean => ('groups' in value ? value.groups.size === 0 : value.rows.length === 0);
+export const isEmpty = (value: Cached): boolean =>
+  'changed' in value ? value.changed.size === 0 : 'groups' in value ? value.groups.size === 0 : value.rows.length === 0;
 
 export class PartsCache {
   /** The views' versions (briefly) and their recent-tier coverage. */
@@ -88,6 +106,8 @@ export class PartsCache {
   private readonly hits = zeroes();
   private readonly misses = zeroes();
   private evictions = 0;
+  /** Answer keys asked for lately (askedBefore). */
+  private readonly asked = new LRUCache<string, true>({ max: ANSWER_KEYS_KEPT });
 
   constructor(readonly options: PartsCacheOptions = DEFAULT_PARTS_CACHE) {
     this.views = new ViewStates(options.stateTtlMs);
@@ -192,6 +212,27 @@ export class PartsCache {
 
   setTail(key: string, tail: CachedTail, reader?: Reader): void {
     this.store(cacheKey(`tail|${key}`), tail, ownerFor(tail, reader));
+  }
+
+  /**
+   * Whether a real-time answer of this window and raw ranges was asked for before (the key is then
+   * remembered): only a window asked for twice keeps its answer, so windows that move every
+   * millisecond (`days`) never fill the cache with answers nobody asks for again. Bounded by count.
+   */
+  askedBefore(key: string): boolean {
+    const hashed = cacheKey(`answer|${key}`);
+    if (this.asked.has(hashed)) return true;
+    this.asked.set(hashed, true);
+    return false;
+  }
+
+  /** A real-time answer's edges and tail, as cached for its window and raw ranges while nothing was in flight. */
+  answer(key: string): CachedAnswer | undefined {
+    return this.lookup('answer', `answer|${key}`) as CachedAnswer | undefined;
+  }
+
+  setAnswer(key: string, answer: CachedAnswer, reader?: Reader): void {
+    this.store(cacheKey(`answer|${key}`), answer, ownerFor(answer, reader));
   }
 
   /** The read of this window that another request has under way, if any. */

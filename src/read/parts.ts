@@ -30,6 +30,12 @@ export interface PartsResult {
   readonly state: ViewFreshness;
   /** A real-time read: how many facts its tail added (undefined: an answer as of the last refresh). */
   readonly tailRows?: number;
+  /**
+   * A real-time read that took its tail (or its whole answer) from this process's cache because the
+   * last stable-id probe found nothing in flight: how long ago that probe began (ms). Undefined: the
+   * statement itself read the tail.
+   */
+  readonly stalenessMs?: number;
 }
 
 /** A statement's rows by tag: segments by index, the raw edges with the tail's unstable part, and the tail's stable part. */
@@ -141,6 +147,19 @@ async function readPlanned(
   const cachedTail = live && cacheable ? cache.tail(tailKey) : undefined;
   const tailRead = (held: CachedTail | undefined): TailRead | undefined =>
     live ? { cached: held, stableTo: Math.max(stableNow, held?.stableTo ?? 0) } : undefined;
+  // Nothing in flight since the tail this process holds (src/read/stable-ids.ts): it is the whole
+  // tail, and an answer read since with it is still the answer. Not on a replica (its replay has its own position).
+  const still = live && cacheable && !executor.origin?.().standby ? cache.stableIds.quiet() : undefined;
+  const quiet = still && still.stable === stableNow ? still : undefined;
+  const sameQuiet = (q: { stable: number; cycle: string | null } | undefined) => q !== undefined && quiet !== undefined && q.stable === quiet.stable && q.cycle === quiet.cycle;
+  const settled = cachedTail && sameQuiet(cachedTail.quiet) && cachedTail.stableTo === quiet!.stable && cachedTail.pending.length === 0 ? cachedTail : undefined;
+  const answerKey = `${tailKey}|${plan.raw.map((r) => `${r.from}:${r.to}`).join(',')}`;
+  if (quiet && settled && window) {
+    const held = cache.answer(answerKey);
+    if (held && sameQuiet(held)) {
+      return { page: pageOf(window, held.changed, rank), state, tailRows: held.tailRows, stalenessMs: Math.max(0, Date.now() - quiet.since) };
+    }
+  }
 
   const merge = (fetched: Fetched, cached: readonly (readonly PartRow[] | undefined)[], store: boolean): MergedWindow => {
     const groups = new Map<string, PartRow>();
@@ -160,25 +179,27 @@ async function readPlanned(
   const stableTail = (fetched: Fetched, held: CachedTail | undefined, read: TailRead): CachedTail => {
     const groups = new Map(held?.groups ?? []);
     mergeInto(spec, req, groups, fetched.stable);
-    return { stableTo: read.stableTo, pending: fetched.pending, groups, rows: (held?.rows ?? 0) + fetched.stableRows };
+    const rows = (held?.rows ?? 0) + fetched.stableRows;
+    return { stableTo: read.stableTo, pending: fetched.pending, groups, rows, ...(quiet ? { quiet: { stable: quiet.stable, cycle: quiet.cycle } } : {}) };
   };
 
   const read = async (): Promise<{ fetched: Fetched; window: MergedWindow; tail?: CachedTail; cached: boolean }> => {
-    const tr = tailRead(cachedTail);
+    // A settled tail is not read again: the statement holds the raw edges and missing segments only.
+    const tr = settled ? undefined : tailRead(cachedTail);
     const fetched = await fetchParts(spec, executor, partsStatement(spec, plan, req, missing, tr));
     // A statement reading segments or a tail saw the version they belong to. Parts cached under
     // another one do not match them (a cycle absorbed some of the tail in between; or, with replicas,
     // the read failed over to a database at another version): read everything again from one
     // snapshot, and cache nothing of it. The version may be older than the one keyed (a replica behind).
-    const checked = live || missing.length > 0;
+    const checked = tr !== undefined || missing.length > 0;
     const matches = (!checked || fetched.version === state.version) && (executor.origin?.().name ?? '') === source;
     if (!matches && (window || cachedTail || missing.length < plan.segments.length)) {
       const whole = tailRead(undefined);
       const again = await fetchParts(spec, executor, partsStatement(spec, plan, req, all, whole));
       return { fetched: again, window: merge(again, [], false), tail: whole && stableTail(again, undefined, whole), cached: false };
     }
-    const tail = tr && stableTail(fetched, cachedTail, tr);
-    if (tail && cacheable && matches) cache.setTail(tailKey, tail, reader);
+    const tail = tr ? stableTail(fetched, cachedTail, tr) : settled;
+    if (tr && tail && cacheable && matches) cache.setTail(tailKey, tail, reader);
     if (window) return { fetched, window, tail, cached: matches };
     return { fetched, window: merge(fetched, segments, cacheable && matches), tail, cached: cacheable && matches };
   };
@@ -195,5 +216,12 @@ async function readPlanned(
   mergeInto(spec, req, changed, tail ? [...fetched.raw, ...tail.groups.values()] : fetched.raw, result.window.groups);
   const page = pageOf(result.window, changed, rank);
   if (!realtime || !realtimeCapable(spec)) return { page, state };
-  return { page, state, tailRows: (tail?.rows ?? 0) + fetched.tailRows };
+  const tailRows = (tail?.rows ?? 0) + fetched.tailRows;
+  // Read while nothing was in flight, with a tail that is all stable and waits for no run: the next
+  // poll of this window (one asked for before: a poll, not a window that moves) answers from it
+  // until a probe finds something new.
+  if (quiet && result.cached && tail && tail.stableTo === quiet.stable && tail.pending.length === 0 && cache.askedBefore(answerKey)) {
+    cache.setAnswer(answerKey, { stable: quiet.stable, cycle: quiet.cycle, changed, tailRows }, reader);
+  }
+  return settled ? { page, state, tailRows, stalenessMs: Math.max(0, Date.now() - quiet!.since) } : { page, state, tailRows };
 }

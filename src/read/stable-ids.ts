@@ -14,6 +14,13 @@
  * Probes run at most every PROBE_INTERVAL_MS per process, as a statement of their own before a read
  * (reading pg_locks takes the lock manager's partition locks: not on every request).
  *
+ * A probe also says whether nothing is in flight (quiet()): every id the sequence has drawn is stable
+ * and no view has an orphan or held-back job. Then, until the sequence moves, the set of jobs is the
+ * one every read since the stable id was confirmed saw, and no job waits for its run (a run without
+ * jobs counts nowhere: every query joins runs to their jobs), so a real-time read may take its tail,
+ * or a whole fixed window's answer, from what this process read before (src/read/parts.ts). Deletes
+ * and updates reach real-time answers at the next cycle, as they always have (docs/ARCHITECTURE.md).
+ *
  * On a streaming replica neither half of the probe holds: its pg_locks does not show the primary's
  * writers, and a sequence there reads the WAL-logged value (up to 32 ids ahead of those drawn). So
  * the probe always runs on the primary, and also reads the primary's WAL insert position when it
@@ -24,8 +31,19 @@
  */
 import type { Executor, Standby } from '../db/executor.ts';
 import { TABLES } from '../db/tables.ts';
+import { HELD_BACK_JOBS, ORPHAN_JOBS } from '../rollup/layout.ts';
 
 export const PROBE_INTERVAL_MS = 200;
+
+/**
+ * What the last probe found when nothing was in flight: the stable id, when that probe began (epoch
+ * ms), and the newest refreshed refresh-log id (any view's: a cycle, which may apply deletes, moves it).
+ */
+export interface Quiet {
+  readonly stable: number;
+  readonly since: number;
+  readonly cycle: string | null;
+}
 /** Stable ids remembered with the primary's WAL position at their confirmation, for replicas behind it. */
 const CONFIRMED_KEPT = 64;
 
@@ -41,6 +59,8 @@ export class StableIds {
   private probing: Promise<void> | undefined;
   /** Each stable id with the primary's WAL insert position when it was confirmed (ascending in both). */
   private confirmed: { readonly stable: number; readonly lsn: bigint }[] = [];
+  /** Set by a probe that found every drawn id stable and no orphan or held-back job (see quiet()). */
+  private still: Quiet | undefined;
 
   constructor(private readonly intervalMs = PROBE_INTERVAL_MS) {}
 
@@ -58,6 +78,15 @@ export class StableIds {
     return standby ? this.replayed(standby) : this.stable;
   }
 
+  /**
+   * The last probe's finding when nothing was in flight: every id the sequence had drawn was stable
+   * (and so committed or gone, and seen by every read after the probe that confirmed it) and no view
+   * had an orphan or held-back job. Undefined otherwise, or before any probe. Call after current().
+   */
+  quiet(): Quiet | undefined {
+    return this.still;
+  }
+
   private async replayed(standby: Standby): Promise<number> {
     let lsn: bigint;
     try {
@@ -70,7 +99,10 @@ export class StableIds {
   }
 
   private async probe(executor: Executor): Promise<void> {
-    const rows = await executor.query<{ last: string; holders: string[]; held: number; lsn: string }>({
+    const startedAt = Date.now();
+    // A probe that fails says nothing of what is in flight.
+    this.still = undefined;
+    const rows = await executor.query<{ last: string; holders: string[]; held: number; lsn: string; waiting: boolean; cycle: string | null }>({
       name: 'eventstats_stable_ids',
       // The last value before the holders: the holders' subquery depends on it, so it is read after.
       text: `WITH l AS MATERIALIZED (SELECT coalesce(pg_sequence_last_value(${SEQUENCE}::regclass), 0) AS last)
@@ -78,7 +110,10 @@ export class StableIds {
                     (SELECT coalesce(array_agg(DISTINCT k.virtualtransaction), '{}') ${HOLDERS} AND l.last IS NOT NULL) AS holders,
                     h.held,
                     -- After the holders are read: their commit records are below it.
-                    (CASE WHEN h.held >= 0 THEN pg_current_wal_insert_lsn() END - '0/0'::pg_lsn)::text AS lsn
+                    (CASE WHEN h.held >= 0 THEN pg_current_wal_insert_lsn() END - '0/0'::pg_lsn)::text AS lsn,
+                    -- Jobs a cycle could not absorb yet (a run to come, a writer that was open).
+                    EXISTS (SELECT 1 FROM ${ORPHAN_JOBS}) OR EXISTS (SELECT 1 FROM ${HELD_BACK_JOBS}) AS waiting,
+                    (SELECT c.id::text FROM ${TABLES.refreshLog} c WHERE c.outcome = 'refreshed' ORDER BY c.id DESC LIMIT 1) AS cycle
                FROM l, LATERAL (SELECT count(*)::int AS held ${HOLDERS} AND k.virtualtransaction = ANY($1::text[]) OFFSET 0) h`,
       values: [this.candidate?.holders ?? []],
     });
@@ -98,5 +133,6 @@ export class StableIds {
       if (this.confirmed.length > CONFIRMED_KEPT) this.confirmed.shift();
     }
     this.candidate = { last, holders: row.holders };
+    this.still = this.stable === last && !row.waiting ? { stable: this.stable, since: startedAt, cycle: row.cycle } : undefined;
   }
 }

@@ -50,6 +50,11 @@ export interface CachedTail {
   readonly groups: ReadonlyMap<string, PartRow>;
   /** Facts in `groups`. */
   readonly rows: number;
+  /**
+   * Read while nothing was in flight (src/read/stable-ids.ts Quiet): the newest cycle then. Such a
+   * tail is the whole tail while a later probe finds the same stable id and cycle, and nothing in flight.
+   */
+  readonly quiet?: { readonly stable: number; readonly cycle: string | null };
 }
 
 /**

@@ -161,6 +161,20 @@ describe('the benchmark harness (npm run bench -- --smoke)', function () {
     for (const q of result.ratios.perQuery) expectFinite(q.rpsVsCeiling, `${q.query} vs ceiling`);
   });
 
+  it('measures the one-statement ceiling (one SELECT 1 a request) and relates the days-window req/s to it', () => {
+    expectFinite(result.statementCeiling.concurrent.requestsPerSecond, 'one-statement ceiling req/s');
+    expect(result.statementCeiling.concurrent.non2xx).to.equal(0);
+    expect(result.statementCeiling.oneConnection.non2xx).to.equal(0);
+    for (const c of result.compiled) {
+      expect(c.days.concurrent.non2xx, `${c.query} days`).to.equal(0);
+      expectFinite(c.days.oneConnection.latencyMs.p50, `${c.query} days p50`);
+    }
+    for (const q of result.ratios.perQuery) {
+      expectFinite(q.rpsVsStatementCeiling, `${q.query} vs one-statement ceiling`);
+      expectFinite(q.daysRpsVsStatementCeiling, `${q.query} days vs one-statement ceiling`);
+    }
+  });
+
   it('measures the API peak RSS and a Lambda cold start of the built bundle', () => {
     if (hasProc) expectFinite(result.api.peakRssAfterLoadBytes, 'peak RSS');
     // The handler's start-up log lines share stdout with the result line: a result read from the

@@ -194,6 +194,61 @@ describe('real-time answers', function () {
       expect(last.rows, 'every stable fact held: 4 + 2 + 3').to.equal(9);
     });
 
+    it('answers a poll of the same window without a statement while nothing is written, and counts a commit made between two polls', async () => {
+      await refreshAll();
+      const probeIntervalMs = 50;
+      const cache = new PartsCache({ stateTtlMs: 600_000, probeIntervalMs });
+      const real = createExecutor(db.pool, 1);
+      // Every statement a poll runs, by name (the parts statement has none).
+      const ran: string[] = [];
+      const executor: Executor = { query: (sql) => (ran.push(sql.name ?? 'parts'), real.query(sql)) };
+      const body = bodyAt(Date.now());
+      const poll = async (context: string) => {
+        await sleep(probeIntervalMs + 10); // past the interval: each poll probes first
+        ran.length = 0;
+        return expectExact(executor, cache, body, context);
+      };
+      // Two probes confirm the stable id; the next read caches its answer; the one after needs only the probe.
+      let quiet: Awaited<ReturnType<typeof expectExact>> | undefined;
+      for (let i = 0; i < 20 && !quiet; i++) {
+        const answer = await poll(`poll ${i}`);
+        if (ran.length > 0 && ran.every((name) => name === 'eventstats_stable_ids')) quiet = answer;
+      }
+      expect(quiet, 'a poll answered with no statement but the stable-id probe').to.not.equal(undefined);
+      expect(quiet!.meta.realtime).to.equal(true);
+      expect(quiet!.meta.staleness_ms).to.be.a('number').and.at.least(0);
+      const again = await poll('a poll with nothing written');
+      expect(ran, 'still only the probe').to.deep.equal(['eventstats_stable_ids']);
+      expect(again.meta.tail_rows).to.equal(quiet!.meta.tail_rows);
+
+      await insertRun(db.pool, { ts: Date.now() - 15 * MINUTE_MS, jobs: 3, tenant: 'tenant-07' });
+      const after = await poll('the poll after a commit');
+      expect(ran, 'the probe found the new id, and the tail was read').to.include('parts');
+      expect(after.meta.tail_rows, 'the committed jobs counted').to.equal((quiet!.meta.tail_rows as number) + 3);
+      expect(after.meta.staleness_ms).to.equal(0);
+    });
+
+    it('answers from the process no longer once a cycle has run: a delete it applied is gone from the next poll', async () => {
+      await refreshAll();
+      const probeIntervalMs = 50;
+      // The version trusted for minutes: only the probe's cycle tells this process a cycle ran.
+      const cache = new PartsCache({ stateTtlMs: 600_000, probeIntervalMs });
+      const executor = createExecutor(db.pool, 1);
+      const body = bodyAt(Date.now());
+      const poll = async (context: string) => {
+        await sleep(probeIntervalMs + 10);
+        return expectExact(executor, cache, body, context);
+      };
+      const ts = Date.now() - 20 * MINUTE_MS;
+      const eventId = await insertRun(db.pool, { ts, jobs: 4, tenant: 'tenant-08' });
+      for (let i = 0; i < 6; i++) await poll(`poll ${i}`);
+      expect(cache.stats().hits.answer, 'polls answered from the process').to.be.greaterThan(0);
+      // A delete moves no id; the cycle applies it.
+      await db.pool.query(`DELETE FROM ${TABLES.runsJobs} WHERE event_id = $1`, [eventId]);
+      await refreshAll();
+      await poll('the poll after the cycle');
+    });
+
     it('never caches past a writer still at work: its jobs count once it commits', async () => {
       await refreshAll();
       const cache = new PartsCache({ stateTtlMs: 600_000 });
