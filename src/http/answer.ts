@@ -7,7 +7,7 @@ import type { TopicName } from '../db/tables.ts';
 import type { QueryResult } from '../read/execute.ts';
 import type { CompiledQuery } from '../declarations/types.ts';
 import { RAW_STATS_COLUMNS, type RawStatsPage, type RawStatsRequest } from '../raw/raw-stats.ts';
-import { answerMaxAge, sendCacheable } from './caching.ts';
+import { answerMaxAge, sendCacheable, weakEtag } from './caching.ts';
 import { csvDisposition, fileInstant, toCsv, type CsvColumn } from './csv.ts';
 import { okBody, sendOk } from './envelope.ts';
 import type { Format } from './format.ts';
@@ -54,7 +54,11 @@ export function sendQueryAnswer(req: Request, res: Response, { query, topic, res
     return;
   }
   const envelope = okBody(data, { topic, query: query.name, params, meta });
-  sendCacheable(req, res, { format, body: Buffer.from(JSON.stringify(envelope)), contentType: JSON_TYPE, maxAgeSeconds });
+  // meta.staleness_ms says how old this delivery may be (a poll answered from the process, a
+  // replica's lag, the time since the last cycle): the same answer polled twice differs there only,
+  // so the entity tag leaves it out and is weak, and a polling dashboard still gets its 304.
+  const identity = Buffer.from(JSON.stringify(okBody(data, { topic, query: query.name, params, meta: { ...meta, staleness_ms: null } })));
+  sendCacheable(req, res, { format, body: Buffer.from(JSON.stringify(envelope)), contentType: JSON_TYPE, maxAgeSeconds, etag: weakEtag(format, identity) });
 }
 
 export function sendRawPage(res: Response, { topic, request, page, format }: { topic: TopicName; request: RawStatsRequest; page: RawStatsPage; format: Format }): void {

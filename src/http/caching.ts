@@ -73,6 +73,15 @@ function firings(cron: string, now: number): { due: number; next: number } {
   return found;
 }
 
+/**
+ * A weak entity tag: the SHA-256 of the format and the bytes that identify the answer, where the
+ * body as sent also carries what only says when and how it was served (meta.staleness_ms), so two
+ * answers with the same data and meta otherwise are the same answer (RFC 9110 8.8.1, weak validator).
+ */
+export function weakEtag(format: Format, identity: Buffer): string {
+  return `W/${strongEtag(format, identity)}`;
+}
+
 /** A strong entity tag: the SHA-256 of the format and the exact bytes of the body. */
 export function strongEtag(format: Format, body: Buffer): string {
   return `"${createHash('sha256').update(format).update('\n').update(body).digest('base64url')}"`;
@@ -85,7 +94,8 @@ export function strongEtag(format: Format, body: Buffer): string {
 export function ifNoneMatchHits(header: string | undefined, etag: string): boolean {
   if (header === undefined) return false;
   if (header.trim() === '*') return true;
-  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
+  const opaque = etag.replace(/^W\//, '');
+  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === opaque);
 }
 
 export interface Representation {
@@ -95,6 +105,8 @@ export interface Representation {
   /** Headers of the 200 only (Content-Disposition). */
   readonly headers?: Readonly<Record<string, string>>;
   readonly maxAgeSeconds: number;
+  /** The entity tag when the body's bytes are not the answer's identity (weakEtag); else the body's strong tag. */
+  readonly etag?: string;
 }
 
 /**
@@ -107,7 +119,7 @@ export interface Representation {
  * is a safe read whose parameters travel in the body, and its clients revalidate like GET clients.
  */
 export function sendCacheable(req: Request, res: Response, rep: Representation): void {
-  const etag = strongEtag(rep.format, rep.body);
+  const etag = rep.etag ?? strongEtag(rep.format, rep.body);
   res.setHeader('ETag', etag);
   res.setHeader('Cache-Control', `private, max-age=${rep.maxAgeSeconds}`);
   res.setHeader('Vary', VARY);

@@ -180,13 +180,16 @@ async function readPlanned(
     const groups = new Map(held?.groups ?? []);
     mergeInto(spec, req, groups, fetched.stable);
     const rows = (held?.rows ?? 0) + fetched.stableRows;
-    return { stableTo: read.stableTo, pending: fetched.pending, groups, rows, ...(quiet ? { quiet: { stable: quiet.stable, cycle: quiet.cycle } } : {}) };
+    // A tail that saw jobs past the stable id was not read while nothing was in flight.
+    const calm = quiet && fetched.tailRows === 0;
+    return { stableTo: read.stableTo, pending: fetched.pending, groups, rows, ...(calm ? { quiet: { stable: quiet.stable, cycle: quiet.cycle } } : {}) };
   };
 
   const read = async (): Promise<{ fetched: Fetched; window: MergedWindow; tail?: CachedTail; cached: boolean }> => {
     // A settled tail is not read again: the statement holds the raw edges and missing segments only.
     const tr = settled ? undefined : tailRead(cachedTail);
     const fetched = await fetchParts(spec, executor, partsStatement(spec, plan, req, missing, tr));
+    if (tr && fetched.tailRows > 0) cache.stableIds.disturbed();
     // A statement reading segments or a tail saw the version they belong to. Parts cached under
     // another one do not match them (a cycle absorbed some of the tail in between; or, with replicas,
     // the read failed over to a database at another version): read everything again from one
@@ -220,7 +223,7 @@ async function readPlanned(
   // Read while nothing was in flight, with a tail that is all stable and waits for no run: the next
   // poll of this window (one asked for before: a poll, not a window that moves) answers from it
   // until a probe finds something new.
-  if (quiet && result.cached && tail && tail.stableTo === quiet.stable && tail.pending.length === 0 && cache.askedBefore(answerKey)) {
+  if (quiet && fetched.tailRows === 0 && result.cached && tail && tail.stableTo === quiet.stable && tail.pending.length === 0 && cache.askedBefore(answerKey)) {
     cache.setAnswer(answerKey, { stable: quiet.stable, cycle: quiet.cycle, changed, tailRows }, reader);
   }
   return settled ? { page, state, tailRows, stalenessMs: Math.max(0, Date.now() - quiet!.since) } : { page, state, tailRows };

@@ -87,6 +87,15 @@ export class StableIds {
     return this.still;
   }
 
+  /**
+   * A read found a job past the stable id (committed since the probe): something is in flight after
+   * all, so no read trusts the quiet finding until a probe makes it again. Without this, the next
+   * poll could answer from the process without the job this read counted.
+   */
+  disturbed(): void {
+    this.still = undefined;
+  }
+
   private async replayed(standby: Standby): Promise<number> {
     let lsn: bigint;
     try {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { answerMaxAge, ifNoneMatchHits, LIVE_MAX_AGE_SECONDS, PAST_MAX_AGE_SECONDS, strongEtag } from '../../../src/http/caching.ts';
+import { answerMaxAge, ifNoneMatchHits, LIVE_MAX_AGE_SECONDS, PAST_MAX_AGE_SECONDS, strongEtag, weakEtag } from '../../../src/http/caching.ts';
 
 const at = (h: number, m: number, s = 0, ms = 0) => Date.UTC(2026, 10, 20, h, m, s, ms);
 const NOW = at(13, 37, 21, 123);
@@ -57,11 +57,23 @@ describe('strongEtag', () => {
   });
 });
 
+describe('weakEtag', () => {
+  it('is the strong tag of the identifying bytes, marked weak', () => {
+    const identity = Buffer.from('{"meta":{"staleness_ms":null}}');
+    expect(weakEtag('json', identity)).to.equal(`W/${strongEtag('json', identity)}`);
+  });
+});
+
 describe('ifNoneMatchHits', () => {
   const tag = '"abc"';
 
   it('matches the tag, its weak form, a list holding it, and *', () => {
     for (const header of ['"abc"', 'W/"abc"', '"x", "abc"', ' "x" ,W/"abc" ', '*']) expect(ifNoneMatchHits(header, tag), header).to.equal(true);
+  });
+
+  it('compares a weak tag weakly too: W/"abc" is hit by "abc" and W/"abc" (RFC 9110 13.1.2)', () => {
+    for (const header of ['"abc"', 'W/"abc"', '"x", W/"abc"']) expect(ifNoneMatchHits(header, 'W/"abc"'), header).to.equal(true);
+    expect(ifNoneMatchHits('"abd"', 'W/"abc"')).to.equal(false);
   });
 
   it('does not match another tag, an unquoted value, or no header', () => {

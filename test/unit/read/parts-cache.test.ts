@@ -18,8 +18,8 @@ describe('PartsCache stats', () => {
     expect(cache.window('w')).not.to.equal(undefined);
     expect(cache.tail('w'), "a window's tail is an entry of its own").to.equal(undefined);
     const stats = cache.stats();
-    expect(stats.hits).to.deep.equal({ segment: 2, window: 1, tail: 0 });
-    expect(stats.misses).to.deep.equal({ segment: 1, window: 1, tail: 1 });
+    expect(stats.hits).to.deep.equal({ segment: 2, window: 1, tail: 0, answer: 0 });
+    expect(stats.misses).to.deep.equal({ segment: 1, window: 1, tail: 1, answer: 0 });
     expect(stats.evictions).to.equal(0);
     const bytes = partsEntryBytes('s', { version: '7', rows: rows(2) }) + partsEntryBytes('w', { groups: new Map() } as MergedWindow);
     expect(stats.bytes, 'each entry counted with its key').to.equal(bytes);
