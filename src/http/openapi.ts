@@ -168,7 +168,7 @@ function queryParameters(query: CompiledQuery): Json[] {
 }
 
 const CACHE_HEADERS: Json = {
-  ETag: { description: 'strong: the SHA-256 of the format and the body; send it back in If-None-Match for a 304', schema: { type: 'string' } },
+  ETag: { description: 'CSV: strong, the SHA-256 of the format and the body; JSON: weak (W/"…"), the same over the body without meta.staleness_ms, which differs between two deliveries of one answer. Send it back in If-None-Match for a 304', schema: { type: 'string' } },
   'Cache-Control': {
     description: `private, max-age=N: at most ${LIVE_MAX_AGE_SECONDS} s for a window reaching the last minute or two, else until the view's next scheduled refresh and at most ${PAST_MAX_AGE_SECONDS} s`,
     schema: { type: 'string' },
