@@ -1,6 +1,6 @@
 /**
  * Admission of expensive work: statements that read the base tables (the raw endpoint, and compiled
- * reads whose plan goes beyond the window's edges; src/rollup/spec.ts readsBeyondEdges). Until
+ * reads whose plan goes beyond the window's edges; src/read/plan.ts readsBeyondEdges). Until
  * every request shape is served from pre-aggregates, one such read can hold a pooled connection for
  * the whole statement timeout, so a handful of them from one user would hold the pool and everyone
  * else's covered reads would get 503. Each process admits at most `userMax` of them per token subject

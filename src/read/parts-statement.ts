@@ -6,7 +6,8 @@
 import type { Executor } from '../db/executor.ts';
 import { Params, type SqlQuery } from '../db/sql.ts';
 import { readCoverage } from './view-state.ts';
-import { planParts, rawSql, segmentSql, type PartRow, type PartsPlan, type PartsRequest, type RollupSpec } from '../rollup/spec.ts';
+import { type PartRow, type PartsRequest, type RollupSpec } from '../rollup/spec.ts';
+import { planParts, rawSql, segmentSql, type PartsPlan } from './plan.ts';
 import { FACTS_COLUMN, tailSql, versionRowSql, type CachedTail } from './tail.ts';
 
 /** A real-time read's tail: what the process holds of it, and the stable id now. */

@@ -22,7 +22,8 @@ import type { SqlQuery } from '../db/sql.ts';
 import { FACTS_COLUMN, PENDING_PART, realtimeCapable, STABLE_PART, TAIL_PART, VERSION_PART, type CachedTail } from './tail.ts';
 import { pageOf } from './ranking.ts';
 import { type Page, type Ranking } from '../declarations/types.ts';
-import { planParts, readsBeyondEdges, type PartRow, type PartsPlan, type PartsRequest, type RollupSpec, type Segment } from '../rollup/spec.ts';
+import { type PartRow, type PartsRequest, type RollupSpec } from '../rollup/spec.ts';
+import { planParts, readsBeyondEdges, type PartsPlan, type Segment } from './plan.ts';
 import { GRAIN_MS } from '../rollup/window.ts';
 
 export interface PartsResult {

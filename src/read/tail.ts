@@ -26,7 +26,8 @@
 import type { Params } from '../db/sql.ts';
 import { versionSql } from '../rollup/refresh-log.ts';
 import { UNABSORBED } from '../rollup/unabsorbed.ts';
-import { conditions, partial, partKeys, rawDim, type PartRow, type PartsRequest, type RollupSpec } from '../rollup/spec.ts';
+import { rawDim, type PartRow, type PartsRequest, type RollupSpec } from '../rollup/spec.ts';
+import { conditions, partial, partKeys } from './plan.ts';
 import type { Range } from '../rollup/window.ts';
 
 /** Tags of the tail's rows in a parts statement (segments are tagged 0.., the raw edges -1). */

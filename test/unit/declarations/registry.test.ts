@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { Params } from '../../../src/db/sql.ts';
 import { findQuery, queriesOf, registeredViews, SUPPORTED_QUERIES, unknownQueryNames } from '../../../src/declarations/index.ts';
 import { loadApiConfig } from '../../../src/runtime.ts';
-import { chooseLevel, planParts, rawSql, segmentSql, type PartsRequest } from '../../../src/rollup/spec.ts';
+import { type PartsRequest } from '../../../src/rollup/spec.ts';
+import { chooseLevel, planParts, rawSql, segmentSql } from '../../../src/read/plan.ts';
 import { failedJobs } from '../../../src/declarations/failed-jobs.ts';
 
 const FAILED = failedJobs.rollup;

@@ -4,7 +4,8 @@ import { failedJobs } from '../../../src/declarations/failed-jobs.ts';
 
 const BY_CATALOG = aggregationByCatalog.rollup;
 const FAILED = failedJobs.rollup;
-import { coverageOf, planParts, readsBeyondEdges, type PartsRequest, type RollupSpec } from '../../../src/rollup/spec.ts';
+import { coverageOf, type PartsRequest, type RollupSpec } from '../../../src/rollup/spec.ts';
+import { planParts, readsBeyondEdges } from '../../../src/read/plan.ts';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../../src/rollup/window.ts';
 
 const NOW = Date.UTC(2026, 10, 20, 13, 37, 21, 123);
