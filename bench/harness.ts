@@ -142,30 +142,16 @@ async function benchSize(jobs: number, ctx: RunContext): Promise<{ result: SizeR
       // The headline query's answer sets the ceiling's body size (and the raw stage compares against it).
       const refName = answers.has(RAW_QUERY) ? RAW_QUERY : compiled[0]!.query;
       const ref = answers.get(refName)!;
-      const ceiling = await benchCeiling(
-        resources,
-        {
-          query: refName,
-          path: ref.path,
-          json: ref.answer,
-          requestBody: ref.requestBody,
-          headers: { authorization: credentials.authorization, 'content-type': 'application/json' },
-        },
-        settings,
-      );
+      const route = {
+        query: refName,
+        path: ref.path,
+        json: ref.answer,
+        requestBody: ref.requestBody,
+        headers: { authorization: credentials.authorization, 'content-type': 'application/json' },
+      };
+      const ceiling = await benchCeiling(resources, route, settings);
       log('  one-statement ceiling server (the same route plus one SELECT 1 through pg)');
-      const statementCeiling = await benchCeiling(
-        resources,
-        {
-          query: refName,
-          path: ref.path,
-          json: ref.answer,
-          requestBody: ref.requestBody,
-          headers: { authorization: credentials.authorization, 'content-type': 'application/json' },
-        },
-        settings,
-        db.url,
-      );
+      const statementCeiling = await benchCeiling(resources, route, settings, db.url);
 
       log(`  Lambda cold start (dist: ${ctx.build.dist})`);
       const failedQuery = compiled.find((c) => c.query === RAW_QUERY) ?? compiled[0]!;
