@@ -92,6 +92,8 @@ describe('npm start with WEB_CONCURRENCY (node:cluster)', function () {
     await api.waitForMessage('EventStats listening');
     const start = api.lines.find((l) => l.msg.startsWith('starting 2 API processes'));
     expect(start, api.messages.join(' | ')).to.include({ processes: 2, poolMaxPerProcess: 3, sessionsAtMost: 6 });
+    // Each process logs its own listening line on the pipe the primary's banner shares: either may come first.
+    await waitFor('both API processes logged their listening line', () => listeningPids(api).length >= 2);
     const pids = listeningPids(api);
     expect(pids).to.have.length(2);
 
@@ -128,7 +130,9 @@ describe('npm start with WEB_CONCURRENCY (node:cluster)', function () {
     const [port, metricsPort] = [await freePort(), await freePort()];
     const api = startService('src/server.ts', { ...env, PORT: String(port), METRICS_PORT: String(metricsPort), WEB_CONCURRENCY: '2' });
     await api.waitForMessage('EventStats listening');
+    await waitFor('both API processes logged their listening line', () => listeningPids(api).length >= 2);
     const pids = listeningPids(api);
+    expect(pids).to.have.length(2);
     for (let i = 0; i < 4; i++) expect(await getOnNewConnection(`http://127.0.0.1:${port}/health`)).to.equal(200);
     expect(await apiSessions()).to.be.greaterThan(0);
     api.child.kill('SIGTERM');
