@@ -19,8 +19,6 @@ import type { CachedTail } from './tail.ts';
 import { ViewStates } from './view-state.ts';
 import { PARTS_CACHE_MAX_BYTES, type PartsCacheOptions } from '../core/config.ts';
 
-export type { PartsCacheOptions };
-
 /** Answer keys remembered to tell a polled window from one asked for once (a key of at most 128 characters: under 1.5 MiB in all). */
 const ANSWER_KEYS_KEPT = 4096;
 export const DEFAULT_PARTS_CACHE: PartsCacheOptions = Object.freeze({ stateTtlMs: 1000, maxBytes: PARTS_CACHE_MAX_BYTES });
