@@ -19,7 +19,7 @@ import { TABLES } from '../src/db/tables.ts';
 import { registeredViews, SUPPORTED_QUERIES } from '../src/declarations/index.ts';
 import type { CompiledQuery } from '../src/declarations/types.ts';
 import { prepareQuery } from '../src/read/execute.ts';
-import { readCoverage } from '../src/read/view-state.ts';
+import { readPlanInputs } from '../src/read/view-state.ts';
 import { refreshView } from '../src/refresh/refresh-view.ts';
 import { type Dim } from '../src/rollup/spec.ts';
 import { planParts, readsBeyondEdges } from '../src/read/plan.ts';
@@ -233,7 +233,7 @@ export function renderShapes(run: ShapeRun): string {
     '',
     '## Per shape',
     '',
-    'Level: the one `chooseLevel` picks (id and dims), or the base tables (no level holds the dimensions: the whole window is read raw). Raw: how much of the window the plan reads from the base tables (edges, or all of it), the real-time tail aside.',
+    'Level: the one the router (`planParts`) picks (id and dims), or the base tables (no level holds the dimensions: the whole window is read raw). Raw: how much of the window the plan reads from the base tables (edges, or all of it), the real-time tail aside.',
     '',
     '| query | shape | days | cold | cold ms | warm | warm ms | level | raw | rows |',
     '|---|---|---|---|---|---|---|---|---|---|',
@@ -311,7 +311,8 @@ export async function runShapes(options: ShapeOptions, resources: Resources, com
           const warm = await send(url, credentials.authorization, body);
           const prepared = prepareQuery(q, body, { kind: 'all' }, now);
           const parts = q.plan({ params: prepared.params as never, window, access: { kind: 'all' } }).parts;
-          const plan = planParts(q.rollup, parts, await readCoverage(q.rollup, executor));
+          const { coverage, sizes } = await readPlanInputs(q.rollup, executor);
+          const plan = planParts(q.rollup, parts, coverage, sizes);
           const answer = warm.json as { params?: Record<string, unknown>; data?: Record<string, unknown>[] };
           const r: ShapeResult = {
             ...s,

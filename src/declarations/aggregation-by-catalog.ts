@@ -13,10 +13,15 @@ const ELAPSED = '(j.timestamp_end - j.timestamp_start)';
 
 const ROLLUP: RollupSpec = {
   view: VIEWS.aggregationByCatalog,
-  dims: ['tenant_id', 'source_app', 'catalog_id'],
-    // Per catalog an hour or a minute holds about one row per job, so those grains are kept only for
+  dims: ['tenant_id', 'source_app', 'catalog_id', 'environment', 'country'],
+  // Per catalog an hour or a minute holds about one row per job, so those grains are kept only for
   // the recent tier, where dashboards read; older windows take their partial days from the raw rows.
-  levels: [{ id: 0, dims: ['tenant_id', 'source_app', 'catalog_id'], grains: ['day', 'hour', 'minute'], recent: ['hour', 'minute'] }],
+  // A catalog carries its tenant, pipeline and country, so level 0 holds the country at no cost in
+  // rows; level 1 adds the environment, for its filter and for users constrained on it.
+  levels: [
+    { id: 0, dims: ['tenant_id', 'source_app', 'catalog_id', 'country'], grains: ['day', 'hour', 'minute'], recent: ['hour', 'minute'] },
+    { id: 1, dims: ['tenant_id', 'source_app', 'environment', 'catalog_id', 'country'], grains: ['day', 'hour'], recent: ['hour'] },
+  ],
   facts: RUN_JOB_FACTS,
   measures: {
     job_count: { view: 'v.job_count', raw: '1', combine: 'sum' },

@@ -12,12 +12,13 @@ const params = querySchema(DIMS, {
 
 const ROLLUP: RollupSpec = {
   view: 'eventstats.mv_failed_jobs_by_country',
-  dims: ['country', 'tenant_id', 'environment'],
+  dims: ['country', 'tenant_id', 'environment', 'source_app'],
   levels: [
     // The map of a dashboard: per country, with minutes for the recent tier (edges under a minute).
     { id: 0, dims: ['country'], grains: ['day', 'hour', 'minute'], recent: ['minute'] },
-    // Per tenant and environment (and so for constrained users, scoped by tenant and environment).
-    { id: 1, dims: ['country', 'tenant_id', 'environment'], grains: ['day', 'hour'], recent: ['hour'] },
+    // Per tenant, pipeline and environment (a pipeline belongs to a tenant: it adds about 4x the
+    // rows of tenant and environment), so every grouping, filter and constrained user has a level.
+    { id: 1, dims: ['country', 'tenant_id', 'source_app', 'environment'], grains: ['day', 'hour'], recent: ['hour'] },
   ],
   facts: RUN_JOB_FACTS,
   measures: {

@@ -16,7 +16,12 @@ export const FAILED = "lower(j.status) = 'failed'";
 
 const ROLLUP: RollupSpec = {
   view: VIEWS.failedJobs,
-  dims: ['tenant_id', 'source_app', 'environment'],
+  dims: ['tenant_id', 'source_app', 'environment', 'catalog_id', 'country'],
+  // Every combination of the five dimensions a request may group or filter by (and a constrained
+  // user's tenant, pipeline and environment) has a level holding it; the router takes the one with
+  // the fewest estimated rows (src/read/plan.ts). A pipeline belongs to a tenant (TP joint), and a
+  // catalog carries its tenant, pipeline and country, so TPCK costs the rows of the catalogs alone.
+  // A level whose hours are about one row per run or per job keeps them for the recent tier only.
   levels: [
     // The minutes (recent tier only: about one row per run) keep the raw edges under a minute.
     { id: 0, dims: ['tenant_id', 'source_app'], grains: ['day', 'hour', 'minute'], recent: ['minute'] },
@@ -25,6 +30,12 @@ const ROLLUP: RollupSpec = {
     // only what changed they cost storage, not refresh time, and they keep an older window's raw
     // edges under an hour instead of a day (the soak's 503s at 1M jobs, docs/BENCHMARKS.md).
     { id: 1, dims: ['tenant_id', 'source_app', 'environment'], grains: ['day', 'hour'] },
+    { id: 2, dims: ['country'], grains: ['day', 'hour', 'minute'], recent: ['minute'] },
+    { id: 3, dims: ['environment', 'country'], grains: ['day', 'hour'] },
+    { id: 4, dims: ['tenant_id', 'source_app', 'country'], grains: ['day', 'hour'], recent: ['hour'] },
+    { id: 5, dims: ['tenant_id', 'source_app', 'environment', 'country'], grains: ['day', 'hour'], recent: ['hour'] },
+    { id: 6, dims: ['tenant_id', 'source_app', 'catalog_id', 'country'], grains: ['day', 'hour'], recent: ['hour'] },
+    { id: 7, dims: ['tenant_id', 'source_app', 'environment', 'catalog_id', 'country'], grains: ['day', 'hour'], recent: ['hour'] },
   ],
   facts: RUN_JOB_FACTS,
   measures: {

@@ -14,11 +14,19 @@ const params = querySchema(FILTERS, {
 
 const ROLLUP: RollupSpec = {
   view: VIEWS.jobStatusTrend,
-  dims: ['tenant_id', 'source_app', 'environment'],
+  dims: ['tenant_id', 'source_app', 'environment', 'catalog_id', 'country'],
+  // Every filter combination (and a constrained user's fields) has a level; the router takes the one
+  // with the fewest estimated rows (src/read/plan.ts). Hour buckets need hours: the levels whose
+  // hours are about one row per run or job keep them for the recent tier only.
   levels: [
     // A minute grain costs ~1,440 rows a day here and shrinks the raw edges to under a minute.
     { id: 0, dims: [], grains: ['day', 'hour', 'minute'] },
     { id: 1, dims: ['tenant_id', 'source_app', 'environment'], grains: ['day', 'hour'] },
+    { id: 2, dims: ['country'], grains: ['day', 'hour', 'minute'], recent: ['minute'] },
+    { id: 3, dims: ['environment', 'country'], grains: ['day', 'hour'] },
+    { id: 4, dims: ['tenant_id', 'source_app', 'environment', 'country'], grains: ['day', 'hour'], recent: ['hour'] },
+    { id: 5, dims: ['tenant_id', 'source_app', 'catalog_id', 'country'], grains: ['day', 'hour'], recent: ['hour'] },
+    { id: 6, dims: ['tenant_id', 'source_app', 'environment', 'catalog_id', 'country'], grains: ['day', 'hour'], recent: ['hour'] },
   ],
   facts: RUN_JOB_FACTS,
   measures: {

@@ -14,13 +14,17 @@ const params = querySchema(FILTERS, {
 
 const ROLLUP: RollupSpec = {
   view: VIEWS.runStatusSummary,
-  dims: ['tenant_id', 'source_app', 'environment', 'status_type'],
+  dims: ['tenant_id', 'source_app', 'environment', 'status_type', 'country'],
   levels: [
     { id: 0, dims: ['status_type'], grains: ['day', 'hour', 'minute'], recent: ['minute'] },
     // An hour per tenant, pipeline, environment and status holds about one row per source row. Kept
     // for all history since maintenance merges only what changed (recent tier only before: migration
     // 1764000004100), so an older window's raw edges stay under an hour.
     { id: 1, dims: ['tenant_id', 'source_app', 'environment', 'status_type'], grains: ['day', 'hour'] },
+    // The country filter, alone or with the environment, and for users constrained on any field.
+    { id: 2, dims: ['country', 'status_type'], grains: ['day', 'hour', 'minute'], recent: ['minute'] },
+    { id: 3, dims: ['environment', 'country', 'status_type'], grains: ['day', 'hour'] },
+    { id: 4, dims: ['tenant_id', 'source_app', 'environment', 'country', 'status_type'], grains: ['day', 'hour'], recent: ['hour'] },
   ],
   facts: STATUS_CHANGE_FACTS,
   measures: { job_count: { view: 'v.job_count', raw: '1', combine: 'sum' } },

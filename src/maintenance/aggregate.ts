@@ -144,13 +144,6 @@ export function mergeIntoHistorySql(spec: RollupSpec, sel: FactSelection, fineFr
   return `INSERT INTO ${history} AS h (${cols.join(', ')})\n${aggregateSql(spec, sel, fineFrom)}\nON CONFLICT (${keyColumns(spec).join(', ')}) DO UPDATE SET ${set.join(', ')}`;
 }
 
-/** The count measure of a signed source: a row whose count reaches 0 holds no fact any more. */
-export function countMeasure(spec: RollupSpec): string {
-  const found = Object.entries(spec.measures).find(([, m]) => m.raw === '1' && m.combine === 'sum');
-  if (!found) throw new Error(`${spec.view}: a query over a change-log source needs a count measure (raw '1', combine sum)`);
-  return found[0];
-}
-
 /** The (lvl, grain_ms) pairs a level keeps only from fine_from on. */
 export function recentGrains(spec: RollupSpec): { lvl: number; grainMs: number }[] {
   return spec.levels.flatMap((l) => (l.recent ?? []).map((g) => ({ lvl: l.id, grainMs: GRAIN_MS[g] })));

@@ -13,10 +13,10 @@
  */
 import pg from 'pg';
 import { PGBOSS_SCHEMA, refreshQueue } from '../db/tables.ts';
-import type { RollupSpec } from '../rollup/spec.ts';
+import { countMeasure, type RollupSpec } from '../rollup/spec.ts';
 import { DAY_MS } from '../rollup/window.ts';
 import { SOURCES } from './sources.ts';
-import { aggregateSql, countMeasure, storedColumns } from './aggregate.ts';
+import { aggregateSql, storedColumns } from './aggregate.ts';
 import { FINE_DAYS, floorExpr, keyColumns, MAINTENANCE, relationsOf } from '../rollup/layout.ts';
 
 // Literals of constant names (views, queues) quoted by pg's own helper.

@@ -29,10 +29,10 @@ import pg from 'pg';
 import type { ChangedBuckets } from '../rollup/changed.ts';
 import { Params } from '../db/sql.ts';
 import { TABLES } from '../db/tables.ts';
-import type { Dim, RollupSpec, SourceName } from '../rollup/spec.ts';
+import { countMeasure, type Dim, type RollupSpec, type SourceName } from '../rollup/spec.ts';
 import { DAY_MS, floorTo, GRAIN_MS } from '../rollup/window.ts';
 import { boundSql, parseCapture, readCapture, type CaptureState } from './status-capture.ts';
-import { countMeasure, mergeIntoHistorySql, rollupMeasure, type FactSelection } from './aggregate.ts';
+import { mergeIntoHistorySql, rollupMeasure, type FactSelection } from './aggregate.ts';
 import { DELETED_FACTS, floorExpr, HELD_BACK_JOBS, INVALIDATIONS, keyColumns, MAINTENANCE, ORPHAN_JOBS, relationsOf, STATUS_CHANGE_DELTAS } from '../rollup/layout.ts';
 
 export interface CycleContext {

@@ -5,7 +5,7 @@
  */
 import type { Executor } from '../db/executor.ts';
 import { Params, type SqlQuery } from '../db/sql.ts';
-import { readCoverage } from './view-state.ts';
+import { readPlanInputs } from './view-state.ts';
 import { type PartRow, type PartsRequest, type RollupSpec } from '../rollup/spec.ts';
 import { planParts, rawSql, segmentSql, type PartsPlan } from './plan.ts';
 import { FACTS_COLUMN, tailSql, versionRowSql, type CachedTail } from './tail.ts';
@@ -48,7 +48,8 @@ export const stripPart = ({ part: _part, [FACTS_COLUMN]: _facts, ...row }: PartR
  * it has neither).
  */
 export async function partsStatements(spec: RollupSpec, req: PartsRequest, executor: Executor, realtime?: TailRead): Promise<{ cold: SqlQuery; warm?: SqlQuery }> {
-  const plan = planParts(spec, req, await readCoverage(spec, executor));
+  const { coverage, sizes } = await readPlanInputs(spec, executor);
+  const plan = planParts(spec, req, coverage, sizes);
   const cold = partsStatement(spec, plan, req, plan.segments.map((_, i) => i), realtime)!;
   const warm = plan.raw.length || (realtime && plan.segments.length) ? partsStatement(spec, plan, req, [], realtime) : undefined;
   return warm ? { cold, warm } : { cold };

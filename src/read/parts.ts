@@ -90,8 +90,8 @@ export async function readParts(
   user?: string,
   admission?: Admission,
 ): Promise<PartsResult> {
-  const { state, coverage, holds } = await cache.views.read(executor, spec);
-  const plan = planParts(spec, req, coverage);
+  const { state, coverage, sizes, holds } = await cache.views.read(executor, spec);
+  const plan = planParts(spec, req, coverage, sizes);
   // A read of the base tables beyond the edges holds a connection for long: admitted within the
   // user's and the process's budget, or refused with 429 (src/core/admission.ts).
   const release = admission && readsBeyondEdges(plan) ? admission.enter(user ?? ANONYMOUS_OWNER) : undefined;

@@ -1,14 +1,15 @@
 /**
- * A read's plan and its SQL: which level answers a request (the smallest holding every dimension it
- * groups or filters by), which whole buckets come from the view as segments and which raw edges from
- * the base tables, and the statement text of each part with its values as parameters. The model they
+ * A read's plan and its SQL: which level answers a request (of those holding every dimension it
+ * groups or filters by, the one with the fewest estimated rows), which whole buckets come from the
+ * view as segments and which raw edges from the base tables, and the statement text of each part
+ * with its values as parameters. The model they
  * read (spec types, grains, layout) is src/rollup/; src/read/parts.ts reads, caches and merges them.
  */
 import { scopeCondition } from '../auth/scope.ts';
 import type { Params } from '../db/sql.ts';
 import { floorExpr, relationsOf } from '../rollup/layout.ts';
 import { rawDim, type Coverage, type Dim, type Level, type Measure, type PartsRequest, type RollupSpec } from '../rollup/spec.ts';
-import { GRAIN_MS, HOUR_MS, planWindow, type Grain, type GrainCover, type Range } from '../rollup/window.ts';
+import { DAY_MS, GRAIN_MS, HOUR_MS, planWindow, type Grain, type GrainCover, type Range, type WindowPlan } from '../rollup/window.ts';
 
 export interface Segment {
   readonly grain: Grain;
@@ -22,25 +23,71 @@ export interface PartsPlan {
   readonly raw: readonly Range[];
 }
 
-export function chooseLevel(spec: RollupSpec, needed: readonly Dim[]): Level | undefined {
-  return spec.levels.find((l) => needed.every((d) => l.dims.includes(d)));
+/**
+ * What a view's levels hold, sampled once per version (src/read/view-state.ts): rows per day of each
+ * (level, grain), and facts per day, over one whole recent day. Only the router reads them: any
+ * covering level gives the same exact answer, the estimate only chooses the cheapest.
+ */
+export interface LevelSizes {
+  /** Rows per day by level id and grain (a grain's rows over all its buckets of the sampled day). */
+  readonly rows: ReadonlyMap<number, ReadonlyMap<Grain, number>>;
+  readonly factsPerDay: number;
 }
 
-export function planParts(spec: RollupSpec, req: PartsRequest, coverage: Coverage): PartsPlan {
+/** The levels holding every needed dimension, in declaration order. */
+export function coveringLevels(spec: RollupSpec, needed: readonly Dim[]): Level[] {
+  return spec.levels.filter((l) => needed.every((d) => l.dims.includes(d)));
+}
+
+/** The first level holding every needed dimension (what the router falls back to without sizes). */
+export function chooseLevel(spec: RollupSpec, needed: readonly Dim[]): Level | undefined {
+  return coveringLevels(spec, needed)[0];
+}
+
+/** The dimensions a request needs a level to hold: grouped, filtered, and a constrained user's fields. */
+export function neededDims(req: PartsRequest): Dim[] {
   const filtered = Object.keys(req.filters) as Dim[];
   // Row scoping filters by the fields a user's constraints name, so those must be in the level too.
   const constrained = req.access.kind === 'constrained' ? (Object.keys(req.access.constraints) as Dim[]) : [];
-  const level = chooseLevel(spec, [...new Set([...req.groupDims, ...filtered, ...constrained])]);
+  return [...new Set([...req.groupDims, ...filtered, ...constrained])];
+}
+
+function planOn(level: Level, req: PartsRequest, coverage: Coverage): WindowPlan {
   const maxMs = req.bucketGrain ? GRAIN_MS[req.bucketGrain] : Infinity;
   const grains: GrainCover[] = [];
-  for (const grain of level?.grains ?? []) {
+  for (const grain of level.grains) {
     if (GRAIN_MS[grain] > maxMs) continue;
-    if (!level?.recent?.includes(grain)) grains.push({ grain });
+    if (!level.recent?.includes(grain)) grains.push({ grain });
     else if (coverage.has(level.id)) grains.push({ grain, from: coverage.get(level.id)! });
     // A recent grain whose tier is empty is left out.
   }
-  const plan = planWindow(req.window, grains);
-  return { level, segments: level ? plan.buckets : [], raw: level ? plan.raw : [{ from: req.window.start, to: req.window.end + 1 }] };
+  return planWindow(req.window, grains);
+}
+
+/** Estimated rows a plan on `level` reads: its segments' rows plus the raw edges' facts (a level or grain not sampled: unknown, never preferred). */
+export function estimateRows(level: Level, plan: WindowPlan, sizes: LevelSizes): number {
+  const rows = sizes.rows.get(level.id);
+  let n = 0;
+  for (const s of plan.buckets) n += ((rows?.get(s.grain) ?? Infinity) * (s.range.to - s.range.from)) / DAY_MS;
+  for (const r of plan.raw) n += (sizes.factsPerDay * (r.to - r.from)) / DAY_MS;
+  return n;
+}
+
+/**
+ * The plan of a read: among the levels holding every needed dimension, the one with the fewest
+ * estimated rows for this window (ties, and reads without sizes: declaration order, smallest
+ * first), like ClickHouse's projections choose; none holding them: the base tables, whole.
+ */
+export function planParts(spec: RollupSpec, req: PartsRequest, coverage: Coverage, sizes?: LevelSizes): PartsPlan {
+  const candidates = coveringLevels(spec, neededDims(req));
+  let best: { level: Level; plan: WindowPlan; rows: number } | undefined;
+  for (const level of sizes ? candidates : candidates.slice(0, 1)) {
+    const plan = planOn(level, req, coverage);
+    const rows = sizes ? estimateRows(level, plan, sizes) : 0;
+    if (!best || rows < best.rows) best = { level, plan, rows };
+  }
+  if (!best) return { level: undefined, segments: [], raw: [{ from: req.window.start, to: req.window.end + 1 }] };
+  return { level: best.level, segments: best.plan.buckets, raw: best.plan.raw };
 }
 
 /** A raw range this long or longer is more than a window's edge: admission control counts its read. */

@@ -1,19 +1,21 @@
 /**
  * A view's version as one API process knows it: read from the refresh log at most once per TTL, and
- * the view's recent-tier coverage, read once per version. Everything cached from a view is keyed by
+ * the view's recent-tier coverage and its levels' sizes (what the router weighs), read once per version. Everything cached from a view is keyed by
  * this version, so a refresh reaches the answers within the TTL.
  */
 import type { Executor } from '../db/executor.ts';
 import { TABLES } from '../db/tables.ts';
 import { unchangedBefore, type ChangedFrom } from '../rollup/changed.ts';
 import { readFreshness, type ViewFreshness } from '../rollup/refresh-log.ts';
-import { MAINTENANCE } from '../rollup/layout.ts';
-import { coverageOf, type Coverage, type RollupSpec } from '../rollup/spec.ts';
+import { FINE_DAYS, MAINTENANCE, relationsOf } from '../rollup/layout.ts';
+import { countMeasure, coverageOf, type Coverage, type RollupSpec } from '../rollup/spec.ts';
+import { DAY_MS, GRAIN_MS, type Grain } from '../rollup/window.ts';
+import type { LevelSizes } from './plan.ts';
 
 interface Known {
   readonly state: ViewFreshness;
   readonly at: number;
-  coverage?: Promise<Coverage>;
+  coverage?: Promise<{ coverage: Coverage; sizes: LevelSizes | undefined }>;
 }
 
 /** The cycles of a view this process knows of, kept across versions: what each changed. */
@@ -51,6 +53,43 @@ export async function readCoverage(spec: RollupSpec, executor: Executor): Promis
   return coverageOf(spec, fine === undefined || fine === null ? null : Number(fine));
 }
 
+/**
+ * What the router weighs (src/read/plan.ts): the rows each (level, grain) holds in one whole day,
+ * the last before the latest fact's day (inside every recent tier), and the facts of that day. One
+ * index range per (level, grain), read once per version. Undefined without a recent tier to place
+ * the day by: the router then takes the first covering level.
+ */
+export async function readLevelSizes(spec: RollupSpec, executor: Executor, coverage: Coverage): Promise<LevelSizes | undefined> {
+  const fine = coverage.values().next().value;
+  if (fine === undefined) return undefined;
+  const from = fine + (FINE_DAYS - 1) * DAY_MS;
+  const { buckets } = relationsOf(spec);
+  const parts = spec.levels.flatMap((l) =>
+    l.grains.map((g) => `SELECT ${l.id} AS lvl, '${g}' AS grain, count(*)::float8 AS n FROM ${buckets} WHERE lvl = ${l.id} AND grain_ms = ${GRAIN_MS[g]} AND bucket >= $1 AND bucket < $2`),
+  );
+  // The facts of the day, from the first level's coarsest grain (every level sums the same facts).
+  const first = spec.levels[0]!;
+  parts.push(`SELECT -1, NULL, coalesce(sum(${countMeasure(spec)}), 0)::float8 FROM ${buckets} WHERE lvl = ${first.id} AND grain_ms = ${GRAIN_MS[first.grains[0]!]} AND bucket >= $1 AND bucket < $2`);
+  const rows = await executor.query<{ lvl: number; grain: Grain | null; n: number }>({ text: parts.join('\nUNION ALL\n'), values: [from, from + DAY_MS] });
+  const sizes = new Map<number, Map<Grain, number>>();
+  let factsPerDay = 0;
+  for (const r of rows) {
+    if (r.lvl < 0) factsPerDay = r.n;
+    else {
+      let m = sizes.get(r.lvl);
+      if (!m) sizes.set(r.lvl, (m = new Map()));
+      m.set(r.grain!, r.n);
+    }
+  }
+  return { rows: sizes, factsPerDay };
+}
+
+/** A view's recent-tier coverage and its levels' sizes: what planParts needs besides the request. */
+export async function readPlanInputs(spec: RollupSpec, executor: Executor): Promise<{ coverage: Coverage; sizes: LevelSizes | undefined }> {
+  const coverage = await readCoverage(spec, executor);
+  return { coverage, sizes: await readLevelSizes(spec, executor, coverage) };
+}
+
 /** Whether rows of a segment of `grainMs` buckets ending at `to`, read at version `readAt`, are still the current version's. */
 export type Holds = (readAt: string, grainMs: number, to: number) => boolean;
 
@@ -84,12 +123,12 @@ export class ViewStates {
    * The view's refresh state and, once it has a version, its recent-tier coverage. A view never
    * refreshed has no version: nothing may be cached from it, and it has no coverage to read.
    */
-  async read(executor: Executor, spec: RollupSpec): Promise<{ state: ViewFreshness; coverage: Coverage; holds: Holds }> {
+  async read(executor: Executor, spec: RollupSpec): Promise<{ state: ViewFreshness; coverage: Coverage; sizes: LevelSizes | undefined; holds: Holds }> {
     const known = await this.current(executor, spec.view);
-    if (known.state.version === null) return { state: known.state, coverage: new Map(), holds: () => false };
+    if (known.state.version === null) return { state: known.state, coverage: new Map(), sizes: undefined, holds: () => false };
     if (!known.coverage) {
       const key = stateKey(executor, spec.view);
-      const reading = readCoverage(spec, executor);
+      const reading = readPlanInputs(spec, executor);
       known.coverage = reading;
       // Kept only if it came from the database the version did (a session may fail over meanwhile).
       reading.then(
@@ -110,7 +149,7 @@ export class ViewStates {
       return unchangedBefore(between, grainMs, to);
     };
     try {
-      return { state: known.state, coverage: await known.coverage, holds };
+      return { state: known.state, ...(await known.coverage), holds };
     } catch (err) {
       known.coverage = undefined;
       throw err;

@@ -92,6 +92,13 @@ export function coverageOf(spec: RollupSpec, fineFrom: number | null): Coverage 
   return out;
 }
 
+/** The measure that counts facts (raw '1', summed): a signed source's row whose count reaches 0 holds no fact any more, and a read estimates facts with it (src/read/plan.ts). */
+export function countMeasure(spec: RollupSpec): string {
+  const found = Object.entries(spec.measures).find(([, m]) => m.raw === '1' && m.combine === 'sum');
+  if (!found) throw new Error(`${spec.view}: every query needs a count measure (raw '1', combine sum)`);
+  return found[0];
+}
+
 /** The base-table expression of a dimension (its fact expression). */
 export function rawDim(spec: RollupSpec, dim: Dim): string {
   const expr = spec.facts.dims[dim];

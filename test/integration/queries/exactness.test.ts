@@ -10,7 +10,7 @@ import type { Access } from '../../../src/auth/acl.ts';
 import { prepareQuery } from '../../../src/read/execute.ts';
 import { PartsCache } from '../../../src/read/parts-cache.ts';
 import type { CompiledQuery } from '../../../src/declarations/types.ts';
-import { findQuery } from '../../../src/declarations/index.ts';
+import { findQuery, SUPPORTED_QUERIES } from '../../../src/declarations/index.ts';
 import { DAY_MS } from '../../../src/rollup/window.ts';
 import { NOW, REFRESH_OPTIONS, seededDatabase, type SeededDatabase } from '../../helpers/fixtures.ts';
 import { oracle, type OracleRequest } from '../../helpers/oracle.ts';
@@ -168,5 +168,43 @@ describe('compiled queries are exact against the base tables', function () {
         const data = await answer(q, body);
         expectSameRows(data, await expected('run_status_summary', w, { group_by: groupBy, limit: 1000, filters }), body);
       }), 30, SHARE_FLOOR);
+  });
+  it('every level of every query, each forced in turn (issue 29: the router may take any of them), for all and for a user constrained on the fields it holds', async () => {
+    // A query whose rollup has only one level: every shape that level holds, read through it alone
+    // (the router never gets a choice), so that no level is exact only because the router avoids it.
+    const scopedValues: Record<string, string[]> = { tenant_id: ['tenant-0[0-4]'], source_app: ['.*-0[0-3].*'], environment: ['prod|uat'] };
+    let levels = 0;
+    for (const q0 of SUPPORTED_QUERIES) {
+      for (const level of q0.rollup.levels) {
+        levels++;
+        const q: CompiledQuery = { ...q0, rollup: { ...q0.rollup, levels: [level] } } as CompiledQuery;
+        const held = (ds: readonly string[]) => ds.filter((d) => (level.dims as readonly string[]).includes(d));
+        const filterDims = held(q0.name === 'run_status_summary' ? STATUS_DIMS : q0.filters);
+        const groupDims = held(q0.name === 'failed_jobs_by_country' ? ['tenant_id', 'source_app', 'environment', 'country'] : q0.name === 'run_status_summary' ? ['tenant_id', 'source_app', 'environment'] : RUN_DIMS);
+        const grouped = q0.name === 'failed_jobs' || q0.name === 'failed_jobs_by_country';
+        if (grouped && !groupDims.length) continue;
+        const scoped = held(Object.keys(scopedValues));
+        const accessArb = fc.option(fc.uniqueArray(fc.constantFrom(...(scoped.length ? scoped : ['none'])), { minLength: 1, maxLength: 2 }), { nil: undefined });
+        const label = `${q0.name} level ${level.id} (${level.dims.join(', ') || 'no dimensions'})`;
+        await property(label, fc.asyncProperty(windowArb, filterDims.length ? filtersArb(filterDims) : fc.constant({}), fc.uniqueArray(fc.constantFrom(...(groupDims.length ? groupDims : ['none'])), { minLength: 1, maxLength: 2 }), fc.constantFrom('hour', 'day'), accessArb, async (w, filters, groupBy, bucket, constrainedOn) => {
+            const constraints = scoped.length && constrainedOn ? Object.fromEntries(constrainedOn.map((f) => [f, scopedValues[f]!])) : undefined;
+            const access: Access = constraints ? { kind: 'constrained', constraints } : ALL;
+            const scope = constraints ? { scope: constraints } : {};
+            // A constrained user may filter only by values their patterns allow: leave the filter out then.
+            const f = constraints ? {} : filters;
+            let body: Row;
+            let req: OracleRequest;
+            if (q0.name === 'job_status_trend') [body, req] = [{ ...w, ...f, bucket }, { bucket, filters: f, ...scope }];
+            else if (q0.name === 'aggregation_by_catalog') [body, req] = [{ ...w, ...f, limit: 1000 }, { limit: 1000, filters: f, ...scope }];
+            else if (q0.name === 'run_status_summary') {
+              const g = groupBy.filter((d) => d !== 'none');
+              [body, req] = [{ ...w, ...f, group_by: g, limit: 1000 }, { group_by: g, limit: 1000, filters: f, ...scope }];
+            } else [body, req] = [{ ...w, ...f, group_by: groupBy, limit: 1000 }, { group_by: groupBy, limit: 1000, filters: f, ...scope }];
+            const data = await answer(q, body, access);
+            expectSameRows(data, await expected(q0.name, w, req), body);
+          }), 8, 0.2);
+      }
+    }
+    expect(levels, 'levels of the registry read').to.equal(SUPPORTED_QUERIES.reduce((n, q) => n + q.rollup.levels.length, 0));
   });
 });

@@ -41,10 +41,12 @@ describe('the compiled-query registry', () => {
 });
 
 describe('choosing a rollup level', () => {
-  it('uses the view when every grouped and filtered dimension is stored, else the base tables', () => {
+  it('uses the first level holding every grouped and filtered dimension, else the base tables', () => {
     expect(chooseLevel(FAILED, ['tenant_id', 'source_app'])?.id).to.equal(0);
     expect(chooseLevel(FAILED, ['source_app', 'environment'])?.id).to.equal(1);
-    expect(chooseLevel(FAILED, ['catalog_id'])).to.equal(undefined);
+    expect(chooseLevel(FAILED, ['catalog_id'])?.id).to.equal(6);
+    expect(chooseLevel(FAILED, ['environment', 'catalog_id'])?.id).to.equal(7);
+    expect(chooseLevel(FAILED, ['status_type'])).to.equal(undefined);
   });
 
   it('reads a constrained user through a level holding the constrained fields', () => {
