@@ -11,7 +11,7 @@ import { readdirSync } from 'node:fs';
 import { runner } from 'node-pg-migrate';
 import { MIGRATIONS_DIR, MIGRATIONS_TABLE, migrateUp } from '../../../src/db/migrate.ts';
 import { TABLES } from '../../../src/db/tables.ts';
-import { HELD_BACK_JOBS, MAINTENANCE } from '../../../src/rollup/layout.ts';
+import { MAINTENANCE } from '../../../src/rollup/layout.ts';
 import { registeredViews } from '../../../src/declarations/index.ts';
 import { DAY_MS, HOUR_MS } from '../../../src/rollup/window.ts';
 import { refreshViews } from '../../../src/refresh/refresh-view.ts';
@@ -85,29 +85,16 @@ describe('the deleted-facts and paired status-delta migrations, undone', functio
   after(async () => db?.drop());
 
   it('turn the facts kept into their days and the paired status changes into signed rows; migrated again, the next cycle is exact', async () => {
-    // The query migrations after them, undone, rebuild each query as its previous one left it; cycled, it is exact.
+    // The query migrations after them, undone, rebuild each query as its previous one left it.
     const later = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql') && f > `${BEFORE_STORED_ORDER}.sql`).length;
     expect(later).to.be.greaterThan(0);
     await runner({ databaseUrl: db.url, dir: MIGRATIONS_DIR, migrationsTable: MIGRATIONS_TABLE, direction: 'down', count: later, log: () => {} });
     const bound = await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_matviews WHERE definition LIKE '%id_watermark%'`);
     expect(bound.rows[0]!.n, 'no view bounded by the id watermark after the undo').to.equal(0);
-    // The undo took migration 1796040800000 with it, but the cycles below are today's code, which
-    // logs an attempt as 'running' first: the log accepts today's outcomes (the redo puts them back too).
-    await db.pool.query(
-      `ALTER TABLE ${TABLES.refreshLog} DROP CONSTRAINT refresh_log_outcome_check,
-         ADD CONSTRAINT refresh_log_outcome_check CHECK (outcome IN ('running', 'refreshed', 'skipped', 'failed', 'abandoned'))`,
-    );
-    // It took 1796100000000 too, whose table today's cycles keep their held-back ids in: there until the query migrations are redone.
-    await db.pool.query(
-      `CREATE TABLE ${HELD_BACK_JOBS} (view_name text NOT NULL, internal_id bigint NOT NULL, holders text[] NOT NULL,
-         held_since timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (view_name, internal_id))`,
-    );
-    // And 1796300000000, whose column today's cycles keep the status capture's bound in (NULL: the
-    // first cycle reads every row once; the full triggers of before record everything meanwhile).
-    await db.pool.query(`ALTER TABLE eventstats.maintenance ADD COLUMN capture jsonb`);
-    for (const r of await refreshViews(db.pool, registeredViews(), REFRESH_OPTIONS)) expect(r.outcome, `${r.view}: ${r.error}`).to.equal('refreshed');
-    await expectAllExact(db.pool, windows(Date.now()), Date.now());
-
+    // No cycle runs on the undone layout: since issue 29's query migrations (1796624657386 on) the
+    // views hold dimension columns the earlier generations lack, so today's code cannot read those
+    // (it never has to: a deployment runs today's code on today's migrations). What is checked here
+    // is what the undo leaves and that the redo rebuilds every query exactly.
     await db.pool.query(
       `DELETE FROM ${TABLES.runsJobs} WHERE internal_id IN (SELECT j.internal_id FROM ${TABLES.runsJobs} j JOIN ${TABLES.runs} r USING (event_id)
         WHERE r.timestamp_start < $1 ORDER BY j.internal_id LIMIT 3)`,
@@ -131,14 +118,8 @@ describe('the deleted-facts and paired status-delta migrations, undone', functio
     const redo = (count: number) =>
       runner({ databaseUrl: db.url, dir: MIGRATIONS_DIR, migrationsTable: MIGRATIONS_TABLE, direction: 'up', count, checkOrder: true, log: () => {} });
     expect((await redo(undo))[0]!.name).to.equal(DELETED_FACTS_MIGRATION);
-    const results = await refreshViews(db.pool, registeredViews(), REFRESH_OPTIONS);
-    for (const r of results) expect(r.outcome, `${r.view}: ${r.error}`).to.equal('refreshed');
-    expect(results.some((r) => (r.report?.recomputedDays ?? 0) > 0)).to.equal(true);
-    await expectAllExact(db.pool, windows(Date.now()), Date.now());
 
     // And the query migrations again: each rebuilds its query once.
-    await db.pool.query(`DROP TABLE ${HELD_BACK_JOBS}`);
-    await db.pool.query(`ALTER TABLE eventstats.maintenance DROP COLUMN capture`);
     expect(await migrateUp(db.url)).to.have.length(later);
     for (const r of await refreshViews(db.pool, registeredViews(), REFRESH_OPTIONS)) expect(r.report?.rebuild, r.view).to.equal(true);
     await expectAllExact(db.pool, windows(Date.now()), Date.now());
