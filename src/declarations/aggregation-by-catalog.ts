@@ -19,8 +19,8 @@ const ROLLUP: RollupSpec = {
   // A catalog carries its tenant, pipeline and country, so level 0 holds the country at no cost in
   // rows; level 1 adds the environment, for its filter and for users constrained on it.
   levels: [
-    { id: 0, dims: ['tenant_id', 'source_app', 'catalog_id', 'country'], grains: ['day', 'hour', 'minute'], recent: ['hour', 'minute'] },
-    { id: 1, dims: ['tenant_id', 'source_app', 'environment', 'catalog_id', 'country'], grains: ['day', 'hour'], recent: ['hour'] },
+    { id: 0, dims: ['tenant_id', 'source_app', 'catalog_id', 'country'], grains: ['day', 'hour', 'minute'], recent: ['hour', 'minute'], indexes: ['catalog_id'] },
+    { id: 1, dims: ['tenant_id', 'source_app', 'environment', 'catalog_id', 'country'], grains: ['day', 'hour'], recent: ['hour'], indexes: ['catalog_id'] },
   ],
   facts: RUN_JOB_FACTS,
   measures: {

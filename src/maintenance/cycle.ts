@@ -21,7 +21,7 @@ import type pg from 'pg';
 import type { RollupSpec } from '../rollup/spec.ts';
 import { DAY_MS, floorTo, MINUTE_MS } from '../rollup/window.ts';
 import { Params } from '../db/sql.ts';
-import { bucketsViewSql, emptyRowsIndexSql, unqualified } from './ddl.ts';
+import { bucketsViewSql, emptyRowsIndexSql, filterIndexesSql, filterIndexName, unqualified } from './ddl.ts';
 import { TABLES } from '../db/tables.ts';
 import { sealInto, SOURCES, type ChangeStats, type CycleContext, type IdBound, type Source, type Writer } from './sources.ts';
 import type { CaptureState } from './status-capture.ts';
@@ -121,11 +121,15 @@ async function rebuildHistory(source: Source, ctx: CycleContext, sealTo: number)
   await client.query(`CREATE TABLE ${next} AS\n${aggregateSql(spec, sel, `${fine}::bigint`)}`, p.values);
   await client.query(`ALTER TABLE ${next} ADD CONSTRAINT ${unqualified(next)}_pkey PRIMARY KEY (${keyColumns(spec).join(', ')})`);
   if (source.signed) await client.query(emptyRowsIndexSql(spec, next, '_next'));
+  for (const sql of filterIndexesSql(spec, next, '_next')) await client.query(sql);
   await client.query(`DROP VIEW ${buckets}`);
   await client.query(`DROP TABLE ${history}`);
   await client.query(`ALTER TABLE ${next} RENAME TO ${unqualified(history)}`);
   await client.query(`ALTER INDEX eventstats.${unqualified(next)}_pkey RENAME TO ${unqualified(history)}_pkey`);
   if (source.signed) await client.query(`ALTER INDEX eventstats.${unqualified(history)}_empty_next RENAME TO ${unqualified(history)}_empty`);
+  for (const l of spec.levels) {
+    for (const d of l.indexes ?? []) await client.query(`ALTER INDEX eventstats.${filterIndexName(spec, l.id, d)}_next RENAME TO ${filterIndexName(spec, l.id, d)}`);
+  }
   await client.query(bucketsViewSql(spec));
   await client.query(`GRANT SELECT ON ${history}, ${buckets} TO eventstats_reader`);
 }

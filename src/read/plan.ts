@@ -110,10 +110,21 @@ function viewDim(spec: RollupSpec, dim: Dim): string {
   return `CASE WHEN v.null_mask & ${1 << bit} = 0 THEN v.${dim} END`;
 }
 
-export function conditions(req: PartsRequest, p: Params, col: (d: Dim) => string, stores: (d: Dim) => boolean): string[] {
+/**
+ * A filtered dimension of a view row, as a filter compares it: the column itself, with its
+ * null_mask bit clear (a NULL dimension is stored as '' and matches no value). The same rows as
+ * viewDim's CASE, but an index on the column (Level.indexes) can serve it.
+ */
+function filterDim(spec: RollupSpec, dim: Dim): string {
+  const bit = spec.dims.indexOf(dim);
+  if (bit < 0) throw new Error(`dimension ${dim} is not stored in ${spec.view}`);
+  return `v.null_mask & ${1 << bit} = 0 AND v.${dim}`;
+}
+
+export function conditions(req: PartsRequest, p: Params, col: (d: Dim) => string, stores: (d: Dim) => boolean, filterCol: (d: Dim) => string = col): string[] {
   const out: string[] = [];
   for (const [dim, values] of Object.entries(req.filters) as [Dim, readonly string[]][]) {
-    out.push(`${col(dim)} = ANY(${p.add(values)}::text[])`);
+    out.push(`${filterCol(dim)} = ANY(${p.add(values)}::text[])`);
   }
   // The level holds every constrained field; a field it lacks is never referenced, and would read
   // as NULL (matching nothing) if it were: scoping fails closed.
@@ -147,7 +158,7 @@ export function segmentSql(spec: RollupSpec, level: Level, seg: Segment, req: Pa
     `v.grain_ms = ${GRAIN_MS[seg.grain]}`,
     `v.bucket >= ${p.add(seg.range.from)}`,
     `v.bucket < ${p.add(seg.range.to)}`,
-    ...conditions(req, p, (d) => viewDim(spec, d), (d) => spec.dims.includes(d)),
+    ...conditions(req, p, (d) => viewDim(spec, d), (d) => spec.dims.includes(d), (d) => filterDim(spec, d)),
   ];
   return `SELECT ${cols}\n  FROM ${relationsOf(spec).buckets} v\n WHERE ${where.join('\n   AND ')}${groupBy}`;
 }

@@ -30,6 +30,12 @@ export interface Level {
   readonly grains: readonly Grain[];
   /** Grains of `grains` kept only for recent facts (the view's recent tier). */
   readonly recent?: readonly Grain[];
+  /**
+   * High-cardinality dimensions a filter on which reads through an index of their own on the history
+   * table, (grain_ms, dim, bucket) over this level's rows: a filter on one catalog then reads that
+   * catalog's rows, not every catalog's (src/maintenance/ddl.ts writes it, src/read/plan.ts uses it).
+   */
+  readonly indexes?: readonly Dim[];
 }
 
 /** How a fact table changes, and so how its history is maintained (src/maintenance/sources.ts). */

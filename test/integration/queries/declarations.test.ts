@@ -1,16 +1,19 @@
 /**
  * Drift between each compiled query's declaration (its rollup spec in src/declarations/) and the view its
  * migrations built: the columns, the unique key, which levels and grains the view holds and the
- * null_mask bits of each level. Every mismatch names the view, and the level and grain.
+ * null_mask bits of each level, the filter indexes its levels declare. Every mismatch names the
+ * view, and the level and grain.
  */
 import { expect } from 'chai';
 import type pg from 'pg';
-import { SUPPORTED_QUERIES } from '../../../src/declarations/index.ts';
+import { registeredViews, SUPPORTED_QUERIES } from '../../../src/declarations/index.ts';
+import { filterIndexName } from '../../../src/maintenance/ddl.ts';
+import { refreshViews } from '../../../src/refresh/refresh-view.ts';
 import type { RollupSpec } from '../../../src/rollup/spec.ts';
 import { storedColumns } from '../../../src/maintenance/aggregate.ts';
 import { relationsOf } from '../../../src/rollup/layout.ts';
 import { GRAIN_MS } from '../../../src/rollup/window.ts';
-import { seededDatabase, type SeededDatabase } from '../../helpers/fixtures.ts';
+import { REFRESH_OPTIONS, seededDatabase, type SeededDatabase } from '../../helpers/fixtures.ts';
 
 const KEY_PREFIX = ['lvl', 'grain_ms', 'bucket', 'null_mask'];
 
@@ -63,6 +66,21 @@ describe("each view against its query's declaration (drift)", function () {
         expect(columns, `${relation}: storage order`).to.deep.equal(storedColumns(spec).map((c) => c.name));
         expect(await uniqueKeyOf(s.db.pool, relation), `${relation}: unique index`).to.deep.equal(key);
       }
+    });
+
+    it(`${q.name}: ${history} has exactly the filter indexes its levels declare, and a rebuild keeps them`, async () => {
+      const declared = spec.levels.flatMap((l) => (l.indexes ?? []).map((d) => `${filterIndexName(spec, l.id, d)}|(grain_ms, ${d}, bucket)|(lvl = ${l.id})`)).sort();
+      const found = async () => {
+        const { rows } = await s.db.pool.query<{ name: string; def: string }>(
+          `SELECT indexname AS name, indexdef AS def FROM pg_indexes WHERE schemaname = 'eventstats' AND tablename = $1 AND indexname NOT LIKE '%_pkey' AND indexname NOT LIKE '%_empty'`,
+          [history.replace(/^eventstats\./, '')],
+        );
+        return rows.map((r) => `${r.name}|${/\(([^)]*)\)/.exec(r.def)![0]}|${/WHERE (.*)$/.exec(r.def)?.[1] ?? ''}`).sort();
+      };
+      expect(await found(), `${history}: filter indexes`).to.deep.equal(declared);
+      const [r] = await refreshViews(s.db.pool, registeredViews().filter((v) => v.name === spec.view), { ...REFRESH_OPTIONS, rebuild: true });
+      expect(r!.outcome, r!.error).to.equal('refreshed');
+      expect(await found(), `${history}: filter indexes after a rebuild`).to.deep.equal(declared);
     });
 
     it(`${q.name}: ${spec.view} holds exactly the declared levels and grains, each with its null_mask`, async () => {

@@ -35,6 +35,9 @@ CREATE TABLE eventstats.aggregation_by_catalog_history (
     elapsed_sum numeric,
     PRIMARY KEY (lvl, grain_ms, bucket, null_mask, tenant_id, source_app, catalog_id, environment, country)
 );
+-- A filter on one value of a high-cardinality dimension reads only its rows.
+CREATE INDEX aggregation_by_catalog_history_l0_catalog_id ON eventstats.aggregation_by_catalog_history (grain_ms, catalog_id, bucket) WHERE lvl = 0;
+CREATE INDEX aggregation_by_catalog_history_l1_catalog_id ON eventstats.aggregation_by_catalog_history (grain_ms, catalog_id, bucket) WHERE lvl = 1;
 
 CREATE MATERIALIZED VIEW eventstats.mv_aggregation_by_catalog_next AS
 WITH f AS MATERIALIZED (

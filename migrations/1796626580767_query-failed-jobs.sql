@@ -30,6 +30,9 @@ CREATE TABLE eventstats.failed_jobs_history (
     country text NOT NULL,
     PRIMARY KEY (lvl, grain_ms, bucket, null_mask, tenant_id, source_app, environment, catalog_id, country)
 );
+-- A filter on one value of a high-cardinality dimension reads only its rows.
+CREATE INDEX failed_jobs_history_l6_catalog_id ON eventstats.failed_jobs_history (grain_ms, catalog_id, bucket) WHERE lvl = 6;
+CREATE INDEX failed_jobs_history_l7_catalog_id ON eventstats.failed_jobs_history (grain_ms, catalog_id, bucket) WHERE lvl = 7;
 
 CREATE MATERIALIZED VIEW eventstats.mv_failed_jobs_next AS
 WITH f AS MATERIALIZED (

@@ -32,6 +32,9 @@ CREATE TABLE eventstats.job_status_trend_history (
     country text NOT NULL,
     PRIMARY KEY (lvl, grain_ms, bucket, null_mask, tenant_id, source_app, environment, catalog_id, country)
 );
+-- A filter on one value of a high-cardinality dimension reads only its rows.
+CREATE INDEX job_status_trend_history_l5_catalog_id ON eventstats.job_status_trend_history (grain_ms, catalog_id, bucket) WHERE lvl = 5;
+CREATE INDEX job_status_trend_history_l6_catalog_id ON eventstats.job_status_trend_history (grain_ms, catalog_id, bucket) WHERE lvl = 6;
 
 CREATE MATERIALIZED VIEW eventstats.mv_job_status_trend_next AS
 WITH f AS MATERIALIZED (
