@@ -91,7 +91,7 @@ describe('the deleted-facts and paired status-delta migrations, undone', functio
     await runner({ databaseUrl: db.url, dir: MIGRATIONS_DIR, migrationsTable: MIGRATIONS_TABLE, direction: 'down', count: later, log: () => {} });
     const bound = await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_matviews WHERE definition LIKE '%id_watermark%'`);
     expect(bound.rows[0]!.n, 'no view bounded by the id watermark after the undo').to.equal(0);
-    // No cycle runs on the undone layout: since issue 29's query migrations (1796624662974 on) the
+    // No cycle runs on the undone layout: since issue 29's query migrations (1796624664796 on) the
     // views hold dimension columns the earlier generations lack, so today's code cannot read those
     // (it never has to: a deployment runs today's code on today's migrations). What is checked here
     // is what the undo leaves and that the redo rebuilds every query exactly.

@@ -39,6 +39,21 @@ describe('every request shape is answered from a level (issue 29)', () => {
   }
 });
 
+describe('an hourly trend series is made of hours', () => {
+  it('job_status_trend by hour over the recent tier, with every filter and a constrained user, reads only edges raw', () => {
+    const q = SUPPORTED_QUERIES.find((x) => x.name === 'job_status_trend')!;
+    const body: Record<string, unknown> = { days: 7, bucket: 'hour' };
+    for (const d of q.filters) body[d] = ['x'];
+    const params = q.params.parse(body) as Record<string, unknown>;
+    const window = { start: NOW - 7 * DAY_MS, end: NOW };
+    const access: Access = { kind: 'constrained', constraints: Object.fromEntries(SCOPED_FIELDS.map((f) => [f, ['x*']])) };
+    const plan = q.plan({ params: { ...params, timestamp_start: window.start, timestamp_end: window.end } as never, window, access });
+    const planned = planParts(q.rollup, plan.parts, coverageOf(q.rollup, FINE_FROM));
+    expect(planned.segments.every((s) => s.grain === 'hour'), 'hour segments only').to.equal(true);
+    expect(planned.raw.every((r) => r.to - r.from < HOUR_MS), 'raw edges under an hour').to.equal(true);
+  });
+});
+
 describe('the router: the covering level with the fewest estimated rows', () => {
   const sizes = (perLevel: Record<number, Partial<Record<Grain, number>>>, factsPerDay = 100_000): LevelSizes => ({
     rows: new Map(Object.entries(perLevel).map(([id, g]) => [Number(id), new Map(Object.entries(g) as [Grain, number][])])),
