@@ -17,11 +17,11 @@ const ROLLUP: RollupSpec = {
   // Per catalog an hour or a minute holds about one row per job, so those grains are kept only for
   // the recent tier, where dashboards read; older windows take their partial days from the raw rows.
   // A catalog carries its tenant, pipeline and country, so level 0 holds the country at no cost in
-  // rows; level 1 adds the environment, for its filter and for users constrained on it, with days
-  // only: its hours would be 0.88 rows per job at 10M (docs/BENCHMARKS.md, issue 29).
+  // rows; level 1 adds the environment, for its filter and for users constrained on it (every read
+  // of carol's, conf/access.json), with recent hours so that her recent windows' edges stay under an hour.
   levels: [
     { id: 0, dims: ['tenant_id', 'source_app', 'catalog_id', 'country'], grains: ['day', 'hour', 'minute'], recent: ['hour', 'minute'], indexes: ['catalog_id'] },
-    { id: 1, dims: ['tenant_id', 'source_app', 'environment', 'catalog_id', 'country'], grains: ['day'], indexes: ['catalog_id'] },
+    { id: 1, dims: ['tenant_id', 'source_app', 'environment', 'catalog_id', 'country'], grains: ['day', 'hour'], recent: ['hour'], indexes: ['catalog_id'] },
   ],
   facts: RUN_JOB_FACTS,
   measures: {

@@ -21,10 +21,10 @@ const ROLLUP: RollupSpec = {
   // user's tenant, pipeline and environment) has a level holding it; the router takes the one with
   // the fewest estimated rows (src/read/plan.ts). A pipeline belongs to a tenant (TP joint), and a
   // catalog carries its tenant, pipeline and country, so TPCK costs the rows of the catalogs alone.
-  // A level whose hours are about one row per run or per job keeps them for the recent tier only;
-  // where even those are half a row per job or more at 10M (TPEK 0.64, TPECK 0.88; docs/BENCHMARKS.md,
-  // issue 29) it keeps days alone, and its rarer shapes read their partial edge days from the base
-  // tables: hours that barely compress cost every cycle and save little.
+  // A level whose hours are about one row per run or per job keeps them for the recent tier only:
+  // even at 0.64 (TPEK) and 0.88 (TPECK) rows per job at 10M (docs/BENCHMARKS.md, issue 29) they
+  // keep the edges of a user constrained on tenant and environment (carol in conf/access.json) under
+  // an hour, where a read of a recent window would otherwise take today's partial day raw.
   levels: [
     // The minutes (recent tier only: about one row per run) keep the raw edges under a minute.
     { id: 0, dims: ['tenant_id', 'source_app'], grains: ['day', 'hour', 'minute'], recent: ['minute'] },
@@ -36,9 +36,9 @@ const ROLLUP: RollupSpec = {
     { id: 2, dims: ['country'], grains: ['day', 'hour', 'minute'], recent: ['minute'] },
     { id: 3, dims: ['environment', 'country'], grains: ['day', 'hour'] },
     { id: 4, dims: ['tenant_id', 'source_app', 'country'], grains: ['day', 'hour'], recent: ['hour'] },
-    { id: 5, dims: ['tenant_id', 'source_app', 'environment', 'country'], grains: ['day'] },
+    { id: 5, dims: ['tenant_id', 'source_app', 'environment', 'country'], grains: ['day', 'hour'], recent: ['hour'] },
     { id: 6, dims: ['tenant_id', 'source_app', 'catalog_id', 'country'], grains: ['day', 'hour'], recent: ['hour'], indexes: ['catalog_id'] },
-    { id: 7, dims: ['tenant_id', 'source_app', 'environment', 'catalog_id', 'country'], grains: ['day'], indexes: ['catalog_id'] },
+    { id: 7, dims: ['tenant_id', 'source_app', 'environment', 'catalog_id', 'country'], grains: ['day', 'hour'], recent: ['hour'], indexes: ['catalog_id'] },
   ],
   facts: RUN_JOB_FACTS,
   measures: {

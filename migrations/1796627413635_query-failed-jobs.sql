@@ -64,7 +64,7 @@ base_4 AS MATERIALIZED (
     FROM f GROUP BY 1, 2, 3, 4, 5
 ),
 base_5 AS MATERIALIZED (
-  SELECT CASE WHEN f.ts >= (SELECT fine_from FROM eventstats.maintenance WHERE view_name = 'eventstats.mv_failed_jobs') THEN f.ts - ((f.ts % 86400000) + 86400000) % 86400000 ELSE f.ts - ((f.ts % 86400000) + 86400000) % 86400000 END AS b, f.ts >= (SELECT fine_from FROM eventstats.maintenance WHERE view_name = 'eventstats.mv_failed_jobs') AS recent, f.d_tenant_id, f.d_source_app, f.d_environment, f.d_country, sum(f.m_job_count) AS m_job_count, sum(f.m_failed_count) AS m_failed_count, max(f.m_last_failure_at) AS m_last_failure_at
+  SELECT CASE WHEN f.ts >= (SELECT fine_from FROM eventstats.maintenance WHERE view_name = 'eventstats.mv_failed_jobs') THEN f.ts - ((f.ts % 3600000) + 3600000) % 3600000 ELSE f.ts - ((f.ts % 86400000) + 86400000) % 86400000 END AS b, f.ts >= (SELECT fine_from FROM eventstats.maintenance WHERE view_name = 'eventstats.mv_failed_jobs') AS recent, f.d_tenant_id, f.d_source_app, f.d_environment, f.d_country, sum(f.m_job_count) AS m_job_count, sum(f.m_failed_count) AS m_failed_count, max(f.m_last_failure_at) AS m_last_failure_at
     FROM f GROUP BY 1, 2, 3, 4, 5, 6
 ),
 base_6 AS MATERIALIZED (
@@ -72,7 +72,7 @@ base_6 AS MATERIALIZED (
     FROM f GROUP BY 1, 2, 3, 4, 5, 6
 ),
 base_7 AS MATERIALIZED (
-  SELECT CASE WHEN f.ts >= (SELECT fine_from FROM eventstats.maintenance WHERE view_name = 'eventstats.mv_failed_jobs') THEN f.ts - ((f.ts % 86400000) + 86400000) % 86400000 ELSE f.ts - ((f.ts % 86400000) + 86400000) % 86400000 END AS b, f.ts >= (SELECT fine_from FROM eventstats.maintenance WHERE view_name = 'eventstats.mv_failed_jobs') AS recent, f.d_tenant_id, f.d_source_app, f.d_environment, f.d_catalog_id, f.d_country, sum(f.m_job_count) AS m_job_count, sum(f.m_failed_count) AS m_failed_count, max(f.m_last_failure_at) AS m_last_failure_at
+  SELECT CASE WHEN f.ts >= (SELECT fine_from FROM eventstats.maintenance WHERE view_name = 'eventstats.mv_failed_jobs') THEN f.ts - ((f.ts % 3600000) + 3600000) % 3600000 ELSE f.ts - ((f.ts % 86400000) + 86400000) % 86400000 END AS b, f.ts >= (SELECT fine_from FROM eventstats.maintenance WHERE view_name = 'eventstats.mv_failed_jobs') AS recent, f.d_tenant_id, f.d_source_app, f.d_environment, f.d_catalog_id, f.d_country, sum(f.m_job_count) AS m_job_count, sum(f.m_failed_count) AS m_failed_count, max(f.m_last_failure_at) AS m_last_failure_at
     FROM f GROUP BY 1, 2, 3, 4, 5, 6, 7
 )
 SELECT 86400000::bigint AS grain_ms, b.b - ((b.b % 86400000) + 86400000) % 86400000 AS bucket, (sum(b.m_job_count))::bigint AS job_count, (sum(b.m_failed_count))::bigint AS failed_count, (max(b.m_last_failure_at))::bigint AS last_failure_at, 0 AS lvl, (28 | CASE WHEN b.d_tenant_id IS NULL THEN 1 ELSE 0 END | CASE WHEN b.d_source_app IS NULL THEN 2 ELSE 0 END) AS null_mask, coalesce(b.d_tenant_id, '') AS tenant_id, coalesce(b.d_source_app, '') AS source_app, ''::text AS environment, ''::text AS catalog_id, ''::text AS country
@@ -127,6 +127,10 @@ SELECT 86400000::bigint AS grain_ms, b.b - ((b.b % 86400000) + 86400000) % 86400
     FROM base_5 b
    GROUP BY 2, b.d_tenant_id, b.d_source_app, b.d_environment, b.d_country
 UNION ALL
+SELECT 3600000::bigint AS grain_ms, b.b - ((b.b % 3600000) + 3600000) % 3600000 AS bucket, (sum(b.m_job_count))::bigint AS job_count, (sum(b.m_failed_count))::bigint AS failed_count, (max(b.m_last_failure_at))::bigint AS last_failure_at, 5 AS lvl, (8 | CASE WHEN b.d_tenant_id IS NULL THEN 1 ELSE 0 END | CASE WHEN b.d_source_app IS NULL THEN 2 ELSE 0 END | CASE WHEN b.d_environment IS NULL THEN 4 ELSE 0 END | CASE WHEN b.d_country IS NULL THEN 16 ELSE 0 END) AS null_mask, coalesce(b.d_tenant_id, '') AS tenant_id, coalesce(b.d_source_app, '') AS source_app, coalesce(b.d_environment, '') AS environment, ''::text AS catalog_id, coalesce(b.d_country, '') AS country
+    FROM base_5 b WHERE b.recent
+   GROUP BY 2, b.d_tenant_id, b.d_source_app, b.d_environment, b.d_country
+UNION ALL
 SELECT 86400000::bigint AS grain_ms, b.b - ((b.b % 86400000) + 86400000) % 86400000 AS bucket, (sum(b.m_job_count))::bigint AS job_count, (sum(b.m_failed_count))::bigint AS failed_count, (max(b.m_last_failure_at))::bigint AS last_failure_at, 6 AS lvl, (4 | CASE WHEN b.d_tenant_id IS NULL THEN 1 ELSE 0 END | CASE WHEN b.d_source_app IS NULL THEN 2 ELSE 0 END | CASE WHEN b.d_catalog_id IS NULL THEN 8 ELSE 0 END | CASE WHEN b.d_country IS NULL THEN 16 ELSE 0 END) AS null_mask, coalesce(b.d_tenant_id, '') AS tenant_id, coalesce(b.d_source_app, '') AS source_app, ''::text AS environment, coalesce(b.d_catalog_id, '') AS catalog_id, coalesce(b.d_country, '') AS country
     FROM base_6 b
    GROUP BY 2, b.d_tenant_id, b.d_source_app, b.d_catalog_id, b.d_country
@@ -137,6 +141,10 @@ SELECT 3600000::bigint AS grain_ms, b.b - ((b.b % 3600000) + 3600000) % 3600000 
 UNION ALL
 SELECT 86400000::bigint AS grain_ms, b.b - ((b.b % 86400000) + 86400000) % 86400000 AS bucket, (sum(b.m_job_count))::bigint AS job_count, (sum(b.m_failed_count))::bigint AS failed_count, (max(b.m_last_failure_at))::bigint AS last_failure_at, 7 AS lvl, (0 | CASE WHEN b.d_tenant_id IS NULL THEN 1 ELSE 0 END | CASE WHEN b.d_source_app IS NULL THEN 2 ELSE 0 END | CASE WHEN b.d_environment IS NULL THEN 4 ELSE 0 END | CASE WHEN b.d_catalog_id IS NULL THEN 8 ELSE 0 END | CASE WHEN b.d_country IS NULL THEN 16 ELSE 0 END) AS null_mask, coalesce(b.d_tenant_id, '') AS tenant_id, coalesce(b.d_source_app, '') AS source_app, coalesce(b.d_environment, '') AS environment, coalesce(b.d_catalog_id, '') AS catalog_id, coalesce(b.d_country, '') AS country
     FROM base_7 b
+   GROUP BY 2, b.d_tenant_id, b.d_source_app, b.d_environment, b.d_catalog_id, b.d_country
+UNION ALL
+SELECT 3600000::bigint AS grain_ms, b.b - ((b.b % 3600000) + 3600000) % 3600000 AS bucket, (sum(b.m_job_count))::bigint AS job_count, (sum(b.m_failed_count))::bigint AS failed_count, (max(b.m_last_failure_at))::bigint AS last_failure_at, 7 AS lvl, (0 | CASE WHEN b.d_tenant_id IS NULL THEN 1 ELSE 0 END | CASE WHEN b.d_source_app IS NULL THEN 2 ELSE 0 END | CASE WHEN b.d_environment IS NULL THEN 4 ELSE 0 END | CASE WHEN b.d_catalog_id IS NULL THEN 8 ELSE 0 END | CASE WHEN b.d_country IS NULL THEN 16 ELSE 0 END) AS null_mask, coalesce(b.d_tenant_id, '') AS tenant_id, coalesce(b.d_source_app, '') AS source_app, coalesce(b.d_environment, '') AS environment, coalesce(b.d_catalog_id, '') AS catalog_id, coalesce(b.d_country, '') AS country
+    FROM base_7 b WHERE b.recent
    GROUP BY 2, b.d_tenant_id, b.d_source_app, b.d_environment, b.d_catalog_id, b.d_country
 WITH DATA;
 DROP MATERIALIZED VIEW IF EXISTS eventstats.mv_failed_jobs;
