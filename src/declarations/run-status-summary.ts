@@ -21,11 +21,14 @@ const ROLLUP: RollupSpec = {
     // for all history since maintenance merges only what changed (recent tier only before: migration
     // 1764000004100), so an older window's raw edges stay under an hour.
     { id: 1, dims: ['tenant_id', 'source_app', 'environment', 'status_type'], grains: ['day', 'hour'] },
-    // The country filter, alone or with the environment, and for users constrained on any field
-    // (days only at the widest level: its hours would be about one row per status row).
+    // The country filter, alone or with the environment, and for users constrained on any field.
+    // Hours for all history at every level, though at the widest they are about one row per status
+    // row: a status upsert's cycle recomputes the buckets its created_at falls in (issue 25), and
+    // recomputing an hour reads that hour's rows, where a day would read every row of the day
+    // (1.9 s of a 3.7 s cycle at 1M when this level kept days alone; docs/BENCHMARKS.md, issue 29).
     { id: 2, dims: ['country', 'status_type'], grains: ['day', 'hour', 'minute'], recent: ['minute'] },
     { id: 3, dims: ['environment', 'country', 'status_type'], grains: ['day', 'hour'] },
-    { id: 4, dims: ['tenant_id', 'source_app', 'environment', 'country', 'status_type'], grains: ['day'] },
+    { id: 4, dims: ['tenant_id', 'source_app', 'environment', 'country', 'status_type'], grains: ['day', 'hour'] },
   ],
   facts: STATUS_CHANGE_FACTS,
   measures: { job_count: { view: 'v.job_count', raw: '1', combine: 'sum' } },

@@ -56,7 +56,7 @@ base_3 AS MATERIALIZED (
     FROM f GROUP BY 1, 2, 3, 4, 5
 ),
 base_4 AS MATERIALIZED (
-  SELECT CASE WHEN f.ts >= (SELECT fine_from FROM eventstats.maintenance WHERE view_name = 'eventstats.mv_run_status_summary') THEN f.ts - ((f.ts % 86400000) + 86400000) % 86400000 ELSE f.ts - ((f.ts % 86400000) + 86400000) % 86400000 END AS b, f.ts >= (SELECT fine_from FROM eventstats.maintenance WHERE view_name = 'eventstats.mv_run_status_summary') AS recent, f.d_tenant_id, f.d_source_app, f.d_environment, f.d_country, f.d_status_type, sum(f.m_job_count) AS m_job_count
+  SELECT CASE WHEN f.ts >= (SELECT fine_from FROM eventstats.maintenance WHERE view_name = 'eventstats.mv_run_status_summary') THEN f.ts - ((f.ts % 3600000) + 3600000) % 3600000 ELSE f.ts - ((f.ts % 3600000) + 3600000) % 3600000 END AS b, f.ts >= (SELECT fine_from FROM eventstats.maintenance WHERE view_name = 'eventstats.mv_run_status_summary') AS recent, f.d_tenant_id, f.d_source_app, f.d_environment, f.d_country, f.d_status_type, sum(f.m_job_count) AS m_job_count
     FROM f GROUP BY 1, 2, 3, 4, 5, 6, 7
 )
 SELECT 86400000::bigint AS grain_ms, b.b - ((b.b % 86400000) + 86400000) % 86400000 AS bucket, (sum(b.m_job_count))::bigint AS job_count, 0 AS lvl, (23 | CASE WHEN b.d_status_type IS NULL THEN 8 ELSE 0 END) AS null_mask, ''::text AS tenant_id, ''::text AS source_app, ''::text AS environment, coalesce(b.d_status_type, '') AS status_type, ''::text AS country
@@ -100,6 +100,10 @@ SELECT 3600000::bigint AS grain_ms, b.b - ((b.b % 3600000) + 3600000) % 3600000 
    GROUP BY 2, b.d_environment, b.d_country, b.d_status_type
 UNION ALL
 SELECT 86400000::bigint AS grain_ms, b.b - ((b.b % 86400000) + 86400000) % 86400000 AS bucket, (sum(b.m_job_count))::bigint AS job_count, 4 AS lvl, (0 | CASE WHEN b.d_tenant_id IS NULL THEN 1 ELSE 0 END | CASE WHEN b.d_source_app IS NULL THEN 2 ELSE 0 END | CASE WHEN b.d_environment IS NULL THEN 4 ELSE 0 END | CASE WHEN b.d_country IS NULL THEN 16 ELSE 0 END | CASE WHEN b.d_status_type IS NULL THEN 8 ELSE 0 END) AS null_mask, coalesce(b.d_tenant_id, '') AS tenant_id, coalesce(b.d_source_app, '') AS source_app, coalesce(b.d_environment, '') AS environment, coalesce(b.d_status_type, '') AS status_type, coalesce(b.d_country, '') AS country
+    FROM base_4 b
+   GROUP BY 2, b.d_tenant_id, b.d_source_app, b.d_environment, b.d_country, b.d_status_type
+UNION ALL
+SELECT 3600000::bigint AS grain_ms, b.b - ((b.b % 3600000) + 3600000) % 3600000 AS bucket, (sum(b.m_job_count))::bigint AS job_count, 4 AS lvl, (0 | CASE WHEN b.d_tenant_id IS NULL THEN 1 ELSE 0 END | CASE WHEN b.d_source_app IS NULL THEN 2 ELSE 0 END | CASE WHEN b.d_environment IS NULL THEN 4 ELSE 0 END | CASE WHEN b.d_country IS NULL THEN 16 ELSE 0 END | CASE WHEN b.d_status_type IS NULL THEN 8 ELSE 0 END) AS null_mask, coalesce(b.d_tenant_id, '') AS tenant_id, coalesce(b.d_source_app, '') AS source_app, coalesce(b.d_environment, '') AS environment, coalesce(b.d_status_type, '') AS status_type, coalesce(b.d_country, '') AS country
     FROM base_4 b
    GROUP BY 2, b.d_tenant_id, b.d_source_app, b.d_environment, b.d_country, b.d_status_type
 WITH DATA;
