@@ -5,7 +5,7 @@
  * RSS, VmHWM after it, and the heap figures of the API's own /metrics. Under the exclusive lock:
  *   JOBS=300000 flock -x /tmp/es-cpu.lock npx tsx bench/rss-phases.ts
  */
-import { mkdtemp, chmod, readFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { EmbeddedDatabase } from '../src/db/embedded.ts';
@@ -20,6 +20,8 @@ import { measureLoad } from '../bench/load.ts';
 const resources = new Resources();
 const dir = await mkdtemp(path.join(os.tmpdir(), 'h30-rss-'));
 await chmod(dir, 0o755);
+// Released last (steps run in reverse): the folder goes once PostgreSQL is down.
+resources.add(`remove ${dir}`, () => rm(dir, { recursive: true, force: true }));
 const db = new EmbeddedDatabase({ dir, port: await freePort(), persistent: false, database: 'postgres' });
 resources.add('stop pg', () => db.stop());
 try {
