@@ -23,6 +23,7 @@ import { benchRealtime, type RealtimeResult } from './realtime.ts';
 import { computeRatios, RAW_QUERY, sizeLabel, type SizeResult } from './report.ts';
 import { round } from './stats.ts';
 import { judgeTargets } from './targets.ts';
+import { measureUnnamedBeside, type UnnamedSide } from './unnamed.ts';
 
 export interface BenchRun {
   readonly results: readonly SizeResult[];
@@ -81,6 +82,7 @@ async function benchSize(jobs: number, ctx: RunContext): Promise<{ result: SizeR
       let peakRssAfterLoadBytes: number | null;
       let peakRssAtEndBytes: number | null;
       let paired: PairedResult | null = null;
+      let unnamed: UnnamedSide[] | null = null;
       let realtime: RealtimeResult;
       try {
         for (const q of SUPPORTED_QUERIES) {
@@ -100,6 +102,21 @@ async function benchSize(jobs: number, ctx: RunContext): Promise<{ result: SizeR
           );
         }
         peakRssAfterLoadBytes = await peakRssBytes(api.child.pid);
+        if (options.unnamedBeside) {
+          log('  days: 7 beside an API with DB_PREPARED_MAX=0 (every statement unnamed), taking turns');
+          const unnamedApi = await startApi(resources, db.url, credentials, entry, { DB_PREPARED_MAX: '0' });
+          try {
+            unnamed = await measureUnnamedBeside(api.baseUrl, unnamedApi.baseUrl, compiled, credentials.authorization, settings);
+          } finally {
+            await unnamedApi.child.stop();
+          }
+          for (const u of unnamed) {
+            log(
+              `    ${u.query}: named ${u.named.oneConnection.latencyMs.p50} ms, ${u.named.concurrent.requestsPerSecond} req/s; ` +
+                `unnamed ${u.unnamed.oneConnection.latencyMs.p50} ms, ${u.unnamed.concurrent.requestsPerSecond} req/s (${u.ratio}x)`,
+            );
+          }
+        }
         if (ctx.baseline && ctx.baselineUrl) {
           log(`  p50 side by side with ${ctx.baseline.label}: ${PAIRED_ROUNDS} alternating rounds at 1 connection per query`);
           const baseApi = await startApi(resources, ctx.baselineUrl, credentials, entry);
@@ -188,6 +205,7 @@ async function benchSize(jobs: number, ctx: RunContext): Promise<{ result: SizeR
         api: { command: ['node', ...apiArgs(entry)].join(' '), poolMax: API_POOL_MAX, healthStatus: api.healthStatus, peakRssAfterLoadBytes, peakRssAtEndBytes },
         compiled,
         paired,
+        ...(unnamed ? { unnamed } : {}),
         realtime,
         raw,
         ceiling,

@@ -27,6 +27,8 @@ export interface BenchOptions {
   /** Keep the embedded cluster's folder (and the per-size databases) after the run. */
   readonly keep: boolean;
   readonly smoke: boolean;
+  /** Measure the `days: 7` loads beside an API with DB_PREPARED_MAX=0 (bench/unnamed.ts). */
+  readonly unnamedBeside: boolean;
   /** An existing server: one fresh database per size is created on it. Unset: a throwaway embedded PostgreSQL. */
   readonly databaseUrl: string | undefined;
   /** Progress lines; the test passes a silent sink. */
@@ -82,6 +84,7 @@ export function parseOptions(argv: readonly string[], databaseUrl: string | unde
       out: { type: 'string' },
       keep: { type: 'boolean', default: false },
       smoke: { type: 'boolean', default: false },
+      'unnamed-beside': { type: 'boolean', default: false },
     },
   });
   const base = values.smoke ? { ...DEFAULTS, ...SMOKE } : DEFAULTS;
@@ -100,6 +103,7 @@ export function parseOptions(argv: readonly string[], databaseUrl: string | unde
     outDir: path.resolve(values.out ?? base.outDir),
     keep: values.keep,
     smoke: values.smoke,
+    unnamedBeside: values['unnamed-beside'],
     databaseUrl,
     log,
   };

@@ -2,6 +2,7 @@
  * The result model of one dataset size, and the ratios worth reading: relative figures travel
  * between machines where absolute times do not.
  */
+import type { UnnamedSide } from './unnamed.ts';
 import type { RealtimeResult } from './realtime.ts';
 import type { TimeWindow } from '../src/rollup/window.ts';
 import type { CeilingResult } from './ceiling.ts';
@@ -68,6 +69,8 @@ export interface SizeResult {
   readonly compiled: readonly CompiledResult[];
   /** p50 here and at the run's smallest size, side by side (null at the smallest size). */
   readonly paired: PairedResult | null;
+  /** With --unnamed-beside: the `days: 7` loads beside an API whose statements are all unnamed (bench/unnamed.ts). */
+  readonly unnamed?: readonly UnnamedSide[];
   readonly raw: RawResult;
   /** p50 of the runs topic's queries with writes unabsorbed against nothing unabsorbed, taking turns. */
   readonly realtime: RealtimeResult;

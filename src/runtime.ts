@@ -74,6 +74,7 @@ export async function createApiDatabase(db: Config['db'], databaseUrl: string, l
     retryAfterSeconds: db.retryAfterSeconds,
     session,
     settings,
+    preparedMax: db.preparedMax,
     onRetry: (err) => {
       if (warned) return;
       warned = true;

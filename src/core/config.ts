@@ -107,6 +107,12 @@ const EnvSchema = z.object({
    * the startup parameters the way PgBouncer does.
    */
   DB_POOLER: z.enum(DB_POOLER_MODES).default('auto'),
+  /**
+   * Named prepared statements one API connection keeps (src/db/prepared.ts): a request shape's
+   * statement is parsed and planned once per connection; past this many, the least recently used is
+   * DEALLOCATEd. 0: every statement unnamed (parsed and planned per request).
+   */
+  DB_PREPARED_MAX: int(0, 1000).default(32),
   /** How long the API waits for a connection before answering 503. */
   DB_CONNECT_TIMEOUT_MS: int(100, 120_000).default(3_000),
   /** Seconds announced in Retry-After when the database is unavailable. */
@@ -227,6 +233,8 @@ export interface Config {
     readonly retryAfterSeconds: number;
     /** DB_POOLER: how session settings reach the server (src/db/session-mode.ts). */
     readonly pooler: (typeof DB_POOLER_MODES)[number];
+    /** DB_PREPARED_MAX: named statements kept per connection (src/db/prepared.ts); 0: none. */
+    readonly preparedMax: number;
   };
   readonly refresh: {
     readonly statementTimeoutMs: number;
@@ -372,6 +380,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       connectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS,
       retryAfterSeconds: e.RETRY_AFTER_SECONDS,
       pooler: e.DB_POOLER,
+      preparedMax: e.DB_PREPARED_MAX,
     }),
     partsCache: Object.freeze({
       stateTtlMs: e.VIEW_STATE_TTL_MS,

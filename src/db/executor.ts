@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { isPreparedStatementError, mapPgError } from './pg-errors.ts';
+import { PreparedStatements } from './prepared.ts';
 import { beginStatement, SessionMode, type SessionSettings } from './session-mode.ts';
 import type { SqlQuery } from './sql.ts';
 
@@ -43,6 +44,13 @@ export interface ExecutorOptions {
   readonly onRetry?: (err: unknown) => void;
   /** Test hook: keep statement names even in the `transaction` mode (what a pooler must survive). */
   readonly forceNamed?: boolean;
+  /**
+   * Named statements one connection keeps prepared, each planned once, least recently used out
+   * (src/db/prepared.ts; the API's DB_PREPARED_MAX); 0: every statement unnamed. Absent: names as
+   * given, on the pool, under the session's plan settings (for pools whose connections other code
+   * uses too: the plan setting is per session).
+   */
+  readonly preparedMax?: number;
 }
 
 /** One statement in a transaction of its own, its settings applied by SET LOCAL, on one client. */
@@ -67,15 +75,37 @@ async function inTransaction<R extends object>(pool: pg.Pool, begin: string, con
   }
 }
 
+/**
+ * A statement on a client of its own: named ones planned once and kept to a bounded number per
+ * connection, unnamed ones under the session's plan settings (src/db/prepared.ts).
+ */
+async function onClient<R extends object>(pool: pg.Pool, prepared: PreparedStatements, config: pg.QueryConfig): Promise<R[]> {
+  const client = await pool.connect();
+  let failed: Error | undefined;
+  try {
+    await prepared.before(client, config.name);
+    return (await client.query<R>(config)).rows;
+  } catch (err) {
+    // As pool.query does: a client whose statement failed is not handed out again.
+    failed = err as Error;
+    throw err;
+  } finally {
+    client.release(failed);
+  }
+}
+
 export function createExecutor(pool: pg.Pool, options: number | ExecutorOptions): Executor {
   const o: ExecutorOptions = typeof options === 'number' ? { retryAfterSeconds: options } : options;
   const begin = o.settings ? beginStatement(o.settings) : 'BEGIN';
+  const prepared = o.preparedMax ? new PreparedStatements(o.preparedMax) : undefined;
   const run = async <R extends object>(q: SqlQuery, named: boolean): Promise<R[]> => {
     const mode = o.session ? await o.session.settle() : 'none';
-    const name = named && (mode === 'none' || o.forceNamed) ? q.name : undefined;
+    const name = named && o.preparedMax !== 0 && (mode === 'none' || o.forceNamed) ? q.name : undefined;
     const config = { text: q.text, values: q.values as unknown[], name };
+    // The `transaction` mode names statements only under the test hook: their server connection is any.
     if (mode === 'transaction') return inTransaction<R>(pool, begin, config);
-    return (await pool.query<R>(config)).rows;
+    if (!prepared) return (await pool.query<R>(config)).rows;
+    return onClient<R>(pool, prepared, config);
   };
   return {
     async query<R extends object>(q: SqlQuery): Promise<R[]> {

@@ -7,7 +7,7 @@ import type { TopicName } from '../db/tables.ts';
 import type { QueryResult } from '../read/execute.ts';
 import type { CompiledQuery } from '../declarations/types.ts';
 import { RAW_STATS_COLUMNS, type RawStatsPage, type RawStatsRequest } from '../raw/raw-stats.ts';
-import { answerMaxAge, sendCacheable, weakEtag } from './caching.ts';
+import { answerMaxAge, sendCacheable, strongEtag, weakEtag } from './caching.ts';
 import { csvDisposition, fileInstant, toCsv, type CsvColumn } from './csv.ts';
 import { okBody, sendOk } from './envelope.ts';
 import type { Format } from './format.ts';
@@ -43,22 +43,61 @@ export function sendQueryAnswer(req: Request, res: Response, { query, topic, res
   const end = params.timestamp_end as number;
   const lastCycleAt = meta.source_checked_at === null ? null : Date.parse(meta.source_checked_at);
   const maxAgeSeconds = answerMaxAge({ windowEnd: end, now, cron, lastCycleAt });
+  // A poll answered from the process: the rows are those it was last sent with when format,
+  // parameters and meta (but staleness_ms) are too.
+  const deliveries = result.deliveries;
+  const key = deliveries && `${format}|${topic}|${query.name}|${JSON.stringify(params)}|${JSON.stringify({ ...meta, staleness_ms: null })}`;
+  const held = deliveries?.held && deliveries.held.key === key ? deliveries.held : undefined;
   if (format === 'csv') {
+    const delivery = held ?? { key: key ?? '', body: toCsv(queryCsvColumns(query, params), data), etag: '' };
+    const body = Buffer.from(delivery.body);
+    const etag = held?.etag ?? strongEtag(format, body);
+    if (deliveries && !held) deliveries.keep({ ...delivery, etag });
     sendCacheable(req, res, {
       format,
-      body: Buffer.from(toCsv(queryCsvColumns(query, params), data)),
+      body,
       contentType: CSV_TYPE,
       headers: { 'Content-Disposition': csvDisposition([query.name, topic, fileInstant(start), fileInstant(end)]) },
       maxAgeSeconds,
+      etag,
     });
     return;
   }
-  const envelope = okBody(data, { topic, query: query.name, params, meta });
-  // meta.staleness_ms says how old this delivery may be (a poll answered from the process, a
-  // replica's lag, the time since the last cycle): the same answer polled twice differs there only,
-  // so the entity tag leaves it out and is weak, and a polling dashboard still gets its 304.
-  const identity = Buffer.from(JSON.stringify(okBody(data, { topic, query: query.name, params, meta: { ...meta, staleness_ms: null } })));
-  sendCacheable(req, res, { format, body: Buffer.from(JSON.stringify(envelope)), contentType: JSON_TYPE, maxAgeSeconds, etag: weakEtag(format, identity) });
+  let body: string;
+  let etag: string;
+  if (held) {
+    body = withStaleness(held.body, meta);
+    etag = held.etag;
+  } else {
+    const answer = jsonAnswer(topic, query.name, result);
+    body = answer.body;
+    etag = weakEtag(format, Buffer.from(answer.identity));
+    if (deliveries) deliveries.keep({ key: key!, body: answer.identity, etag });
+  }
+  sendCacheable(req, res, { format, body: Buffer.from(body), contentType: JSON_TYPE, maxAgeSeconds, etag });
+}
+
+/**
+ * A compiled query's JSON envelope, and its identity: the same without meta.staleness_ms, which says
+ * how old this delivery may be (a poll answered from the process, a replica's lag, the time since
+ * the last cycle). The same answer polled twice differs there only, so the entity tag is taken over
+ * the identity and is weak, and a polling dashboard still gets its 304.
+ *
+ * The rows are serialised once (an answer of 100 rows is 16-24 kB): the body is the identity with its
+ * meta, which comes before the data, serialised again alone. The first `"meta":{...}` of the identity
+ * is the envelope's own: params come before it, and any quote in their strings is escaped.
+ */
+export function jsonAnswer(topic: TopicName, queryName: string, { params, data, meta }: QueryResult): { body: string; identity: string } {
+  const identity = JSON.stringify(okBody(data, { topic, query: queryName, params, meta: { ...meta, staleness_ms: null } }));
+  return { body: withStaleness(identity, meta), identity };
+}
+
+/** A JSON answer's body from its identity: the envelope's meta, serialised alone, in place of the identity's. */
+export function withStaleness(identity: string, meta: QueryResult['meta']): string {
+  if (meta.staleness_ms === null) return identity;
+  const held = `"meta":${JSON.stringify({ ...meta, staleness_ms: null })}`;
+  const at = identity.indexOf(held);
+  return `${identity.slice(0, at)}"meta":${JSON.stringify(meta)}${identity.slice(at + held.length)}`;
 }
 
 export function sendRawPage(res: Response, { topic, request, page, format }: { topic: TopicName; request: RawStatsRequest; page: RawStatsPage; format: Format }): void {

@@ -8,7 +8,7 @@ import type { Executor } from '../db/executor.ts';
 import { PermissionError, ValidationError } from '../core/errors.ts';
 import { describeIssues } from '../core/validation.ts';
 import { clipArrays } from '../declarations/params.ts';
-import type { PartsCache } from './parts-cache.ts';
+import type { Deliveries, PartsCache } from './parts-cache.ts';
 import { readParts } from './parts.ts';
 import type { CompiledQuery } from '../declarations/types.ts';
 import { resolveWindow } from '../rollup/window.ts';
@@ -37,6 +37,8 @@ export interface QueryResult {
     readonly row_count: number;
     readonly truncated: boolean;
   };
+  /** Answered from an answer this process holds: how it was last sent (src/read/parts-cache.ts Delivery). */
+  readonly deliveries?: Deliveries;
 }
 
 export interface PreparedQuery {
@@ -101,6 +103,7 @@ export function prepareQuery(query: CompiledQuery, body: Record<string, unknown>
           row_count: data.length,
           truncated,
         },
+        ...(parts.deliveries ? { deliveries: parts.deliveries } : {}),
       };
     },
   };

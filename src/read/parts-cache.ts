@@ -39,6 +39,25 @@ export interface CachedAnswer {
   readonly cycle: string | null;
   readonly changed: ReadonlyMap<string, PartRow>;
   readonly tailRows: number;
+  /** The answer as last sent from it (src/http/answer.ts), counted in the entry's bytes. */
+  readonly delivery?: Delivery;
+}
+
+/**
+ * An answer as sent: its body (for JSON, its identity: the body without meta.staleness_ms) and its
+ * entity tag, for the request it was made for (`key`: format, parameters and meta). A poll answered
+ * from the process with the same key sends it again without serialising or hashing the rows.
+ */
+export interface Delivery {
+  readonly key: string;
+  readonly body: string;
+  readonly etag: string;
+}
+
+/** What a read answered from a CachedAnswer hands up: its delivery, and how to keep a new one with it. */
+export interface Deliveries {
+  readonly held: Delivery | undefined;
+  keep(delivery: Delivery): void;
 }
 type Cached = CachedSegment | MergedWindow | CachedTail | CachedAnswer;
 
@@ -72,6 +91,7 @@ export function partsEntryBytes(key: string, value: Cached): number {
   let bytes = ENTRY_OVERHEAD_BYTES + stringBytes(key);
   if ('changed' in value) {
     bytes += 32;
+    if (value.delivery) bytes += 32 + stringBytes(value.delivery.key) + stringBytes(value.delivery.body) + stringBytes(value.delivery.etag);
     for (const [k, row] of value.changed) bytes += GROUP_BYTES + stringBytes(k) + recordBytes(row);
   } else if ('groups' in value) {
     for (const [k, row] of value.groups) bytes += GROUP_BYTES + stringBytes(k) + recordBytes(row);

@@ -3,11 +3,12 @@
  * the base tables) and, for a real-time read, the tail (src/read/tail.ts), each tagged with
  * `part` so that one round trip serves them all.
  */
+import { createHash } from 'node:crypto';
 import type { Executor } from '../db/executor.ts';
 import { Params, type SqlQuery } from '../db/sql.ts';
 import { readPlanInputs } from './view-state.ts';
 import { type PartRow, type PartsRequest, type RollupSpec } from '../rollup/spec.ts';
-import { planParts, rawSql, segmentSql, type PartsPlan } from './plan.ts';
+import { planParts, rawSql, readsBeyondEdges, segmentSql, type PartsPlan } from './plan.ts';
 import { FACTS_COLUMN, tailSql, versionRowSql, type CachedTail } from './tail.ts';
 
 /** A real-time read's tail: what the process holds of it, and the stable id now. */
@@ -29,14 +30,37 @@ export function partsStatement(spec: RollupSpec, plan: PartsPlan, req: PartsRequ
   const p = new Params();
   const selects = segments.map((i) => segmentSql(spec, plan.level!, plan.segments[i]!, req, p, i));
   if (plan.raw.length) selects.push(rawSql(spec, plan.raw, req, p, RAW_PART));
+  let text: string;
   if (!realtime || !plan.segments.length) {
     if (segments.length) selects.push(versionRowSql(spec, req, p, false));
-    return selects.length ? { text: selects.join('\nUNION ALL\n'), values: p.values } : undefined;
+    if (!selects.length) return undefined;
+    text = selects.join('\nUNION ALL\n');
+  } else {
+    // Real time: the tail's rows carry how many facts they hold; the others say NULL.
+    const tail = tailSql(spec, plan.segments.map((s) => s.range), req, p, realtime.cached, realtime.stableTo);
+    const parts = selects.length ? [`SELECT s.*, NULL::float8 AS ${FACTS_COLUMN} FROM (\n${selects.join('\nUNION ALL\n')}\n) s`] : [];
+    text = [...parts, tail.tail, tail.version].join('\nUNION ALL\n');
   }
-  // Real time: the tail's rows carry how many facts they hold; the others say NULL.
-  const tail = tailSql(spec, plan.segments.map((s) => s.range), req, p, realtime.cached, realtime.stableTo);
-  const parts = selects.length ? [`SELECT s.*, NULL::float8 AS ${FACTS_COLUMN} FROM (\n${selects.join('\nUNION ALL\n')}\n) s`] : [];
-  return { text: [...parts, tail.tail, tail.version].join('\nUNION ALL\n'), values: p.values };
+  return repeats(plan, segments) ? { text, values: p.values, name: statementName(text) } : { text, values: p.values };
+}
+
+/**
+ * Whether a statement is the one its request shape runs on every request: no segments (those are read
+ * once per bucket boundary and then cached) and raw ranges within the window's edges (under an hour).
+ * Those are named, prepared once per connection and planned once (src/db/prepared.ts); a statement
+ * reading segments, or the base tables beyond the edges, is planned for its own values each time.
+ */
+function repeats(plan: PartsPlan, segments: readonly number[]): boolean {
+  return segments.length === 0 && !readsBeyondEdges(plan);
+}
+
+/**
+ * A statement's name: a hash of its text, which every value leaves alone (they are all parameters:
+ * window bounds, filter values, scope patterns, the stable id, pending ids), so one request shape
+ * has one name.
+ */
+export function statementName(text: string): string {
+  return `es_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
 }
 
 /** A fetched row without its tag. */

@@ -15,7 +15,7 @@ import type { Admission } from '../core/admission.ts';
 import type { Executor } from '../db/executor.ts';
 import type { ViewFreshness } from '../rollup/refresh-log.ts';
 import { mergeInto, type MergedWindow } from './merge.ts';
-import { ANONYMOUS_OWNER, type PartsCache, type Reader } from './parts-cache.ts';
+import { ANONYMOUS_OWNER, type Deliveries, type PartsCache, type Reader } from './parts-cache.ts';
 import type { Holds } from './view-state.ts';
 import { partsStatement, RAW_PART, stripPart, type TailRead } from './parts-statement.ts';
 import type { SqlQuery } from '../db/sql.ts';
@@ -37,6 +37,8 @@ export interface PartsResult {
    * statement itself read the tail.
    */
   readonly stalenessMs?: number;
+  /** Answered from an answer this process holds: how it was last sent, to send again (src/http/answer.ts). */
+  readonly deliveries?: Deliveries;
 }
 
 /** A statement's rows by tag: segments by index, the raw edges with the tail's unstable part, and the tail's stable part. */
@@ -158,7 +160,8 @@ async function readPlanned(
   if (quiet && settled && window) {
     const held = cache.answer(answerKey);
     if (held && sameQuiet(held)) {
-      return { page: pageOf(window, held.changed, rank), state, tailRows: held.tailRows, stalenessMs: Math.max(0, Date.now() - quiet.since) };
+      const deliveries: Deliveries = { held: held.delivery, keep: (delivery) => cache.setAnswer(answerKey, { ...held, delivery }, reader) };
+      return { page: pageOf(window, held.changed, rank), state, tailRows: held.tailRows, stalenessMs: Math.max(0, Date.now() - quiet.since), deliveries };
     }
   }
 

@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import type pg from 'pg';
 import type { Access } from '../../src/auth/acl.ts';
 import { createExecutor, type Executor } from '../../src/db/executor.ts';
+import { PREPARED_PER_CONNECTION } from '../../src/db/prepared.ts';
 import { prepareQuery } from '../../src/read/execute.ts';
 import { findQuery } from '../../src/declarations/index.ts';
 import { PartsCache } from '../../src/read/parts-cache.ts';
@@ -81,7 +82,7 @@ export async function compareAll(
   now: number,
   options: CompareOptions = {},
 ): Promise<{ context: Row; actual: Row[]; expected: Row[]; meta: Row }[]> {
-  const executor = options.executor ?? createExecutor(pool, 1);
+  const executor = options.executor ?? createExecutor(pool, { retryAfterSeconds: 1, preparedMax: PREPARED_PER_CONNECTION });
   const cache = options.cache ?? new PartsCache({ stateTtlMs: 0 });
   const out: { context: Row; actual: Row[]; expected: Row[]; meta: Row }[] = [];
   for (const w of windows) {

@@ -2,6 +2,7 @@
 import pg from 'pg';
 import { createExecutor, type Executor } from '../../src/db/executor.ts';
 import { createPool } from '../../src/db/pool.ts';
+import { PREPARED_PER_CONNECTION } from '../../src/db/prepared.ts';
 import { registeredViews } from '../../src/declarations/index.ts';
 import { refreshViews } from '../../src/refresh/refresh-view.ts';
 import { seed } from '../../src/seed/index.ts';
@@ -32,7 +33,8 @@ export async function seededDatabase(options: { runs: number; days?: number; ref
   return {
     db,
     reader,
-    executor: createExecutor(reader, 1),
+    // As the API's (src/runtime.ts): request shapes' statements named, planned once, bounded per connection.
+    executor: createExecutor(reader, { retryAfterSeconds: 1, preparedMax: PREPARED_PER_CONNECTION }),
     async close() {
       await reader.end();
       await db.drop();

@@ -10,7 +10,7 @@ import { createApiDatabase } from '../../../src/runtime.ts';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.ts';
 import { startOptionsDroppingProxy, type Proxy } from '../../helpers/options-dropping-proxy.ts';
 
-const DB = { poolMax: 2, statementTimeoutMs: 1234, connectTimeoutMs: 3_000, retryAfterSeconds: 1, pooler: 'auto' } as const;
+const DB = { poolMax: 2, statementTimeoutMs: 1234, connectTimeoutMs: 3_000, retryAfterSeconds: 1, pooler: 'auto', preparedMax: 32 } as const;
 const SETTINGS = { text: "SELECT current_setting('statement_timeout') AS timeout, current_setting('transaction_read_only') AS read_only", values: [] };
 
 function capturingLog() {

@@ -18,6 +18,7 @@ import { createPool } from '../../../src/db/pool.ts';
 import { SessionMode } from '../../../src/db/session-mode.ts';
 import { TABLES } from '../../../src/db/tables.ts';
 import { SUPPORTED_QUERIES } from '../../../src/declarations/index.ts';
+import { PartsCache } from '../../../src/read/parts-cache.ts';
 import { DAY_MS } from '../../../src/rollup/window.ts';
 import { BEHIND_TRANSACTION_POOLER, behindTransactionPooler } from '../../../src/refresh/direct-session.ts';
 import { createApiDatabase } from '../../../src/runtime.ts';
@@ -161,6 +162,28 @@ describe('through PgBouncer in transaction mode', function () {
       const statuses = await load([await harness(named(pool)), await harness(named(second))], 240);
       expect(statuses.filter((st) => st >= 500), 'the 5xx answers').to.deep.equal([]);
       expect(retried.length, 'PgBouncer did lose prepared statements between server connections (what is being tested)').to.be.greaterThan(0);
+      for (const err of retried) expect((err as { code?: string }).code ?? (err as Error).message).to.match(/26000|42P05|prepared statement/);
+    });
+
+    it('answers every compiled query shape as the oracle does with statements named by their shape (src/read/parts-statement.ts)', async () => {
+      const pool = createPool({ connectionString: bouncer.url, max: 4, statementTimeoutMs: 20_000, connectTimeoutMs: 5_000, readOnly: true, applicationName: 'eventstats-test', startupSettings: false });
+      closing.push(() => pool.end());
+      const retried: unknown[] = [];
+      const inner = createExecutor(pool, { retryAfterSeconds: 1, session: new SessionMode(pool, 'none'), preparedMax: 3, onRetry: (err) => retried.push(err) });
+      const shaped = new Set<string>();
+      const executor: Executor = {
+        query: (q) => {
+          if (q.name?.startsWith('es_')) shaped.add(q.name);
+          return inner.query(q);
+        },
+      };
+      // One cache across the passes: the second reads its segments from it, so its statements are the named ones.
+      const cache = new PartsCache({ stateTtlMs: 0 });
+      for (const realtime of [true, false, true]) {
+        const compared = await compareAll(s.db.pool, WINDOWS, NOW, { executor, cache, realtime });
+        for (const c of compared) expectSameRows(c.actual, c.expected, { realtime, ...c.context });
+      }
+      expect(shaped.size, 'request shapes ran named statements (what is being tested), more than a connection keeps').to.be.greaterThan(3);
       for (const err of retried) expect((err as { code?: string }).code ?? (err as Error).message).to.match(/26000|42P05|prepared statement/);
     });
   });

@@ -199,9 +199,9 @@ describe('real-time answers', function () {
       const probeIntervalMs = 50;
       const cache = new PartsCache({ stateTtlMs: 600_000, probeIntervalMs });
       const real = createExecutor(db.pool, 1);
-      // Every statement a poll runs, by name (the parts statement has none).
+      // Every statement a poll runs, by name (the parts statement has none, or its shape's: es_...).
       const ran: string[] = [];
-      const executor: Executor = { query: (sql) => (ran.push(sql.name ?? 'parts'), real.query(sql)) };
+      const executor: Executor = { query: (sql) => (ran.push(sql.name === undefined || sql.name.startsWith('es_') ? 'parts' : sql.name), real.query(sql)) };
       const body = bodyAt(Date.now());
       const poll = async (context: string) => {
         await sleep(probeIntervalMs + 10); // past the interval: each poll probes first

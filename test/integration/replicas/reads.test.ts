@@ -7,6 +7,10 @@
 import { expect } from 'chai';
 import pg from 'pg';
 import { createExecutor, type Executor } from '../../../src/db/executor.ts';
+import { PREPARED_PER_CONNECTION } from '../../../src/db/prepared.ts';
+
+/** As the API's executors: request shapes' statements named, planned once, bounded per connection. */
+const API = { retryAfterSeconds: 1, preparedMax: PREPARED_PER_CONNECTION };
 import { migrateUp } from '../../../src/db/migrate.ts';
 import { createPool } from '../../../src/db/pool.ts';
 import { ReadTargets, type ReadTargetsOptions } from '../../../src/db/read-targets.ts';
@@ -50,8 +54,8 @@ describe('reads from streaming replicas', function () {
   };
   const targetsOf = (indexes: number[], options: Partial<ReadTargetsOptions> = {}) =>
     new ReadTargets(
-      createExecutor(primaryReads, 1),
-      indexes.map((i) => ({ name: `replica ${i + 1}`, executor: createExecutor(replicaPools[i]!, 1) })),
+      createExecutor(primaryReads, API),
+      indexes.map((i) => ({ name: `replica ${i + 1}`, executor: createExecutor(replicaPools[i]!, API) })),
       { ...OPTIONS, ...options },
     );
   /** Every query shape over the windows, each answer against the oracle on the database that answered it. */
@@ -163,7 +167,7 @@ describe('reads from streaming replicas', function () {
   it('runs a read cancelled by a conflict with recovery once more, then answers 503 database', async () => {
     const strict = await startReplica(primary, { maxStandbyStreamingDelayMs: 0, hotStandbyFeedback: false });
     const strictPool = readPool(strict.url);
-    const targets = new ReadTargets(createExecutor(primaryReads, 1), [{ name: 'replica 1', executor: createExecutor(strictPool, 1) }], OPTIONS);
+    const targets = new ReadTargets(createExecutor(primaryReads, API), [{ name: 'replica 1', executor: createExecutor(strictPool, API) }], OPTIONS);
     await pool.query('CREATE TABLE IF NOT EXISTS eventstats_conflict (n int)');
     await pool.query('INSERT INTO eventstats_conflict VALUES (1)');
     await strict.waitForReplay();

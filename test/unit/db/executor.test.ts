@@ -5,6 +5,7 @@
 import { expect } from 'chai';
 import type pg from 'pg';
 import { createExecutor } from '../../../src/db/executor.ts';
+import { GENERIC_PLANS, SESSION_PLANS } from '../../../src/db/prepared.ts';
 import { SessionMode } from '../../../src/db/session-mode.ts';
 import { DatabaseUnavailableError } from '../../../src/core/errors.ts';
 
@@ -47,6 +48,43 @@ describe('createExecutor', () => {
     const db = createExecutor(pool, { retryAfterSeconds: 1, session: new SessionMode(pool, 'none'), settings: SETTINGS });
     expect(await db.query(Q)).to.deep.equal([{ ok: 1 }]);
     expect(sent).to.deep.equal([{ on: 'pool', text: Q.text, name: Q.name }]);
+  });
+
+  it('with preparedMax, runs a named statement on a client of its own under generic plans, and an unnamed one under the session\'s', async () => {
+    const { pool, sent, released } = fakePool();
+    // One client, as a pool of one hands out.
+    const client = await pool.connect();
+    (pool as unknown as { connect: () => Promise<unknown> }).connect = () => Promise.resolve(client);
+    const db = createExecutor(pool, { retryAfterSeconds: 1, session: new SessionMode(pool, 'none'), preparedMax: 4 });
+    await db.query(Q);
+    await db.query(Q);
+    await db.query({ text: 'SELECT $1::int AS ok', values: [1] });
+    await db.query(Q);
+    expect(sent).to.deep.equal([
+      { on: 'client', text: GENERIC_PLANS },
+      { on: 'client', text: Q.text, name: Q.name },
+      { on: 'client', text: Q.text, name: Q.name },
+      { on: 'client', text: SESSION_PLANS },
+      { on: 'client', text: 'SELECT $1::int AS ok' },
+      { on: 'client', text: GENERIC_PLANS },
+      { on: 'client', text: Q.text, name: Q.name },
+    ]);
+    expect(released).to.deep.equal([undefined, undefined, undefined, undefined]);
+  });
+
+  it('runs every statement unnamed on the pool with preparedMax 0', async () => {
+    const { pool, sent } = fakePool();
+    const db = createExecutor(pool, { retryAfterSeconds: 1, session: new SessionMode(pool, 'none'), preparedMax: 0 });
+    expect(await db.query(Q)).to.deep.equal([{ ok: 1 }]);
+    expect(sent).to.deep.equal([{ on: 'pool', text: Q.text }]);
+  });
+
+  it('with preparedMax, does not hand out again a client whose statement failed', async () => {
+    const { pool, released } = fakePool((text) => (text === Q.text ? failure('canceling statement due to statement timeout', '57014') : undefined));
+    const db = createExecutor(pool, { retryAfterSeconds: 1, session: new SessionMode(pool, 'none'), preparedMax: 4 });
+    expect(await db.query(Q).catch((e: unknown) => e)).to.be.instanceOf(DatabaseUnavailableError);
+    expect(released).to.have.length(1);
+    expect(released[0]).to.be.instanceOf(Error);
   });
 
   it('runs each statement unnamed in a transaction of its own that applies the settings with SET LOCAL, in the transaction mode', async () => {
