@@ -32,7 +32,7 @@ import { TABLES } from '../db/tables.ts';
 import { countMeasure, type Dim, type RollupSpec, type SourceName } from '../rollup/spec.ts';
 import { DAY_MS, floorTo, GRAIN_MS } from '../rollup/window.ts';
 import { boundSql, parseCapture, readCapture, type CaptureState } from './status-capture.ts';
-import { mergeIntoHistorySql, rollupMeasure, type FactSelection } from './aggregate.ts';
+import { aggregateSql, mergeIntoHistorySql, rollupMeasure, type FactSelection } from './aggregate.ts';
 import { DELETED_FACTS, floorExpr, HELD_BACK_JOBS, INVALIDATIONS, keyColumns, MAINTENANCE, ORPHAN_JOBS, relationsOf, STATUS_CHANGE_DELTAS } from '../rollup/layout.ts';
 
 export interface CycleContext {
@@ -473,7 +473,7 @@ const statusCells = (cells: string, g: number, sealedTo: string) =>
  * recomputing one twice costs time, not exactness. Resolves to the history rows written at the finest grains.
  */
 async function recomputeBuckets(ctx: CycleContext, times: readonly number[]): Promise<number> {
-  const { client, spec } = ctx;
+  const { spec } = ctx;
   const { history } = relationsOf(spec);
   const measures = Object.entries(spec.measures);
   const sealedTo = ctx.sealedTo!;
@@ -490,27 +490,57 @@ async function recomputeBuckets(ctx: CycleContext, times: readonly number[]): Pr
       const cells = [...new Set(times.filter((t) => t < sealedTo && tier.has(t)).map((t) => t - (((t % g) + g) % g)))].sort((a, b) => a - b);
       if (!cells.length) continue;
       ctx.changed.from(cells[0]!);
-      await client.query(`DELETE FROM ${history} WHERE lvl = ${level.id} AND grain_ms = ${g} AND bucket = ANY($1::bigint[])`, [cells]);
       const p = new Params();
       const fineLevel = { id: level.id, dims: level.dims, grains: [tier.grain] };
-      written += await merge({ ...ctx, spec: { ...spec, levels: [fineLevel] } }, p, { from: statusCells(p.add(cells), g, p.add(sealedTo)), where: [] });
+      const fresh = aggregateSql({ ...spec, levels: [fineLevel] }, { from: statusCells(p.add(cells), g, p.add(sealedTo)), where: [] }, `${p.add(ctx.fineFrom)}::bigint`);
+      written += await replaceBuckets(ctx, level.id, g, cells, fresh, p);
       for (const coarse of tier.coarser.filter((c) => GRAIN_MS[c] > g)) {
         const G = GRAIN_MS[coarse];
         const around = [...new Set(cells.map((b) => b - (((b % G) + G) % G)))];
-        await client.query(`DELETE FROM ${history} WHERE lvl = ${level.id} AND grain_ms = ${G} AND bucket = ANY($1::bigint[])`, [around]);
-        await client.query(
-          `INSERT INTO ${history} (${[...keyColumns(spec), ...measures.map(([m]) => m)].join(', ')})
-           SELECT ${level.id}, ${G}::bigint, ${floorExpr('h.bucket', G)}, h.null_mask, ${spec.dims.map((d) => `h.${d}`).join(', ')},
-                  ${measures.map(([m, x]) => rollupMeasure(`h.${m}`, x)).join(', ')}
-             FROM ${history} h JOIN unnest($1::bigint[]) AS a(b) ON h.bucket >= a.b AND h.bucket < a.b + ${G}
+        const q = new Params();
+        const rolled = `SELECT ${level.id} AS lvl, ${G}::bigint AS grain_ms, ${floorExpr('h.bucket', G)} AS bucket, h.null_mask, ${spec.dims.map((d) => `h.${d}`).join(', ')},
+                  ${measures.map(([m, x]) => `${rollupMeasure(`h.${m}`, x)} AS ${m}`).join(', ')}
+             FROM ${history} h JOIN unnest(${q.add(around)}::bigint[]) AS a(b) ON h.bucket >= a.b AND h.bucket < a.b + ${G}
             WHERE h.lvl = ${level.id} AND h.grain_ms = ${g}
-            GROUP BY 3, h.null_mask, ${spec.dims.map((d) => `h.${d}`).join(', ')}`,
-          [around],
-        );
+            GROUP BY 3, h.null_mask, ${spec.dims.map((d) => `h.${d}`).join(', ')}`;
+        await replaceBuckets(ctx, level.id, G, around, rolled, q);
       }
     }
   }
   return written;
+}
+
+/**
+ * Replaces a level's rows of the grain-`g` buckets `buckets` in history by `rows` (an SQL query over
+ * `p`'s values, in the history's columns), writing only what differs: the old and the new rows are
+ * compared by a full join on the key (a hash join, whatever the sizes), a row no longer there is
+ * deleted, a new one inserted, one whose measures changed updated, and an unchanged row left as it
+ * is. A recompute of a whole bucket then costs its reads and the rows that changed, not a rewrite of
+ * every row of the bucket and its index entries. Resolves to the rows written.
+ */
+async function replaceBuckets(ctx: CycleContext, lvl: number, g: number, buckets: readonly number[], rows: string, p: Params): Promise<number> {
+  const { spec, client } = ctx;
+  const { history } = relationsOf(spec);
+  const key = keyColumns(spec);
+  const measures = Object.keys(spec.measures);
+  const cols = [...key, ...measures];
+  const r = await client.query<{ n: number }>(
+    `WITH n AS MATERIALIZED (${rows}),
+          o AS MATERIALIZED (SELECT h.ctid AS tid, ${cols.map((c) => `h.${c}`).join(', ')} FROM ${history} h
+                              WHERE h.lvl = ${lvl} AND h.grain_ms = ${g} AND h.bucket = ANY(${p.add(buckets)}::bigint[])),
+          x AS MATERIALIZED (SELECT o.tid, n.lvl IS NULL AS gone,
+                                    (${measures.map((m) => `n.${m}`).join(', ')}, NULL) IS DISTINCT FROM (${measures.map((m) => `o.${m}`).join(', ')}, NULL) AS differs,
+                                    ${cols.map((c) => `n.${c}`).join(', ')}
+                               FROM n FULL JOIN o ON ${key.map((k) => `n.${k} = o.${k}`).join(' AND ')}),
+          d AS (DELETE FROM ${history} h USING x WHERE x.gone AND h.ctid = x.tid RETURNING 1),
+          u AS (INSERT INTO ${history} AS h (${cols.join(', ')})
+                SELECT ${cols.join(', ')} FROM x WHERE NOT x.gone AND x.differs
+                ON CONFLICT (${key.join(', ')}) DO UPDATE SET ${measures.map((m) => `${m} = EXCLUDED.${m}`).join(', ')}
+                RETURNING 1)
+     SELECT ((SELECT count(*) FROM d) + (SELECT count(*) FROM u))::int AS n`,
+    p.values,
+  );
+  return r.rows[0]!.n;
 }
 
 /** The rows of the capture's window (last_updated_at at or after the view's stored bound), as the probe and the cycle read them. */
