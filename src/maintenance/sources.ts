@@ -468,15 +468,18 @@ const statusCells = (cells: string, g: number, sealedTo: string) =>
 /**
  * Recomputes whole buckets (every dimension value) holding the fact times `times` (ms, below sealed_to)
  * from the base table: per level, the finest grain that holds every fact of its day (as
- * recomputeDeletedCells), then the level's coarser buckets around them from history's rows of that
- * grain. A bucket recomputed is right whatever happened to its rows since the last cycle, and
- * recomputing one twice costs time, not exactness. Resolves to the history rows written at the finest grains.
+ * recomputeDeletedCells), and the level's coarser buckets around them by the differences: a coarser
+ * row is the sum of its finer rows (every measure of a change-log source is a sum), so what the
+ * recompute changed at the finest grain, summed per coarser bucket, is added to it. A bucket
+ * recomputed is right whatever happened to its rows since the last cycle, and recomputing one twice
+ * costs time, not exactness. Resolves to the history rows written at the finest grains.
  */
 async function recomputeBuckets(ctx: CycleContext, times: readonly number[]): Promise<number> {
   const { spec } = ctx;
-  const { history } = relationsOf(spec);
-  const measures = Object.entries(spec.measures);
   const sealedTo = ctx.sealedTo!;
+  for (const [name, m] of Object.entries(spec.measures)) {
+    if (m.combine !== 'sum') throw new Error(`${spec.view}.${name}: a recomputed bucket's coarser rows are corrected by sums, not ${m.combine}`);
+  }
   let written = 0;
   for (const level of spec.levels) {
     const recent = level.recent ?? [];
@@ -493,18 +496,8 @@ async function recomputeBuckets(ctx: CycleContext, times: readonly number[]): Pr
       const p = new Params();
       const fineLevel = { id: level.id, dims: level.dims, grains: [tier.grain] };
       const fresh = aggregateSql({ ...spec, levels: [fineLevel] }, { from: statusCells(p.add(cells), g, p.add(sealedTo)), where: [] }, `${p.add(ctx.fineFrom)}::bigint`);
-      written += await replaceBuckets(ctx, level.id, g, cells, fresh, p);
-      for (const coarse of tier.coarser.filter((c) => GRAIN_MS[c] > g)) {
-        const G = GRAIN_MS[coarse];
-        const around = [...new Set(cells.map((b) => b - (((b % G) + G) % G)))];
-        const q = new Params();
-        const rolled = `SELECT ${level.id} AS lvl, ${G}::bigint AS grain_ms, ${floorExpr('h.bucket', G)} AS bucket, h.null_mask, ${spec.dims.map((d) => `h.${d}`).join(', ')},
-                  ${measures.map(([m, x]) => `${rollupMeasure(`h.${m}`, x)} AS ${m}`).join(', ')}
-             FROM ${history} h JOIN unnest(${q.add(around)}::bigint[]) AS a(b) ON h.bucket >= a.b AND h.bucket < a.b + ${G}
-            WHERE h.lvl = ${level.id} AND h.grain_ms = ${g}
-            GROUP BY 3, h.null_mask, ${spec.dims.map((d) => `h.${d}`).join(', ')}`;
-        await replaceBuckets(ctx, level.id, G, around, rolled, q);
-      }
+      const coarser = tier.coarser.map((c) => GRAIN_MS[c]).filter((G) => G > g);
+      written += await replaceBuckets(ctx, level.id, g, cells, fresh, p, coarser);
     }
   }
   return written;
@@ -515,29 +508,42 @@ async function recomputeBuckets(ctx: CycleContext, times: readonly number[]): Pr
  * `p`'s values, in the history's columns), writing only what differs: the old and the new rows are
  * compared by a full join on the key (a hash join, whatever the sizes), a row no longer there is
  * deleted, a new one inserted, one whose measures changed updated, and an unchanged row left as it
- * is. A recompute of a whole bucket then costs its reads and the rows that changed, not a rewrite of
- * every row of the bucket and its index entries. Resolves to the rows written.
+ * is. The same differences, summed per bucket of each grain of `coarser`, are added to the level's
+ * coarser rows (all in one statement: each part writes rows of its own grain). Rows whose count
+ * reaches 0 are left for the caller's sweep. Resolves to the rows written at grain `g`.
  */
-async function replaceBuckets(ctx: CycleContext, lvl: number, g: number, buckets: readonly number[], rows: string, p: Params): Promise<number> {
+async function replaceBuckets(ctx: CycleContext, lvl: number, g: number, buckets: readonly number[], rows: string, p: Params, coarser: readonly number[]): Promise<number> {
   const { spec, client } = ctx;
   const { history } = relationsOf(spec);
   const key = keyColumns(spec);
   const measures = Object.keys(spec.measures);
   const cols = [...key, ...measures];
+  const dims = ['null_mask', ...spec.dims];
+  const up = coarser.map(
+    (G, i) => `,
+          c${i} AS (INSERT INTO ${history} AS h (${cols.join(', ')})
+                SELECT ${lvl}, ${G}::bigint, ${floorExpr('x.k_bucket', G)}, ${dims.map((d) => `x.k_${d}`).join(', ')}, ${measures.map((m) => `sum(x.d_${m})`).join(', ')}
+                  FROM x WHERE x.gone OR x.differs
+                 GROUP BY 3, ${dims.map((d) => `x.k_${d}`).join(', ')}
+                ON CONFLICT (${key.join(', ')}) DO UPDATE SET ${measures.map((m) => `${m} = h.${m} + EXCLUDED.${m}`).join(', ')}
+                RETURNING 1)`,
+  );
   const r = await client.query<{ n: number }>(
     `WITH n AS MATERIALIZED (${rows}),
           o AS MATERIALIZED (SELECT h.ctid AS tid, ${cols.map((c) => `h.${c}`).join(', ')} FROM ${history} h
                               WHERE h.lvl = ${lvl} AND h.grain_ms = ${g} AND h.bucket = ANY(${p.add(buckets)}::bigint[])),
           x AS MATERIALIZED (SELECT o.tid, n.lvl IS NULL AS gone,
                                     (${measures.map((m) => `n.${m}`).join(', ')}, NULL) IS DISTINCT FROM (${measures.map((m) => `o.${m}`).join(', ')}, NULL) AS differs,
-                                    ${cols.map((c) => `n.${c}`).join(', ')}
+                                    ${cols.map((c) => `n.${c}`).join(', ')},
+                                    coalesce(n.bucket, o.bucket) AS k_bucket, ${dims.map((d) => `coalesce(n.${d}, o.${d}) AS k_${d}`).join(', ')},
+                                    ${measures.map((m) => `coalesce(n.${m}, 0) - coalesce(o.${m}, 0) AS d_${m}`).join(', ')}
                                FROM n FULL JOIN o ON ${key.map((k) => `n.${k} = o.${k}`).join(' AND ')}),
           d AS (DELETE FROM ${history} h USING x WHERE x.gone AND h.ctid = x.tid RETURNING 1),
           u AS (INSERT INTO ${history} AS h (${cols.join(', ')})
                 SELECT ${cols.join(', ')} FROM x WHERE NOT x.gone AND x.differs
                 ON CONFLICT (${key.join(', ')}) DO UPDATE SET ${measures.map((m) => `${m} = EXCLUDED.${m}`).join(', ')}
-                RETURNING 1)
-     SELECT ((SELECT count(*) FROM d) + (SELECT count(*) FROM u))::int AS n`,
+                RETURNING 1)${up.join('')}
+     SELECT ((SELECT count(*) FROM d) + (SELECT count(*) FROM u))::int AS n${coarser.map((_, i) => `, (SELECT count(*) FROM c${i})::int AS c${i}`).join('')}`,
     p.values,
   );
   return r.rows[0]!.n;
