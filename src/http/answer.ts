@@ -6,10 +6,10 @@ import type { Request, Response } from 'express';
 import type { TopicName } from '../db/tables.ts';
 import type { QueryResult } from '../read/execute.ts';
 import type { CompiledQuery } from '../declarations/types.ts';
-import { RAW_STATS_COLUMNS, type RawStatsPage, type RawStatsRequest } from '../raw/raw-stats.ts';
+import { RAW_STATS_COLUMNS, type RawJsonPage, type RawStatsPage, type RawStatsRequest } from '../raw/raw-stats.ts';
 import { answerMaxAge, sendCacheable, weakEtag } from './caching.ts';
 import { csvDisposition, fileInstant, toCsv, type CsvColumn } from './csv.ts';
-import { okBody, sendOk } from './envelope.ts';
+import { okBody, sendOkJson } from './envelope.ts';
 import type { Format } from './format.ts';
 
 export const JSON_TYPE = 'application/json; charset=utf-8';
@@ -61,11 +61,13 @@ export function sendQueryAnswer(req: Request, res: Response, { query, topic, res
   sendCacheable(req, res, { format, body: Buffer.from(JSON.stringify(envelope)), contentType: JSON_TYPE, maxAgeSeconds, etag: weakEtag(format, identity) });
 }
 
-export function sendRawPage(res: Response, { topic, request, page, format }: { topic: TopicName; request: RawStatsRequest; page: RawStatsPage; format: Format }): void {
-  if (format === 'json') {
-    sendOk(res, page.rows, { pagination: page.pagination });
-    return;
-  }
+/** A raw page as JSON: its rows come as JSON text already (src/raw/raw-stats.ts readRawPageJson). */
+export function sendRawJsonPage(res: Response, page: RawJsonPage): void {
+  sendOkJson(res, page.rowsJson, { pagination: page.pagination });
+}
+
+/** A raw page as CSV, the paging in headers. */
+export function sendRawCsvPage(res: Response, { topic, request, page }: { topic: TopicName; request: RawStatsRequest; page: RawStatsPage }): void {
   const { cursor, has_more: hasMore, limit } = page.pagination;
   if (cursor !== null) res.setHeader(PAGING_HEADERS.cursor, String(cursor));
   res.setHeader(PAGING_HEADERS.hasMore, String(hasMore));

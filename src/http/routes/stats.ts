@@ -2,8 +2,8 @@ import { Router } from 'express';
 import { ValidationError } from '../../core/errors.ts';
 import type { Executor } from '../../db/executor.ts';
 import { RAW_STATS_TOPICS } from '../../db/tables.ts';
-import { RawStatsBody, readRawStats, resolveRequest } from '../../raw/raw-stats.ts';
-import { sendRawPage } from '../answer.ts';
+import { RawStatsBody, readRawPageJson, readRawStats, resolveRequest } from '../../raw/raw-stats.ts';
+import { sendRawCsvPage, sendRawJsonPage } from '../answer.ts';
 import { takeFormat } from '../format.ts';
 import { userOf } from '../auth.ts';
 import { accessOf, topicOf } from '../topic.ts';
@@ -25,9 +25,10 @@ export function rawStatsRoutes(deps: { executor: Executor; now: () => number; ad
     const request = resolveRequest(parseOrThrow(RawStatsBody, params), deps.now());
     const executor = (await deps.executor.session?.()) ?? deps.executor;
     // Every page reads the base tables: admitted within the user's and the process's budget (src/core/admission.ts).
-    const read = () => readRawStats(executor, request, accessOf(res));
-    const page = deps.admission ? await deps.admission.run(userOf(res), read) : await read();
-    sendRawPage(res, { topic, request, page, format });
+    const admit = <T>(read: () => Promise<T>) => (deps.admission ? deps.admission.run(userOf(res), read) : read());
+    // JSON: the rows come as JSON text from PostgreSQL, so the event loop only joins them (src/raw/raw-stats.ts).
+    if (format === 'json') sendRawJsonPage(res, await admit(() => readRawPageJson(executor, request, accessOf(res))));
+    else sendRawCsvPage(res, { topic, request, page: await admit(() => readRawStats(executor, request, accessOf(res))) });
   });
   return router;
 }
