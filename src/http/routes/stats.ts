@@ -8,6 +8,7 @@ import { takeFormat } from '../format.ts';
 import { userOf } from '../auth.ts';
 import { accessOf, topicOf } from '../topic.ts';
 import type { Admission } from '../../core/admission.ts';
+import { YIELD_FROM_ROWS, yieldToLoop } from '../../core/yield.ts';
 import { bodyObject, parseOrThrow } from '../../core/validation.ts';
 
 /**
@@ -27,7 +28,12 @@ export function rawStatsRoutes(deps: { executor: Executor; now: () => number; ad
     // Every page reads the base tables: admitted within the user's and the process's budget (src/core/admission.ts).
     const admit = <T>(read: () => Promise<T>) => (deps.admission ? deps.admission.run(userOf(res), read) : read());
     // JSON: the rows come as JSON text from PostgreSQL, so the event loop only joins them (src/raw/raw-stats.ts).
-    if (format === 'json') sendRawJsonPage(res, await admit(() => readRawPageJson(executor, request, accessOf(res))));
+    if (format === 'json') {
+      const page = await admit(() => readRawPageJson(executor, request, accessOf(res)));
+      // The page was joined in this task; it is sent after a turn of the loop (src/core/yield.ts).
+      if (page.rowCount >= YIELD_FROM_ROWS) await yieldToLoop();
+      sendRawJsonPage(res, page);
+    }
     else sendRawCsvPage(res, { topic, request, page: await admit(() => readRawStats(executor, request, accessOf(res))) });
   });
   return router;

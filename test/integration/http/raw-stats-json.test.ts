@@ -26,7 +26,11 @@ async function bothPaths(s: SeededDatabase, req: RawStatsRequest, access: Access
     const page = await readRawStats(s.executor, req, access);
     return { rowsJson: JSON.stringify(page.rows), pagination: page.pagination };
   });
-  const after = await outcome(() => readRawPageJson(s.executor, req, access));
+  const after = await outcome(async () => {
+    const { rowsJson, rowCount, pagination } = await readRawPageJson(s.executor, req, access);
+    expect(rowCount, 'rowCount').to.equal(JSON.parse(rowsJson).length);
+    return { rowsJson, pagination };
+  });
   return { before, after };
 }
 
