@@ -9,7 +9,7 @@ import type { CompiledQuery } from '../declarations/types.ts';
 import { RAW_STATS_COLUMNS, type RawJsonPage, type RawStatsPage, type RawStatsRequest } from '../raw/raw-stats.ts';
 import { answerMaxAge, sendCacheable, weakEtag } from './caching.ts';
 import { csvDisposition, fileInstant, toCsv, type CsvColumn } from './csv.ts';
-import { okBodyJson, sendOkJson } from './envelope.ts';
+import { okBody, sendOkJson } from './envelope.ts';
 import type { Format } from './format.ts';
 
 export const JSON_TYPE = 'application/json; charset=utf-8';
@@ -53,14 +53,12 @@ export function sendQueryAnswer(req: Request, res: Response, { query, topic, res
     });
     return;
   }
-  // The rows are stringified once for the answer and its identity (a 1,000-row answer took the event loop twice as long otherwise).
-  const dataJson = JSON.stringify(data);
+  const envelope = okBody(data, { topic, query: query.name, params, meta });
   // meta.staleness_ms says how old this delivery may be (a poll answered from the process, a
   // replica's lag, the time since the last cycle): the same answer polled twice differs there only,
   // so the entity tag leaves it out and is weak, and a polling dashboard still gets its 304.
-  const identity = Buffer.from(okBodyJson(dataJson, { topic, query: query.name, params, meta: { ...meta, staleness_ms: null } }));
-  const body = Buffer.from(okBodyJson(dataJson, { topic, query: query.name, params, meta }));
-  sendCacheable(req, res, { format, body, contentType: JSON_TYPE, maxAgeSeconds, etag: weakEtag(format, identity) });
+  const identity = Buffer.from(JSON.stringify(okBody(data, { topic, query: query.name, params, meta: { ...meta, staleness_ms: null } })));
+  sendCacheable(req, res, { format, body: Buffer.from(JSON.stringify(envelope)), contentType: JSON_TYPE, maxAgeSeconds, etag: weakEtag(format, identity) });
 }
 
 /** A raw page as JSON: its rows come as JSON text already (src/raw/raw-stats.ts readRawPageJson). */

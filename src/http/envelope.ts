@@ -15,14 +15,9 @@ export function sendOk(res: Response, data: unknown, extra: Record<string, unkno
  * readRawPageJson), byte for byte what sendOk(res, JSON.parse(dataJson), extra) would send.
  */
 export function sendOkJson(res: Response, dataJson: string, extra: Record<string, unknown> = {}): void {
-  res.status(200).type('application/json').send(okBodyJson(dataJson, extra));
-}
-
-/** JSON.stringify(okBody(data, extra)) for data already stringified: the same text, data not walked again. */
-export function okBodyJson(dataJson: string, extra: Record<string, unknown> = {}): string {
   // okBody puts data last, so its JSON ends with the placeholder's `null}`.
   const around = JSON.stringify(okBody(null, extra));
-  return `${around.slice(0, -'null}'.length)}${dataJson}}`;
+  res.status(200).type('application/json').send(`${around.slice(0, -'null}'.length)}${dataJson}}`);
 }
 
 export interface ErrorBody {
