@@ -6,11 +6,12 @@ import type { Request, Response } from 'express';
 import type { TopicName } from '../db/tables.ts';
 import type { QueryResult } from '../read/execute.ts';
 import type { CompiledQuery } from '../declarations/types.ts';
-import { RAW_STATS_COLUMNS, type RawJsonPage, type RawStatsPage, type RawStatsRequest } from '../raw/raw-stats.ts';
+import { RAW_STATS_COLUMNS, type RawStatsPage, type RawStatsRequest } from '../raw/raw-stats.ts';
 import { answerMaxAge, sendCacheable, weakEtag } from './caching.ts';
 import { csvDisposition, fileInstant, toCsv, type CsvColumn } from './csv.ts';
 import { okBody, sendOkJson } from './envelope.ts';
 import type { Format } from './format.ts';
+import type { RawJsonPage } from '../raw/raw-stats.ts';
 
 export const JSON_TYPE = 'application/json; charset=utf-8';
 export const CSV_TYPE = 'text/csv; charset=utf-8';
