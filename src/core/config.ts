@@ -125,8 +125,12 @@ const EnvSchema = z.object({
    * Default: half of DB_POOL_MAX (at least 1), so covered reads always find connections.
    */
   ADMISSION_GLOBAL_MAX: int(1, 1000).optional(),
-  /** Of those, how many one user (token subject) may have under way at once. */
-  ADMISSION_USER_MAX: int(1, 1000).default(2),
+  /**
+   * Of those, how many one user (token subject) may have under way at once. 1 (it was 2): with one
+   * heavy answer at a time per user, other users' covered reads kept their p99 within 2x of theirs
+   * alone beside a heavy user who follows Retry-After (docs/BENCHMARKS.md, "2026-12-07 (3)").
+   */
+  ADMISSION_USER_MAX: int(1, 1000).default(1),
   /**
    * A time budget per user (src/admission.ts): the share of one connection's time one user's reads
    * of the base tables may hold on average (0.25: a quarter); past it, 429 until the share is earned

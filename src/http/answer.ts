@@ -9,8 +9,9 @@ import type { CompiledQuery } from '../declarations/types.ts';
 import { RAW_STATS_COLUMNS, type RawStatsPage, type RawStatsRequest } from '../raw/raw-stats.ts';
 import { answerMaxAge, sendCacheable, strongEtag, weakEtag } from './caching.ts';
 import { csvDisposition, fileInstant, toCsv, type CsvColumn } from './csv.ts';
-import { okBody, sendOk } from './envelope.ts';
+import { okBody, sendOkJson } from './envelope.ts';
 import type { Format } from './format.ts';
+import type { RawJsonPage } from '../raw/raw-stats.ts';
 
 export const JSON_TYPE = 'application/json; charset=utf-8';
 export const CSV_TYPE = 'text/csv; charset=utf-8';
@@ -100,11 +101,13 @@ export function withStaleness(identity: string, meta: QueryResult['meta']): stri
   return `${identity.slice(0, at)}"meta":${JSON.stringify(meta)}${identity.slice(at + held.length)}`;
 }
 
-export function sendRawPage(res: Response, { topic, request, page, format }: { topic: TopicName; request: RawStatsRequest; page: RawStatsPage; format: Format }): void {
-  if (format === 'json') {
-    sendOk(res, page.rows, { pagination: page.pagination });
-    return;
-  }
+/** A raw page as JSON: its rows come as JSON text already (src/raw/raw-stats.ts readRawPageJson). */
+export function sendRawJsonPage(res: Response, page: RawJsonPage): void {
+  sendOkJson(res, page.rowsJson, { pagination: page.pagination });
+}
+
+/** A raw page as CSV, the paging in headers. */
+export function sendRawCsvPage(res: Response, { topic, request, page }: { topic: TopicName; request: RawStatsRequest; page: RawStatsPage }): void {
   const { cursor, has_more: hasMore, limit } = page.pagination;
   if (cursor !== null) res.setHeader(PAGING_HEADERS.cursor, String(cursor));
   res.setHeader(PAGING_HEADERS.hasMore, String(hasMore));

@@ -10,6 +10,16 @@ export function sendOk(res: Response, data: unknown, extra: Record<string, unkno
   res.status(200).json(okBody(data, extra));
 }
 
+/**
+ * The success envelope around data that is already JSON text (a raw page: src/raw/raw-stats.ts
+ * readRawPageJson), byte for byte what sendOk(res, JSON.parse(dataJson), extra) would send.
+ */
+export function sendOkJson(res: Response, dataJson: string, extra: Record<string, unknown> = {}): void {
+  // okBody puts data last, so its JSON ends with the placeholder's `null}`.
+  const around = JSON.stringify(okBody(null, extra));
+  res.status(200).type('application/json').send(`${around.slice(0, -'null}'.length)}${dataJson}}`);
+}
+
 export interface ErrorBody {
   success: false;
   statusCode: number;

@@ -9,7 +9,8 @@ import type { Executor } from '../db/executor.ts';
 import { Params, type SqlQuery } from '../db/sql.ts';
 import { TABLES } from '../db/tables.ts';
 import { ValidationError } from '../core/errors.ts';
-import { epochMsParam } from '../rollup/window.ts';
+import { YIELD_FROM_ROWS, yieldToLoop } from '../core/yield.ts';
+import { EPOCH_MS_MAX, EPOCH_MS_MIN, epochMsParam } from '../rollup/window.ts';
 
 export const RAW_DEFAULT_LIMIT = 50;
 export const RAW_MAX_LIMIT = 1000;
@@ -61,11 +62,10 @@ export function resolveRequest(input: RawStatsInput, now: number): RawStatsReque
 
 const SCOPE_COLUMNS = { tenant_id: 'r.tenant_id', source_app: 'r.source_app', environment: 'r.environment' } as const;
 
-/** limit + 1 rows: the extra one only tells whether another page exists. */
-export function buildRawStatsQuery(req: RawStatsRequest, access: Access): SqlQuery {
-  const p = new Params();
+/** The page's rows from the base tables: limit + 1 of them, the extra one only telling whether another page exists. */
+function pageStatement(req: RawStatsRequest, access: Access, p: Params): string {
   const cursor = req.cursor === null ? '' : `AND j.internal_id < ${p.add(req.cursor)}`;
-  const text = `
+  return `
 SELECT r.event_id, r.job_ref, r.tenant_id, r.source_app, r.source_app_version, r.environment,
        r.timestamp_start AS run_timestamp_start, r.timestamp_end AS run_timestamp_end,
        j.internal_id, j.country, j.catalog_id, j.status,
@@ -77,6 +77,12 @@ SELECT r.event_id, r.job_ref, r.tenant_id, r.source_app, r.source_app_version, r
    AND ${scopeCondition(access, SCOPE_COLUMNS, p)}
  ORDER BY j.internal_id DESC
  LIMIT ${p.add(req.limit + 1)}`;
+}
+
+/** The page's rows as the database holds them (the CSV answer, and the JSON answer's rows that PostgreSQL does not format: readRawPageJson). */
+export function buildRawStatsQuery(req: RawStatsRequest, access: Access): SqlQuery {
+  const p = new Params();
+  const text = pageStatement(req, access, p);
   return { text, values: p.values };
 }
 
@@ -175,6 +181,114 @@ export async function readRawStats(executor: Executor, req: RawStatsRequest, acc
   const page = hasMore ? fetched.slice(0, req.limit) : fetched;
   return {
     rows: page.map(formatRow),
+    pagination: { cursor: hasMore ? (page.at(-1)?.internal_id ?? null) : null, has_more: hasMore, limit: req.limit },
+  };
+}
+
+/**
+ * A raw page for the JSON answer, its rows already JSON text (issue 26): parsing a 1,000-row page into
+ * objects, formatting its dates and stringifying it again took most of the event loop's time beside
+ * the reads it runs for everyone else, so PostgreSQL writes each row's JSON and the API only joins the
+ * pieces. The text is byte for byte what JSON.stringify(formatRow(row)) gives (a property test holds
+ * both paths to it: test/integration/http/raw-stats-json.test.ts), which PostgreSQL's own rendering
+ * matches only within limits, so those decide per row:
+ * - additional_info: jsonb prints `{"a": 1}` with spaces and keeps numbers as written, where
+ *   JSON.parse then JSON.stringify moves integer-like keys first and rounds numbers to doubles; it
+ *   comes as its text and goes through JSON.parse/JSON.stringify, as before.
+ * - dates and numbers: instants are printed by integer arithmetic on days and milliseconds of day,
+ *   exact within EPOCH_MS_MIN..EPOCH_MS_MAX (which also keeps every bigint and elapsed_time a safe
+ *   integer, so its JSON is the digits JavaScript prints); a row with an instant outside that range
+ *   is formatted by formatRow, as before.
+ * - lower case: JavaScript lowercases all of Unicode and PostgreSQL by the collation's rules, so
+ *   formatted_tenant is PostgreSQL's only for an ASCII tenant_id (lower() in the "C" collation, which
+ *   changes ASCII letters only; other rows go through formatRow), and run_status compares in "C": no
+ *   letter outside ASCII lowercases to one of the letters of 'failed', 'no data' or 'no records to send'.
+ */
+export interface RawJsonPage {
+  /** The page's rows as one JSON array, in the order and format of RawStatsPage's rows. */
+  readonly rowsJson: string;
+  /** How many rows rowsJson holds. */
+  readonly rowCount: number;
+  readonly pagination: RawStatsPage['pagination'];
+}
+
+/** A row's JSON in pieces: before additional_info and after it, or (`raw`) its columns for formatRow. */
+interface JsonPieces {
+  internal_id: number;
+  head: string | null;
+  info: string | null;
+  tail: string | null;
+  raw: string | null;
+}
+
+const DAY_MS = 86_400_000;
+
+/** `ms` (bigint epoch ms) as a timestamp without time zone, by integer arithmetic (floor to days, then seconds of day: what toISOString's first 19 characters hold). */
+function utcSql(ms: string): string {
+  const msOfDay = `((${ms} % ${DAY_MS} + ${DAY_MS}) % ${DAY_MS})`;
+  return `(timestamp '1970-01-01' + make_interval(days => ((${ms} - ${msOfDay}) / ${DAY_MS})::int, secs => ${msOfDay} / 1000))`;
+}
+
+/** Fields as one JSON object's members, `"k":v,...`, each value by to_json and NULL as null (keys are this module's constants). */
+function jsonMembersSql(fields: readonly (readonly [keyof RawStatsRow, string])[]): string {
+  return fields.map(([key, expr], i) => `'${i ? ',' : ''}"${key}":' || coalesce(to_json(${expr})::text, 'null')`).join(' || ');
+}
+
+const INSTANTS = ['run_timestamp_start', 'run_timestamp_end', 'timestamp_start', 'timestamp_end'] as const;
+const HEAD_COLUMNS = RAW_STATS_COLUMNS.slice(0, RAW_STATS_COLUMNS.findIndex((c) => c.name === 'additional_info')).map((c) => c.name);
+
+const lowerC = (expr: string) => `lower(${expr} COLLATE "C")`;
+const TAIL_SQL: readonly (readonly [keyof RawStatsRow, string])[] = [
+  ['run_date', `CASE WHEN p.run_timestamp_start IS NOT NULL THEN to_char(${utcSql('p.run_timestamp_start')}, 'DD-MM-YYYY') END`],
+  [
+    'run_status',
+    `CASE WHEN ${lowerC('p.status')} <> 'failed' THEN 'succeeded'
+          WHEN strpos(${lowerC("coalesce(p.message, '')")}, 'no data') > 0 THEN 'no data received'
+          WHEN strpos(${lowerC("coalesce(p.message, '')")}, 'no records to send') > 0 THEN 'no data produced'
+          ELSE 'failed' END`,
+  ],
+  ['formatted_tenant', lowerC('p.tenant_id')],
+  ['elapsed_time', 'p.timestamp_end - p.timestamp_start'],
+  ['start_time', `to_char(${utcSql('p.timestamp_start')}, 'YYYY-MM-DD HH24:MI:SS')`],
+  ['end_time', `to_char(${utcSql('p.timestamp_end')}, 'YYYY-MM-DD HH24:MI:SS')`],
+];
+
+/** The rows PostgreSQL formats: every instant null or within EPOCH_MS_MIN..EPOCH_MS_MAX, and an ASCII tenant_id. */
+const FORMATTED_IN_SQL = [
+  ...INSTANTS.map((c) => `(p.${c} IS NULL OR p.${c} BETWEEN ${EPOCH_MS_MIN} AND ${EPOCH_MS_MAX})`),
+  'octet_length(p.tenant_id) = char_length(p.tenant_id)',
+].join(' AND ');
+
+/** The page of buildRawStatsQuery, each row as JsonPieces (the JSON built only for the page's rows, after the limit). */
+export function buildRawJsonQuery(req: RawStatsRequest, access: Access): SqlQuery {
+  const p = new Params();
+  const page = pageStatement(req, access, p);
+  const text = `
+WITH p AS (${page})
+SELECT p.internal_id,
+       CASE WHEN ${FORMATTED_IN_SQL} THEN '{' || ${jsonMembersSql(HEAD_COLUMNS.map((c) => [c, `p.${c}`] as const))} END AS head,
+       p.additional_info::text AS info,
+       CASE WHEN ${FORMATTED_IN_SQL} THEN ${jsonMembersSql(TAIL_SQL)} || '}' END AS tail,
+       CASE WHEN NOT (${FORMATTED_IN_SQL}) THEN row_to_json(p)::text END AS raw
+  FROM p
+ ORDER BY p.internal_id DESC`;
+  return { text, values: p.values };
+}
+
+function rowJson(r: JsonPieces): string {
+  if (r.head === null || r.tail === null) return JSON.stringify(formatRow(JSON.parse(r.raw!) as DbRow));
+  return `${r.head},"additional_info":${r.info === null ? 'null' : JSON.stringify(JSON.parse(r.info))},${r.tail}`;
+}
+
+export async function readRawPageJson(executor: Executor, req: RawStatsRequest, access: Access): Promise<RawJsonPage> {
+  const fetched = await executor.query<JsonPieces>(buildRawJsonQuery(req, access));
+  const hasMore = fetched.length > req.limit;
+  const page = hasMore ? fetched.slice(0, req.limit) : fetched;
+  // The statement's last rows were parsed in this task: the joining waits a turn (src/core/yield.ts).
+  if (page.length >= YIELD_FROM_ROWS) await yieldToLoop();
+  return {
+    rowsJson: `[${page.map(rowJson).join(',')}]`,
+    rowCount: page.length,
     pagination: { cursor: hasMore ? (page.at(-1)?.internal_id ?? null) : null, has_more: hasMore, limit: req.limit },
   };
 }

@@ -1,5 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import type { Admission } from '../../core/admission.ts';
+import { YIELD_FROM_ROWS, yieldToLoop } from '../../core/yield.ts';
 import type { Executor } from '../../db/executor.ts';
 import { ValidationError } from '../../core/errors.ts';
 import { catalogOf } from '../../declarations/catalog.ts';
@@ -66,6 +67,8 @@ export function queryRoutes(deps: QueryRouteDeps): Router {
     // With read replicas, every statement of this answer goes to one database (src/db/read-targets.ts).
     const executor = (await deps.executor.session?.()) ?? deps.executor;
     const result = await prepared.run(executor, deps.parts, deps.realtime(query.name), userOf(res), deps.admission);
+    // A large answer was merged in this task; it is formatted after a turn of the loop (src/core/yield.ts).
+    if (result.data.length >= YIELD_FROM_ROWS) await yieldToLoop();
     sendQueryAnswer(req, res, { query, topic: topicOf(res), result, format, now, cron: viewSchedule(query.rollup.view, deps.schedules) });
   };
 

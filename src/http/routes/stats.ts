@@ -2,12 +2,13 @@ import { Router } from 'express';
 import { ValidationError } from '../../core/errors.ts';
 import type { Executor } from '../../db/executor.ts';
 import { RAW_STATS_TOPICS } from '../../db/tables.ts';
-import { RawStatsBody, readRawStats, resolveRequest } from '../../raw/raw-stats.ts';
-import { sendRawPage } from '../answer.ts';
+import { RawStatsBody, readRawPageJson, readRawStats, resolveRequest } from '../../raw/raw-stats.ts';
+import { sendRawCsvPage, sendRawJsonPage } from '../answer.ts';
 import { takeFormat } from '../format.ts';
 import { userOf } from '../auth.ts';
 import { accessOf, topicOf } from '../topic.ts';
 import type { Admission } from '../../core/admission.ts';
+import { YIELD_FROM_ROWS, yieldToLoop } from '../../core/yield.ts';
 import { bodyObject, parseOrThrow } from '../../core/validation.ts';
 
 /**
@@ -25,9 +26,15 @@ export function rawStatsRoutes(deps: { executor: Executor; now: () => number; ad
     const request = resolveRequest(parseOrThrow(RawStatsBody, params), deps.now());
     const executor = (await deps.executor.session?.()) ?? deps.executor;
     // Every page reads the base tables: admitted within the user's and the process's budget (src/core/admission.ts).
-    const read = () => readRawStats(executor, request, accessOf(res));
-    const page = deps.admission ? await deps.admission.run(userOf(res), read) : await read();
-    sendRawPage(res, { topic, request, page, format });
+    const admit = <T>(read: () => Promise<T>) => (deps.admission ? deps.admission.run(userOf(res), read) : read());
+    // JSON: the rows come as JSON text from PostgreSQL, so the event loop only joins them (src/raw/raw-stats.ts).
+    if (format === 'json') {
+      const page = await admit(() => readRawPageJson(executor, request, accessOf(res)));
+      // The page was joined in this task; it is sent after a turn of the loop (src/core/yield.ts).
+      if (page.rowCount >= YIELD_FROM_ROWS) await yieldToLoop();
+      sendRawJsonPage(res, page);
+    }
+    else sendRawCsvPage(res, { topic, request, page: await admit(() => readRawStats(executor, request, accessOf(res))) });
   });
   return router;
 }
