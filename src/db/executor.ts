@@ -53,10 +53,22 @@ export interface ExecutorOptions {
   readonly preparedMax?: number;
 }
 
+/**
+ * While a client is checked out the pool listens for none of its errors: a connection the server
+ * ends between two of our statements (a restart, pg_terminate_backend: 57P01) would emit an
+ * 'error' nobody handles, and the process would exit. Noted instead (the client is then released
+ * as broken, and the next statement on it fails and is mapped to 503); returns the unsubscribe.
+ */
+function watchCheckedOut(client: pg.PoolClient, note: (err: Error) => void): () => void {
+  client.on('error', note);
+  return () => client.off('error', note);
+}
+
 /** One statement in a transaction of its own, its settings applied by SET LOCAL, on one client. */
 async function inTransaction<R extends object>(pool: pg.Pool, begin: string, config: pg.QueryConfig): Promise<R[]> {
   const client = await pool.connect();
   let broken: Error | undefined;
+  const lost = watchCheckedOut(client, (err) => (broken ??= err));
   try {
     await client.query(begin);
     const res = await client.query<R>(config);
@@ -71,6 +83,7 @@ async function inTransaction<R extends object>(pool: pg.Pool, begin: string, con
     }
     throw err;
   } finally {
+    lost();
     client.release(broken);
   }
 }
@@ -82,6 +95,7 @@ async function inTransaction<R extends object>(pool: pg.Pool, begin: string, con
 async function onClient<R extends object>(pool: pg.Pool, prepared: PreparedStatements, config: pg.QueryConfig): Promise<R[]> {
   const client = await pool.connect();
   let failed: Error | undefined;
+  const lost = watchCheckedOut(client, (err) => (failed ??= err));
   try {
     await prepared.before(client, config.name);
     return (await client.query<R>(config)).rows;
@@ -90,6 +104,7 @@ async function onClient<R extends object>(pool: pg.Pool, prepared: PreparedState
     failed = err as Error;
     throw err;
   } finally {
+    lost();
     client.release(failed);
   }
 }
