@@ -3,6 +3,7 @@
  * statement the server connection lost, against a fake pool that records what it was sent.
  */
 import { expect } from 'chai';
+import { EventEmitter } from 'node:events';
 import type pg from 'pg';
 import { createExecutor } from '../../../src/db/executor.ts';
 import { GENERIC_PLANS, SESSION_PLANS } from '../../../src/db/prepared.ts';
@@ -17,8 +18,12 @@ interface Sent {
 
 const failure = (message: string, code?: string) => Object.assign(new Error(message), code === undefined ? {} : { code });
 
-/** A pool whose statements answer `[{ ok: 1 }]`, except that `fail` may throw for a statement it is shown. */
+/**
+ * A pool whose statements answer `[{ ok: 1 }]`, except that `fail` may throw for a statement it is
+ * shown; its clients are event emitters, as pg's are (`clients` holds each one handed out).
+ */
 function fakePool(fail: (text: string, name: string | undefined, n: number) => Error | undefined = () => undefined) {
+  const clients: EventEmitter[] = [];
   const sent: Sent[] = [];
   const released: (Error | undefined)[] = [];
   let n = 0;
@@ -34,15 +39,38 @@ function fakePool(fail: (text: string, name: string | undefined, n: number) => E
   const pool = {
     options,
     query: (q: pg.QueryConfig) => run('pool', q),
-    connect: () => Promise.resolve({ query: (q: string | pg.QueryConfig) => run('client', q), release: (e?: Error) => released.push(e) }),
+    connect: () => {
+      const client = Object.assign(new EventEmitter(), { query: (q: string | pg.QueryConfig) => run('client', q), release: (e?: Error) => released.push(e) });
+      clients.push(client);
+      return Promise.resolve(client);
+    },
   } as unknown as pg.Pool;
-  return { pool, sent, released };
+  return { pool, sent, released, clients };
 }
 
 const SETTINGS = { statementTimeoutMs: 5000, readOnly: true };
 const Q = { text: 'SELECT 1 AS ok', values: [], name: 'eventstats_probe' };
 
 describe('createExecutor', () => {
+  it('with preparedMax, survives a connection the server ends while its client is checked out: released as broken, no unhandled error', async () => {
+    const ended = failure('terminating connection due to administrator command', '57P01');
+    let listening = -1;
+    const { pool, released, clients } = fakePool((text) => {
+      if (text !== Q.text) return undefined;
+      // The server ends the session while the client is out: pg emits 'error' on it, and an
+      // 'error' nobody listens for would end the process.
+      const client = clients.at(-1)!;
+      listening = client.listenerCount('error');
+      if (listening > 0) client.emit('error', ended);
+      return undefined;
+    });
+    const executor = createExecutor(pool, { retryAfterSeconds: 1, preparedMax: 4 });
+    expect(await executor.query(Q)).to.deep.equal([{ ok: 1 }]);
+    expect(listening, 'a listener while the client is out').to.equal(1);
+    expect(released, 'released as broken').to.deep.equal([ended]);
+    expect(clients.every((c) => c.listenerCount('error') === 0), 'no listener left behind').to.equal(true);
+  });
+
   it('runs a named statement on the pool as it is, in the none mode', async () => {
     const { pool, sent } = fakePool();
     const db = createExecutor(pool, { retryAfterSeconds: 1, session: new SessionMode(pool, 'none'), settings: SETTINGS });
