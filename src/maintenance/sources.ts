@@ -509,7 +509,8 @@ async function recomputeBuckets(ctx: CycleContext, times: readonly number[]): Pr
  * compared by a full join on the key (a hash join, whatever the sizes), a row no longer there is
  * deleted, a new one inserted, one whose measures changed updated, and an unchanged row left as it
  * is. The same differences, summed per bucket of each grain of `coarser`, are added to the level's
- * coarser rows (all in one statement: each part writes rows of its own grain). Rows whose count
+ * coarser rows (all in one statement: each part writes rows of its own grain, and PostgreSQL runs
+ * every data-modifying part to completion whether or not the result reads it). Rows whose count
  * reaches 0 are left for the caller's sweep. Resolves to the rows written at grain `g`.
  */
 async function replaceBuckets(ctx: CycleContext, lvl: number, g: number, buckets: readonly number[], rows: string, p: Params, coarser: readonly number[]): Promise<number> {
@@ -525,8 +526,7 @@ async function replaceBuckets(ctx: CycleContext, lvl: number, g: number, buckets
                 SELECT ${lvl}, ${G}::bigint, ${floorExpr('x.k_bucket', G)}, ${dims.map((d) => `x.k_${d}`).join(', ')}, ${measures.map((m) => `sum(x.d_${m})`).join(', ')}
                   FROM x WHERE x.gone OR x.differs
                  GROUP BY 3, ${dims.map((d) => `x.k_${d}`).join(', ')}
-                ON CONFLICT (${key.join(', ')}) DO UPDATE SET ${measures.map((m) => `${m} = h.${m} + EXCLUDED.${m}`).join(', ')}
-                RETURNING 1)`,
+                ON CONFLICT (${key.join(', ')}) DO UPDATE SET ${measures.map((m) => `${m} = h.${m} + EXCLUDED.${m}`).join(', ')})`,
   );
   const r = await client.query<{ n: number }>(
     `WITH n AS MATERIALIZED (${rows}),
@@ -543,7 +543,7 @@ async function replaceBuckets(ctx: CycleContext, lvl: number, g: number, buckets
                 SELECT ${cols.join(', ')} FROM x WHERE NOT x.gone AND x.differs
                 ON CONFLICT (${key.join(', ')}) DO UPDATE SET ${measures.map((m) => `${m} = EXCLUDED.${m}`).join(', ')}
                 RETURNING 1)${up.join('')}
-     SELECT ((SELECT count(*) FROM d) + (SELECT count(*) FROM u))::int AS n${coarser.map((_, i) => `, (SELECT count(*) FROM c${i})::int AS c${i}`).join('')}`,
+     SELECT ((SELECT count(*) FROM d) + (SELECT count(*) FROM u))::int AS n`,
     p.values,
   );
   return r.rows[0]!.n;

@@ -104,10 +104,15 @@ export function readsBeyondEdges(plan: PartsPlan): boolean {
   return plan.raw.some((r) => r.to - r.from >= BEYOND_EDGES_MS);
 }
 
-function viewDim(spec: RollupSpec, dim: Dim): string {
+/** The test that a view row holds a value of `dim` (its null_mask bit clear). */
+function holdsValue(spec: RollupSpec, dim: Dim): string {
   const bit = spec.dims.indexOf(dim);
   if (bit < 0) throw new Error(`dimension ${dim} is not stored in ${spec.view}`);
-  return `CASE WHEN v.null_mask & ${1 << bit} = 0 THEN v.${dim} END`;
+  return `v.null_mask & ${1 << bit} = 0`;
+}
+
+function viewDim(spec: RollupSpec, dim: Dim): string {
+  return `CASE WHEN ${holdsValue(spec, dim)} THEN v.${dim} END`;
 }
 
 /**
@@ -116,9 +121,7 @@ function viewDim(spec: RollupSpec, dim: Dim): string {
  * viewDim's CASE, but an index on the column (Level.indexes) can serve it.
  */
 function filterDim(spec: RollupSpec, dim: Dim): string {
-  const bit = spec.dims.indexOf(dim);
-  if (bit < 0) throw new Error(`dimension ${dim} is not stored in ${spec.view}`);
-  return `v.null_mask & ${1 << bit} = 0 AND v.${dim}`;
+  return `${holdsValue(spec, dim)} AND v.${dim}`;
 }
 
 export function conditions(req: PartsRequest, p: Params, col: (d: Dim) => string, stores: (d: Dim) => boolean, filterCol: (d: Dim) => string = col): string[] {
