@@ -12,6 +12,7 @@ import type { Deliveries, PartsCache } from './parts-cache.ts';
 import { readParts } from './parts.ts';
 import type { CompiledQuery } from '../declarations/types.ts';
 import { resolveWindow } from '../rollup/window.ts';
+import type { PartRow } from '../rollup/spec.ts';
 
 export interface QueryResult {
   readonly params: Record<string, unknown>;
@@ -39,6 +40,17 @@ export interface QueryResult {
   };
   /** Answered from an answer this process holds: how it was last sent (src/read/parts-cache.ts Delivery). */
   readonly deliveries?: Deliveries;
+  /**
+   * A query whose answer rows are each made from one merged row (QueryPlan.rowwise): those merged
+   * rows, in the order of `data`, and the row function's key. A merged row is never changed once
+   * made (src/read/merge.ts), so its answer row's JSON text may be reused (src/http/row-texts.ts).
+   */
+  readonly sources?: RowSources;
+}
+
+export interface RowSources {
+  readonly key: string;
+  readonly rows: readonly PartRow[];
 }
 
 export interface PreparedQuery {
@@ -104,6 +116,7 @@ export function prepareQuery(query: CompiledQuery, body: Record<string, unknown>
           truncated,
         },
         ...(parts.deliveries ? { deliveries: parts.deliveries } : {}),
+        ...(plan.rowwise ? { sources: { key: `${query.name}|${plan.rowwise.key}`, rows: parts.page.rows } } : {}),
       };
     },
   };
