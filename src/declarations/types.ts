@@ -54,7 +54,7 @@ export interface QueryPlan {
   finalize(page: Page): Finalized;
   /**
    * Present when finalize makes each answer row from one merged row alone, in order (its rows are
-   * `page.rows.map(row)`): `key` names the row function (whatever parameters shape a row), so an
+   * `page.rows.map(row)`, its `truncated` the page's; the answer may skip finalize): `key` names the row function (whatever parameters shape a row), so an
    * answer may reuse a row's JSON text while the merged row is the same object (src/http/row-texts.ts).
    */
   readonly rowwise?: RowWise;

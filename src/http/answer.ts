@@ -39,7 +39,8 @@ export interface QueryAnswer {
 }
 
 export function sendQueryAnswer(req: Request, res: Response, { query, topic, result, format, now, cron }: QueryAnswer): void {
-  const { meta, params, data } = result;
+  // result.data is not read for a JSON answer of kept row texts (src/read/execute.ts makes it when read).
+  const { meta, params } = result;
   if (meta.refreshed_at) res.setHeader('Last-Modified', new Date(meta.refreshed_at).toUTCString());
   const start = params.timestamp_start as number;
   const end = params.timestamp_end as number;
@@ -51,7 +52,7 @@ export function sendQueryAnswer(req: Request, res: Response, { query, topic, res
   const key = deliveries && `${format}|${topic}|${query.name}|${JSON.stringify(params)}|${JSON.stringify({ ...meta, staleness_ms: null })}`;
   const held = deliveries?.held && deliveries.held.key === key ? deliveries.held : undefined;
   if (format === 'csv') {
-    const delivery = held ?? { key: key ?? '', body: toCsv(queryCsvColumns(query, params), data), etag: '' };
+    const delivery = held ?? { key: key ?? '', body: toCsv(queryCsvColumns(query, params), result.data), etag: '' };
     const body = Buffer.from(delivery.body);
     const etag = held?.etag ?? strongEtag(format, body);
     if (deliveries && !held) deliveries.keep({ ...delivery, etag });
@@ -100,17 +101,18 @@ const ROW_TEXTS = new RowTexts();
 export function jsonAnswer(
   topic: TopicName,
   queryName: string,
-  { params, data, meta, sources }: QueryResult,
+  result: QueryResult,
   texts: RowTexts = ROW_TEXTS,
 ): { body: string; identity: string; etag: string } {
+  const { params, meta, sources } = result;
   const extra = { topic, query: queryName, params };
-  if (!sources || sources.rows.length !== data.length) {
-    const identity = JSON.stringify(okBody(data, { ...extra, meta: { ...meta, staleness_ms: null } }));
+  if (!sources) {
+    const identity = JSON.stringify(okBody(result.data, { ...extra, meta: { ...meta, staleness_ms: null } }));
     return { body: withStaleness(identity, meta), identity, etag: weakEtag('json', Buffer.from(identity)) };
   }
   // okBody puts data last, so the envelope's JSON ends with the placeholder's `null}`.
   const head = (m: QueryResult['meta']) => JSON.stringify(okBody(null, { ...extra, meta: m })).slice(0, -'null}'.length);
-  const rows = sources.rows.map((source, i) => texts.of(source, sources.key, () => data[i]));
+  const rows = sources.rows.map((source) => texts.of(source, sources.key, () => sources.row(source)));
   const tail = `[${rows.map((r) => r.text).join(',')}]}`;
   const identityHead = head({ ...meta, staleness_ms: null });
   const identity = identityHead + tail;

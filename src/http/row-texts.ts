@@ -39,7 +39,9 @@ export class RowTexts {
 
   /** The text of the answer row `row()` makes from merged row `source` by the row function `key`. */
   of(source: object, key: string, row: () => unknown): RowText {
-    const known = this.texts.get(source);
+    // peek, not get: no reordering per row read (a row kept is made again at most once per bound's
+    // worth of new texts; only the rows an answer's edges and tail changed are new per request).
+    const known = this.texts.peek(source);
     if (known !== undefined && known.key === key) return known;
     const text = JSON.stringify(row());
     const made = { key, text, digest: hash('sha256', text, 'base64url') };
