@@ -64,17 +64,27 @@ try {
   const server = (await withClient(url, (c) => c.query<{ v: string }>('SELECT version() AS v'))).rows[0]!.v;
   out({ jobs: JOBS, server, before: BEFORE, startedAt: new Date().toISOString() });
 
-  const apis: Record<'before' | 'after', { child: Child; base: string; samples: number[] }> = {} as never;
+  const apis: Record<'before' | 'after', { child: Child; base: string; metrics: string; samples: number[] }> = {} as never;
   for (const [side, dist] of [['before', BEFORE], ['after', 'dist']] as const) {
     const port = await freePort();
+    const metricsPort = await freePort();
     const child = spawnChild(resources, `API ${side}`, process.execPath, ['--max-semi-space-size=8', `${dist}/src/server.js`], {
-      env: apiEnv(url, credentials, { PORT: String(port), DB_POOL_MAX: '16' }),
+      env: apiEnv(url, credentials, { PORT: String(port), DB_POOL_MAX: '16', METRICS_PORT: String(metricsPort) }),
       cwd: REPO_ROOT,
     });
     const base = `http://127.0.0.1:${port}`;
     await waitForHttp(`${base}/health`, child);
-    apis[side] = { child, base, samples: [] };
+    apis[side] = { child, base, metrics: `http://127.0.0.1:${metricsPort}/metrics`, samples: [] };
   }
+  /** The API's heap and parts cache as its /metrics says (MiB). */
+  const heapOf = async (side: 'before' | 'after') => {
+    const text = await (await fetch(apis[side].metrics)).text();
+    const get = (name: string) => {
+      const v = new RegExp(`^${name} ([0-9.e+]+)$`, 'm').exec(text)?.[1];
+      return v === undefined ? null : +(Number(v) / MIB).toFixed(1);
+    };
+    return { heapUsedMiB: get('nodejs_heap_size_used_bytes'), heapTotalMiB: get('nodejs_heap_size_total_bytes'), externalMiB: get('nodejs_external_memory_bytes'), partsCacheMiB: get('eventstats_parts_cache_bytes') };
+  };
 
   const load = async (side: 'before' | 'after', name: string, connections: number) => {
     const q = findQuery('public.cps.za.runs', name as never)!;
@@ -101,7 +111,8 @@ try {
   for (const side of ['before', 'after'] as const) {
     const { child, samples } = apis[side];
     const hwm = await peakRssBytes(child.pid);
-    out({ side, peakRssMiB: hwm === null ? null : +(hwm / MIB).toFixed(1), maxSampledRssMiB: +(Math.max(...samples) / MIB).toFixed(1), samples: samples.length });
+    const heap = await heapOf(side).catch(() => ({}));
+    out({ side, peakRssMiB: hwm === null ? null : +(hwm / MIB).toFixed(1), maxSampledRssMiB: +(Math.max(...samples) / MIB).toFixed(1), samples: samples.length, ...heap });
   }
   for (const side of ['before', 'after'] as const) await apis[side].child.stop();
 

@@ -50,9 +50,15 @@ export class DigestMemo {
 
 const longKeys = new DigestMemo((key) => `h:${hash('sha256', key, 'base64url')}`);
 
-/** A short key as it is; a long one as 'h:' and its SHA-256 in base64url (45 characters). */
-export function cacheKey(key: string): string {
-  return key.length <= KEY_HASH_FROM ? key : longKeys.of(key);
+/**
+ * A short key as it is; a long one as 'h:' and its SHA-256 in base64url (45 characters). `remember`:
+ * whether its digest is worth keeping (false for a key that is new on almost every request, such as a
+ * real-time answer's, whose raw ranges move with a `days` window: remembered, it would only churn the
+ * memo and promote garbage into V8's old generation).
+ */
+export function cacheKey(key: string, remember = true): string {
+  if (key.length <= KEY_HASH_FROM) return key;
+  return remember ? longKeys.of(key) : `h:${hash('sha256', key, 'base64url')}`;
 }
 
 /** A flat record of strings, numbers and nulls (a cached row). */

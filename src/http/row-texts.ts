@@ -37,15 +37,22 @@ export class RowTexts {
     });
   }
 
+  /** Merged rows seen once (weakly: gone with the row). */
+  private readonly seen = new WeakSet<object>();
+
   /** The text of the answer row `row()` makes from merged row `source` by the row function `key`. */
   of(source: object, key: string, row: () => unknown): RowText {
     // peek, not get: no reordering per row read (a row kept is made again at most once per bound's
-    // worth of new texts; only the rows an answer's edges and tail changed are new per request).
+    // worth of new texts).
     const known = this.texts.peek(source);
     if (known !== undefined && known.key === key) return known;
     const text = JSON.stringify(row());
     const made = { key, text, digest: hash('sha256', text, 'base64url') };
-    this.texts.set(source, made);
+    // Kept from a row's second answer on: the rows an answer's edges and tail changed are new objects
+    // on every request, and keeping them would only churn the bound and promote garbage into V8's old
+    // generation (the API's peak RSS under a `days` load: docs/BENCHMARKS.md, issue 30).
+    if (this.seen.has(source)) this.texts.set(source, made);
+    else this.seen.add(source);
     return made;
   }
 
