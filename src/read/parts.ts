@@ -104,6 +104,15 @@ export async function readParts(
   }
 }
 
+const MEASURE_NAMES = new WeakMap<RollupSpec, string>();
+
+/** A spec's measure names, joined once per spec (a parts-cache key names what its rows hold). */
+function measureNames(spec: RollupSpec): string {
+  let names = MEASURE_NAMES.get(spec);
+  if (names === undefined) MEASURE_NAMES.set(spec, (names = Object.keys(spec.measures).join(',')));
+  return names;
+}
+
 async function readPlanned(
   spec: RollupSpec,
   req: PartsRequest,
@@ -121,6 +130,8 @@ async function readPlanned(
   // window and a tail are of one version.
   const shape = JSON.stringify([
     spec.view,
+    // Queries that share a view (src/declarations/job-facts.ts) read different measures of it.
+    measureNames(spec),
     plan.level?.id,
     req.groupDims,
     req.bucketGrain ?? null,

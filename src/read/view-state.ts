@@ -8,7 +8,7 @@ import { TABLES } from '../db/tables.ts';
 import { unchangedBefore, type ChangedFrom } from '../rollup/changed.ts';
 import { readFreshness, type ViewFreshness } from '../rollup/refresh-log.ts';
 import { FINE_DAYS, MAINTENANCE, relationsOf } from '../rollup/layout.ts';
-import { countMeasure, coverageOf, type Coverage, type RollupSpec } from '../rollup/spec.ts';
+import { countMeasure, coverageOf, storedSpec, type Coverage, type RollupSpec } from '../rollup/spec.ts';
 import { DAY_MS, GRAIN_MS, type Grain } from '../rollup/window.ts';
 import type { LevelSizes } from './plan.ts';
 
@@ -59,7 +59,9 @@ export async function readCoverage(spec: RollupSpec, executor: Executor): Promis
  * index range per (level, grain), read once per version. Undefined without a recent tier to place
  * the day by: the router then takes the first covering level.
  */
-export async function readLevelSizes(spec: RollupSpec, executor: Executor, coverage: Coverage): Promise<LevelSizes | undefined> {
+export async function readLevelSizes(reading: RollupSpec, executor: Executor, coverage: Coverage): Promise<LevelSizes | undefined> {
+  // The view's own declaration: its count measure is a stored column (a query's reading may rename it).
+  const spec = storedSpec(reading);
   const fine = coverage.values().next().value;
   if (fine === undefined) return undefined;
   const from = fine + (FINE_DAYS - 1) * DAY_MS;
