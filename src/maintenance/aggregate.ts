@@ -13,7 +13,7 @@
  */
 import { GRAIN_MS, type Grain } from '../rollup/window.ts';
 import { floorExpr, keyColumns, relationsOf } from '../rollup/layout.ts';
-import type { Dim, Level, Measure, RollupSpec } from '../rollup/spec.ts';
+import type { Level, Measure, RollupSpec } from '../rollup/spec.ts';
 
 const typeOf = (m: Measure) => m.type ?? 'bigint';
 
@@ -75,114 +75,30 @@ export function factsSql(spec: RollupSpec, sel: FactSelection): string {
 /** A measure combined over rows of a finer grain (sums of sums, maxima of maxima), in its column type. */
 export const rollupMeasure = (expr: string, m: Measure) => `(${m.combine}(${expr}))::${typeOf(m)}`;
 
-/** The grains a level's base rows are grouped at: its finest grain holding every fact, and its finest recent one. */
-function baseGrains(level: Level): { gOld: number; gNew: number } {
+/**
+ * One level's rows at every grain, from a relation `f` of facts. The facts are grouped once at the
+ * level's finest grains (its recent grains from fine_from on, its finest other grain before), and
+ * every grain is rolled up from that: one pass over the facts per level, whatever its grain count.
+ */
+function levelSql(spec: RollupSpec, level: Level, fineFrom: string): { base: string; grains: string[] } {
   const recent = level.recent ?? [];
   const older = level.grains.filter((g) => !recent.includes(g));
   const finest = (gs: readonly Grain[]) => GRAIN_MS[gs.at(-1)!];
-  if (!older.length) throw new Error(`lvl ${level.id}: at least one grain must hold every fact`);
+  if (!older.length) throw new Error(`${spec.view} lvl ${level.id}: at least one grain must hold every fact`);
   const gOld = finest(older);
-  return { gOld, gNew: recent.length ? finest(recent) : gOld };
-}
-
-/**
- * Rows grouped by some dimensions, per bucket of gNew for facts at or after fine_from (`recent`)
- * and of gOld before: a level's base, or a helper several levels' bases are rolled up from.
- * Columns: b, recent, d_<dim>..., m_<measure>...
- */
-export interface Base {
-  readonly name: string;
-  readonly dims: readonly Dim[];
-  readonly gOld: number;
-  readonly gNew: number;
-  /** The base it is rolled up from; absent: from the facts. */
-  parent?: Base;
-}
-
-/** Whether `child` can be rolled up from `parent`: every dimension it holds, at grains that divide its own. */
-const rollsUpFrom = (child: Omit<Base, 'name'>, parent: Base) =>
-  child.dims.every((d) => parent.dims.includes(d)) && child.gOld % parent.gOld === 0 && child.gNew % parent.gNew === 0;
-
-/**
- * Where each level's base comes from in a bulk aggregate (a rebuild reads every fact once per base
- * that comes from the facts): from the smallest base already planned that holds its dimensions at
- * grains as fine as its own (as Kylin builds a cuboid from its smallest parent), else from the
- * facts. Levels with the most dimensions are planned first; levels that have no such parent and
- * keep the same all-history grain share a helper base of their dimensions' union when that union
- * leaves a dimension out (so it compresses): at mv_job_facts, TP, TPE, K and EK are rolled up from
- * one TPEK base by hour (by minute in the recent tier) instead of four reads of the facts.
- */
-export function planBases(spec: RollupSpec, bulk: boolean): Base[] {
-  if (!bulk) return spec.levels.map((l) => ({ name: `base_${l.id}`, dims: l.dims, ...baseGrains(l) }));
-  const order = [...spec.levels].sort((a, b) => b.dims.length - a.dims.length);
-  const planned: Base[] = [];
-  for (const l of order) {
-    const shape = { dims: l.dims, ...baseGrains(l) };
-    const parent = planned.filter((p) => rollsUpFrom(shape, p)).sort((a, b) => a.dims.length - b.dims.length)[0];
-    const base: Base = { name: `base_${l.id}`, ...shape, ...(parent ? { parent } : {}) };
-    planned.push(base);
-  }
-  // The levels still read from the facts, by the grain they keep for all history: two or more
-  // that a base of their dimensions' union (leaving a dimension out) can feed share one.
-  const helpers: Base[] = [];
-  const fromFacts = new Map<number, Base[]>();
-  for (const b of planned) if (!b.parent) fromFacts.set(b.gOld, [...(fromFacts.get(b.gOld) ?? []), b]);
-  for (const [gOld, group] of fromFacts) {
-    const dims = spec.dims.filter((d) => group.some((b) => b.dims.includes(d)));
-    if (group.length < 2 || dims.length === spec.dims.length) continue;
-    const helper: Base = { name: `helper_${helpers.length}`, dims, gOld, gNew: Math.min(...group.map((b) => b.gNew)) };
-    helpers.push(helper);
-    for (const b of group) b.parent = helper;
-  }
-  // Parents before children: a WITH list refers only to the parts before it.
-  const bases: Base[] = [];
-  const add = (b: Base) => {
-    if (bases.includes(b)) return;
-    if (b.parent) add(b.parent);
-    bases.push(b);
-  };
-  for (const h of helpers) add(h);
-  for (const b of planned) add(b);
-  return bases;
-}
-
-/** A base's rows: the facts grouped (from `f`), or its parent's rows rolled up to its grains and dimensions. */
-function baseSql(spec: RollupSpec, base: Base, fineFrom: string): string {
+  const gNew = recent.length ? finest(recent) : gOld;
+  const dims = level.dims.map((d) => `f.d_${d}`);
   const m = Object.entries(spec.measures);
-  const dims = base.dims.map((d) => (base.parent ? `p.d_${d}` : `f.d_${d}`));
-  const groupBy = `GROUP BY 1, 2${dims.map((_, i) => `, ${i + 3}`).join('')}`;
-  if (!base.parent) {
-    return (
-      `SELECT CASE WHEN f.ts >= ${fineFrom} THEN ${floorExpr('f.ts', base.gNew)} ELSE ${floorExpr('f.ts', base.gOld)} END AS b, ` +
-      `f.ts >= ${fineFrom} AS recent${dims.map((d) => `, ${d}`).join('')}` +
-      m.map(([name, x]) => `, ${x.combine}(f.m_${name}) AS m_${name}`).join('') +
-      `
-    FROM f ${groupBy}`
-    );
-  }
-  // A parent's bucket lies wholly before or after fine_from (a day boundary), so its flag carries over.
-  return (
-    `SELECT CASE WHEN p.recent THEN ${floorExpr('p.b', base.gNew)} ELSE ${floorExpr('p.b', base.gOld)} END AS b, ` +
-    `p.recent${dims.map((d) => `, ${d}`).join('')}` +
-    m.map(([name, x]) => `, ${rollupMeasure(`p.m_${name}`, x)} AS m_${name}`).join('') +
-    `
-    FROM ${base.parent.name} p ${groupBy}`
-  );
-}
-
-/**
- * One level's rows at every grain, from its base (the facts grouped once at the level's finest
- * grains: its recent grains from fine_from on, its finest other grain before), every grain rolled
- * up from that: one pass over the base per level, whatever its grain count.
- */
-function levelGrainsSql(spec: RollupSpec, level: Level): string[] {
-  const recent = level.recent ?? [];
-  const m = Object.entries(spec.measures);
+  const base =
+    `SELECT CASE WHEN f.ts >= ${fineFrom} THEN ${floorExpr('f.ts', gNew)} ELSE ${floorExpr('f.ts', gOld)} END AS b, ` +
+    `f.ts >= ${fineFrom} AS recent${dims.map((d) => `, ${d}`).join('')}` +
+    m.map(([name, x]) => `, ${x.combine}(f.m_${name}) AS m_${name}`).join('') +
+    `\n    FROM f GROUP BY 1, 2${dims.map((_, i) => `, ${i + 3}`).join('')}`;
   const leftOut = spec.dims.reduce((mask, d, i) => (level.dims.includes(d) ? mask : mask | (1 << i)), 0);
   const nullBits = level.dims.map((d) => ` | CASE WHEN b.d_${d} IS NULL THEN ${1 << spec.dims.indexOf(d)} ELSE 0 END`).join('');
   const stored = storedColumns(spec);
   const bucketPosition = stored.findIndex((c) => c.name === 'bucket') + 1;
-  return level.grains.map((grain) => {
+  const grains = level.grains.map((grain) => {
     const g = GRAIN_MS[grain];
     const value: Record<string, string> = {
       lvl: `${level.id}`,
@@ -194,22 +110,19 @@ function levelGrainsSql(spec: RollupSpec, level: Level): string[] {
     };
     const cols = stored.map((c) => `${value[c.name]} AS ${c.name}`);
     const groupBy = [String(bucketPosition), ...level.dims.map((d) => `b.d_${d}`)];
-    return `SELECT ${cols.join(', ')}
-    FROM base_${level.id} b${recent.includes(grain) ? ' WHERE b.recent' : ''}
-   GROUP BY ${groupBy.join(', ')}`;
+    return `SELECT ${cols.join(', ')}\n    FROM base_${level.id} b${recent.includes(grain) ? ' WHERE b.recent' : ''}\n   GROUP BY ${groupBy.join(', ')}`;
   });
+  return { base, grains };
 }
 
 /**
  * The aggregate of a fact selection in the view layout (every level, every grain). `fineFrom` is an
- * SQL expression: recent grains get rows only for facts at or after it. In a bulk aggregate (a
- * rebuild) a level's base may be rolled up from another's (planBases).
+ * SQL expression: recent grains get rows only for facts at or after it.
  */
 export function aggregateSql(spec: RollupSpec, sel: FactSelection, fineFrom: string): string {
-  for (const l of spec.levels) baseGrains(l);
-  const bases = planBases(spec, sel.bulk === true);
-  const ctes = [`f AS ${sel.bulk ? 'NOT ' : ''}MATERIALIZED (\n${factsSql(spec, sel)}\n)`, ...bases.map((b) => `${b.name} AS MATERIALIZED (\n  ${baseSql(spec, b, fineFrom)}\n)`)];
-  return `WITH ${ctes.join(',\n')}\n${spec.levels.flatMap((l) => levelGrainsSql(spec, l)).join('\nUNION ALL\n')}`;
+  const parts = spec.levels.map((l) => levelSql(spec, l, fineFrom));
+  const ctes = [`f AS ${sel.bulk ? 'NOT ' : ''}MATERIALIZED (\n${factsSql(spec, sel)}\n)`, ...spec.levels.map((l, i) => `base_${l.id} AS MATERIALIZED (\n  ${parts[i]!.base}\n)`)];
+  return `WITH ${ctes.join(',\n')}\n${parts.flatMap((p) => p.grains).join('\nUNION ALL\n')}`;
 }
 
 const mergeExpr = (name: string, m: Measure) => {
