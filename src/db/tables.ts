@@ -11,15 +11,17 @@ export const TABLES = Object.freeze({
   refreshLog: 'eventstats.refresh_log',
 });
 
-/** The materialized views, one per compiled query, all in the eventstats schema. */
+/**
+ * The materialized views, all in the eventstats schema: one per fact source that compiled queries
+ * share (the runs topic's jobs: failed_jobs, job_status_trend, aggregation_by_catalog and
+ * failed_jobs_by_country read mv_job_facts), or one per query.
+ */
 export const VIEWS = Object.freeze({
-  failedJobs: 'eventstats.mv_failed_jobs',
-  aggregationByCatalog: 'eventstats.mv_aggregation_by_catalog',
-  jobStatusTrend: 'eventstats.mv_job_status_trend',
+  jobFacts: 'eventstats.mv_job_facts',
   runStatusSummary: 'eventstats.mv_run_status_summary',
 } as const);
 
-/** A compiled query's view: declared in its file (src/declarations/<name>.ts); the ones above are the first four. */
+/** A compiled query's view: declared in src/declarations/ (a shared view in its own file); the ones above are all of them today. */
 export type ViewName = `eventstats.mv_${string}`;
 
 /** The status types of the gateway's status-change topic, in the order answers list them. */

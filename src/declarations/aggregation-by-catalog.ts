@@ -1,40 +1,18 @@
-import { VIEWS } from '../db/tables.ts';
 import { limitParam, pickFilters, querySchema } from './params.ts';
 import { compareValues } from './order.ts';
-import { RUN_JOB_FACTS, type Dim, type PartRow, type RollupSpec } from '../rollup/spec.ts';
+import { readingOf, type Dim, type PartRow } from '../rollup/spec.ts';
+import { JOB_FACTS } from './job-facts.ts';
 import type { CompiledQuery } from './types.ts';
 
 const FILTERS = ['tenant_id', 'source_app', 'environment', 'catalog_id', 'country'] as const satisfies readonly Dim[];
 
 const params = querySchema(FILTERS, { limit: limitParam });
 
-const STATUS = 'lower(j.status)';
-const ELAPSED = '(j.timestamp_end - j.timestamp_start)';
-
-const ROLLUP: RollupSpec = {
-  view: VIEWS.aggregationByCatalog,
-  dims: ['tenant_id', 'source_app', 'catalog_id', 'environment', 'country'],
-  // Per catalog an hour or a minute holds about one row per job, so those grains are kept only for
-  // the recent tier, where dashboards read; older windows take their partial days from the raw rows.
-  // A catalog carries its tenant, pipeline and country, so level 0 holds the country at no cost in
-  // rows; level 1 adds the environment, for its filter and for users constrained on it (every read
-  // of carol's, conf/access.json), with recent hours so that her recent windows' edges stay under an hour.
-  levels: [
-    { id: 0, dims: ['tenant_id', 'source_app', 'catalog_id', 'country'], grains: ['day', 'hour', 'minute'], recent: ['hour', 'minute'], indexes: ['catalog_id'] },
-    { id: 1, dims: ['tenant_id', 'source_app', 'environment', 'catalog_id', 'country'], grains: ['day', 'hour'], recent: ['hour'], indexes: ['catalog_id'] },
-  ],
-  facts: RUN_JOB_FACTS,
-  measures: {
-    job_count: { view: 'v.job_count', raw: '1', combine: 'sum' },
-    succeeded_count: { view: 'v.succeeded_count', raw: `(${STATUS} = 'succeeded')::int`, combine: 'sum' },
-    failed_count: { view: 'v.failed_count', raw: `(${STATUS} = 'failed')::int`, combine: 'sum' },
-    elapsed_sum: { view: 'v.elapsed_sum', raw: `${ELAPSED}::numeric`, combine: 'sum', type: 'numeric' },
-    elapsed_n: { view: 'v.elapsed_n', raw: `(${ELAPSED} IS NOT NULL)::int`, combine: 'sum' },
-    elapsed_min: { view: 'v.elapsed_min', raw: ELAPSED, combine: 'min' },
-    elapsed_max: { view: 'v.elapsed_max', raw: ELAPSED, combine: 'max' },
-    last_job_at: { view: 'v.last_job_at', raw: 'j.timestamp_end', combine: 'max' },
-  },
-};
+/** The jobs' shared view (src/declarations/job-facts.ts), read for the counts and elapsed times. */
+const ROLLUP = readingOf(
+  JOB_FACTS,
+  Object.fromEntries(['job_count', 'succeeded_count', 'failed_count', 'elapsed_sum', 'elapsed_n', 'elapsed_min', 'elapsed_max', 'last_job_at'].map((m) => [m, m])),
+);
 
 /** An answer row of one catalog's merged partials. */
 function catalogRow(r: PartRow): Record<string, unknown> {

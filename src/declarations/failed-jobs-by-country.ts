@@ -1,6 +1,7 @@
-import { FAILED, failureRatePlan } from './failed-jobs.ts';
+import { failureRatePlan } from './failed-jobs.ts';
 import { groupByParam, limitParam, querySchema } from './params.ts';
-import { RUN_JOB_FACTS, type Dim, type RollupSpec } from '../rollup/spec.ts';
+import { readingOf, type Dim } from '../rollup/spec.ts';
+import { JOB_FACTS } from './job-facts.ts';
 import type { CompiledQuery } from './types.ts';
 
 const DIMS = ['tenant_id', 'source_app', 'environment', 'country'] as const satisfies readonly Dim[];
@@ -10,22 +11,8 @@ const params = querySchema(DIMS, {
   limit: limitParam,
 });
 
-const ROLLUP: RollupSpec = {
-  view: 'eventstats.mv_failed_jobs_by_country',
-  dims: ['country', 'tenant_id', 'environment', 'source_app'],
-  levels: [
-    // The map of a dashboard: per country, with minutes for the recent tier (edges under a minute).
-    { id: 0, dims: ['country'], grains: ['day', 'hour', 'minute'], recent: ['minute'] },
-    // Per tenant, pipeline and environment (a pipeline belongs to a tenant: it adds about 4x the
-    // rows of tenant and environment), so every grouping, filter and constrained user has a level.
-    { id: 1, dims: ['country', 'tenant_id', 'source_app', 'environment'], grains: ['day', 'hour'], recent: ['hour'] },
-  ],
-  facts: RUN_JOB_FACTS,
-  measures: {
-    job_count: { view: 'v.job_count', raw: '1', combine: 'sum' },
-    failed_count: { view: 'v.failed_count', raw: `(${FAILED})::int`, combine: 'sum' },
-  },
-};
+/** The jobs' shared view (src/declarations/job-facts.ts), read for the failure counts. */
+const ROLLUP = readingOf(JOB_FACTS, { job_count: 'job_count', failed_count: 'failed_count' });
 
 /** Added along docs/ARCHITECTURE.md "Adding a compiled query": this file, one registry line, a generated migration, its oracle. */
 export const failedJobsByCountry: CompiledQuery<typeof params> = {

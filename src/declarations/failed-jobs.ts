@@ -1,7 +1,7 @@
-import { VIEWS } from '../db/tables.ts';
 import { groupByParam, limitParam, pickFilters, querySchema } from './params.ts';
 import { byKeys } from './order.ts';
-import { RUN_JOB_FACTS, type Dim, type PartRow, type RollupSpec } from '../rollup/spec.ts';
+import { readingOf, type Dim, type PartRow } from '../rollup/spec.ts';
+import { JOB_FACTS } from './job-facts.ts';
 import type { BuildContext, CompiledQuery, QueryPlan } from './types.ts';
 
 const DIMS = ['tenant_id', 'source_app', 'environment', 'catalog_id', 'country'] as const satisfies readonly Dim[];
@@ -11,42 +11,8 @@ const params = querySchema(DIMS, {
   limit: limitParam,
 });
 
-/** A job counts as failed whatever the case the gateway stored its status in. */
-export const FAILED = "lower(j.status) = 'failed'";
-
-const ROLLUP: RollupSpec = {
-  view: VIEWS.failedJobs,
-  dims: ['tenant_id', 'source_app', 'environment', 'catalog_id', 'country'],
-  // Every combination of the five dimensions a request may group or filter by (and a constrained
-  // user's tenant, pipeline and environment) has a level holding it; the router takes the one with
-  // the fewest estimated rows (src/read/plan.ts). A pipeline belongs to a tenant (TP joint), and a
-  // catalog carries its tenant, pipeline and country, so TPCK costs the rows of the catalogs alone.
-  // A level whose hours are about one row per run or per job keeps them for the recent tier only:
-  // even at 0.64 (TPEK) and 0.88 (TPECK) rows per job at 10M (docs/BENCHMARKS.md, issue 29) they
-  // keep the edges of a user constrained on tenant and environment (carol in conf/access.json) under
-  // an hour, where a read of a recent window would otherwise take today's partial day raw.
-  levels: [
-    // The minutes (recent tier only: about one row per run) keep the raw edges under a minute.
-    { id: 0, dims: ['tenant_id', 'source_app'], grains: ['day', 'hour', 'minute'], recent: ['minute'] },
-    // Per environment an hour holds about one row per run. Its hours were kept for the recent tier
-    // only while every refresh recomputed history (migration 1764000004000); since maintenance merges
-    // only what changed they cost storage, not refresh time, and they keep an older window's raw
-    // edges under an hour instead of a day (the soak's 503s at 1M jobs, docs/BENCHMARKS.md).
-    { id: 1, dims: ['tenant_id', 'source_app', 'environment'], grains: ['day', 'hour'] },
-    { id: 2, dims: ['country'], grains: ['day', 'hour', 'minute'], recent: ['minute'] },
-    { id: 3, dims: ['environment', 'country'], grains: ['day', 'hour'] },
-    { id: 4, dims: ['tenant_id', 'source_app', 'country'], grains: ['day', 'hour'], recent: ['hour'] },
-    { id: 5, dims: ['tenant_id', 'source_app', 'environment', 'country'], grains: ['day', 'hour'], recent: ['hour'] },
-    { id: 6, dims: ['tenant_id', 'source_app', 'catalog_id', 'country'], grains: ['day', 'hour'], recent: ['hour'], indexes: ['catalog_id'] },
-    { id: 7, dims: ['tenant_id', 'source_app', 'environment', 'catalog_id', 'country'], grains: ['day', 'hour'], recent: ['hour'], indexes: ['catalog_id'] },
-  ],
-  facts: RUN_JOB_FACTS,
-  measures: {
-    job_count: { view: 'v.job_count', raw: '1', combine: 'sum' },
-    failed_count: { view: 'v.failed_count', raw: `(${FAILED})::int`, combine: 'sum' },
-    last_failure_at: { view: 'v.last_failure_at', raw: `CASE WHEN ${FAILED} THEN j.timestamp_end END`, combine: 'max' },
-  },
-};
+/** The jobs' shared view (src/declarations/job-facts.ts), read for the failure counts. */
+const ROLLUP = readingOf(JOB_FACTS, { job_count: 'job_count', failed_count: 'failed_count', last_failure_at: 'last_failure_at' });
 
 export const failedJobs: CompiledQuery<typeof params> = {
   name: 'failed_jobs',

@@ -9,6 +9,7 @@ import { failedJobsByCountry } from './failed-jobs-by-country.ts';
 import { jobStatusTrend } from './job-status-trend.ts';
 import { runStatusSummary } from './run-status-summary.ts';
 import type { CompiledQuery, ViewRefresh } from './types.ts';
+import { storedSpec, type RollupSpec } from '../rollup/spec.ts';
 
 export const SUPPORTED_QUERIES: readonly CompiledQuery[] = Object.freeze([
   failedJobs,
@@ -42,7 +43,11 @@ export const DEFAULT_CRON = '* * * * *';
 /** Every view, once, with its declaration and schedule. */
 export function registeredViews(): readonly ViewRefresh[] {
   const byName = new Map<ViewName, ViewRefresh>();
-  for (const q of SUPPORTED_QUERIES) byName.set(q.rollup.view, { name: q.rollup.view, spec: q.rollup, cron: q.cron ?? DEFAULT_CRON });
+  // A view several queries read (src/declarations/job-facts.ts) is maintained once, from its own
+  // declaration, on the first of its queries' crons.
+  for (const q of SUPPORTED_QUERIES) {
+    if (!byName.has(q.rollup.view)) byName.set(q.rollup.view, { name: q.rollup.view, spec: storedSpec(q.rollup), cron: q.cron ?? DEFAULT_CRON });
+  }
   return [...byName.values()];
 }
 
@@ -56,4 +61,33 @@ export function scheduleOf(view: ViewRefresh, overrides: Readonly<Record<string,
 export function viewSchedule(view: string, overrides: Readonly<Record<string, string>> = {}): string {
   const registered = registeredViews().find((v) => v.name === view);
   return registered ? scheduleOf(registered, overrides).cron : (overrides[view]?.trim() ?? DEFAULT_CRON);
+}
+
+/** The short name of a view (eventstats.mv_job_facts: job_facts), which its generated migrations and declaration file are named after. */
+export function viewBaseName(view: string): string {
+  return view.replace(/^eventstats\.mv_/, '');
+}
+
+/** The views several queries read, by short name. */
+export function sharedViewNames(): string[] {
+  return registeredViews()
+    .filter((v) => SUPPORTED_QUERIES.filter((q) => q.rollup.view === v.name).length > 1)
+    .map((v) => viewBaseName(v.name));
+}
+
+/**
+ * What `npm run migration:query -- <name>` generates: the view of a query named so, or a shared view
+ * by its short name; the migration's file slug, and the declaration file it is generated from.
+ */
+export function generatedView(name: string): { name: string; spec: RollupSpec; slug: string; source: string } | undefined {
+  const views = registeredViews();
+  const view = views.find((v) => viewBaseName(v.name) === name) ?? views.find((v) => v.name === findQueryByName(name)?.rollup.view);
+  if (!view) return undefined;
+  const base = viewBaseName(view.name);
+  const slug = base.replace(/_/g, '-');
+  return { name: base, spec: view.spec, slug, source: `src/declarations/${slug}.ts` };
+}
+
+function findQueryByName(name: string): CompiledQuery | undefined {
+  return SUPPORTED_QUERIES.find((q) => q.name === name);
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { VIEWS } from '../db/tables.ts';
 import { pickFilters, querySchema } from './params.ts';
-import { RUN_JOB_FACTS, type Dim, type RollupSpec } from '../rollup/spec.ts';
+import { readingOf, type Dim } from '../rollup/spec.ts';
+import { JOB_FACTS } from './job-facts.ts';
 import type { CompiledQuery } from './types.ts';
 import { floorTo, GRAIN_MS } from '../rollup/window.ts';
 
@@ -12,28 +12,8 @@ const params = querySchema(FILTERS, {
   bucket: z.enum(['hour', 'day'], { error: "must be 'hour' or 'day'" }).default('day'),
 });
 
-const ROLLUP: RollupSpec = {
-  view: VIEWS.jobStatusTrend,
-  dims: ['tenant_id', 'source_app', 'environment', 'catalog_id', 'country'],
-  // Every filter combination (and a constrained user's fields) has a level; the router takes the one
-  // with the fewest estimated rows (src/read/plan.ts). Hour buckets need hours: the levels whose
-  // hours are about one row per run or job keep them for the recent tier only.
-  levels: [
-    // A minute grain costs ~1,440 rows a day here and shrinks the raw edges to under a minute.
-    { id: 0, dims: [], grains: ['day', 'hour', 'minute'] },
-    { id: 1, dims: ['tenant_id', 'source_app', 'environment'], grains: ['day', 'hour'] },
-    { id: 2, dims: ['country'], grains: ['day', 'hour', 'minute'], recent: ['minute'] },
-    { id: 3, dims: ['environment', 'country'], grains: ['day', 'hour'] },
-    { id: 4, dims: ['tenant_id', 'source_app', 'environment', 'country'], grains: ['day', 'hour'], recent: ['hour'] },
-    { id: 5, dims: ['tenant_id', 'source_app', 'catalog_id', 'country'], grains: ['day', 'hour'], recent: ['hour'], indexes: ['catalog_id'] },
-    { id: 6, dims: ['tenant_id', 'source_app', 'environment', 'catalog_id', 'country'], grains: ['day', 'hour'], recent: ['hour'], indexes: ['catalog_id'] },
-  ],
-  facts: RUN_JOB_FACTS,
-  measures: {
-    ...Object.fromEntries(STATUSES.map((s) => [s, { view: `v.${s}`, raw: `(lower(j.status) = '${s}')::int`, combine: 'sum' } as const])),
-    total: { view: 'v.total', raw: '1', combine: 'sum' },
-  },
-};
+/** The jobs' shared view (src/declarations/job-facts.ts): a count per status, and the total. */
+const ROLLUP = readingOf(JOB_FACTS, { ...Object.fromEntries(STATUSES.map((s) => [s, `${s}_count`])), total: 'job_count' });
 
 export const jobStatusTrend: CompiledQuery<typeof params> = {
   name: 'job_status_trend',

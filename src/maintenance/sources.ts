@@ -436,25 +436,36 @@ const runs: Source = {
     // first build, the new range is every id up to the bound.
     const continuous = ctx.idFrom !== null && ctx.idTo !== null && ctx.idFrom <= ctx.idTo;
     if (continuous) return holdBack(ctx, ctx.idFrom!);
-    // A first build (after a query's migration) need not hold back every id missing since 1
+    // A first build (after a view's migration) need not hold back every id missing since 1
     // (retention's deletes: millions at 10M jobs) while some writer is open: another runs view's
     // last cycle, as this snapshot sees it, saw every id up to its watermark or holds it back.
     // Those of its held-back ids whose writers are still open are this view's too (holdBack drops
-    // the others). Not after a TRUNCATE, which asks every view for a rebuild.
+    // the others). With one runs view (mv_job_facts), the other is this view's own last cycle,
+    // as its refresh log recorded it in that cycle's transaction: the migration that reset its
+    // watermark kept its held-back ids. Not after a TRUNCATE, which asks every view for a rebuild.
     const { rows } = await ctx.client.query<{ view_name: string; w: string }>(
-      `SELECT m.view_name, m.id_watermark AS w FROM ${MAINTENANCE} m
-        WHERE m.view_name <> $1 AND m.id_watermark IS NOT NULL AND m.id_watermark <= $2 AND NOT m.rebuild_requested
-        ORDER BY m.id_watermark DESC LIMIT 1`,
+      `SELECT view_name, w FROM (
+         SELECT m.view_name, m.id_watermark AS w FROM ${MAINTENANCE} m
+          WHERE m.view_name <> $1 AND m.id_watermark IS NOT NULL AND NOT m.rebuild_requested
+         UNION ALL
+         SELECT $1, (SELECT (l.detail->>'idWatermark')::bigint FROM ${TABLES.refreshLog} l
+                      WHERE l.view_name = $1 AND l.outcome = 'refreshed' ORDER BY l.id DESC LIMIT 1)
+          WHERE NOT (SELECT m.rebuild_requested FROM ${MAINTENANCE} m WHERE m.view_name = $1)
+       ) c
+        WHERE w IS NOT NULL AND w <= $2
+        ORDER BY w DESC LIMIT 1`,
       [view, ctx.idTo],
     );
     const other = rows[0];
     if (!other || ctx.idTo === null) return holdBack(ctx, 0);
-    await ctx.client.query(
-      `INSERT INTO ${HELD_BACK_JOBS} (view_name, internal_id, holders, held_since)
-       SELECT $1, h.internal_id, h.holders, h.held_since FROM ${HELD_BACK_JOBS} h WHERE h.view_name = $2
-       ON CONFLICT DO NOTHING`,
-      [view, other.view_name],
-    );
+    if (other.view_name !== view) {
+      await ctx.client.query(
+        `INSERT INTO ${HELD_BACK_JOBS} (view_name, internal_id, holders, held_since)
+         SELECT $1, h.internal_id, h.holders, h.held_since FROM ${HELD_BACK_JOBS} h WHERE h.view_name = $2
+         ON CONFLICT DO NOTHING`,
+        [view, other.view_name],
+      );
+    }
     return holdBack(ctx, Number(other.w));
   },
 };

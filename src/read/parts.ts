@@ -104,6 +104,15 @@ export async function readParts(
   }
 }
 
+const MEASURE_NAMES = new WeakMap<RollupSpec, string>();
+
+/** A spec's measure names, joined once per spec (a parts-cache key names what its rows hold). */
+function measureNames(spec: RollupSpec): string {
+  let names = MEASURE_NAMES.get(spec);
+  if (names === undefined) MEASURE_NAMES.set(spec, (names = Object.keys(spec.measures).join(',')));
+  return names;
+}
+
 async function readPlanned(
   spec: RollupSpec,
   req: PartsRequest,
@@ -121,6 +130,8 @@ async function readPlanned(
   // window and a tail are of one version.
   const shape = JSON.stringify([
     spec.view,
+    // Queries that share a view (src/declarations/job-facts.ts) read different measures of it.
+    measureNames(spec),
     plan.level?.id,
     req.groupDims,
     req.bucketGrain ?? null,
@@ -199,6 +210,7 @@ async function readPlanned(
     // the read failed over to a database at another version): read everything again from one
     // snapshot, and cache nothing of it. The version may be older than the one keyed (a replica behind).
     const checked = tr !== undefined || missing.length > 0;
+    if (checked) cache.views.saw(executor, spec.view, fetched.version ?? null);
     const matches = (!checked || fetched.version === state.version) && (executor.origin?.().name ?? '') === source;
     if (!matches && (window || cachedTail || missing.length < plan.segments.length)) {
       const whole = tailRead(undefined);

@@ -8,7 +8,7 @@ import { TABLES } from '../db/tables.ts';
 import { unchangedBefore, type ChangedFrom } from '../rollup/changed.ts';
 import { readFreshness, type ViewFreshness } from '../rollup/refresh-log.ts';
 import { FINE_DAYS, MAINTENANCE, relationsOf } from '../rollup/layout.ts';
-import { countMeasure, coverageOf, type Coverage, type RollupSpec } from '../rollup/spec.ts';
+import { countMeasure, coverageOf, storedSpec, type Coverage, type RollupSpec } from '../rollup/spec.ts';
 import { DAY_MS, GRAIN_MS, type Grain } from '../rollup/window.ts';
 import type { LevelSizes } from './plan.ts';
 
@@ -59,7 +59,9 @@ export async function readCoverage(spec: RollupSpec, executor: Executor): Promis
  * index range per (level, grain), read once per version. Undefined without a recent tier to place
  * the day by: the router then takes the first covering level.
  */
-export async function readLevelSizes(spec: RollupSpec, executor: Executor, coverage: Coverage): Promise<LevelSizes | undefined> {
+export async function readLevelSizes(reading: RollupSpec, executor: Executor, coverage: Coverage): Promise<LevelSizes | undefined> {
+  // The view's own declaration: its count measure is a stored column (a query's reading may rename it).
+  const spec = storedSpec(reading);
   const fine = coverage.values().next().value;
   if (fine === undefined) return undefined;
   const from = fine + (FINE_DAYS - 1) * DAY_MS;
@@ -117,6 +119,18 @@ export class ViewStates {
     const fresh: Known = known && known.state.version === state.version ? { ...known, state, at: now } : { state, at: now };
     this.known.set(key, fresh);
     return fresh;
+  }
+
+  /**
+   * A statement saw `version` of the view while the state held here is another: a cycle committed
+   * within the state's TTL. The next read reads the state again instead of trusting it for the rest
+   * of the TTL (every read until then would find its statement's version not the one keyed, and
+   * read twice, caching nothing). Queries that share a view meet this after each of its cycles.
+   */
+  saw(executor: Executor, view: string, version: string | null): void {
+    const key = stateKey(executor, view);
+    const known = this.known.get(key);
+    if (known && version !== null && known.state.version !== version) this.known.delete(key);
   }
 
   /**

@@ -73,6 +73,33 @@ export interface RollupSpec {
   readonly levels: readonly Level[];
   readonly facts: FactSource;
   readonly measures: Readonly<Record<string, Measure>>;
+  /**
+   * Set when this spec is a query's reading of a view that several queries share (`readingOf`): the
+   * view's own declaration, which maintenance, migrations and the drift test build. Absent: the
+   * spec is the view's.
+   */
+  readonly stored?: RollupSpec;
+}
+
+/** The declaration of the view a spec reads: what is stored, maintained and migrated. */
+export function storedSpec(spec: RollupSpec): RollupSpec {
+  return spec.stored ?? spec;
+}
+
+/**
+ * A query's reading of a shared view: the view's levels, dimensions and facts, and the measures the
+ * query names, each taken from a stored column (`{ total: 'job_count' }` reads job_count as total).
+ * Several queries over the same facts then store each level once (issue 29).
+ */
+export function readingOf(stored: RollupSpec, columns: Readonly<Record<string, string>>): RollupSpec {
+  const measures = Object.fromEntries(
+    Object.entries(columns).map(([name, column]) => {
+      const m = stored.measures[column];
+      if (!m) throw new Error(`${stored.view} stores no measure ${column}`);
+      return [name, m];
+    }),
+  );
+  return { ...stored, measures, stored };
 }
 
 export interface PartsRequest {

@@ -82,7 +82,7 @@ describe('the shape sweep (npm run bench:shapes -- --smoke)', function () {
     expect(byCatalog.level?.dims).to.include('catalog_id');
     expect(byCatalog.rawSpanMs).to.be.lessThan(2 * DAY_MS);
     const byDefault = run.results.find((r) => r.query === 'failed_jobs' && r.shape === 'default' && r.days === 90)!;
-    expect(byDefault.level?.id).to.equal(0);
+    expect(byDefault.level?.dims).to.deep.equal(['tenant_id', 'source_app']);
   });
 
   it('writes the JSON and the Markdown table, with the summary', () => {

@@ -102,7 +102,7 @@ describe('the PostgreSQL server the suite runs on', function () {
         return client;
       };
       try {
-        const view = registeredViews().find((v) => v.name === 'eventstats.mv_failed_jobs')!;
+        const view = registeredViews().find((v) => v.name === 'eventstats.mv_job_facts')!;
         const result = await refreshView(pool, view, { ...REFRESH_OPTIONS, force: true });
         expect(result.outcome, result.error).to.equal('refreshed');
         expect(seen.length, 'statements observed').to.be.greaterThan(3);

@@ -25,18 +25,18 @@ describe('npm run migration:query', function () {
   });
   afterEach(async () => rm(dir, { recursive: true, force: true }));
 
-  it("writes the query's migration, whose Up section is the committed one's while its declaration is unchanged, and which applies after them", async () => {
+  it("writes the migration of the view a query reads (a shared view's, named after it), whose Up section is the committed one's while its declaration is unchanged, and which applies after them", async () => {
     const before = new Set(await readdir(dir));
     const run = await migrationQuery(['failed_jobs', '--dir', dir]);
     expect(run.code, run.stderr).to.equal(0);
     const added = (await readdir(dir)).filter((f) => !before.has(f));
     expect(added).to.have.length(1);
-    expect(added[0]).to.match(/^\d{13}_query-failed-jobs\.sql$/);
+    expect(added[0]).to.match(/^\d{13}_query-job-facts\.sql$/);
     expect(run.stdout.trim()).to.equal(path.relative(ROOT, path.join(dir, added[0]!)));
-    const committed = [...before].filter((f) => f.endsWith('_query-failed-jobs.sql')).sort().at(-1)!;
+    const committed = [...before].filter((f) => f.endsWith('_query-job-facts.sql')).sort().at(-1)!;
     const [written, last] = await Promise.all([readFile(path.join(dir, added[0]!), 'utf8'), readFile(path.join(dir, committed), 'utf8')]);
     // The header names the declaration's file where it is now; the committed one, where it was then.
-    expect(written).to.include('-- src/declarations/ (src/declarations/failed-jobs.ts). Never edit it');
+    expect(written).to.include('-- src/declarations/ (src/declarations/job-facts.ts). Never edit it');
     const sourceLine = /^-- \S+\/ \(\S+\.ts\)\. Never edit it.*$/m;
     expect(upSection(written).replace(sourceLine, '')).to.equal(upSection(last).replace(sourceLine, ''));
 
@@ -44,7 +44,7 @@ describe('npm run migration:query', function () {
     try {
       const applied = await runner({ databaseUrl: db.url, dir, migrationsTable: MIGRATIONS_TABLE, direction: 'up', checkOrder: true, log: () => {} });
       expect(applied.at(-1)?.name).to.equal(added[0]!.replace(/\.sql$/, ''));
-      const { rows } = await db.pool.query(`SELECT ispopulated FROM pg_matviews WHERE schemaname = 'eventstats' AND matviewname = 'mv_failed_jobs'`);
+      const { rows } = await db.pool.query(`SELECT ispopulated FROM pg_matviews WHERE schemaname = 'eventstats' AND matviewname = 'mv_job_facts'`);
       expect(rows).to.deep.equal([{ ispopulated: true }]);
     } finally {
       await db.drop();

@@ -271,12 +271,12 @@ describe('access on every route', function () {
       // A refresh failure whose text quotes a source value (as a cast error would).
       await s.db.pool.query(
         `INSERT INTO ${TABLES.refreshLog} (view_name, started_at, finished_at, duration_ms, outcome, error)
-         VALUES ('eventstats.mv_failed_jobs', now(), now(), 1, 'failed', 'invalid input syntax for type bigint: "tenant-09 secret-value"')`,
+         VALUES ('eventstats.mv_job_facts', now(), now(), 1, 'failed', 'invalid input syntax for type bigint: "tenant-09 secret-value"')`,
       );
       const anonymous = await request(h.app).get('/health');
       const withToken = await request(h.app).get('/health').set('Authorization', h.bearer('carol'));
       expect(withToken.body).to.deep.equal(anonymous.body);
-      expect(anonymous.body.checks.views['eventstats.mv_failed_jobs'].last_outcome).to.equal('failed');
+      expect(anonymous.body.checks.views['eventstats.mv_job_facts'].last_outcome).to.equal('failed');
       expect(JSON.stringify(anonymous.body)).not.to.match(/secret-value|tenant-|invalid input/);
       const api = await request(h.app).get('/api').expect(200);
       expect((await request(h.app).get('/api').set('Authorization', h.bearer('carol'))).body).to.deep.equal(api.body);

@@ -34,7 +34,7 @@ describe('a view that is not populated (left so by a down migration)', function 
     db = await createTestDatabase();
     // A query's migration builds its view with data (every fact, until the first cycle seals them);
     // only a down migration, or this, leaves one unpopulated.
-    await db.pool.query('REFRESH MATERIALIZED VIEW eventstats.mv_failed_jobs WITH NO DATA');
+    await db.pool.query('REFRESH MATERIALIZED VIEW eventstats.mv_job_facts WITH NO DATA');
     pool = readOnlyPool(db.url);
     h = await httpHarness(createExecutor(pool, RETRY_AFTER_SECONDS));
   });

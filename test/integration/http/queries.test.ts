@@ -40,7 +40,7 @@ describe('POST /stats/{topic_name}/query/{query_name}', function () {
       const res = await post(FAILED_JOBS, {}).expect(200);
       const meta = res.body.meta as Record<string, unknown>;
       expect(Object.keys(meta)).to.have.members(['view', 'refreshed_at', 'staleness_ms', 'database', 'replica_lag_ms', 'realtime', 'tail_rows', 'source_checked_at', 'row_count', 'truncated']);
-      expect(meta.view).to.equal('eventstats.mv_failed_jobs');
+      expect(meta.view).to.equal('eventstats.mv_job_facts');
       expect(meta.row_count).to.equal(res.body.data.length);
       expect(meta.refreshed_at).to.be.a('string');
       expect(meta.source_checked_at).to.be.a('string');

@@ -33,7 +33,7 @@ async function refreshAll(db: TestDatabase, options: Partial<RefreshOptions> = {
 
 const exact = (db: TestDatabase) => expectAllExact(db.pool, windowsAt(Date.now()), Date.now());
 const byView = (results: RefreshResult[], view: string) => results.find((r) => r.view === view)!;
-const FAILED = 'eventstats.mv_failed_jobs';
+const FAILED = 'eventstats.mv_job_facts';
 const SUMMARY = 'eventstats.mv_run_status_summary';
 
 describe('incremental maintenance', function () {
@@ -251,7 +251,7 @@ describe('incremental maintenance', function () {
     const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/cli/refresh.ts', '--rebuild', 'failed_jobs'], {
       env: { ...process.env, DATABASE_URL: db.url },
     });
-    expect(stdout).to.match(/^eventstats\.mv_failed_jobs: refreshed in \d+ ms\n$/);
+    expect(stdout).to.match(/^eventstats\.mv_job_facts: refreshed in \d+ ms\n$/);
     const { rows: log } = await db.pool.query(`SELECT detail FROM ${TABLES.refreshLog} WHERE view_name = $1 ORDER BY id DESC LIMIT 1`, [FAILED]);
     expect(log[0].detail.rebuild).to.equal(true);
     const after = await rows();

@@ -28,7 +28,7 @@ import { Scrape } from '../../helpers/metrics.ts';
 import { finishedJob, observer, refreshSettings, testWorker } from '../../helpers/refresh-worker.ts';
 import { insertRun } from './writes.ts';
 
-const FAILED = 'eventstats.mv_failed_jobs';
+const FAILED = 'eventstats.mv_job_facts';
 /** The gateway's insert must not wait for a cycle: anything near this long means it queued behind one. */
 const INSERT_TIMEOUT_MS = 250;
 

@@ -100,7 +100,7 @@ describe('metrics of the processes operators run', function () {
       const port = worker.lines.find((l) => l.msg === 'worker metrics listening')?.port;
       expect(port).to.be.a('number');
       const url = `http://127.0.0.1:${String(port)}/metrics`;
-      const view = VIEWS.failedJobs;
+      const view = VIEWS.jobFacts;
       const before = await scrape(url);
       expect(before.value(REFRESH_METRICS.refreshes, { view, outcome: 'refreshed' })).to.equal(0);
       const queue = refreshQueue(view);

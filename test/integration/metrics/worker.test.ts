@@ -20,9 +20,9 @@ import { seededDatabase, type SeededDatabase } from '../../helpers/fixtures.ts';
 import { Scrape } from '../../helpers/metrics.ts';
 import { finishedJob, observer, refreshLog, refreshSettings, testWorker } from '../../helpers/refresh-worker.ts';
 
-const VIEW = VIEWS.failedJobs;
+const VIEW = VIEWS.jobFacts;
 // Its queue holds a deferred job in one test; no test refreshes it.
-const IDLE_VIEW = VIEWS.jobStatusTrend;
+const IDLE_VIEW = VIEWS.runStatusSummary;
 const LOCK_TIMEOUT_MS = 2_000;
 
 describe("the refresh worker's metrics", function () {

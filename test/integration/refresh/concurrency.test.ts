@@ -75,7 +75,7 @@ describe('refresh workers sharing a database', function () {
   });
 
   it('answer every read issued while the views refresh', async () => {
-    const logged = (await refreshed(s, VIEWS.failedJobs)).length;
+    const logged = (await refreshed(s, VIEWS.jobFacts)).length;
     const errors: unknown[] = [];
     let reads = 0;
     let refreshing = true;
@@ -102,6 +102,6 @@ describe('refresh workers sharing a database', function () {
 
     expect(errors).to.deep.equal([]);
     expect(reads).to.be.greaterThan(0);
-    expect((await refreshed(s, VIEWS.failedJobs)).length - logged, 'refreshes during the reads').to.be.at.least(REFRESHES);
+    expect((await refreshed(s, VIEWS.jobFacts)).length - logged, 'refreshes during the reads').to.be.at.least(REFRESHES);
   });
 });

@@ -136,12 +136,12 @@ describe('a worker on a database that is not migrated', function () {
 
   it('refuses to start while a refresh queue has lost its stately policy, naming it', async () => {
     // pg-boss 12 sets a policy only when it creates a queue, so the worker cannot repair it.
-    await db.pool.query(`UPDATE ${PGBOSS_SCHEMA}.queue SET policy = 'standard' WHERE name = $1`, [refreshQueue(VIEWS.failedJobs)]);
-    await expectRejected(testWorker(db.url).start(), WorkerSetupError, /refresh\.eventstats\.mv_failed_jobs must have the 'stately' policy/);
+    await db.pool.query(`UPDATE ${PGBOSS_SCHEMA}.queue SET policy = 'standard' WHERE name = $1`, [refreshQueue(VIEWS.jobFacts)]);
+    await expectRejected(testWorker(db.url).start(), WorkerSetupError, /refresh\.eventstats\.mv_job_facts must have the 'stately' policy/);
   });
 
   it('refuses to start while a registered view has no queue, naming it', async () => {
-    await db.pool.query(`SELECT ${PGBOSS_SCHEMA}.delete_queue($1)`, [refreshQueue(VIEWS.jobStatusTrend)]);
-    await expectRejected(testWorker(db.url).start(), WorkerSetupError, /no pg-boss queue for refresh\.eventstats\.mv_job_status_trend.*npm run migrate/);
+    await db.pool.query(`SELECT ${PGBOSS_SCHEMA}.delete_queue($1)`, [refreshQueue(VIEWS.runStatusSummary)]);
+    await expectRejected(testWorker(db.url).start(), WorkerSetupError, /no pg-boss queue for refresh\.eventstats\.mv_run_status_summary.*npm run migrate/);
   });
 });

@@ -1,18 +1,27 @@
 /**
  * A database deployed before pg-boss 12 (schema 24, pg-boss 10) upgrades with `npm run migrate`:
  * its queued, retrying, deferred and active jobs and its schedules move to the new schema, a worker
- * starts on it, and every job runs exactly once more than it had, never twice.
+ * starts on it, and every job runs exactly once more than it had, never twice. The later migration
+ * that moves four queries onto one shared view (1796636290000) removes their views' queues, with
+ * their jobs and schedules; the jobs of the view that stays run.
  */
 import { expect } from 'chai';
 import type { PgBoss } from 'pg-boss';
 import { PGBOSS_SCHEMA, refreshQueue } from '../../../src/db/tables.ts';
 import type { RefreshWorker } from '../../../src/refresh/worker.ts';
-import { migrateUp } from '../../../src/db/migrate.ts';
+import { readdirSync } from 'node:fs';
+import { runner } from 'node-pg-migrate';
+import { migrateUp, MIGRATIONS_DIR, MIGRATIONS_TABLE } from '../../../src/db/migrate.ts';
 import { VIEWS } from '../../../src/db/tables.ts';
 import { createTestDatabase, migrateToBefore, type TestDatabase } from '../../helpers/database.ts';
 import { finishedJob, observer, refreshLog, testWorker } from '../../helpers/refresh-worker.ts';
 
 const UPGRADE = '1764000005000_pgboss-12';
+/** The migrations that move four queries onto one shared view, and retire their views' queues. */
+const SHARED = '1796636280929_query-job-facts';
+const RETIRED = '1796636290000_retire-per-query-job-views';
+const filesBefore = (name: string) => readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql') && f < name).length;
+const OLD_VIEWS = { failedJobs: 'eventstats.mv_failed_jobs', aggregationByCatalog: 'eventstats.mv_aggregation_by_catalog', jobStatusTrend: 'eventstats.mv_job_status_trend' };
 const OLD = 'pgboss_v10';
 
 
@@ -26,11 +35,13 @@ interface OldJob {
   readonly data: object;
 }
 
-const queued: OldJob = { id: '00000000-0000-4000-8000-000000000001', queue: refreshQueue(VIEWS.failedJobs), state: 'created', retryCount: 0, startAfter: -60, data: { force: true } };
-const retrying: OldJob = { id: '00000000-0000-4000-8000-000000000002', queue: refreshQueue(VIEWS.aggregationByCatalog), state: 'retry', retryCount: 1, startAfter: 1, data: {} };
-const deferred: OldJob = { id: '00000000-0000-4000-8000-000000000003', queue: refreshQueue(VIEWS.jobStatusTrend), state: 'created', retryCount: 0, startAfter: 3600, data: {} };
-const active: OldJob = { id: '00000000-0000-4000-8000-000000000004', queue: refreshQueue(VIEWS.runStatusSummary), state: 'active', retryCount: 0, startAfter: -120, data: {} };
-const finished: OldJob = { id: '00000000-0000-4000-8000-000000000005', queue: refreshQueue(VIEWS.failedJobs), state: 'completed', retryCount: 0, startAfter: -7200, data: {} };
+// The queued and the retrying job are on the queue of the view that stays (run_status_summary): a
+// stately queue holds one job per state, so they can share it; the others are on retired views' queues.
+const queued: OldJob = { id: '00000000-0000-4000-8000-000000000001', queue: refreshQueue(VIEWS.runStatusSummary), state: 'created', retryCount: 0, startAfter: -60, data: { force: true } };
+const retrying: OldJob = { id: '00000000-0000-4000-8000-000000000002', queue: refreshQueue(VIEWS.runStatusSummary), state: 'retry', retryCount: 1, startAfter: 1, data: {} };
+const deferred: OldJob = { id: '00000000-0000-4000-8000-000000000003', queue: refreshQueue(OLD_VIEWS.jobStatusTrend), state: 'created', retryCount: 0, startAfter: 3600, data: {} };
+const active: OldJob = { id: '00000000-0000-4000-8000-000000000004', queue: refreshQueue(OLD_VIEWS.aggregationByCatalog), state: 'active', retryCount: 0, startAfter: -120, data: {} };
+const finished: OldJob = { id: '00000000-0000-4000-8000-000000000005', queue: refreshQueue(OLD_VIEWS.failedJobs), state: 'completed', retryCount: 0, startAfter: -7200, data: {} };
 const UNFINISHED = [queued, retrying, deferred, active];
 
 /** A row as pg-boss 10 wrote it: stately refresh queues, the view as singleton key. */
@@ -65,8 +76,10 @@ describe('upgrading a pg-boss 10 database to pg-boss 12 with npm run migrate', f
     for (const job of [...UNFINISHED, finished]) await insertOldJob(db, job);
     oldSchedules = (await db.pool.query(`SELECT name, cron, timezone FROM ${PGBOSS_SCHEMA}.schedule ORDER BY name`)).rows;
     oldQueues = (await db.pool.query(`SELECT name FROM ${PGBOSS_SCHEMA}.queue WHERE name LIKE 'refresh.%' ORDER BY name`)).rows.map((r) => r.name as string);
-    // The later migrations (incremental maintenance, the queries' generated ones) follow it.
-    expect((await migrateUp(db.url))[0]).to.equal(UPGRADE);
+    // The later migrations (incremental maintenance, the queries' generated ones) follow it, up to the
+    // shared view's; the worker's test below applies the rest.
+    const applied = await runner({ databaseUrl: db.url, dir: MIGRATIONS_DIR, migrationsTable: MIGRATIONS_TABLE, direction: 'up', count: filesBefore(SHARED) - filesBefore(UPGRADE), checkOrder: true, log: () => {} });
+    expect(applied[0]?.name).to.equal(UPGRADE);
   });
 
   after(async () => {
@@ -113,6 +126,18 @@ describe('upgrading a pg-boss 10 database to pg-boss 12 with npm run migrate', f
     expect((await boss.getSchedules()).map((s) => [s.name, s.cron, s.options?.tz])).to.deep.equal(oldSchedules.map((s) => [s.name, s.cron, 'UTC']));
   });
 
+  it('retires the queues of the views four queries no longer have, with their jobs and schedules', async () => {
+    const applied = await migrateUp(db.url);
+    expect(applied).to.include.members([SHARED, RETIRED]);
+    const retired = Object.values(OLD_VIEWS).map(refreshQueue);
+    const left = await db.pool.query(`SELECT name FROM ${PGBOSS_SCHEMA}.queue WHERE name = ANY($1::text[])`, [retired]);
+    expect(left.rows).to.deep.equal([]);
+    const jobs = await db.pool.query(`SELECT id FROM ${PGBOSS_SCHEMA}.job WHERE name = ANY($1::text[])`, [retired]);
+    expect(jobs.rows).to.deep.equal([]);
+    const schedules = await db.pool.query(`SELECT name FROM ${PGBOSS_SCHEMA}.schedule ORDER BY name`);
+    expect(schedules.rows.map((r) => r.name)).to.deep.equal([refreshQueue(VIEWS.runStatusSummary)]);
+  });
+
   it('lets a worker start and run each due job once: the queued job, then the retry as its second attempt', async () => {
     worker = testWorker(db.url);
     await worker.start();
@@ -121,12 +146,9 @@ describe('upgrading a pg-boss 10 database to pg-boss 12 with npm run migrate', f
     const second = await finishedJob(boss, retrying.queue, retrying.id);
     expect([first.state, first.retryCount]).to.deep.equal(['completed', 0]);
     expect([second.state, second.retryCount]).to.deep.equal(['completed', 1]);
-    // One refresh each: a job that ran twice would have logged twice.
-    expect((await refreshLog(db.pool, VIEWS.failedJobs)).map((r) => r.outcome)).to.deep.equal(['refreshed']);
-    expect((await refreshLog(db.pool, VIEWS.aggregationByCatalog)).map((r) => r.outcome)).to.deep.equal(['refreshed']);
-    // The deferred job waits for its time, as it would have under pg-boss 10.
-    const later = await boss.findJobs(deferred.queue, { id: deferred.id });
-    expect(later.map((j) => j.state)).to.deep.equal(['created']);
-    expect(await refreshLog(db.pool, VIEWS.jobStatusTrend)).to.deep.equal([]);
+    // One cycle each: a job that ran twice would have logged three times.
+    const outcomes = (await refreshLog(db.pool, VIEWS.runStatusSummary)).map((r) => r.outcome);
+    expect(outcomes).to.have.length(2);
+    expect(outcomes[0]).to.equal('refreshed');
   });
 });

@@ -17,7 +17,7 @@ import { NOW, seededDatabase, type SeededDatabase } from '../../helpers/fixtures
 import { finishedJob, observer, refreshLog, refreshSettings, statisticsFlushed, testWorker } from '../../helpers/refresh-worker.ts';
 
 const ALL: Access = { kind: 'all' };
-const QUEUE = refreshQueue(VIEWS.failedJobs);
+const QUEUE = refreshQueue(VIEWS.jobFacts);
 // Whole UTC days only: the rollup then answers from the view alone, with no raw edges from the base
 // tables, so an answer changes only when the view does.
 const DAY_END = Math.floor(NOW / DAY_MS) * DAY_MS;
@@ -76,7 +76,7 @@ describe('refresh jobs', function () {
     await insertFailedRun(s, tenant);
     expect(await failedJobs(s, { tenant_id: [tenant] }), 'before the refresh').to.deep.equal([]);
 
-    expect(await outcomeOf(boss, await worker.trigger(VIEWS.failedJobs))).to.equal('refreshed');
+    expect(await outcomeOf(boss, await worker.trigger(VIEWS.jobFacts))).to.equal('refreshed');
 
     const rows = await failedJobs(s, { tenant_id: [tenant] });
     expect(rows).to.have.length(1);
@@ -85,13 +85,13 @@ describe('refresh jobs', function () {
 
   it('skips a view whose sources did not change, and refreshes it when forced', async () => {
     await statisticsFlushed(s.db.pool);
-    const from = (await refreshLog(s.db.pool, VIEWS.failedJobs)).length;
+    const from = (await refreshLog(s.db.pool, VIEWS.jobFacts)).length;
 
-    expect(await outcomeOf(boss, await worker.trigger(VIEWS.failedJobs, { force: true }))).to.equal('refreshed');
-    expect(await outcomeOf(boss, await worker.trigger(VIEWS.failedJobs))).to.equal('skipped');
-    expect(await outcomeOf(boss, await worker.trigger(VIEWS.failedJobs, { force: true }))).to.equal('refreshed');
+    expect(await outcomeOf(boss, await worker.trigger(VIEWS.jobFacts, { force: true }))).to.equal('refreshed');
+    expect(await outcomeOf(boss, await worker.trigger(VIEWS.jobFacts))).to.equal('skipped');
+    expect(await outcomeOf(boss, await worker.trigger(VIEWS.jobFacts, { force: true }))).to.equal('refreshed');
 
-    const log = (await refreshLog(s.db.pool, VIEWS.failedJobs)).slice(from);
+    const log = (await refreshLog(s.db.pool, VIEWS.jobFacts)).slice(from);
     expect(log.map((r) => r.outcome)).to.deep.equal(['refreshed', 'skipped', 'refreshed']);
   });
 
@@ -124,7 +124,7 @@ describe('a refresh that fails', function () {
 
   it('is retried, then leaves the previous data served and the error in the refresh log', async () => {
     const served = await failedJobs(s);
-    const logged = (await refreshLog(s.db.pool, VIEWS.failedJobs)).length;
+    const logged = (await refreshLog(s.db.pool, VIEWS.jobFacts)).length;
     await insertFailedRun(s, 'tenant-never-refreshed');
 
     // A REFRESH ... CONCURRENTLY left uncommitted holds the view's EXCLUSIVE lock, which the worker's
@@ -132,8 +132,8 @@ describe('a refresh that fails', function () {
     const holder = await s.db.pool.connect();
     let job;
     try {
-      await holder.query(`BEGIN; REFRESH MATERIALIZED VIEW CONCURRENTLY ${VIEWS.failedJobs}`);
-      job = await finishedJob(boss, QUEUE, await worker.trigger(VIEWS.failedJobs, { force: true }));
+      await holder.query(`BEGIN; REFRESH MATERIALIZED VIEW CONCURRENTLY ${VIEWS.jobFacts}`);
+      job = await finishedJob(boss, QUEUE, await worker.trigger(VIEWS.jobFacts, { force: true }));
     } finally {
       await holder.query('ROLLBACK');
       holder.release();
@@ -142,8 +142,8 @@ describe('a refresh that fails', function () {
     expect(job.state).to.equal('failed');
     expect(job.retryCount, 'retries').to.equal(2);
     // The job keeps the error of its last attempt; every attempt's own error is in the refresh log.
-    expect(JSON.stringify(job.output), JSON.stringify(job.output).slice(0, 600)).to.match(/refresh of eventstats\.mv_failed_jobs failed/);
-    const attempts = (await refreshLog(s.db.pool, VIEWS.failedJobs)).slice(logged);
+    expect(JSON.stringify(job.output), JSON.stringify(job.output).slice(0, 600)).to.match(/refresh of eventstats\.mv_job_facts failed/);
+    const attempts = (await refreshLog(s.db.pool, VIEWS.jobFacts)).slice(logged);
     expect(attempts.map((r) => r.outcome)).to.deep.equal(['failed', 'failed', 'failed']);
     for (const a of attempts) expect(a.error, String(a.error)).to.match(/canceling statement due to statement timeout/);
     expect(await failedJobs(s), 'the answer of the last successful refresh').to.deep.equal(served);

@@ -56,15 +56,15 @@ describe('scheduling refresh jobs', function () {
   });
 
   it('applies the REFRESH_SCHEDULES overrides, and a restart with other overrides replaces them', async () => {
-    await (await start({ [VIEWS.jobStatusTrend]: OVERRIDE })).stop();
+    await (await start({ [VIEWS.runStatusSummary]: OVERRIDE })).stop();
     let schedules = await schedulesByQueue(boss);
-    expect(schedules.get(refreshQueue(VIEWS.jobStatusTrend))?.cron).to.equal(OVERRIDE);
-    expect(schedules.get(refreshQueue(VIEWS.failedJobs))?.cron).to.equal(registryCron(VIEWS.failedJobs));
+    expect(schedules.get(refreshQueue(VIEWS.runStatusSummary))?.cron).to.equal(OVERRIDE);
+    expect(schedules.get(refreshQueue(VIEWS.jobFacts))?.cron).to.equal(registryCron(VIEWS.jobFacts));
 
-    await start({ [VIEWS.failedJobs]: OVERRIDE });
+    await start({ [VIEWS.jobFacts]: OVERRIDE });
     schedules = await schedulesByQueue(boss);
-    expect(schedules.get(refreshQueue(VIEWS.jobStatusTrend))?.cron).to.equal(registryCron(VIEWS.jobStatusTrend));
-    expect(schedules.get(refreshQueue(VIEWS.failedJobs))?.cron).to.equal(OVERRIDE);
+    expect(schedules.get(refreshQueue(VIEWS.runStatusSummary))?.cron).to.equal(registryCron(VIEWS.runStatusSummary));
+    expect(schedules.get(refreshQueue(VIEWS.jobFacts))?.cron).to.equal(OVERRIDE);
   });
 
   it('gives every refresh queue the stately policy, the retry settings and an expiry beyond the statement timeout', async () => {
@@ -91,14 +91,14 @@ describe('scheduling refresh jobs', function () {
   });
 
   it('rejects an invalid cron at start, naming the view and the expression, before connecting', async () => {
-    const worker = testWorker('postgres://nobody@127.0.0.1:1/none', { refresh: refreshSettings({ schedules: { [VIEWS.failedJobs]: '*/5 * * *' } }) });
+    const worker = testWorker('postgres://nobody@127.0.0.1:1/none', { refresh: refreshSettings({ schedules: { [VIEWS.jobFacts]: '*/5 * * *' } }) });
     try {
       await worker.start();
       expect.fail('start() should have failed');
     } catch (err) {
       expect(err).to.be.instanceOf(ScheduleError);
       expect((err as Error).message).to.equal(
-        `invalid configuration: REFRESH_SCHEDULES["${VIEWS.failedJobs}"]: '*/5 * * *' has 4 field(s); a schedule has 5 (minute hour day-of-month month day-of-week)`,
+        `invalid configuration: REFRESH_SCHEDULES["${VIEWS.jobFacts}"]: '*/5 * * *' has 4 field(s); a schedule has 5 (minute hour day-of-month month day-of-week)`,
       );
     }
   });

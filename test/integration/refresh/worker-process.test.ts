@@ -15,7 +15,7 @@ import { freePort } from '../../helpers/free-port.ts';
 import { observer, quietSchedules, refreshLog, refreshWaiting } from '../../helpers/refresh-worker.ts';
 import { killAllServices, startService, type ServiceProcess } from '../../helpers/service-process.ts';
 
-const VIEW = VIEWS.failedJobs;
+const VIEW = VIEWS.jobFacts;
 const QUEUE = refreshQueue(VIEW);
 
 function startWorker(env: Record<string, string>): ServiceProcess {
@@ -167,7 +167,7 @@ describe('the worker process', function () {
   it('exits 2 with one line naming the view and the expression when REFRESH_SCHEDULES holds a bad cron', async () => {
     const worker = startWorker({ DATABASE_URL: s.db.url, REFRESH_SCHEDULES: JSON.stringify({ [VIEW]: 'every five minutes' }) });
     expect(await worker.exitCode()).to.equal(2);
-    expectOneLine(worker.stderr(), /^worker: invalid configuration: REFRESH_SCHEDULES: eventstats\.mv_failed_jobs: 'every five minutes' has 3 field\(s\)/);
+    expectOneLine(worker.stderr(), /^worker: invalid configuration: REFRESH_SCHEDULES: eventstats\.mv_job_facts: 'every five minutes' has 3 field\(s\)/);
   });
 
   it('exits 2 with one line when DATABASE_URL is not set', async () => {

@@ -2,7 +2,9 @@ import { expect } from 'chai';
 import { Params } from '../../../src/db/sql.ts';
 import { findQuery, queriesOf, registeredViews, SUPPORTED_QUERIES, unknownQueryNames } from '../../../src/declarations/index.ts';
 import { loadApiConfig } from '../../../src/runtime.ts';
-import { type PartsRequest } from '../../../src/rollup/spec.ts';
+import { readingOf, storedSpec, type PartsRequest } from '../../../src/rollup/spec.ts';
+import { VIEWS } from '../../../src/db/tables.ts';
+import { JOB_FACTS } from '../../../src/declarations/job-facts.ts';
 import { chooseLevel, planParts, rawSql, segmentSql } from '../../../src/read/plan.ts';
 import { failedJobs } from '../../../src/declarations/failed-jobs.ts';
 
@@ -16,11 +18,27 @@ const NOW = Date.UTC(2026, 10, 20, 13, 37, 21, 123);
 const ALL = { kind: 'all' } as const;
 
 describe('the compiled-query registry', () => {
-  it('holds queries with distinct names, each backed by its own view', () => {
+  it('holds queries with distinct names, each backed by its own view or by the view it shares with the queries over the same facts', () => {
     const names = SUPPORTED_QUERIES.map((q) => q.name);
     expect(new Set(names).size, 'query names are unique').to.equal(names.length);
-    for (const q of SUPPORTED_QUERIES) expect(q.rollup.view, q.name).to.equal(`eventstats.mv_${q.name}`);
-    expect(registeredViews().map((v) => v.name).sort()).to.deep.equal(SUPPORTED_QUERIES.map((q) => q.rollup.view).sort());
+    for (const q of SUPPORTED_QUERIES) {
+      if (q.rollup.stored) expect(q.rollup.view, q.name).to.equal(q.rollup.stored.view);
+      else expect(q.rollup.view, q.name).to.equal(`eventstats.mv_${q.name}`);
+    }
+    expect(registeredViews().map((v) => v.name).sort()).to.deep.equal([...new Set(SUPPORTED_QUERIES.map((q) => q.rollup.view))].sort());
+    expect(SUPPORTED_QUERIES.filter((q) => q.rollup.view === VIEWS.jobFacts).map((q) => q.name).sort()).to.deep.equal(['aggregation_by_catalog', 'failed_jobs', 'failed_jobs_by_country', 'job_status_trend']);
+  });
+
+  it("reads a shared view's levels, dimensions and facts as stored, and only the measures the query names, each a stored column", () => {
+    for (const q of SUPPORTED_QUERIES) {
+      const stored = storedSpec(q.rollup);
+      expect(registeredViews().find((v) => v.name === q.rollup.view)?.spec, q.name).to.equal(stored);
+      expect(q.rollup.levels, q.name).to.equal(stored.levels);
+      expect(q.rollup.dims, q.name).to.equal(stored.dims);
+      expect(q.rollup.facts, q.name).to.equal(stored.facts);
+      for (const [name, m] of Object.entries(q.rollup.measures)) expect(Object.values(stored.measures), `${q.name}.${name}`).to.include(m);
+    }
+    expect(() => readingOf(JOB_FACTS, { x: 'no_such_column' })).to.throw('eventstats.mv_job_facts stores no measure no_such_column');
   });
 
   it('finds queries per topic only', () => {
@@ -42,10 +60,11 @@ describe('the compiled-query registry', () => {
 
 describe('choosing a rollup level', () => {
   it('uses the first level holding every grouped and filtered dimension, else the base tables', () => {
-    expect(chooseLevel(FAILED, ['tenant_id', 'source_app'])?.id).to.equal(0);
-    expect(chooseLevel(FAILED, ['source_app', 'environment'])?.id).to.equal(1);
-    expect(chooseLevel(FAILED, ['catalog_id'])?.id).to.equal(6);
-    expect(chooseLevel(FAILED, ['environment', 'catalog_id'])?.id).to.equal(7);
+    expect(chooseLevel(FAILED, [])?.id).to.equal(0);
+    expect(chooseLevel(FAILED, ['tenant_id', 'source_app'])?.id).to.equal(1);
+    expect(chooseLevel(FAILED, ['source_app', 'environment'])?.id).to.equal(2);
+    expect(chooseLevel(FAILED, ['catalog_id'])?.id).to.equal(7);
+    expect(chooseLevel(FAILED, ['environment', 'catalog_id'])?.id).to.equal(8);
     expect(chooseLevel(FAILED, ['status_type'])).to.equal(undefined);
   });
 
@@ -57,7 +76,7 @@ describe('choosing a rollup level', () => {
       access: { kind: 'constrained', constraints: { environment: ['prod'] } },
     };
     const plan = planParts(FAILED, req, new Map());
-    expect(plan.level?.id).to.equal(1);
+    expect(plan.level?.id).to.equal(2);
     const p = new Params();
     expect(segmentSql(FAILED, plan.level!, plan.segments[0]!, req, p, 0)).to.include('~ ANY(');
     expect(p.values).to.deep.include(['^(?:prod)$']);
@@ -80,11 +99,11 @@ describe('choosing a rollup level', () => {
     const minutes = (cov: Map<number, number>) => planParts(FAILED, req, cov).segments.filter((seg) => seg.grain === 'minute');
     expect(minutes(new Map())).to.deep.equal([]);
     // Covered from before the window: minute segments at both edges, raw edges under a minute.
-    const covered = planParts(FAILED, req, new Map([[0, start - (start % day) - day]]));
+    const covered = planParts(FAILED, req, new Map([[1, start - (start % day) - day]]));
     expect(covered.segments.filter((seg) => seg.grain === 'minute')).to.have.length(2);
     for (const r of covered.raw) expect(r.to - r.from).to.be.lessThan(60_000);
     // Covered from the window's second day on: the first partial hour comes from the raw rows.
-    const later = planParts(FAILED, req, new Map([[0, start - (start % day) + day]]));
+    const later = planParts(FAILED, req, new Map([[1, start - (start % day) + day]]));
     expect(later.raw[0]).to.deep.equal({ from: start, to: start - 1234 + 3_600_000 });
   });
 });

@@ -68,36 +68,36 @@ describe('the router: the covering level with the fewest estimated rows', () => 
   const coverage = coverageOf(FAILED, FINE_FROM);
 
   it('takes the first covering level without sizes, and the smallest with them', () => {
-    // A country grouping: K (2), KE (3), TPK (4), TPEK (5), TPCK (6), TPECK (7) hold it.
+    // A country grouping: K (3), KE (4), TPK (5), TPEK (6), TPCK (7), TPECK (8) hold it.
     const r = req(['country'], 7);
-    expect(planParts(FAILED, r, coverage).level?.id).to.equal(2);
-    const small = sizes({ 2: { day: 13, hour: 200, minute: 2_000 }, 3: { day: 50, hour: 900 }, 4: { day: 2_000, hour: 20_000 }, 5: { day: 6_000, hour: 30_000 }, 6: { day: 5_000, hour: 60_000 }, 7: { day: 19_000, hour: 90_000 } });
-    expect(planParts(FAILED, r, coverage, small).level?.id).to.equal(2);
+    expect(planParts(FAILED, r, coverage).level?.id).to.equal(3);
+    const small = sizes({ 3: { day: 13, hour: 200, minute: 2_000 }, 4: { day: 50, hour: 900 }, 5: { day: 2_000, hour: 20_000 }, 6: { day: 6_000, hour: 30_000 }, 7: { day: 5_000, hour: 60_000 }, 8: { day: 19_000, hour: 90_000 } });
+    expect(planParts(FAILED, r, coverage, small).level?.id).to.equal(3);
     // Sizes that make KE the cheaper (never so in real data; the router follows the estimate).
-    const flipped = sizes({ 2: { day: 500, hour: 20_000, minute: 200_000 }, 3: { day: 50, hour: 900 }, 4: { day: 2_000, hour: 20_000 } });
-    expect(planParts(FAILED, r, coverage, flipped).level?.id).to.equal(3);
+    const flipped = sizes({ 3: { day: 500, hour: 20_000, minute: 200_000 }, 4: { day: 50, hour: 900 }, 5: { day: 2_000, hour: 20_000 } });
+    expect(planParts(FAILED, r, coverage, flipped).level?.id).to.equal(4);
   });
 
   it('counts the raw edges a level leaves: hours kept for all history beat a cheaper level whose old edge is a raw day', () => {
     // A window starting 20 days back at 13:37: levels whose hours are recent-only read its first
     // partial day raw (about 10 hours of facts), the others read under an hour raw.
     const r = req(['tenant_id', 'source_app', 'country'], 20);
-    const plan4 = planParts(FAILED, r, coverage, sizes({ 4: { day: 2_000, hour: 20_000 }, 5: { day: 6_000, hour: 30_000 } }));
-    expect(plan4.level?.id).to.equal(4);
+    const plan4 = planParts(FAILED, r, coverage, sizes({ 5: { day: 2_000, hour: 20_000 }, 6: { day: 6_000, hour: 30_000 } }));
+    expect(plan4.level?.id).to.equal(5);
     expect(Math.max(...plan4.raw.map((x) => x.to - x.from))).to.be.greaterThan(HOUR_MS);
-    // A tenant grouping: TP (0) keeps hours for all history, TPK (4) does not.
-    // (Levels not sampled count as unknown, never preferred: 1, 5, 6 and 7 here.)
-    const tp = planParts(FAILED, req(['tenant_id'], 20), coverage, sizes({ 0: { day: 1_900, hour: 19_000, minute: 40_000 }, 4: { day: 1_000, hour: 10_000 } }, 10_000_000));
-    expect(tp.level?.id, 'the raw day at level 4 costs more than level 0 reads').to.equal(0);
-    const cheapRaw = planParts(FAILED, req(['tenant_id'], 20), coverage, sizes({ 0: { day: 1_900, hour: 19_000, minute: 40_000 }, 4: { day: 1_000, hour: 10_000 } }, 10));
-    expect(cheapRaw.level?.id, 'with almost no facts a day, level 4 is cheaper').to.equal(4);
+    // A tenant grouping: TP (1) keeps hours for all history, TPK (5) does not.
+    // (Levels not sampled count as unknown, never preferred: 0, 2, 3, 6, 7, 8 here.)
+    const tp = planParts(FAILED, req(['tenant_id'], 20), coverage, sizes({ 1: { day: 1_900, hour: 19_000, minute: 40_000 }, 5: { day: 1_000, hour: 10_000 } }, 10_000_000));
+    expect(tp.level?.id, 'the raw day at level 5 costs more than level 1 reads').to.equal(1);
+    const cheapRaw = planParts(FAILED, req(['tenant_id'], 20), coverage, sizes({ 1: { day: 1_900, hour: 19_000, minute: 40_000 }, 5: { day: 1_000, hour: 10_000 } }, 10));
+    expect(cheapRaw.level?.id, 'with almost no facts a day, level 5 is cheaper').to.equal(5);
   });
 
   it('only chooses among levels holding every needed dimension, a constrained user\'s fields included', () => {
     const r: PartsRequest = { ...req(['country'], 7), access: { kind: 'constrained', constraints: { environment: ['prod'] } } };
-    // K (2) is the smallest but lacks the environment the user is constrained on.
-    const planned = planParts(FAILED, r, coverage, sizes({ 2: { day: 1, hour: 1, minute: 1 }, 3: { day: 50, hour: 900 }, 5: { day: 6_000, hour: 30_000 }, 7: { day: 19_000, hour: 90_000 } }));
+    // K (3) is the smallest but lacks the environment the user is constrained on.
+    const planned = planParts(FAILED, r, coverage, sizes({ 3: { day: 1, hour: 1, minute: 1 }, 4: { day: 50, hour: 900 }, 6: { day: 6_000, hour: 30_000 }, 8: { day: 19_000, hour: 90_000 } }));
     expect(planned.level?.dims).to.include('environment');
-    expect(planned.level?.id).to.equal(3);
+    expect(planned.level?.id).to.equal(4);
   });
 });

@@ -27,10 +27,10 @@ describe('schedule resolution', () => {
   });
 
   it('takes a view cron from REFRESH_SCHEDULES over the registry, leaving the others alone', () => {
-    const config = loadConfig({ CONF_DIR: 'conf', REFRESH_SCHEDULES: JSON.stringify({ [VIEWS.jobStatusTrend]: '0 * * * *' }) });
+    const config = loadConfig({ CONF_DIR: 'conf', REFRESH_SCHEDULES: JSON.stringify({ [VIEWS.runStatusSummary]: '0 * * * *' }) });
     const byView = new Map(resolveSchedules(registeredViews(), config.refresh.schedules).map((s) => [s.view.name, s]));
-    expect(byView.get(VIEWS.jobStatusTrend)).to.include({ cron: '0 * * * *', overridden: true });
-    expect(byView.get(VIEWS.failedJobs)).to.include({ cron: DEFAULT_CRON, overridden: false });
+    expect(byView.get(VIEWS.runStatusSummary)).to.include({ cron: '0 * * * *', overridden: true });
+    expect(byView.get(VIEWS.jobFacts)).to.include({ cron: DEFAULT_CRON, overridden: false });
   });
 
   it('trims an override, as a shell-quoted value often carries spaces', () => {
@@ -39,20 +39,20 @@ describe('schedule resolution', () => {
   });
 
   it('rejects an expression cron-parser cannot read, naming the variable, the view and the expression', () => {
-    const err = rejects({ [VIEWS.failedJobs]: '61 * * * *' });
-    expect(err.message).to.match(new RegExp(`^invalid configuration: REFRESH_SCHEDULES\\["${VIEWS.failedJobs}"\\]: '61 \\* \\* \\* \\*' is not a cron expression \\(.+\\)$`));
+    const err = rejects({ [VIEWS.jobFacts]: '61 * * * *' });
+    expect(err.message).to.match(new RegExp(`^invalid configuration: REFRESH_SCHEDULES\\["${VIEWS.jobFacts}"\\]: '61 \\* \\* \\* \\*' is not a cron expression \\(.+\\)$`));
   });
 
   it('rejects a seconds field, which pg-boss schedules cannot honour', () => {
-    expect(rejects({ [VIEWS.failedJobs]: '*/10 * * * * *' }).message).to.include('has 6 field(s); a schedule has 5');
+    expect(rejects({ [VIEWS.jobFacts]: '*/10 * * * * *' }).message).to.include('has 6 field(s); a schedule has 5');
   });
 
   it('rejects a view name the registry does not know, listing the known ones', () => {
     const err = rejects({ 'eventstats.mv_failed_job': '* * * * *' });
-    expect(err.message).to.include('unknown view(s) eventstats.mv_failed_job; known: eventstats.mv_failed_jobs');
+    expect(err.message).to.include('unknown view(s) eventstats.mv_failed_job; known: eventstats.mv_job_facts');
   });
 
   it('is a configuration error, so the worker exits 2 on it', () => {
-    expect(rejects({ [VIEWS.failedJobs]: 'nope' })).to.be.instanceOf(ConfigError);
+    expect(rejects({ [VIEWS.jobFacts]: 'nope' })).to.be.instanceOf(ConfigError);
   });
 });
