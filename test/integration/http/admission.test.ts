@@ -5,8 +5,11 @@
  * so that "two under way" holds without racing real requests.
  */
 import { expect } from 'chai';
+import express from 'express';
 import request from 'supertest';
 import { Admission, type Release } from '../../../src/core/admission.ts';
+import { OverloadedError } from '../../../src/core/errors.ts';
+import { errorHandler } from '../../../src/http/errors.ts';
 import { RAW_MAX_WINDOW_DAYS } from '../../../src/raw/raw-stats.ts';
 import { DAY_MS, HOUR_MS } from '../../../src/rollup/window.ts';
 import { NOW, seededDatabase, type SeededDatabase } from '../../helpers/fixtures.ts';
@@ -52,6 +55,26 @@ describe('admission of reads of the base tables', function () {
     expect(onlyError(refused.body).type).to.equal('overloaded');
     expect(onlyError(refused.body).message).to.match(/^too many requests reading the base tables under way for this user/);
     await post('carol', RAW).expect(200);
+  });
+
+  it("refuses a user's raw page over the budget before reading its body, with the bytes and headers the route's refusal has", async () => {
+    hold('alice', 2);
+    const before = admission.stats().rejected.user;
+    // Neither body is read: malformed JSON, and one past the 64 KiB limit, are refused like any other.
+    const malformed = await post('alice', RAW).set('Content-Type', 'application/json').send('{"limit":').expect(429);
+    await post('alice', RAW).send({ source_app: 'x'.repeat(100 * 1024) }).expect(429);
+    expect(admission.stats().rejected.user - before).to.equal(2);
+
+    const reference = express();
+    const message = `too many requests reading the base tables under way for this user (at most 2 at once); retry after ${RETRY_AFTER} s, or narrow the window`;
+    reference.use((_req, _res, next) => next(new OverloadedError(message, RETRY_AFTER)));
+    reference.use(errorHandler());
+    const expected = await request(reference).post('/').expect(429);
+    expect(malformed.text).to.equal(expected.text);
+    for (const name of ['content-type', 'content-length', 'retry-after', 'cache-control']) expect(malformed.headers[name], name).to.equal(expected.headers[name]);
+    // Another user's page, and the user's own covered reads, go on.
+    await post('carol', RAW).expect(200);
+    await post('alice', query('failed_jobs'), { days: 7 }).expect(200);
   });
 
   it('answers everyone 429 on a base-table read once the process has its global limit under way', async () => {
