@@ -4,13 +4,9 @@
  * every request shape is served from pre-aggregates, one such read can hold a pooled connection for
  * the whole statement timeout, so a handful of them from one user would hold the pool and everyone
  * else's covered reads would get 503. Each process admits at most `userMax` of them per token subject
- * and `globalMax` in all; past the global limit the next one is refused at once with 429 and
- * Retry-After. Past the user's own it waits for one of their places in a short FIFO (`queuePerUser`,
- * through `admit`), and only beyond that is refused: a client that sends many such reads at once, or
- * sends again at once when refused, waits for its own reads instead of costing the process an
- * answer per retry (docs/BENCHMARKS.md, issue 26, "2026-12-07 (4)"). A waiting read holds its
- * socket and its parsed body (at most 64 KiB), no connection. Cheap reads are never counted, so
- * they go on while the budget is spent.
+ * and `globalMax` in all; the next one is refused at once with 429 and Retry-After (no queue: a
+ * queued request would still hold its client's connection, and the client can retry when told).
+ * Cheap reads are never counted, so they go on while the budget is spent.
  *
  * Optionally (`userShare`, ADMISSION_USER_SHARE) each subject also has a budget of time: a token
  * bucket that refills at `userShare` milliseconds per millisecond, up to `burstMs`, and is charged
@@ -47,12 +43,6 @@ export interface AdmissionLimits {
    * such check.
    */
   readonly maxLoopLoad?: number;
-  /**
-   * ADMISSION_USER_QUEUE: reads of one subject that wait, first in first out, for one of their
-   * `userMax` places rather than being refused (through `admit`; `enter` never waits). Absent or 0:
-   * refused at once, as before.
-   */
-  readonly queuePerUser?: number;
 }
 
 /** What /metrics reports (src/metrics/api.ts). */
@@ -62,8 +52,6 @@ export interface AdmissionStats {
   readonly rejected: Readonly<Record<'user' | 'global' | 'budget' | 'load', number>>;
   /** Subjects whose time budget is not full (what the bucket map holds). */
   readonly budgets: number;
-  /** Reads waiting for one of their user's places (ADMISSION_USER_QUEUE). */
-  readonly waiting: number;
   readonly limits: AdmissionLimits;
 }
 
@@ -92,9 +80,6 @@ export class Admission {
   private readonly byUser = new Map<string, number>();
   /** Users whose time budget is spent in part (an entry leaves when it has refilled: see sweep). */
   private readonly buckets = new Map<string, Bucket>();
-  /** Per user, the reads waiting for one of their places, oldest first (an entry leaves when empty). */
-  private readonly waiters = new Map<string, ((release: Release) => void)[]>();
-  private waiting = 0;
   private admitted = 0;
   private readonly rejected = { user: 0, global: 0, budget: 0, load: 0 };
 
@@ -138,11 +123,10 @@ export class Admission {
 
   /**
    * Why `user`'s next expensive statement would be refused now (counted as refused), or undefined
-   * when it would be admitted or (`canWait`, as `admit` does) wait in the user's queue. `enter` and
-   * `admit` ask this first; the raw endpoint asks it before reading a request's body too
-   * (src/http/routes/stats.ts), so a refusal costs no parsing.
+   * when it would be admitted. `enter` asks this first; the raw endpoint asks it before reading a
+   * request's body too (src/http/routes/stats.ts), so a refusal costs no parsing.
    */
-  refusal(user: string, canWait = true): Refusal | undefined {
+  refusal(user: string): Refusal | undefined {
     const balance = this.balance(user, this.now());
     if (balance <= 0) {
       this.rejected.budget++;
@@ -155,8 +139,6 @@ export class Admission {
       };
     }
     if ((this.byUser.get(user) ?? 0) >= this.limits.userMax) {
-      // With room in the user's queue the read waits for one of their places (admit): no refusal.
-      if (canWait && (this.waiters.get(user)?.length ?? 0) < (this.limits.queuePerUser ?? 0)) return undefined;
       this.rejected.user++;
       return { limit: 'user', retryAfterSeconds: this.limits.retryAfterSeconds, message: this.userMessage };
     }
@@ -178,66 +160,30 @@ export class Admission {
     return undefined;
   }
 
-  /** Admits one expensive statement for `user` now, or throws OverloadedError (429) naming the limit it hit; never waits. */
+  /** Admits one expensive statement for `user`, or throws OverloadedError (429) naming the limit it hit. */
   enter(user: string): Release {
-    const refused = this.refusal(user, false);
+    const refused = this.refusal(user);
     if (refused) throw new OverloadedError(refused.message, refused.retryAfterSeconds);
-    return this.take(user);
-  }
-
-  private take(user: string): Release {
-    this.active++;
-    this.byUser.set(user, (this.byUser.get(user) ?? 0) + 1);
-    return this.grant(user);
-  }
-
-  /**
-   * Admits one expensive statement for `user`: now; or, with `userMax` of theirs under way and room
-   * in their queue (`queuePerUser`), when one of them is released (their place is handed on, so the
-   * global count does not change); else throws OverloadedError as `enter` does. A client that keeps
-   * sending such reads then waits for its own, instead of being answered at once and sending again.
-   */
-  async admit(user: string): Promise<Release> {
-    const refused = this.refusal(user, true);
-    if (refused) throw new OverloadedError(refused.message, refused.retryAfterSeconds);
-    if ((this.byUser.get(user) ?? 0) < this.limits.userMax) return this.take(user);
-    let queue = this.waiters.get(user);
-    if (queue === undefined) {
-      queue = [];
-      this.waiters.set(user, queue);
-    }
-    const mine = queue;
-    this.waiting++;
-    return new Promise<Release>((resolve) => mine.push(resolve));
-  }
-
-  /** One admitted statement's release: charges its time, then hands the place to the user's first waiter, or frees it. */
-  private grant(user: string): Release {
     const started = this.now();
+    const mine = this.byUser.get(user) ?? 0;
+    this.active++;
     this.admitted++;
+    this.byUser.set(user, mine + 1);
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      this.charge(user, this.now() - started);
-      const queue = this.waiters.get(user);
-      const next = queue?.shift();
-      if (queue !== undefined && queue.length === 0) this.waiters.delete(user);
-      if (next !== undefined) {
-        this.waiting--;
-        next(this.grant(user));
-        return;
-      }
       this.active--;
+      this.charge(user, this.now() - started);
       const left = (this.byUser.get(user) ?? 1) - 1;
       if (left === 0) this.byUser.delete(user);
       else this.byUser.set(user, left);
     };
   }
 
-  /** Runs `work` admitted for `user` (waiting its turn as `admit` does), releasing when it settles. */
+  /** Runs `work` admitted for `user`, releasing when it settles. */
   async run<T>(user: string, work: () => Promise<T>): Promise<T> {
-    const release = await this.admit(user);
+    const release = this.enter(user);
     try {
       return await work();
     } finally {
@@ -246,6 +192,6 @@ export class Admission {
   }
 
   stats(): AdmissionStats {
-    return { active: this.active, admitted: this.admitted, rejected: { ...this.rejected }, budgets: this.buckets.size, waiting: this.waiting, limits: this.limits };
+    return { active: this.active, admitted: this.admitted, rejected: { ...this.rejected }, budgets: this.buckets.size, limits: this.limits };
   }
 }

@@ -132,11 +132,6 @@ const EnvSchema = z.object({
    */
   ADMISSION_USER_MAX: int(1, 1000).default(1),
   /**
-   * Of those, how many more of one user's wait (first in first out) for one of their places instead
-   * of answering 429 at once; past them, 429. 0: refused at once (as before "2026-12-07 (4)").
-   */
-  ADMISSION_USER_QUEUE: int(0, 1000).default(8),
-  /**
    * A time budget per user (src/admission.ts): the share of one connection's time one user's reads
    * of the base tables may hold on average (0.25: a quarter); past it, 429 until the share is earned
    * back. Unset: no time budget, only ADMISSION_USER_MAX.
@@ -217,7 +212,7 @@ export interface Config {
   /** ADMISSION_GLOBAL_MAX (resolved) and ADMISSION_USER_MAX: reads of the base tables at once, per process and per user; ADMISSION_USER_SHARE/_BURST_MS: the time budget per user, when set. */
   /** INFLIGHT_USER_MAX (0: none) and INFLIGHT_USER_QUEUE: one user's requests under way at once per process, and waiting. */
   readonly inFlight: { readonly perUser: number; readonly queuePerUser: number };
-  readonly admission: { readonly globalMax: number; readonly userMax: number; readonly queuePerUser: number; readonly userShare?: number; readonly burstMs?: number; readonly maxLoopLoad?: number };
+  readonly admission: { readonly globalMax: number; readonly userMax: number; readonly userShare?: number; readonly burstMs?: number; readonly maxLoopLoad?: number };
   /** Byte bound of the verified-token cache (VERIFIED_TOKENS_MAX_BYTES). */
   readonly verifiedTokensMaxBytes: number;
   readonly databaseUrl: string | undefined;
@@ -411,7 +406,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     admission: Object.freeze({
       globalMax: e.ADMISSION_GLOBAL_MAX ?? Math.max(1, Math.floor(e.DB_POOL_MAX / 2)),
       userMax: e.ADMISSION_USER_MAX,
-      queuePerUser: e.ADMISSION_USER_QUEUE,
       ...(e.ADMISSION_USER_SHARE === undefined ? {} : { userShare: e.ADMISSION_USER_SHARE, burstMs: e.ADMISSION_USER_BURST_MS }),
       ...(e.ADMISSION_MAX_LOOP_LOAD === undefined ? {} : { maxLoopLoad: e.ADMISSION_MAX_LOOP_LOAD }),
     }),

@@ -135,13 +135,11 @@ export const ADMISSION_METRICS = Object.freeze({
   admitted: 'eventstats_admission_admitted_total',
   rejected: 'eventstats_admission_rejected_total',
   limit: 'eventstats_admission_limit',
-  waiting: 'eventstats_admission_waiting',
 });
 
 /** Reads of the base tables under way, admitted and refused (by the limit hit), and the limits. */
 export function watchAdmission(registry: Registry, admission: { stats(): AdmissionStats }): void {
   gaugeOf(registry, ADMISSION_METRICS.active, 'Statements reading the base tables under way in this process (at most ADMISSION_GLOBAL_MAX).', () => admission.stats().active);
-  gaugeOf(registry, ADMISSION_METRICS.waiting, "Reads of the base tables waiting for one of their user's places (at most ADMISSION_USER_QUEUE per user).", () => admission.stats().waiting);
   new Counter({
     name: ADMISSION_METRICS.admitted,
     help: 'Requests admitted to read the base tables.',

@@ -95,9 +95,8 @@ export async function readParts(
   const { state, coverage, sizes, holds } = await cache.views.read(executor, spec);
   const plan = planParts(spec, req, coverage, sizes);
   // A read of the base tables beyond the edges holds a connection for long: admitted within the
-  // user's and the process's budget (waiting for one of the user's places), or refused with 429
-  // (src/core/admission.ts).
-  const release = admission && readsBeyondEdges(plan) ? await admission.admit(user ?? ANONYMOUS_OWNER) : undefined;
+  // user's and the process's budget, or refused with 429 (src/core/admission.ts).
+  const release = admission && readsBeyondEdges(plan) ? admission.enter(user ?? ANONYMOUS_OWNER) : undefined;
   try {
     return await readPlanned(spec, req, executor, cache, rank, realtime, user, { state, holds, plan });
   } finally {

@@ -113,40 +113,6 @@ describe('admission of reads of the base tables', function () {
     await post('alice', RAW, { timestamp_start: NOW - RAW_MAX_WINDOW_DAYS * DAY_MS, timestamp_end: NOW }).expect(200);
   });
 
-  describe('with a queue per user (ADMISSION_USER_QUEUE)', () => {
-    let queued: Admission;
-    let hq: HttpHarness;
-    let mine: Release[] = [];
-    const postQ = (user: string, path: string, body: object = {}) => request(hq.app).post(path).set('Authorization', hq.bearer(user)).send(body);
-
-    before(async () => {
-      queued = new Admission({ globalMax: 3, userMax: 1, retryAfterSeconds: RETRY_AFTER, queuePerUser: 1 });
-      hq = await httpHarness(s.executor, { admission: queued });
-    });
-    afterEach(() => {
-      for (const release of mine) release();
-      mine = [];
-    });
-    after(async () => {
-      await hq?.close();
-    });
-
-    it("makes a user's raw read wait for their place instead of answering 429, answers it when the place frees, and refuses the next past the queue; another user's read goes on", async () => {
-      mine.push(queued.enter('alice'));
-      const waiting = postQ('alice', RAW, { limit: 5 }).then((r) => r);
-      for (let i = 0; i < 2_000 && queued.stats().waiting === 0; i++) await new Promise((r) => setTimeout(r, 5));
-      expect(queued.stats().waiting, "alice's read is waiting").to.equal(1);
-      const refused = await postQ('alice', query('aggregation_by_catalog'), uncovered).expect(429);
-      expect(onlyError(refused.body).message).to.match(/^too many requests reading the base tables under way for this user \(at most 1 at once\)/);
-      await postQ('carol', RAW).expect(200);
-      for (const release of mine.splice(0)) release();
-      const answered = await waiting;
-      expect(answered.status).to.equal(200);
-      expect(answered.body.data).to.have.length(5);
-      expect(queued.stats()).to.deep.include({ active: 0, waiting: 0 });
-    });
-  });
-
   describe('with a time budget per user (ADMISSION_USER_SHARE)', () => {
     // Its own harness, and a clock the test moves, so that "alice's reads have used 6 s" holds
     // without timing real statements.

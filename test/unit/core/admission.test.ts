@@ -43,61 +43,6 @@ describe('Admission of reads of the base tables', () => {
     expect(a.stats().active).to.equal(0);
   });
 
-  describe("with a queue per user (ADMISSION_USER_QUEUE)", () => {
-    /** The error a promise rejects with (an unexpected resolution fails the test). */
-    const failure = (p: Promise<unknown>) =>
-      p.then(
-        () => expect.fail('expected a rejection'),
-        (err: unknown) => err as Error,
-      );
-    it("makes a user's read past their limit wait, hands it the place when one is released (first in, first out), and refuses past the queue", async () => {
-      const a = new Admission({ ...limits, userMax: 1, queuePerUser: 2 });
-      const first = await a.admit('alice');
-      const order: string[] = [];
-      const second = a.admit('alice').then((release) => (order.push('second'), release));
-      const third = a.admit('alice').then((release) => (order.push('third'), release));
-      const past = await failure(a.admit('alice'));
-      expect(past).to.be.instanceOf(OverloadedError);
-      expect(past.message).to.match(/for this user \(at most 1 at once\)/);
-      expect(a.refusal('alice'), 'the raw endpoint is refused before its body too').to.include({ limit: 'user' });
-      expect(() => a.enter('alice'), 'enter never waits').to.throw(OverloadedError);
-      expect(a.stats()).to.deep.include({ active: 1, waiting: 2, admitted: 1 });
-      // Another user is neither queued nor refused.
-      (await a.admit('bob'))();
-
-      first();
-      first();
-      const releaseSecond = await second;
-      expect(order).to.deep.equal(['second']);
-      expect(a.stats(), 'the place was handed on: still one under way').to.deep.include({ active: 1, waiting: 1 });
-      releaseSecond();
-      (await third)();
-      expect(order).to.deep.equal(['second', 'third']);
-      expect(a.stats()).to.deep.include({ active: 0, waiting: 0, admitted: 4 });
-      expect(a.stats().rejected.user).to.equal(3);
-    });
-
-    it('lets a waiting read wait past the global limit (its place is the user\'s own), and still refuses a new user at it', async () => {
-      const a = new Admission({ globalMax: 2, userMax: 1, retryAfterSeconds: 4, queuePerUser: 1 });
-      const alice = await a.admit('alice');
-      await a.admit('bob');
-      const waiting = a.admit('alice');
-      expect((await failure(a.admit('carol'))).message).to.match(/under way \(at most 2 at once\)/);
-      alice();
-      (await waiting)();
-      expect(a.stats()).to.deep.include({ active: 1, waiting: 0 });
-    });
-
-    it('runs work after waiting its turn, and releases it when it fails', async () => {
-      const a = new Admission({ ...limits, userMax: 1, queuePerUser: 1 });
-      const held = await a.admit('alice');
-      const failing = a.run('alice', () => Promise.reject(new Error('boom')));
-      held();
-      expect((await failure(failing)).message).to.equal('boom');
-      expect(a.stats()).to.deep.include({ active: 0, waiting: 0 });
-    });
-  });
-
   describe('with a time budget per user (ADMISSION_USER_SHARE)', () => {
     // A clock the test moves: each admitted read is charged the time between its enter and its release.
     let now = 0;
