@@ -43,6 +43,13 @@ export interface AdmissionLimits {
    * such check.
    */
   readonly maxLoopLoad?: number;
+  /**
+   * ADMISSION_REFUSAL_HOLD_MS: a refusal for the user's own limit or time budget is answered after
+   * this long (the request holds its socket and, behind the in-flight bound, one of the user's
+   * places meanwhile), so a client that sends again at once is paced as one that follows
+   * Retry-After; absent or 0: answered at once. Refusals for the process's limits are never held.
+   */
+  readonly refusalHoldMs?: number;
 }
 
 /** What /metrics reports (src/metrics/api.ts). */
@@ -72,6 +79,8 @@ export interface Refusal {
   readonly limit: 'user' | 'global' | 'budget' | 'load';
   readonly message: string;
   readonly retryAfterSeconds: number;
+  /** How long the answer is held before it is sent (ms; refusalHoldMs for the user's own limits, else 0). */
+  readonly holdMs: number;
 }
 
 export class Admission {
@@ -134,17 +143,18 @@ export class Admission {
       const seconds = Math.max(1, Math.ceil((-balance / this.limits.userShare! + 1) / 1000));
       return {
         limit: 'budget',
+        holdMs: this.limits.refusalHoldMs ?? 0,
         retryAfterSeconds: seconds,
         message: `this user's reads of the base tables have used their share of the time (${this.limits.userShare} of one connection, on average); retry after ${seconds} s, or narrow the window`,
       };
     }
     if ((this.byUser.get(user) ?? 0) >= this.limits.userMax) {
       this.rejected.user++;
-      return { limit: 'user', retryAfterSeconds: this.limits.retryAfterSeconds, message: this.userMessage };
+      return { limit: 'user', holdMs: this.limits.refusalHoldMs ?? 0, retryAfterSeconds: this.limits.retryAfterSeconds, message: this.userMessage };
     }
     if (this.active >= this.limits.globalMax) {
       this.rejected.global++;
-      return { limit: 'global', retryAfterSeconds: this.limits.retryAfterSeconds, message: this.globalMessage };
+      return { limit: 'global', holdMs: 0, retryAfterSeconds: this.limits.retryAfterSeconds, message: this.globalMessage };
     }
     if (this.limits.maxLoopLoad !== undefined) {
       const load = this.loopLoad();
@@ -152,6 +162,7 @@ export class Admission {
         this.rejected.load++;
         return {
           limit: 'load',
+          holdMs: 0,
           retryAfterSeconds: 1,
           message: `the server is busy answering other requests (its event loop ${Math.round(load * 100)}% busy, above ${Math.round(this.limits.maxLoopLoad * 100)}%); reads of the base tables wait: retry after 1 s`,
         };
@@ -163,7 +174,7 @@ export class Admission {
   /** Admits one expensive statement for `user`, or throws OverloadedError (429) naming the limit it hit. */
   enter(user: string): Release {
     const refused = this.refusal(user);
-    if (refused) throw new OverloadedError(refused.message, refused.retryAfterSeconds);
+    if (refused) throw new OverloadedError(refused.message, refused.retryAfterSeconds, refused.holdMs);
     const started = this.now();
     const mine = this.byUser.get(user) ?? 0;
     this.active++;

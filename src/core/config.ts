@@ -132,6 +132,12 @@ const EnvSchema = z.object({
    */
   ADMISSION_USER_MAX: int(1, 1000).default(1),
   /**
+   * A refusal for a user's own limit (ADMISSION_USER_MAX, ADMISSION_USER_SHARE) is answered after this
+   * many milliseconds, so a client that sends again at once is paced (docs/BENCHMARKS.md, issue 26,
+   * "2026-12-07 (4)"); 0: at once.
+   */
+  ADMISSION_REFUSAL_HOLD_MS: int(0, 60_000).default(1_000),
+  /**
    * A time budget per user (src/admission.ts): the share of one connection's time one user's reads
    * of the base tables may hold on average (0.25: a quarter); past it, 429 until the share is earned
    * back. Unset: no time budget, only ADMISSION_USER_MAX.
@@ -212,7 +218,7 @@ export interface Config {
   /** ADMISSION_GLOBAL_MAX (resolved) and ADMISSION_USER_MAX: reads of the base tables at once, per process and per user; ADMISSION_USER_SHARE/_BURST_MS: the time budget per user, when set. */
   /** INFLIGHT_USER_MAX (0: none) and INFLIGHT_USER_QUEUE: one user's requests under way at once per process, and waiting. */
   readonly inFlight: { readonly perUser: number; readonly queuePerUser: number };
-  readonly admission: { readonly globalMax: number; readonly userMax: number; readonly userShare?: number; readonly burstMs?: number; readonly maxLoopLoad?: number };
+  readonly admission: { readonly globalMax: number; readonly userMax: number; readonly refusalHoldMs?: number; readonly userShare?: number; readonly burstMs?: number; readonly maxLoopLoad?: number };
   /** Byte bound of the verified-token cache (VERIFIED_TOKENS_MAX_BYTES). */
   readonly verifiedTokensMaxBytes: number;
   readonly databaseUrl: string | undefined;
@@ -406,6 +412,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     admission: Object.freeze({
       globalMax: e.ADMISSION_GLOBAL_MAX ?? Math.max(1, Math.floor(e.DB_POOL_MAX / 2)),
       userMax: e.ADMISSION_USER_MAX,
+      ...(e.ADMISSION_REFUSAL_HOLD_MS > 0 ? { refusalHoldMs: e.ADMISSION_REFUSAL_HOLD_MS } : {}),
       ...(e.ADMISSION_USER_SHARE === undefined ? {} : { userShare: e.ADMISSION_USER_SHARE, burstMs: e.ADMISSION_USER_BURST_MS }),
       ...(e.ADMISSION_MAX_LOOP_LOAD === undefined ? {} : { maxLoopLoad: e.ADMISSION_MAX_LOOP_LOAD }),
     }),

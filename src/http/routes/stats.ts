@@ -25,7 +25,10 @@ export function rawAdmissionCheck(admission: Admission): RequestHandler {
     if (req.method !== 'POST' || req.path !== '/' || !RAW_STATS_TOPICS.includes(topicOf(res))) return next();
     const refused = admission.refusal(userOf(res));
     if (refused === undefined) return next();
-    answer(refused.message, refused.retryAfterSeconds)(res);
+    const send = answer(refused.message, refused.retryAfterSeconds);
+    // Held as the error middleware holds it (refusalHoldMs); not sent to a client that left.
+    if (refused.holdMs > 0) setTimeout(() => res.destroyed || send(res), refused.holdMs).unref();
+    else send(res);
   };
 }
 
