@@ -53,9 +53,11 @@ export function apiEnv(databaseUrl: string, credentials: Credentials, extra: Rec
     // /metrics off the fixed default port (9465), which another server here may hold.
     METRICS_PORT: '0',
     // The benchmark measures capacity with one user on many connections, not fairness between users:
-    // admission control's budget (429 past it) is opened wide, as for the chaos stages that are not about it.
+    // admission control's budget (429 past it) and the per-user bound on requests under way are
+    // opened wide, as for the chaos stages that are not about them.
     ADMISSION_USER_MAX: '1000',
     ADMISSION_GLOBAL_MAX: '1000',
+    INFLIGHT_USER_MAX: '0',
     ...extra,
   };
 }

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import type { Registry } from 'prom-client';
 import type { Admission } from './core/admission.ts';
+import type { InFlight } from './core/in-flight.ts';
 import type { AccessControl } from './auth/acl.ts';
 import type { DevTokenIssuer } from './auth/dev-keys.ts';
 import type { KeyProvider } from './auth/keys.ts';
@@ -17,13 +18,14 @@ import { authenticate, type TokenRules } from './http/auth.ts';
 import { jsonBody } from './http/body.ts';
 import { errorHandler, notFoundRoute } from './http/errors.ts';
 import { healthRoutes, type HealthChecks } from './http/health.ts';
+import { inFlightGate } from './http/in-flight.ts';
 import { openApiRoutes } from './http/openapi.ts';
 import type { PageAssets } from './http/page-assets.ts';
 import { dashboardRoutes } from './http/routes/dashboard.ts';
 import { devTokenRoutes } from './http/routes/dev-token.ts';
 import { docsRoutes } from './http/routes/docs.ts';
 import { queryRoutes } from './http/routes/queries.ts';
-import { rawStatsRoutes } from './http/routes/stats.ts';
+import { rawAdmissionCheck, rawStatsRoutes } from './http/routes/stats.ts';
 import { authorizeTopic, resolveTopic } from './http/topic.ts';
 import { requestMetrics, routeGate } from './metrics/requests.ts';
 import { METRICS_PATH, scrapeHandler } from './http/metrics-server.ts';
@@ -46,6 +48,11 @@ export interface AppDeps {
   readonly retryAfterSeconds: number;
   /** Admission of reads of the base tables (config ADMISSION_*; src/core/admission.ts); none counted when absent. */
   readonly admission?: Admission;
+  /**
+   * One user's requests under way at once, and waiting (config INFLIGHT_USER_*; src/core/in-flight.ts);
+   * no bound when absent (the Lambda: one request per instance).
+   */
+  readonly inFlight?: InFlight;
   readonly now?: () => number;
   /** Whether a compiled query answers in real time (config REALTIME, REALTIME_OFF); all do when absent. */
   readonly realtime?: (query: string) => boolean;
@@ -115,7 +122,13 @@ export function createApp(deps: AppDeps): Express {
   app.use(TOPIC_PATH, routeGate(TOPIC_PATH));
   // The token and the ACL first: an anonymous or unauthorised request costs no body parsing (up to
   // 64 KiB after decompression), only its headers.
-  app.use(TOPIC_PATH, authenticate(deps.keys, deps.verifiedTokens, deps.tokenRules), resolveTopic, authorizeTopic(deps.acl));
+  app.use(TOPIC_PATH, authenticate(deps.keys, deps.verifiedTokens, deps.tokenRules));
+  // Then a place among the user's requests under way: one user's many requests wait (or are refused)
+  // before anything else is done for them, so others' requests do not wait behind their work.
+  if (deps.inFlight) app.use(TOPIC_PATH, inFlightGate(deps.inFlight, deps.retryAfterSeconds));
+  app.use(TOPIC_PATH, resolveTopic, authorizeTopic(deps.acl));
+  // A raw page the admission budget refuses now is refused before its body is read.
+  if (deps.admission) app.use(TOPIC_PATH, rawAdmissionCheck(deps.admission));
   app.use(TOPIC_PATH, jsonBody());
   app.use(rawStatsRoutes({ executor: deps.executor, now, admission: deps.admission }));
   app.use(

@@ -35,7 +35,7 @@ async function build(): Promise<Built> {
   // Synchronous lines: Lambda freezes an instance between invocations and signals it at the end.
   const log = createLogger(config.logLevel, 'eventstats', { sync: true });
   for (const warning of tokenRuleWarnings(config)) log.warn(warning);
-  const runtime = await createApiRuntime(config, config.databaseUrl, log, { metrics: false });
+  const runtime = await createApiRuntime(config, config.databaseUrl, log, { metrics: false, inFlight: false });
   shutdownLog = log;
   if (!process.listeners('SIGTERM').includes(onSigterm)) process.on('SIGTERM', onSigterm);
   return {

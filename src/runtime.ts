@@ -6,6 +6,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { Admission } from './core/admission.ts';
+import { InFlight } from './core/in-flight.ts';
 import { AccessControl } from './auth/acl.ts';
 import { KeyStore, resolveKeySource } from './auth/keys.ts';
 import { VerifiedTokens } from './auth/verified-tokens.ts';
@@ -35,6 +36,8 @@ export interface ApiRuntime {
 export interface RuntimeOptions {
   /** Keep metrics (default: config METRICS). The Lambda entry has none: nothing can scrape a Lambda container. */
   readonly metrics?: boolean;
+  /** Bound one user's requests under way (default: config INFLIGHT_USER_MAX > 0). The Lambda entry has none: one request per instance. */
+  readonly inFlight?: boolean;
 }
 
 /**
@@ -102,7 +105,8 @@ export async function createApiRuntime(config: Config, databaseUrl: string, log:
   const parts = new PartsCache(config.partsCache);
   const verifiedTokens = new VerifiedTokens({ maxBytes: config.verifiedTokensMaxBytes });
   const admission = new Admission({ ...config.admission, retryAfterSeconds: config.db.retryAfterSeconds });
-  const metrics = (options.metrics ?? config.metrics.enabled) ? createApiMetrics({ pool, parts, verifiedTokens, admission }) : undefined;
+  const inFlight = (options.inFlight ?? true) && config.inFlight.perUser > 0 ? new InFlight(config.inFlight) : undefined;
+  const metrics = (options.metrics ?? config.metrics.enabled) ? createApiMetrics({ pool, parts, verifiedTokens, admission, inFlight }) : undefined;
   return {
     pool,
     close: async () => {
@@ -119,6 +123,7 @@ export async function createApiRuntime(config: Config, databaseUrl: string, log:
       keys,
       verifiedTokens,
       admission,
+      inFlight,
       tokenRules: config.token,
       acl,
       log,

@@ -43,6 +43,13 @@ export interface AdmissionLimits {
    * such check.
    */
   readonly maxLoopLoad?: number;
+  /**
+   * ADMISSION_REFUSAL_HOLD_MS: a refusal for the user's own limit or time budget is answered after
+   * this long (the request holds its socket and, behind the in-flight bound, one of the user's
+   * places meanwhile), so a client that sends again at once is paced as one that follows
+   * Retry-After; absent or 0: answered at once. Refusals for the process's limits are never held.
+   */
+  readonly refusalHoldMs?: number;
 }
 
 /** What /metrics reports (src/metrics/api.ts). */
@@ -67,6 +74,15 @@ interface Bucket {
 /** The bucket map is swept of refilled entries when it grows past this many. */
 const BUCKET_SWEEP_AT = 1024;
 
+/** Why a read of the base tables is refused: the limit it hit, and the 429's message and Retry-After. */
+export interface Refusal {
+  readonly limit: 'user' | 'global' | 'budget' | 'load';
+  readonly message: string;
+  readonly retryAfterSeconds: number;
+  /** How long the answer is held before it is sent (ms; refusalHoldMs for the user's own limits, else 0). */
+  readonly holdMs: number;
+}
+
 export class Admission {
   private active = 0;
   /** Users with work under way (an entry leaves at zero: bounded by the work under way). */
@@ -84,7 +100,13 @@ export class Admission {
     if (limits.userShare !== undefined && !(limits.userShare > 0 && (limits.burstMs ?? 0) > 0)) {
       throw new Error('a time budget needs userShare > 0 and burstMs > 0');
     }
+    this.userMessage = `too many requests reading the base tables under way for this user (at most ${limits.userMax} at once); retry after ${limits.retryAfterSeconds} s, or narrow the window`;
+    this.globalMessage = `too many requests reading the base tables under way (at most ${limits.globalMax} at once); retry after ${limits.retryAfterSeconds} s`;
   }
+
+  /** The refusals whose words depend on the limits only (so an answer can be serialised once per message). */
+  private readonly userMessage: string;
+  private readonly globalMessage: string;
 
   /** `user`'s time budget now (ms); the capacity when it has no entry or no budget applies. */
   private balance(user: string, now: number): number {
@@ -108,44 +130,53 @@ export class Admission {
     for (const user of this.buckets.keys()) if (this.balance(user, now) >= this.limits.burstMs!) this.buckets.delete(user);
   }
 
-  /** Admits one expensive statement for `user`, or throws OverloadedError (429) naming the limit it hit. */
-  enter(user: string): Release {
-    const started = this.now();
-    const balance = this.balance(user, started);
+  /**
+   * Why `user`'s next expensive statement would be refused now (counted as refused), or undefined
+   * when it would be admitted. `enter` asks this first; the raw endpoint asks it before reading a
+   * request's body too (src/http/routes/stats.ts), so a refusal costs no parsing.
+   */
+  refusal(user: string): Refusal | undefined {
+    const balance = this.balance(user, this.now());
     if (balance <= 0) {
       this.rejected.budget++;
       // Positive again after -balance / share ms; at least the configured hint's 1 s granularity.
       const seconds = Math.max(1, Math.ceil((-balance / this.limits.userShare! + 1) / 1000));
-      throw new OverloadedError(
-        `this user's reads of the base tables have used their share of the time (${this.limits.userShare} of one connection, on average); retry after ${seconds} s, or narrow the window`,
-        seconds,
-      );
+      return {
+        limit: 'budget',
+        holdMs: this.limits.refusalHoldMs ?? 0,
+        retryAfterSeconds: seconds,
+        message: `this user's reads of the base tables have used their share of the time (${this.limits.userShare} of one connection, on average); retry after ${seconds} s, or narrow the window`,
+      };
     }
-    const mine = this.byUser.get(user) ?? 0;
-    if (mine >= this.limits.userMax) {
+    if ((this.byUser.get(user) ?? 0) >= this.limits.userMax) {
       this.rejected.user++;
-      throw new OverloadedError(
-        `too many requests reading the base tables under way for this user (at most ${this.limits.userMax} at once); retry after ${this.limits.retryAfterSeconds} s, or narrow the window`,
-        this.limits.retryAfterSeconds,
-      );
+      return { limit: 'user', holdMs: this.limits.refusalHoldMs ?? 0, retryAfterSeconds: this.limits.retryAfterSeconds, message: this.userMessage };
     }
     if (this.active >= this.limits.globalMax) {
       this.rejected.global++;
-      throw new OverloadedError(
-        `too many requests reading the base tables under way (at most ${this.limits.globalMax} at once); retry after ${this.limits.retryAfterSeconds} s`,
-        this.limits.retryAfterSeconds,
-      );
+      return { limit: 'global', holdMs: 0, retryAfterSeconds: this.limits.retryAfterSeconds, message: this.globalMessage };
     }
     if (this.limits.maxLoopLoad !== undefined) {
       const load = this.loopLoad();
       if (load > this.limits.maxLoopLoad) {
         this.rejected.load++;
-        throw new OverloadedError(
-          `the server is busy answering other requests (its event loop ${Math.round(load * 100)}% busy, above ${Math.round(this.limits.maxLoopLoad * 100)}%); reads of the base tables wait: retry after 1 s`,
-          1,
-        );
+        return {
+          limit: 'load',
+          holdMs: 0,
+          retryAfterSeconds: 1,
+          message: `the server is busy answering other requests (its event loop ${Math.round(load * 100)}% busy, above ${Math.round(this.limits.maxLoopLoad * 100)}%); reads of the base tables wait: retry after 1 s`,
+        };
       }
     }
+    return undefined;
+  }
+
+  /** Admits one expensive statement for `user`, or throws OverloadedError (429) naming the limit it hit. */
+  enter(user: string): Release {
+    const refused = this.refusal(user);
+    if (refused) throw new OverloadedError(refused.message, refused.retryAfterSeconds, refused.holdMs);
+    const started = this.now();
+    const mine = this.byUser.get(user) ?? 0;
     this.active++;
     this.admitted++;
     this.byUser.set(user, mine + 1);

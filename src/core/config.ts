@@ -132,6 +132,12 @@ const EnvSchema = z.object({
    */
   ADMISSION_USER_MAX: int(1, 1000).default(1),
   /**
+   * A refusal for a user's own limit (ADMISSION_USER_MAX, ADMISSION_USER_SHARE) is answered after this
+   * many milliseconds, so a client that sends again at once is paced (docs/BENCHMARKS.md, issue 26,
+   * "2026-12-07 (4)"); 0: at once.
+   */
+  ADMISSION_REFUSAL_HOLD_MS: int(0, 60_000).default(1_000),
+  /**
    * A time budget per user (src/admission.ts): the share of one connection's time one user's reads
    * of the base tables may hold on average (0.25: a quarter); past it, 429 until the share is earned
    * back. Unset: no time budget, only ADMISSION_USER_MAX.
@@ -141,6 +147,14 @@ const EnvSchema = z.object({
   ADMISSION_USER_BURST_MS: int(1, 3_600_000).default(5_000),
   /** Above this event loop utilization (0-1) no read of the base tables is admitted (src/admission.ts). Unset: no such check. */
   ADMISSION_MAX_LOOP_LOAD: z.coerce.number().gt(0, 'must be more than 0').max(1, 'must be at most 1').optional(),
+  /**
+   * Requests of one user (token subject) one API process works on at once, whatever they ask
+   * (src/core/in-flight.ts); the next ones wait, first in first out, up to INFLIGHT_USER_QUEUE, and
+   * past that answer 429. 0: no such bound.
+   */
+  INFLIGHT_USER_MAX: int(0, 1000).default(4),
+  /** Requests of one user that may wait for a place under INFLIGHT_USER_MAX; beyond them, 429 with Retry-After. */
+  INFLIGHT_USER_QUEUE: int(0, 10_000).default(16),
   /** Bytes an API process's parts cache may hold (segments, windows, tails; keys included). */
   PARTS_CACHE_MAX_BYTES: int(65_536, 16 * 1024 ** 3).default(PARTS_CACHE_MAX_BYTES),
   /** Bytes of the parts cache one user's filtered or empty results may hold (default: an eighth of PARTS_CACHE_MAX_BYTES). */
@@ -202,7 +216,9 @@ const FileConfigSchema = z
 export interface Config {
   readonly partsCache: PartsCacheOptions & { readonly maxBytes: number; readonly userMaxBytes: number };
   /** ADMISSION_GLOBAL_MAX (resolved) and ADMISSION_USER_MAX: reads of the base tables at once, per process and per user; ADMISSION_USER_SHARE/_BURST_MS: the time budget per user, when set. */
-  readonly admission: { readonly globalMax: number; readonly userMax: number; readonly userShare?: number; readonly burstMs?: number; readonly maxLoopLoad?: number };
+  /** INFLIGHT_USER_MAX (0: none) and INFLIGHT_USER_QUEUE: one user's requests under way at once per process, and waiting. */
+  readonly inFlight: { readonly perUser: number; readonly queuePerUser: number };
+  readonly admission: { readonly globalMax: number; readonly userMax: number; readonly refusalHoldMs?: number; readonly userShare?: number; readonly burstMs?: number; readonly maxLoopLoad?: number };
   /** Byte bound of the verified-token cache (VERIFIED_TOKENS_MAX_BYTES). */
   readonly verifiedTokensMaxBytes: number;
   readonly databaseUrl: string | undefined;
@@ -392,9 +408,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       userMaxBytes: e.PARTS_CACHE_USER_MAX_BYTES ?? Math.floor(e.PARTS_CACHE_MAX_BYTES / 8),
     }),
     verifiedTokensMaxBytes: e.VERIFIED_TOKENS_MAX_BYTES,
+    inFlight: Object.freeze({ perUser: e.INFLIGHT_USER_MAX, queuePerUser: e.INFLIGHT_USER_QUEUE }),
     admission: Object.freeze({
       globalMax: e.ADMISSION_GLOBAL_MAX ?? Math.max(1, Math.floor(e.DB_POOL_MAX / 2)),
       userMax: e.ADMISSION_USER_MAX,
+      ...(e.ADMISSION_REFUSAL_HOLD_MS > 0 ? { refusalHoldMs: e.ADMISSION_REFUSAL_HOLD_MS } : {}),
       ...(e.ADMISSION_USER_SHARE === undefined ? {} : { userShare: e.ADMISSION_USER_SHARE, burstMs: e.ADMISSION_USER_BURST_MS }),
       ...(e.ADMISSION_MAX_LOOP_LOAD === undefined ? {} : { maxLoopLoad: e.ADMISSION_MAX_LOOP_LOAD }),
     }),

@@ -89,6 +89,8 @@ export class OverloadedError extends AppError {
   constructor(
     message: string,
     readonly retryAfterSeconds: number,
+    /** How long the answer is held before it is sent (ms): a refusal of the user's own excess, paced (ADMISSION_REFUSAL_HOLD_MS). */
+    readonly holdMs = 0,
   ) {
     super(429, 'overloaded', message);
   }

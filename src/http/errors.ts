@@ -80,6 +80,9 @@ export function errorHandler(retryAfterSeconds = 5, throttle = new LogThrottle()
     // request's too): headers an answer may have set before failing are dropped.
     for (const name of ['ETag', 'Last-Modified', 'Content-Disposition', 'Vary']) res.removeHeader(name);
     res.setHeader('Cache-Control', 'no-store');
-    res.status(appError.status).json(errorBody(appError));
+    const send = () => res.status(appError.status).json(errorBody(appError));
+    // A refusal of the user's own excess may be held (src/core/admission.ts refusalHoldMs); not sent to a client that left.
+    if (appError instanceof OverloadedError && appError.holdMs > 0) setTimeout(() => res.destroyed || send(), appError.holdMs).unref();
+    else send();
   };
 }

@@ -63,7 +63,7 @@ const ERROR_RESPONSES = {
     status: '429',
     types: ['overloaded'],
     description:
-      'The request would read the base tables (the raw endpoint; a compiled query whose window no pre-aggregate covers beyond its edges) while ADMISSION_USER_MAX such reads of this user, or ADMISSION_GLOBAL_MAX of all users, are under way in this process, or (with ADMISSION_USER_SHARE set) while such reads of this user have used their share of the time, or (with ADMISSION_MAX_LOOP_LOAD set) while the server is busier than that with other requests. Carries Retry-After; covered reads are never refused so.',
+      'The request would read the base tables (the raw endpoint; a compiled query whose window no pre-aggregate covers beyond its edges) while ADMISSION_USER_MAX such reads of this user, or ADMISSION_GLOBAL_MAX of all users, are under way in this process, or (with ADMISSION_USER_SHARE set) while such reads of this user have used their share of the time, or (with ADMISSION_MAX_LOOP_LOAD set) while the server is busier than that with other requests; or, whatever it asks, while INFLIGHT_USER_MAX requests of this user are under way in this process and INFLIGHT_USER_QUEUE more wait for their turn. Carries Retry-After; a covered read is refused only so. A refusal by ADMISSION_USER_MAX or ADMISSION_USER_SHARE is sent after ADMISSION_REFUSAL_HOLD_MS (1 s by default).',
   },
   Internal: { status: '500', types: ['internal'], description: 'A bug. The message never carries the error text, a stack or SQL.' },
   Unavailable: {

@@ -6,6 +6,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { PART_KINDS, type PartsCacheStats } from '../read/parts-cache.ts';
 import type { AdmissionStats } from '../core/admission.ts';
+import type { InFlightStats } from '../core/in-flight.ts';
 import { createMetricsRegistry, watchPool, type PoolCounts } from './registry.ts';
 
 export const PARTS_CACHE_METRICS = Object.freeze({
@@ -66,6 +67,7 @@ export function createApiMetrics(sources: {
   readonly parts: { stats(): PartsCacheStats };
   readonly verifiedTokens?: { readonly bytes: number };
   readonly admission?: { stats(): AdmissionStats };
+  readonly inFlight?: { stats(): InFlightStats } | undefined;
 }): Registry {
   const registry = createMetricsRegistry();
   watchPool(registry, 'api', () => sources.pool);
@@ -73,7 +75,59 @@ export function createApiMetrics(sources: {
   const tokens = sources.verifiedTokens;
   if (tokens) gaugeOf(registry, PARTS_CACHE_METRICS.verifiedTokensBytes, 'Bytes the cache of verified tokens holds, as counted against VERIFIED_TOKENS_MAX_BYTES.', () => tokens.bytes);
   if (sources.admission) watchAdmission(registry, sources.admission);
+  if (sources.inFlight) watchInFlight(registry, sources.inFlight);
   return registry;
+}
+
+export const IN_FLIGHT_METRICS = Object.freeze({
+  requests: 'eventstats_inflight_requests',
+  limit: 'eventstats_inflight_limit',
+  queued: 'eventstats_inflight_queued_total',
+  rejected: 'eventstats_inflight_rejected_total',
+});
+
+/** Users' requests under way and waiting (INFLIGHT_USER_MAX, INFLIGHT_USER_QUEUE), those that waited, and those refused. */
+export function watchInFlight(registry: Registry, inFlight: { stats(): InFlightStats }): void {
+  new Gauge({
+    name: IN_FLIGHT_METRICS.requests,
+    help: 'Authenticated requests in this process, all users together: under way (state active), or waiting for a place under INFLIGHT_USER_MAX (state waiting).',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      const { active, waiting } = inFlight.stats();
+      this.set({ state: 'active' }, active);
+      this.set({ state: 'waiting' }, waiting);
+    },
+  });
+  new Gauge({
+    name: IN_FLIGHT_METRICS.limit,
+    help: "The per-user bounds: INFLIGHT_USER_MAX (scope active) and INFLIGHT_USER_QUEUE (scope waiting).",
+    labelNames: ['scope'],
+    registers: [registry],
+    collect() {
+      const { limits } = inFlight.stats();
+      this.set({ scope: 'active' }, limits.perUser);
+      this.set({ scope: 'waiting' }, limits.queuePerUser);
+    },
+  });
+  new Counter({
+    name: IN_FLIGHT_METRICS.queued,
+    help: "Requests that waited for a place among their user's requests under way before going on.",
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(inFlight.stats().queued);
+    },
+  });
+  new Counter({
+    name: IN_FLIGHT_METRICS.rejected,
+    help: "Requests refused with 429 because their user's queue (INFLIGHT_USER_QUEUE) was full.",
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(inFlight.stats().rejected);
+    },
+  });
 }
 
 export const ADMISSION_METRICS = Object.freeze({

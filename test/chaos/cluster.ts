@@ -16,9 +16,9 @@ import { seed } from '../../src/seed/index.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { ACCESS, type User } from '../helpers/http.ts';
 
-/** ADMISSION_* opened wide, for the scenarios that are not about admission; '' sets them back to the defaults. */
-export const WIDE_ADMISSION = Object.freeze({ ADMISSION_USER_MAX: '64', ADMISSION_GLOBAL_MAX: '64' });
-export const DEFAULT_ADMISSION = Object.freeze({ ADMISSION_USER_MAX: '', ADMISSION_GLOBAL_MAX: '' });
+/** ADMISSION_* and INFLIGHT_USER_MAX opened wide, for the scenarios that are not about admission; '' sets them back to the defaults. */
+export const WIDE_ADMISSION = Object.freeze({ ADMISSION_USER_MAX: '64', ADMISSION_GLOBAL_MAX: '64', INFLIGHT_USER_MAX: '0' });
+export const DEFAULT_ADMISSION = Object.freeze({ ADMISSION_USER_MAX: '', ADMISSION_GLOBAL_MAX: '', INFLIGHT_USER_MAX: '' });
 
 export interface ChaosCluster {
   readonly url: string;

@@ -93,6 +93,8 @@ export interface HarnessOptions {
   readonly healthCacheMs?: number;
   /** Admission of reads of the base tables (none by default). */
   readonly admission?: AppDeps['admission'];
+  /** One user's requests under way at once (none by default). */
+  readonly inFlight?: AppDeps['inFlight'];
 }
 
 export async function httpHarness(executor: Executor, options: HarnessOptions = {}): Promise<HttpHarness> {
@@ -112,6 +114,7 @@ export async function httpHarness(executor: Executor, options: HarnessOptions = 
     health: options.health ?? { database: databaseCheck(executor) },
     healthCacheMs: options.healthCacheMs,
     admission: options.admission,
+    inFlight: options.inFlight,
     retryAfterSeconds: RETRY_AFTER_SECONDS,
     now: () => NOW,
     realtime: options.realtime,

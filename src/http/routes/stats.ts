@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import { ValidationError } from '../../core/errors.ts';
 import type { Executor } from '../../db/executor.ts';
 import { RAW_STATS_TOPICS } from '../../db/tables.ts';
@@ -10,6 +10,27 @@ import { accessOf, topicOf } from '../topic.ts';
 import type { Admission } from '../../core/admission.ts';
 import { YIELD_FROM_ROWS, yieldToLoop } from '../../core/yield.ts';
 import { bodyObject, parseOrThrow } from '../../core/validation.ts';
+import { overloadedAnswers } from '../overloaded.ts';
+
+/**
+ * Before the raw endpoint's body is read: a page the admission budget would refuse now is refused
+ * here, with the same 429 envelope its route would send, serialised once (src/http/overloaded.ts),
+ * so a client that retries at once costs no body parsing, validation or error object per refusal.
+ * The route still enters the budget itself (the answer here only comes first); a request that is
+ * both malformed and over the budget is answered 429 rather than 400.
+ */
+export function rawAdmissionCheck(admission: Admission): RequestHandler {
+  const answer = overloadedAnswers();
+  return (req, res, next) => {
+    if (req.method !== 'POST' || req.path !== '/' || !RAW_STATS_TOPICS.includes(topicOf(res))) return next();
+    const refused = admission.refusal(userOf(res));
+    if (refused === undefined) return next();
+    const send = answer(refused.message, refused.retryAfterSeconds);
+    // Held as the error middleware holds it (refusalHoldMs); not sent to a client that left.
+    if (refused.holdMs > 0) setTimeout(() => res.destroyed || send(res), refused.holdMs).unref();
+    else send(res);
+  };
+}
 
 /**
  * POST /stats/{topic_name}: raw rows, the upstream contract. Mounted behind auth, topic and ACL.

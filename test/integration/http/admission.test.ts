@@ -4,9 +4,16 @@
  * counted; the raw endpoint's window bounded with a 400. The budget is taken by hand (Admission.enter)
  * so that "two under way" holds without racing real requests.
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import { expect } from 'chai';
+import express from 'express';
 import request from 'supertest';
 import { Admission, type Release } from '../../../src/core/admission.ts';
+import { OverloadedError } from '../../../src/core/errors.ts';
+import { InFlight } from '../../../src/core/in-flight.ts';
+import { errorHandler } from '../../../src/http/errors.ts';
 import { RAW_MAX_WINDOW_DAYS } from '../../../src/raw/raw-stats.ts';
 import { DAY_MS, HOUR_MS } from '../../../src/rollup/window.ts';
 import { NOW, seededDatabase, type SeededDatabase } from '../../helpers/fixtures.ts';
@@ -54,6 +61,26 @@ describe('admission of reads of the base tables', function () {
     await post('carol', RAW).expect(200);
   });
 
+  it("refuses a user's raw page over the budget before reading its body, with the bytes and headers the route's refusal has", async () => {
+    hold('alice', 2);
+    const before = admission.stats().rejected.user;
+    // Neither body is read: malformed JSON, and one past the 64 KiB limit, are refused like any other.
+    const malformed = await post('alice', RAW).set('Content-Type', 'application/json').send('{"limit":').expect(429);
+    await post('alice', RAW).send({ source_app: 'x'.repeat(100 * 1024) }).expect(429);
+    expect(admission.stats().rejected.user - before).to.equal(2);
+
+    const reference = express();
+    const message = `too many requests reading the base tables under way for this user (at most 2 at once); retry after ${RETRY_AFTER} s, or narrow the window`;
+    reference.use((_req, _res, next) => next(new OverloadedError(message, RETRY_AFTER)));
+    reference.use(errorHandler());
+    const expected = await request(reference).post('/').expect(429);
+    expect(malformed.text).to.equal(expected.text);
+    for (const name of ['content-type', 'content-length', 'retry-after', 'cache-control']) expect(malformed.headers[name], name).to.equal(expected.headers[name]);
+    // Another user's page, and the user's own covered reads, go on.
+    await post('carol', RAW).expect(200);
+    await post('alice', query('failed_jobs'), { days: 7 }).expect(200);
+  });
+
   it('answers everyone 429 on a base-table read once the process has its global limit under way', async () => {
     hold('bob', 2);
     hold('dave', 1);
@@ -88,6 +115,57 @@ describe('admission of reads of the base tables', function () {
     const defaultEnd = await post('alice', RAW, { timestamp_start: start }).expect(400);
     expect(onlyError(defaultEnd.body).type, 'timestamp_end defaults to now').to.equal('validation');
     await post('alice', RAW, { timestamp_start: NOW - RAW_MAX_WINDOW_DAYS * DAY_MS, timestamp_end: NOW }).expect(200);
+  });
+
+  describe('with refusals held (ADMISSION_REFUSAL_HOLD_MS)', () => {
+    it("holds a user's refusal, keeping one of their places under INFLIGHT_USER_MAX, answers another user meanwhile, and sends nothing to a client that left", async () => {
+      const held = new Admission({ globalMax: 3, userMax: 1, retryAfterSeconds: RETRY_AFTER, refusalHoldMs: 600_000 });
+      const inFlight = new InFlight({ perUser: 2, queuePerUser: 0 });
+      const hh = await httpHarness(s.executor, { admission: held, inFlight });
+      const server = http.createServer(hh.app);
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const release = held.enter('alice');
+      try {
+        const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+        const leaving = new AbortController();
+        let answered = false;
+        const refused = fetch(base + RAW, { method: 'POST', headers: { authorization: hh.bearer('alice') }, body: '{}', signal: leaving.signal }).then(
+          () => (answered = true),
+          () => undefined,
+        );
+        for (let i = 0; i < 2_000 && held.stats().rejected.user === 0; i++) await delay(5);
+        expect(held.stats().rejected.user, "alice's read refused").to.equal(1);
+        expect(inFlight.stats().active, 'the held refusal keeps its place').to.equal(1);
+        const carol = await fetch(base + RAW, { method: 'POST', headers: { authorization: hh.bearer('carol') }, body: '{}' });
+        expect(carol.status).to.equal(200);
+        expect(answered, 'the refusal is still held').to.equal(false);
+        leaving.abort();
+        await refused;
+        for (let i = 0; i < 2_000 && inFlight.stats().active > 0; i++) await delay(5);
+        expect(inFlight.stats()).to.deep.include({ active: 0, users: 0 });
+      } finally {
+        release();
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+        await hh.close();
+      }
+    });
+
+    it('sends a held refusal as an unheld one: 429, Retry-After and the envelope, for a raw page and a compiled read', async () => {
+      const held = new Admission({ globalMax: 3, userMax: 1, retryAfterSeconds: RETRY_AFTER, refusalHoldMs: 1 });
+      const hh = await httpHarness(s.executor, { admission: held });
+      const release = held.enter('alice');
+      try {
+        for (const path of [RAW, query('aggregation_by_catalog')]) {
+          const res = await request(hh.app).post(path).set('Authorization', hh.bearer('alice')).send(path === RAW ? {} : uncovered).expect(429);
+          expect(res.headers['retry-after'], path).to.equal(String(RETRY_AFTER));
+          expect(onlyError(res.body).message, path).to.match(/^too many requests reading the base tables under way for this user/);
+        }
+      } finally {
+        release();
+        await hh.close();
+      }
+    });
   });
 
   describe('with a time budget per user (ADMISSION_USER_SHARE)', () => {

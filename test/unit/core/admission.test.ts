@@ -43,6 +43,23 @@ describe('Admission of reads of the base tables', () => {
     expect(a.stats().active).to.equal(0);
   });
 
+  it("holds a refusal for the user's own limit by refusalHoldMs, and never one for the process's limit", () => {
+    const a = new Admission({ ...limits, globalMax: 2, userMax: 1, refusalHoldMs: 1_000 });
+    a.enter('alice');
+    expect(a.refusal('alice')).to.include({ limit: 'user', holdMs: 1_000 });
+    let held: unknown;
+    try {
+      a.enter('alice');
+    } catch (err) {
+      held = err;
+    }
+    expect(held).to.be.instanceOf(OverloadedError);
+    expect(held).to.include({ holdMs: 1_000, retryAfterSeconds: 4 });
+    a.enter('bob');
+    expect(a.refusal('carol'), "another user refused by the process's limit is answered at once").to.include({ limit: 'global', holdMs: 0 });
+    expect(new Admission(limits).refusal('x'), 'nothing to refuse').to.equal(undefined);
+  });
+
   describe('with a time budget per user (ADMISSION_USER_SHARE)', () => {
     // A clock the test moves: each admitted read is charged the time between its enter and its release.
     let now = 0;

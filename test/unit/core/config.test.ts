@@ -16,11 +16,14 @@ describe('loadConfig', () => {
     expect(c.db).to.deep.equal({ poolMax: 10, statementTimeoutMs: 5000, connectTimeoutMs: 3000, retryAfterSeconds: 5, pooler: 'auto', preparedMax: 32 });
     expect(c.partsCache).to.deep.equal({ stateTtlMs: 1000, maxBytes: 64 * 1024 * 1024, userMaxBytes: 8 * 1024 * 1024 });
     expect(c.verifiedTokensMaxBytes).to.equal(1024 * 1024);
-    expect(c.admission, 'half the pool, 1 per user').to.deep.equal({ globalMax: 5, userMax: 1 });
+    expect(c.admission, 'half the pool, 1 per user, refusals held 1 s').to.deep.equal({ globalMax: 5, userMax: 1, refusalHoldMs: 1_000 });
+    expect(loadConfig({ CONF_DIR: confDir, ADMISSION_REFUSAL_HOLD_MS: '0' }).admission.refusalHoldMs, '0: none').to.equal(undefined);
+    expect(c.inFlight, "4 of a user's requests under way, 16 waiting").to.deep.equal({ perUser: 4, queuePerUser: 16 });
     expect(loadConfig({ CONF_DIR: confDir, DB_POOL_MAX: '1' }).admission.globalMax, 'at least 1').to.equal(1);
     expect(loadConfig({ CONF_DIR: confDir, ADMISSION_USER_SHARE: '0.25' }).admission, 'a time budget only when its share is set, 5 s of it at once').to.deep.equal({
       globalMax: 5,
       userMax: 1,
+      refusalHoldMs: 1_000,
       userShare: 0.25,
       burstMs: 5_000,
     });
