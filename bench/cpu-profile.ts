@@ -1,7 +1,7 @@
 /**
  * --cpu-prof of the API (dist, the bench's flags) under one load at 16 connections for 5 s, for the
  * bench's fixed window and `days: 7`: an embedded PostgreSQL with JOBS jobs (default 1M), QUERIES
- * (default failed_jobs). Profiles land in /tmp/h30-prof/<query>-<window>/; read them with
+ * (default failed_jobs), WINDOWS (default fixed,days). Profiles land in /tmp/h30-prof/<query>-<window>/; read them with
  * bench/cpu-profile-summary.ts. Run under the exclusive lock:
  *   JOBS=300000 flock -x /tmp/es-cpu.lock npx tsx bench/cpu-profile.ts
  */
@@ -31,11 +31,12 @@ try {
   const ds = await prepareDataset(u.toString(), Number(process.env.JOBS ?? 1_000_000), 42, () => {});
   const credentials = await createCredentials(resources);
   const w = dashboardWindow(ds.end);
-  for (const [label, body] of [['fixed', { timestamp_start: w.start, timestamp_end: w.end }], ['days', { days: 7 }]] as const) {
+  const windows = [['fixed', { timestamp_start: w.start, timestamp_end: w.end }], ['days', { days: 7 }]] as const;
+  for (const [label, body] of windows.filter(([l]) => (process.env.WINDOWS ?? 'fixed,days').split(',').includes(l))) {
     for (const name of (process.env.QUERIES ?? 'failed_jobs').split(',')) {
       const q = findQuery('public.cps.za.runs', name as never)!;
       const port = await freePort();
-      const profDir = `/tmp/h30-prof/${name}-${label}`;
+      const profDir = `${process.env.PROF_DIR ?? '/tmp/h30-prof'}/${name}-${label}`;
       const child = spawnChild(resources, 'API', process.execPath, ['--max-semi-space-size=8', '--cpu-prof', `--cpu-prof-dir=${profDir}`, 'dist/src/server.js'], { env: apiEnv(u.toString(), credentials, { PORT: String(port), DB_POOL_MAX: '16' }), cwd: REPO_ROOT });
       const base = `http://127.0.0.1:${port}`;
       await waitForHttp(`${base}/health`, child);

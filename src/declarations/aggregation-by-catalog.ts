@@ -1,6 +1,6 @@
 import { limitParam, pickFilters, querySchema } from './params.ts';
 import { compareValues } from './order.ts';
-import { readingOf, type Dim } from '../rollup/spec.ts';
+import { readingOf, type Dim, type PartRow } from '../rollup/spec.ts';
 import { JOB_FACTS } from './job-facts.ts';
 import type { CompiledQuery } from './types.ts';
 
@@ -13,6 +13,22 @@ const ROLLUP = readingOf(
   JOB_FACTS,
   Object.fromEntries(['job_count', 'succeeded_count', 'failed_count', 'elapsed_sum', 'elapsed_n', 'elapsed_min', 'elapsed_max', 'last_job_at'].map((m) => [m, m])),
 );
+
+/** An answer row of one catalog's merged partials. */
+function catalogRow(r: PartRow): Record<string, unknown> {
+  const n = r.elapsed_n as number | null;
+  return {
+    catalog_id: r.catalog_id,
+    job_count: r.job_count,
+    succeeded_count: r.succeeded_count,
+    failed_count: r.failed_count,
+    success_rate: (r.succeeded_count as number) / (r.job_count as number),
+    avg_elapsed_ms: n ? (r.elapsed_sum as number) / n : null,
+    min_elapsed_ms: r.elapsed_min,
+    max_elapsed_ms: r.elapsed_max,
+    last_job_at: r.last_job_at,
+  };
+}
 
 export const aggregationByCatalog: CompiledQuery<typeof params> = {
   name: 'aggregation_by_catalog',
@@ -39,23 +55,8 @@ export const aggregationByCatalog: CompiledQuery<typeof params> = {
         compare: (a, b) => (b.job_count as number) - (a.job_count as number) || compareValues(a.catalog_id, b.catalog_id),
         limit: q.limit,
       },
-      finalize: ({ rows, truncated }) => ({
-        rows: rows.map((r) => {
-          const n = r.elapsed_n as number | null;
-          return {
-            catalog_id: r.catalog_id,
-            job_count: r.job_count,
-            succeeded_count: r.succeeded_count,
-            failed_count: r.failed_count,
-            success_rate: (r.succeeded_count as number) / (r.job_count as number),
-            avg_elapsed_ms: n ? (r.elapsed_sum as number) / n : null,
-            min_elapsed_ms: r.elapsed_min,
-            max_elapsed_ms: r.elapsed_max,
-            last_job_at: r.last_job_at,
-          };
-        }),
-        truncated,
-      }),
+      finalize: ({ rows, truncated }) => ({ rows: rows.map(catalogRow), truncated }),
+      rowwise: { key: 'catalog', row: catalogRow },
     };
   },
 };

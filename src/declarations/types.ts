@@ -52,6 +52,18 @@ export interface QueryPlan {
   readonly rank?: Ranking;
   /** Must not mutate the rows it is given: they may be shared with the parts cache. */
   finalize(page: Page): Finalized;
+  /**
+   * Present when finalize makes each answer row from one merged row alone, in order (its rows are
+   * `page.rows.map(row)`, its `truncated` the page's; the answer may skip finalize): `key` names the row function (whatever parameters shape a row), so an
+   * answer may reuse a row's JSON text while the merged row is the same object (src/http/row-texts.ts).
+   */
+  readonly rowwise?: RowWise;
+}
+
+/** An answer row made from one merged row: `row` is pure, and `key` says which row function it is. */
+export interface RowWise {
+  readonly key: string;
+  row(r: PartRow): Record<string, unknown>;
 }
 
 /** One compiled query: everything the registry, the endpoint, the catalog and refresh need to know. */

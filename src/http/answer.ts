@@ -7,11 +7,12 @@ import type { TopicName } from '../db/tables.ts';
 import type { QueryResult } from '../read/execute.ts';
 import type { CompiledQuery } from '../declarations/types.ts';
 import { RAW_STATS_COLUMNS, type RawStatsPage, type RawStatsRequest } from '../raw/raw-stats.ts';
-import { answerMaxAge, sendCacheable, strongEtag, weakEtag } from './caching.ts';
+import { answerMaxAge, sendCacheable, strongEtag, weakEtag, weakEtagOfRows } from './caching.ts';
 import { csvDisposition, fileInstant, toCsv, type CsvColumn } from './csv.ts';
 import { okBody, sendOkJson } from './envelope.ts';
 import type { Format } from './format.ts';
 import type { RawJsonPage } from '../raw/raw-stats.ts';
+import { RowTexts } from './row-texts.ts';
 
 export const JSON_TYPE = 'application/json; charset=utf-8';
 export const CSV_TYPE = 'text/csv; charset=utf-8';
@@ -38,7 +39,8 @@ export interface QueryAnswer {
 }
 
 export function sendQueryAnswer(req: Request, res: Response, { query, topic, result, format, now, cron }: QueryAnswer): void {
-  const { meta, params, data } = result;
+  // result.data is not read for a JSON answer of kept row texts (src/read/execute.ts makes it when read).
+  const { meta, params } = result;
   if (meta.refreshed_at) res.setHeader('Last-Modified', new Date(meta.refreshed_at).toUTCString());
   const start = params.timestamp_start as number;
   const end = params.timestamp_end as number;
@@ -50,7 +52,7 @@ export function sendQueryAnswer(req: Request, res: Response, { query, topic, res
   const key = deliveries && `${format}|${topic}|${query.name}|${JSON.stringify(params)}|${JSON.stringify({ ...meta, staleness_ms: null })}`;
   const held = deliveries?.held && deliveries.held.key === key ? deliveries.held : undefined;
   if (format === 'csv') {
-    const delivery = held ?? { key: key ?? '', body: toCsv(queryCsvColumns(query, params), data), etag: '' };
+    const delivery = held ?? { key: key ?? '', body: toCsv(queryCsvColumns(query, params), result.data), etag: '' };
     const body = Buffer.from(delivery.body);
     const etag = held?.etag ?? strongEtag(format, body);
     if (deliveries && !held) deliveries.keep({ ...delivery, etag });
@@ -72,25 +74,50 @@ export function sendQueryAnswer(req: Request, res: Response, { query, topic, res
   } else {
     const answer = jsonAnswer(topic, query.name, result);
     body = answer.body;
-    etag = weakEtag(format, Buffer.from(answer.identity));
+    etag = answer.etag;
     if (deliveries) deliveries.keep({ key: key!, body: answer.identity, etag });
   }
-  sendCacheable(req, res, { format, body: Buffer.from(body), contentType: JSON_TYPE, maxAgeSeconds, etag });
+  // Sent as a string: Node writes the head and the body in one write, and no Buffer copy is made.
+  sendCacheable(req, res, { format, body, contentType: JSON_TYPE, maxAgeSeconds, etag });
 }
 
+/** The answer rows' texts of this process (src/http/row-texts.ts). */
+const ROW_TEXTS = new RowTexts();
+
 /**
- * A compiled query's JSON envelope, and its identity: the same without meta.staleness_ms, which says
- * how old this delivery may be (a poll answered from the process, a replica's lag, the time since
- * the last cycle). The same answer polled twice differs there only, so the entity tag is taken over
- * the identity and is weak, and a polling dashboard still gets its 304.
+ * A compiled query's JSON envelope, its identity (the same without meta.staleness_ms, which says
+ * how old this delivery may be: a poll answered from the process, a replica's lag, the time since
+ * the last cycle) and its weak entity tag. The same answer polled twice differs in staleness_ms
+ * only, so the entity tag is taken over the identity and is weak, and a polling dashboard still
+ * gets its 304.
  *
- * The rows are serialised once (an answer of 100 rows is 16-24 kB): the body is the identity with its
- * meta, which comes before the data, serialised again alone. The first `"meta":{...}` of the identity
- * is the envelope's own: params come before it, and any quote in their strings is escaped.
+ * With the rows' merged rows known (`sources`, QueryPlan.rowwise) each row's text is taken from
+ * `texts`, made once per merged row, and the body is the envelope's head (okBody puts data last)
+ * and the rows: a `days` answer serialises only the rows its edges and tail changed. Its tag is
+ * taken over the head and the rows' digests (weakEtagOfRows). Otherwise the rows are serialised
+ * once (an answer of 100 rows is 16-24 kB): the body is the identity with its meta, which comes
+ * before the data, serialised again alone, and the tag is the identity's SHA-256.
  */
-export function jsonAnswer(topic: TopicName, queryName: string, { params, data, meta }: QueryResult): { body: string; identity: string } {
-  const identity = JSON.stringify(okBody(data, { topic, query: queryName, params, meta: { ...meta, staleness_ms: null } }));
-  return { body: withStaleness(identity, meta), identity };
+export function jsonAnswer(
+  topic: TopicName,
+  queryName: string,
+  result: QueryResult,
+  texts: RowTexts = ROW_TEXTS,
+): { body: string; identity: string; etag: string } {
+  const { params, meta, sources } = result;
+  const extra = { topic, query: queryName, params };
+  if (!sources) {
+    const identity = JSON.stringify(okBody(result.data, { ...extra, meta: { ...meta, staleness_ms: null } }));
+    return { body: withStaleness(identity, meta), identity, etag: weakEtag('json', Buffer.from(identity)) };
+  }
+  // okBody puts data last, so the envelope's JSON ends with the placeholder's `null}`.
+  const head = (m: QueryResult['meta']) => JSON.stringify(okBody(null, { ...extra, meta: m })).slice(0, -'null}'.length);
+  const rows = sources.rows.map((source) => texts.of(source, sources.key, () => sources.row(source)));
+  const tail = `[${rows.map((r) => r.text).join(',')}]}`;
+  const identityHead = head({ ...meta, staleness_ms: null });
+  const identity = identityHead + tail;
+  const body = meta.staleness_ms === null ? identity : head(meta) + tail;
+  return { body, identity, etag: weakEtagOfRows('json', identityHead, rows.map((r) => r.digest)) };
 }
 
 /** A JSON answer's body from its identity: the envelope's meta, serialised alone, in place of the identity's. */

@@ -5,7 +5,7 @@
  * the query ran), and `private` keeps shared caches (CDN, gateway) from serving one user's answer to
  * another. Errors are never cached (src/http/errors.ts sends them with `no-store`).
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { LRUCache } from 'lru-cache';
 import { firingsAround } from '../core/cron.ts';
@@ -82,8 +82,20 @@ export function weakEtag(format: Format, identity: Buffer): string {
   return `W/${strongEtag(format, identity)}`;
 }
 
+/**
+ * A weak entity tag of a JSON answer given as its head (the envelope up to `"data":`) and the SHA-256
+ * digests (base64url) of its rows' texts, in order: the SHA-256 of the format, the head and the
+ * digests. The bytes of the identity (head, then the rows in brackets) decide it, and any byte that
+ * changes changes the head or a row's digest, so it changes the tag; hashing 43 characters per row
+ * instead of the row costs a fraction (a row's digest is made once with its text, src/http/row-texts.ts).
+ * The head holds no raw newline (JSON escapes them) and a digest no comma: the parts cannot run together.
+ */
+export function weakEtagOfRows(format: Format, head: string, rowDigests: readonly string[]): string {
+  return `W/"${hash('sha256', `${format}\n${head}\n${rowDigests.join(',')}`, 'base64url')}"`;
+}
+
 /** A strong entity tag: the SHA-256 of the format and the exact bytes of the body. */
-export function strongEtag(format: Format, body: Buffer): string {
+export function strongEtag(format: Format, body: Buffer | string): string {
   return `"${createHash('sha256').update(format).update('\n').update(body).digest('base64url')}"`;
 }
 
@@ -100,7 +112,8 @@ export function ifNoneMatchHits(header: string | undefined, etag: string): boole
 
 export interface Representation {
   readonly format: Format;
-  readonly body: Buffer;
+  /** The bytes sent; a string is sent as UTF-8. */
+  readonly body: Buffer | string;
   readonly contentType: string;
   /** Headers of the 200 only (Content-Disposition). */
   readonly headers?: Readonly<Record<string, string>>;
@@ -130,6 +143,6 @@ export function sendCacheable(req: Request, res: Response, rep: Representation):
   for (const [name, value] of Object.entries(rep.headers ?? {})) res.setHeader(name, value);
   res.status(200);
   res.setHeader('Content-Type', rep.contentType);
-  res.setHeader('Content-Length', rep.body.length);
+  res.setHeader('Content-Length', typeof rep.body === 'string' ? Buffer.byteLength(rep.body) : rep.body.length);
   res.end(rep.body);
 }

@@ -12,6 +12,7 @@ import type { Deliveries, PartsCache } from './parts-cache.ts';
 import { readParts } from './parts.ts';
 import type { CompiledQuery } from '../declarations/types.ts';
 import { resolveWindow } from '../rollup/window.ts';
+import type { PartRow } from '../rollup/spec.ts';
 
 export interface QueryResult {
   readonly params: Record<string, unknown>;
@@ -39,6 +40,19 @@ export interface QueryResult {
   };
   /** Answered from an answer this process holds: how it was last sent (src/read/parts-cache.ts Delivery). */
   readonly deliveries?: Deliveries;
+  /**
+   * A query whose answer rows are each made from one merged row (QueryPlan.rowwise): those merged
+   * rows, in the order of `data`, and the row function's key. A merged row is never changed once
+   * made (src/read/merge.ts), so its answer row's JSON text may be reused (src/http/row-texts.ts).
+   */
+  readonly sources?: RowSources;
+}
+
+export interface RowSources {
+  readonly key: string;
+  readonly rows: readonly PartRow[];
+  /** The answer row of a merged row (QueryPlan.rowwise.row): `data[i]` is `row(rows[i])`. */
+  readonly row: (r: PartRow) => Record<string, unknown>;
 }
 
 export interface PreparedQuery {
@@ -82,15 +96,19 @@ export function prepareQuery(query: CompiledQuery, body: Record<string, unknown>
     params,
     async run(executor, cache, realtime = false, user, admission) {
       const parts = await readParts(query.rollup, plan.parts, executor, cache, plan.rank, realtime, user, admission);
-      const { rows: data, truncated } = plan.finalize(parts.page);
+      const { rowwise } = plan;
+      // A rowwise answer's rows are made when first read: a JSON answer whose row texts are all kept
+      // (src/http/row-texts.ts) never makes them.
+      const finalized = rowwise ? undefined : plan.finalize(parts.page);
+      const truncated = finalized ? finalized.truncated : parts.page.truncated;
+      const rowCount = finalized ? finalized.rows.length : parts.page.rows.length;
       const { refreshedAt, sourceCheckedAt } = parts.state;
       const live = parts.tailRows !== undefined;
       const origin = executor.origin?.();
       const replica = origin?.database === 'replica';
       const lag = replica ? origin.lagMs : null;
-      return {
+      const result: Omit<QueryResult, 'data'> = {
         params,
-        data,
         meta: {
           view: query.rollup.view,
           refreshed_at: refreshedAt?.toISOString() ?? null,
@@ -100,11 +118,15 @@ export function prepareQuery(query: CompiledQuery, body: Record<string, unknown>
           realtime: live,
           tail_rows: parts.tailRows ?? null,
           source_checked_at: sourceCheckedAt?.toISOString() ?? null,
-          row_count: data.length,
+          row_count: rowCount,
           truncated,
         },
         ...(parts.deliveries ? { deliveries: parts.deliveries } : {}),
+        ...(rowwise ? { sources: { key: `${query.name}|${rowwise.key}`, rows: parts.page.rows, row: rowwise.row } } : {}),
       };
+      if (finalized) return { ...result, data: finalized.rows };
+      let made: Record<string, unknown>[] | undefined;
+      return Object.defineProperty(result, 'data', { enumerable: true, get: () => (made ??= parts.page.rows.map(rowwise!.row)) }) as QueryResult;
     },
   };
 }

@@ -185,7 +185,8 @@ export class PartsCache {
   }
 
   private lookup(kind: PartKind, key: string): Cached | undefined {
-    const found = this.rows.get(cacheKey(key));
+    // An answer's key holds its raw ranges, new on every request of a `days` window: not remembered.
+    const found = this.rows.get(cacheKey(key, kind !== 'answer'));
     if (found === undefined) this.misses[kind]++;
     else this.hits[kind]++;
     return found;
@@ -238,7 +239,7 @@ export class PartsCache {
    * millisecond (`days`) never fill the cache with answers nobody asks for again. Bounded by count.
    */
   askedBefore(key: string): boolean {
-    const hashed = cacheKey(`answer|${key}`);
+    const hashed = cacheKey(`answer|${key}`, false);
     if (this.asked.has(hashed)) return true;
     this.asked.set(hashed, true);
     return false;
@@ -250,7 +251,7 @@ export class PartsCache {
   }
 
   setAnswer(key: string, answer: CachedAnswer, reader?: Reader): void {
-    this.store(cacheKey(`answer|${key}`), answer, ownerFor(answer, reader));
+    this.store(cacheKey(`answer|${key}`, false), answer, ownerFor(answer, reader));
   }
 
   /** The read of this window that another request has under way, if any. */

@@ -3,7 +3,8 @@
  * the base tables) and, for a real-time read, the tail (src/read/tail.ts), each tagged with
  * `part` so that one round trip serves them all.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
+import { DigestMemo } from '../core/cache-bytes.ts';
 import type { Executor } from '../db/executor.ts';
 import { Params, type SqlQuery } from '../db/sql.ts';
 import { readPlanInputs } from './view-state.ts';
@@ -60,8 +61,11 @@ function repeats(plan: PartsPlan, segments: readonly number[]): boolean {
  * has one name.
  */
 export function statementName(text: string): string {
-  return `es_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
+  return names.of(text);
 }
+
+/** A shape's text is built again on every request; its name is hashed once (src/core/cache-bytes.ts). */
+const names = new DigestMemo((text) => `es_${hash('sha256', text, 'hex').slice(0, 24)}`);
 
 /** A fetched row without its tag. */
 export const stripPart = ({ part: _part, [FACTS_COLUMN]: _facts, ...row }: PartRow): PartRow => row;

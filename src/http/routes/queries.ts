@@ -68,7 +68,7 @@ export function queryRoutes(deps: QueryRouteDeps): Router {
     const executor = (await deps.executor.session?.()) ?? deps.executor;
     const result = await prepared.run(executor, deps.parts, deps.realtime(query.name), userOf(res), deps.admission);
     // A large answer was merged in this task; it is formatted after a turn of the loop (src/core/yield.ts).
-    if (result.data.length >= YIELD_FROM_ROWS) await yieldToLoop();
+    if (result.meta.row_count >= YIELD_FROM_ROWS) await yieldToLoop();
     sendQueryAnswer(req, res, { query, topic: topicOf(res), result, format, now, cron: viewSchedule(query.rollup.view, deps.schedules) });
   };
 

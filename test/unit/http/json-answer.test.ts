@@ -10,6 +10,8 @@ import { jsonAnswer, sendQueryAnswer } from '../../../src/http/answer.ts';
 import type { Delivery } from '../../../src/read/parts-cache.ts';
 import { okBody } from '../../../src/http/envelope.ts';
 import type { QueryResult } from '../../../src/read/execute.ts';
+import { RowTexts } from '../../../src/http/row-texts.ts';
+import type { PartRow } from '../../../src/rollup/spec.ts';
 
 const META: QueryResult['meta'] = {
   view: 'eventstats.mv_failed_jobs',
@@ -95,4 +97,115 @@ describe('sendQueryAnswer with a poll answered from the process (deliveries)', (
       expect(kept).to.have.length(2);
     });
   }
+});
+
+/** A declared query's rowwise answer over `rows` (merged rows), as execute.ts hands it up. */
+function rowwiseResult(name: 'failed_jobs' | 'aggregation_by_catalog', groupBy: string[] | undefined, rows: PartRow[], staleness: number | null): QueryResult {
+  const query = findQuery('public.cps.za.runs', name)!;
+  const params = query.params.parse({ timestamp_start: 1, timestamp_end: 2, ...(groupBy ? { group_by: groupBy } : {}) }) as Record<string, unknown>;
+  const plan = query.plan({ params: params as never, window: { start: 1, end: 2 }, access: { kind: 'all' } });
+  const data = plan.finalize({ rows, truncated: false }).rows;
+  return { params, data, meta: { ...META, staleness_ms: staleness, row_count: data.length }, sources: { key: `${name}|${plan.rowwise!.key}`, rows, row: plan.rowwise!.row } };
+}
+
+const FAILED_ROWS: PartRow[] = [
+  { tenant_id: 't1', source_app: 'app "a"', failed_count: 7, job_count: 9, last_failure_at: 1_764_000_000_123 },
+  { tenant_id: 't2', source_app: null, failed_count: 1, job_count: 3, last_failure_at: null },
+  { tenant_id: 'ü\u2028', source_app: 'x', failed_count: 1, job_count: 7, last_failure_at: 5 },
+];
+const CATALOG_ROWS: PartRow[] = [
+  { catalog_id: 'c1', job_count: 4, succeeded_count: 3, failed_count: 1, elapsed_sum: 10.5, elapsed_n: 3, elapsed_min: 1, elapsed_max: 7, last_job_at: 99 },
+  { catalog_id: 'c2', job_count: 1, succeeded_count: 0, failed_count: 0, elapsed_sum: null, elapsed_n: 0, elapsed_min: null, elapsed_max: null, last_job_at: null },
+];
+const CASES = [
+  ['failed_jobs', ['source_app', 'tenant_id'], FAILED_ROWS],
+  ['failed_jobs', undefined, FAILED_ROWS],
+  ['aggregation_by_catalog', undefined, CATALOG_ROWS],
+] as const;
+
+describe('jsonAnswer with rows made one per merged row (row texts reused)', () => {
+  for (const [name, groupBy, rows] of CASES) {
+    for (const staleness of [17, null]) {
+      it(`gives the bytes of JSON.stringify of the envelope, first and when its row texts are reused (${name}, group_by ${groupBy ?? 'default'}, staleness ${staleness})`, () => {
+        const texts = new RowTexts();
+        const result = rowwiseResult(name, groupBy ? [...groupBy] : undefined, [...rows], staleness);
+        const extra = { topic: 'public.cps.za.runs', query: name, params: result.params };
+        const body = JSON.stringify(okBody(result.data, { ...extra, meta: result.meta }));
+        const identity = JSON.stringify(okBody(result.data, { ...extra, meta: { ...result.meta, staleness_ms: null } }));
+        for (const round of ['made', 'made and kept', 'reused']) {
+          const answer = jsonAnswer('public.cps.za.runs', name, result, texts);
+          expect(answer.body, round).to.equal(body);
+          expect(answer.identity, round).to.equal(identity);
+        }
+        expect(texts.bytes).to.be.greaterThan(0);
+      });
+    }
+  }
+
+  it('takes a row text from the same merged row by the same row function only', () => {
+    const texts = new RowTexts();
+    const first = rowwiseResult('failed_jobs', ['tenant_id'], FAILED_ROWS, 1);
+    // Seen once: made, not kept (a row an answer's edges changed is new on every request).
+    jsonAnswer('public.cps.za.runs', 'failed_jobs', first, texts);
+    expect(texts.bytes).to.equal(0);
+    jsonAnswer('public.cps.za.runs', 'failed_jobs', first, texts);
+    expect(texts.bytes).to.be.greaterThan(0);
+    // The same merged rows by the same row function: their texts are reused (the row function is not called again).
+    const again = { ...first, sources: { ...first.sources!, row: () => ({ never: 'serialised' }) } };
+    expect(jsonAnswer('public.cps.za.runs', 'failed_jobs', again, texts).body).to.equal(jsonAnswer('public.cps.za.runs', 'failed_jobs', first, new RowTexts()).body);
+    // Another group_by over the same merged rows: another row function, made anew.
+    const other = rowwiseResult('failed_jobs', ['source_app', 'tenant_id'], FAILED_ROWS, 1);
+    const extra = { topic: 'public.cps.za.runs', query: 'failed_jobs', params: other.params };
+    expect(jsonAnswer('public.cps.za.runs', 'failed_jobs', other, texts).body).to.equal(JSON.stringify(okBody(other.data, { ...extra, meta: other.meta })));
+  });
+
+  it('keeps the row texts within their bound in bytes', () => {
+    const texts = new RowTexts(20_000);
+    for (let i = 0; i < 500; i++) {
+      const rows = [{ ...FAILED_ROWS[0]!, failed_count: i + 1 }];
+      for (let twice = 0; twice < 2; twice++) jsonAnswer('public.cps.za.runs', 'failed_jobs', rowwiseResult('failed_jobs', undefined, rows, 1), texts);
+    }
+    expect(texts.bytes).to.be.within(1, 20_000);
+  });
+});
+
+describe('the weak entity tag of a JSON answer made of row texts', () => {
+  const tag = (result: QueryResult, texts = new RowTexts()) => jsonAnswer('public.cps.za.runs', 'failed_jobs', result, texts).etag;
+  const base = () => rowwiseResult('failed_jobs', ['tenant_id', 'source_app'], FAILED_ROWS.map((r) => ({ ...r })), 5);
+
+  it('is weak, and the same for the same bytes: made or reused, in another process, whatever staleness_ms', () => {
+    const texts = new RowTexts();
+    const first = tag(base(), texts);
+    expect(first).to.match(/^W\/"[A-Za-z0-9_-]{43}"$/);
+    const result = base();
+    expect(tag(result, texts)).to.equal(first);
+    expect(tag(result, texts), 'reused texts').to.equal(first);
+    expect(tag({ ...result, meta: { ...result.meta, staleness_ms: 900 } })).to.equal(first);
+  });
+
+  it('changes whenever a byte of the identity changes: a measure, a key, the order of rows, a row more or less, the params, the meta', () => {
+    const first = tag(base());
+    const changedRow = (i: number, patch: PartRow) => {
+      const rows = FAILED_ROWS.map((r) => ({ ...r }));
+      rows[i] = { ...rows[i]!, ...patch };
+      return rowwiseResult('failed_jobs', ['tenant_id', 'source_app'], rows, 5);
+    };
+    const variants: [string, QueryResult][] = [
+      ['a count', changedRow(2, { job_count: 8 })],
+      ['an instant', changedRow(0, { last_failure_at: 1_764_000_000_124 })],
+      ['a key', changedRow(1, { source_app: '' })],
+      ['the order', rowwiseResult('failed_jobs', ['tenant_id', 'source_app'], [FAILED_ROWS[1]!, FAILED_ROWS[0]!, FAILED_ROWS[2]!].map((r) => ({ ...r })), 5)],
+      ['a row less', rowwiseResult('failed_jobs', ['tenant_id', 'source_app'], FAILED_ROWS.slice(0, 2).map((r) => ({ ...r })), 5)],
+      ['the group_by', rowwiseResult('failed_jobs', ['source_app', 'tenant_id'], FAILED_ROWS.map((r) => ({ ...r })), 5)],
+      ['the meta', { ...base(), meta: { ...base().meta, tail_rows: 4 } }],
+    ];
+    const seen = new Set([first]);
+    for (const [what, result] of variants) {
+      const identity = jsonAnswer('public.cps.za.runs', 'failed_jobs', result, new RowTexts()).identity;
+      expect(identity, what).not.to.equal(jsonAnswer('public.cps.za.runs', 'failed_jobs', base(), new RowTexts()).identity);
+      const t = tag(result);
+      expect(seen.has(t), what).to.equal(false);
+      seen.add(t);
+    }
+  });
 });
