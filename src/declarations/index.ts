@@ -81,13 +81,10 @@ export function sharedViewNames(): string[] {
  */
 export function generatedView(name: string): { name: string; spec: RollupSpec; slug: string; source: string } | undefined {
   const views = registeredViews();
-  const view = views.find((v) => viewBaseName(v.name) === name) ?? views.find((v) => v.name === findQueryByName(name)?.rollup.view);
+  const query = SUPPORTED_QUERIES.find((q) => q.name === name);
+  const view = views.find((v) => viewBaseName(v.name) === name) ?? views.find((v) => v.name === query?.rollup.view);
   if (!view) return undefined;
   const base = viewBaseName(view.name);
   const slug = base.replace(/_/g, '-');
   return { name: base, spec: view.spec, slug, source: `src/declarations/${slug}.ts` };
-}
-
-function findQueryByName(name: string): CompiledQuery | undefined {
-  return SUPPORTED_QUERIES.find((q) => q.name === name);
 }
