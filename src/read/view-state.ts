@@ -15,7 +15,7 @@ import type { LevelSizes } from './plan.ts';
 interface Known {
   readonly state: ViewFreshness;
   readonly at: number;
-  coverage?: Promise<PlanInputs>;
+  coverage?: Promise<{ coverage: Coverage; sizes: LevelSizes | undefined }>;
 }
 
 /** The cycles of a view this process knows of, kept across versions: what each changed. */
@@ -86,22 +86,9 @@ export async function readLevelSizes(reading: RollupSpec, executor: Executor, co
   return { rows: sizes, factsPerDay };
 }
 
-/** What planParts needs besides the request: a view's recent-tier coverage and its levels' sizes. */
-export interface PlanInputs {
-  readonly coverage: Coverage;
-  readonly sizes: LevelSizes | undefined;
-}
-
-const sameCoverage = (a: Coverage, b: Coverage) => a.size === b.size && [...a].every(([lvl, from]) => b.get(lvl) === from);
-
-/**
- * A view's recent-tier coverage and its levels' sizes. The sizes are sampled over a day the tier's
- * start places (readLevelSizes): while it has not moved, `previous` (the last version's inputs) keeps
- * its sizes, which only weigh levels for the router, and a new version costs one small statement.
- */
-export async function readPlanInputs(spec: RollupSpec, executor: Executor, previous?: PlanInputs): Promise<PlanInputs> {
+/** A view's recent-tier coverage and its levels' sizes: what planParts needs besides the request. */
+export async function readPlanInputs(spec: RollupSpec, executor: Executor): Promise<{ coverage: Coverage; sizes: LevelSizes | undefined }> {
   const coverage = await readCoverage(spec, executor);
-  if (previous && sameCoverage(previous.coverage, coverage)) return { coverage, sizes: previous.sizes };
   return { coverage, sizes: await readLevelSizes(spec, executor, coverage) };
 }
 
@@ -114,8 +101,6 @@ const stateKey = (executor: Executor, view: string) => `${executor.origin?.().na
 export class ViewStates {
   private readonly known = new Map<string, Known>();
   private readonly lineages = new Map<string, Lineage>();
-  /** The last plan inputs read per view and database, whose sizes a new version of the same tier keeps. */
-  private readonly inputs = new Map<string, PlanInputs>();
 
   /** @param ttlMs how long a version read is trusted, in ms of wall clock (0: read on every call) */
   constructor(private readonly ttlMs: number) {}
@@ -157,14 +142,12 @@ export class ViewStates {
     if (known.state.version === null) return { state: known.state, coverage: new Map(), sizes: undefined, holds: () => false };
     if (!known.coverage) {
       const key = stateKey(executor, spec.view);
-      const reading = readPlanInputs(spec, executor, this.inputs.get(key));
+      const reading = readPlanInputs(spec, executor);
       known.coverage = reading;
       // Kept only if it came from the database the version did (a session may fail over meanwhile).
       reading.then(
-        (inputs) => {
-          if (stateKey(executor, spec.view) !== key) {
-            if (known.coverage === reading) known.coverage = undefined;
-          } else this.inputs.set(key, inputs);
+        () => {
+          if (stateKey(executor, spec.view) !== key && known.coverage === reading) known.coverage = undefined;
         },
         () => {},
       );
