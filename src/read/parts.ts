@@ -210,7 +210,6 @@ async function readPlanned(
     // the read failed over to a database at another version): read everything again from one
     // snapshot, and cache nothing of it. The version may be older than the one keyed (a replica behind).
     const checked = tr !== undefined || missing.length > 0;
-    if (checked) cache.views.saw(executor, spec.view, fetched.version ?? null);
     const matches = (!checked || fetched.version === state.version) && (executor.origin?.().name ?? '') === source;
     if (!matches && (window || cachedTail || missing.length < plan.segments.length)) {
       const whole = tailRead(undefined);

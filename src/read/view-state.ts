@@ -122,18 +122,6 @@ export class ViewStates {
   }
 
   /**
-   * A statement saw `version` of the view while the state held here is another: a cycle committed
-   * within the state's TTL. The next read reads the state again instead of trusting it for the rest
-   * of the TTL (every read until then would find its statement's version not the one keyed, and
-   * read twice, caching nothing). Queries that share a view meet this after each of its cycles.
-   */
-  saw(executor: Executor, view: string, version: string | null): void {
-    const key = stateKey(executor, view);
-    const known = this.known.get(key);
-    if (known && version !== null && known.state.version !== version) this.known.delete(key);
-  }
-
-  /**
    * The view's refresh state and, once it has a version, its recent-tier coverage. A view never
    * refreshed has no version: nothing may be cached from it, and it has no coverage to read.
    */
