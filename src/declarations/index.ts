@@ -10,6 +10,7 @@ import { jobStatusTrend } from './job-status-trend.ts';
 import { runStatusSummary } from './run-status-summary.ts';
 import type { CompiledQuery, ViewRefresh } from './types.ts';
 import { storedSpec, type RollupSpec } from '../rollup/spec.ts';
+import { viewBaseName } from '../rollup/layout.ts';
 
 export const SUPPORTED_QUERIES: readonly CompiledQuery[] = Object.freeze([
   failedJobs,
@@ -61,11 +62,6 @@ export function scheduleOf(view: ViewRefresh, overrides: Readonly<Record<string,
 export function viewSchedule(view: string, overrides: Readonly<Record<string, string>> = {}): string {
   const registered = registeredViews().find((v) => v.name === view);
   return registered ? scheduleOf(registered, overrides).cron : (overrides[view]?.trim() ?? DEFAULT_CRON);
-}
-
-/** The short name of a view (eventstats.mv_job_facts: job_facts), which its generated migrations and declaration file are named after. */
-export function viewBaseName(view: string): string {
-  return view.replace(/^eventstats\.mv_/, '');
 }
 
 /** The views several queries read, by short name. */

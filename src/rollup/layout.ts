@@ -22,9 +22,15 @@ export interface Relations {
 }
 
 export function relationsOf(spec: { readonly view: string }): Relations {
-  const m = /^eventstats\.mv_([a-z0-9_]+)$/.exec(spec.view);
-  if (!m) throw new Error(`view ${spec.view} must be named eventstats.mv_<query>`);
-  return { view: spec.view, history: `eventstats.${m[1]}_history`, buckets: `eventstats.${m[1]}_buckets` };
+  const base = viewBaseName(spec.view);
+  return { view: spec.view, history: `eventstats.${base}_history`, buckets: `eventstats.${base}_buckets` };
+}
+
+/** A view's short name (eventstats.mv_job_facts: job_facts), which its relations, generated migrations and declaration file are named after. */
+export function viewBaseName(view: string): string {
+  const m = /^eventstats\.mv_([a-z0-9_]+)$/.exec(view);
+  if (!m) throw new Error(`view ${view} must be named eventstats.mv_<query>`);
+  return m[1]!;
 }
 
 /** The view's and history's key columns, in unique-index order. */

@@ -6,12 +6,12 @@
  */
 import { expect } from 'chai';
 import type pg from 'pg';
-import { registeredViews, viewBaseName } from '../../../src/declarations/index.ts';
+import { registeredViews } from '../../../src/declarations/index.ts';
 import { filterIndexName } from '../../../src/maintenance/ddl.ts';
 import { refreshViews } from '../../../src/refresh/refresh-view.ts';
 import type { RollupSpec } from '../../../src/rollup/spec.ts';
 import { storedColumns } from '../../../src/maintenance/aggregate.ts';
-import { relationsOf } from '../../../src/rollup/layout.ts';
+import { relationsOf, viewBaseName } from '../../../src/rollup/layout.ts';
 import { GRAIN_MS } from '../../../src/rollup/window.ts';
 import { REFRESH_OPTIONS, seededDatabase, type SeededDatabase } from '../../helpers/fixtures.ts';
 

@@ -8,8 +8,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { MIGRATIONS_DIR } from '../../../src/db/migrate.ts';
 import { queryMigrationSql } from '../../../src/maintenance/ddl.ts';
-import { relationsOf } from '../../../src/rollup/layout.ts';
-import { generatedView, registeredViews, SUPPORTED_QUERIES, viewBaseName } from '../../../src/declarations/index.ts';
+import { relationsOf, viewBaseName } from '../../../src/rollup/layout.ts';
+import { generatedView, registeredViews, SUPPORTED_QUERIES } from '../../../src/declarations/index.ts';
 import { storedSpec } from '../../../src/rollup/spec.ts';
 
 describe('generated query migrations', () => {
