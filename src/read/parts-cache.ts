@@ -59,11 +59,24 @@ export interface Deliveries {
   readonly held: Delivery | undefined;
   keep(delivery: Delivery): void;
 }
-type Cached = CachedSegment | MergedWindow | CachedTail | CachedAnswer;
+/**
+ * The base tables' partials of one edge bucket (the minute or hour a window's raw edge lies in),
+ * per group and fact time, read while nothing was in flight: a window whose edge falls in that
+ * bucket takes its edge's partials from it (those with `ts` within the edge) while a probe still
+ * finds the same stable id and cycle (src/read/edges.ts).
+ */
+export interface CachedEdge {
+  readonly stable: number;
+  readonly cycle: string | null;
+  /** Fact times (epoch ms), ascending; `rows[i]` holds the partials of the facts at `ts[i]`. */
+  readonly ts: readonly number[];
+  readonly rows: readonly PartRow[];
+}
+type Cached = CachedSegment | MergedWindow | CachedTail | CachedAnswer | CachedEdge;
 
-/** What a lookup asks for: a whole-bucket segment, a merged window, a real-time tail, or a real-time answer's edges and tail. */
-export type PartKind = 'segment' | 'window' | 'tail' | 'answer';
-export const PART_KINDS: readonly PartKind[] = Object.freeze(['segment', 'window', 'tail', 'answer']);
+/** What a lookup asks for: a whole-bucket segment, a merged window, a real-time tail, a real-time answer's edges and tail, or an edge bucket's partials. */
+export type PartKind = 'segment' | 'window' | 'tail' | 'answer' | 'edge';
+export const PART_KINDS: readonly PartKind[] = Object.freeze(['segment', 'window', 'tail', 'answer', 'edge']);
 
 /**
  * Counts since the cache was made, for whoever wants to report them (the metrics read them on each
@@ -81,7 +94,7 @@ export interface PartsCacheStats {
   readonly maxBytes: number;
 }
 
-const zeroes = (): Record<PartKind, number> => ({ segment: 0, window: 0, tail: 0, answer: 0 });
+const zeroes = (): Record<PartKind, number> => ({ segment: 0, window: 0, tail: 0, answer: 0, edge: 0 });
 
 /** A map entry of a merged window or a tail: its slot pair and key string, and its row (also ranked: one more pair). */
 const GROUP_BYTES = 64;
@@ -93,6 +106,9 @@ export function partsEntryBytes(key: string, value: Cached): number {
     bytes += 32;
     if (value.delivery) bytes += 32 + stringBytes(value.delivery.key) + stringBytes(value.delivery.body) + stringBytes(value.delivery.etag);
     for (const [k, row] of value.changed) bytes += GROUP_BYTES + stringBytes(k) + recordBytes(row);
+  } else if ('ts' in value) {
+    bytes += 48 + 8 * value.ts.length;
+    for (const row of value.rows) bytes += 8 + recordBytes(row);
   } else if ('groups' in value) {
     for (const [k, row] of value.groups) bytes += GROUP_BYTES + stringBytes(k) + recordBytes(row);
     if ('pending' in value) bytes += 8 * value.pending.length + 32;
@@ -105,7 +121,7 @@ export function partsEntryBytes(key: string, value: Cached): number {
 
 /** Whether an entry holds nothing (no rows, no groups): an answer cached for whoever asked it only. */
 export const isEmpty = (value: Cached): boolean =>
-  'changed' in value ? value.changed.size === 0 : 'groups' in value ? value.groups.size === 0 : value.rows.length === 0;
+  'changed' in value ? value.changed.size === 0 : 'groups' in value ? value.groups.size === 0 : value.rows.length === 0; // segments and edges: rows
 
 export class PartsCache {
   /** The views' versions (briefly) and their recent-tier coverage. */
@@ -252,6 +268,15 @@ export class PartsCache {
 
   setAnswer(key: string, answer: CachedAnswer, reader?: Reader): void {
     this.store(cacheKey(`answer|${key}`, false), answer, ownerFor(answer, reader));
+  }
+
+  /** An edge bucket's partials, as cached for a request shape while nothing was in flight (src/read/edges.ts). */
+  edge(key: string): CachedEdge | undefined {
+    return this.lookup('edge', `edge|${key}`) as CachedEdge | undefined;
+  }
+
+  setEdge(key: string, edge: CachedEdge, reader?: Reader): void {
+    this.store(cacheKey(`edge|${key}`), edge, ownerFor(edge, reader));
   }
 
   /** The read of this window that another request has under way, if any. */

@@ -25,6 +25,7 @@ import { type Page, type Ranking } from '../declarations/types.ts';
 import { type PartRow, type PartsRequest, type RollupSpec } from '../rollup/spec.ts';
 import { planParts, readsBeyondEdges, type PartsPlan, type Segment } from './plan.ts';
 import { GRAIN_MS } from '../rollup/window.ts';
+import { edgePartials, edgesServe, type EdgeRead } from './edges.ts';
 
 export interface PartsResult {
   readonly page: Page;
@@ -168,6 +169,9 @@ async function readPlanned(
   const sameQuiet = (q: { stable: number; cycle: string | null } | undefined) => q !== undefined && quiet !== undefined && q.stable === quiet.stable && q.cycle === quiet.cycle;
   const settled = cachedTail && sameQuiet(cachedTail.quiet) && cachedTail.stableTo === quiet!.stable && cachedTail.pending.length === 0 ? cachedTail : undefined;
   const answerKey = `${tailKey}|${plan.raw.map((r) => `${r.from}:${r.to}`).join(',')}`;
+  // With the tail settled, the raw edges are all a statement would read for a cached window: while
+  // nothing is in flight they come from the edge buckets this process holds (src/read/edges.ts).
+  const edgeRead: EdgeRead | undefined = quiet && settled && cacheable && edgesServe(plan.raw) ? { spec, req, key: `${shape}|${source}`, quiet, reader } : undefined;
   if (quiet && settled && window) {
     const held = cache.answer(answerKey);
     if (held && sameQuiet(held)) {
@@ -203,7 +207,9 @@ async function readPlanned(
   const read = async (): Promise<{ fetched: Fetched; window: MergedWindow; tail?: CachedTail; cached: boolean }> => {
     // A settled tail is not read again: the statement holds the raw edges and missing segments only.
     const tr = settled ? undefined : tailRead(cachedTail);
-    const fetched = await fetchParts(spec, executor, partsStatement(spec, plan, req, missing, tr));
+    const edges = edgeRead ? await edgePartials(edgeRead, plan.raw, executor, cache) : undefined;
+    const fetched = await fetchParts(spec, executor, partsStatement(spec, edges ? { ...plan, raw: [] } : plan, req, missing, tr));
+    if (edges) fetched.raw.push(...edges);
     if (tr && fetched.tailRows > 0) cache.stableIds.disturbed();
     // A statement reading segments or a tail saw the version they belong to. Parts cached under
     // another one do not match them (a cycle absorbed some of the tail in between; or, with replicas,

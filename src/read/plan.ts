@@ -146,8 +146,8 @@ export function partKeys(req: PartsRequest, dim: (d: Dim) => string, time: strin
   return [...req.groupDims.map((d) => `${dim(d)}::text AS ${d}`), ...(b ? [`${floorExpr(time, b)} AS t`] : [])];
 }
 
-function select(req: PartsRequest, spec: RollupSpec, tag: number, dim: (d: Dim) => string, time: string, measure: (m: Measure) => string) {
-  const keys = partKeys(req, dim, time);
+function select(req: PartsRequest, spec: RollupSpec, tag: number, dim: (d: Dim) => string, time: string, measure: (m: Measure) => string, extraKeys: readonly string[] = []) {
+  const keys = [...partKeys(req, dim, time), ...extraKeys];
   const cols = [`${tag} AS part`, ...keys, ...Object.entries(spec.measures).map(([name, m]) => `${partial(m, measure(m))} AS ${name}`)];
   const groupBy = keys.length ? `\n GROUP BY ${keys.map((_, i) => i + 2).join(', ')}` : '';
   return { cols: cols.join(', '), groupBy };
@@ -176,3 +176,19 @@ export function rawSql(spec: RollupSpec, ranges: readonly Range[], req: PartsReq
   return `SELECT ${cols}\n  FROM ${spec.facts.from}\n WHERE ${where.join('\n   AND ')}${groupBy}`;
 }
 
+/** The column of an edge bucket's rows holding their facts' time (epoch ms): src/read/edges.ts. */
+export const EDGE_TS = 'edge_ts';
+
+/**
+ * Edge buckets from the base tables, aggregated per group and fact time (so that any edge within a
+ * bucket is a range of its rows); the rows of `buckets[i]` carry `part = i`.
+ */
+export function edgeSql(spec: RollupSpec, buckets: readonly Range[], req: PartsRequest, p: Params): string {
+  const conds = (r: Range) => [spec.facts.timeIn(p, r), ...conditions(req, p, (d) => rawDim(spec, d), (d) => d in spec.facts.dims)];
+  return buckets
+    .map((r, i) => {
+      const { cols, groupBy } = select(req, spec, i, (d) => rawDim(spec, d), spec.facts.ts, (m) => m.raw, [`(${spec.facts.ts})::float8 AS ${EDGE_TS}`]);
+      return `SELECT ${cols}\n  FROM ${spec.facts.from}\n WHERE ${conds(r).join('\n   AND ')}${groupBy}`;
+    })
+    .join('\nUNION ALL\n');
+}

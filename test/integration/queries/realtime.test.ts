@@ -6,6 +6,7 @@
  * lose rows.
  */
 import { expect } from 'chai';
+import fc from 'fast-check';
 import pg from 'pg';
 import { createExecutor, type Executor } from '../../../src/db/executor.ts';
 import type { SqlQuery } from '../../../src/db/sql.ts';
@@ -21,6 +22,7 @@ import { compareAll, expectAllExact, expectSameRows, type Window } from '../../h
 import { REFRESH_OPTIONS } from '../../helpers/fixtures.ts';
 import { oracle } from '../../helpers/oracle.ts';
 import { insertJobs, insertRun } from '../maintenance/writes.ts';
+import { propertyOptions } from '../../helpers/property.ts';
 
 const RUNS = 'public.cps.za.runs';
 const windowsAt = (now: number): Window[] => [
@@ -226,6 +228,93 @@ describe('real-time answers', function () {
       expect(ran, 'the probe found the new id, and the tail was read').to.include('parts');
       expect(after.meta.tail_rows, 'the committed jobs counted').to.equal((quiet!.meta.tail_rows as number) + 3);
       expect(after.meta.staleness_ms).to.equal(0);
+    });
+
+    it('answers a window that moves on every read (days) from the edge buckets while nothing is written, and counts a commit in an edge at the next read', async () => {
+      await refreshAll();
+      const probeIntervalMs = 50;
+      const cache = new PartsCache({ stateTtlMs: 600_000, probeIntervalMs });
+      const real = createExecutor(db.pool, 1);
+      const ran: string[] = [];
+      const executor: Executor = { query: (sql) => (ran.push(sql.name === undefined || sql.name.startsWith('es_') ? 'parts' : sql.name), real.query(sql)) };
+      // Every read a second later than the last, within one hour: its whole hours (the level's finest
+      // grain beyond the recent tier) stay, its edges move within their hour buckets.
+      const t0 = Math.floor(Date.now() / HOUR_MS) * HOUR_MS + 10 * MINUTE_MS + 123;
+      const bodyOf = (k: number) => ({ timestamp_start: t0 - 9 * DAY_MS + k * 1000, timestamp_end: t0 + k * 1000, group_by: ['tenant_id', 'environment'], limit: 1000 });
+      let k = 0;
+      const move = async (context: string) => {
+        await sleep(probeIntervalMs + 10); // past the interval: each read probes first
+        ran.length = 0;
+        return expectExact(executor, cache, bodyOf(++k), `${context} (k ${k})`);
+      };
+      let fromProcess = 0;
+      for (let i = 0; i < 30 && fromProcess < 3; i++) {
+        await move(`read ${i}`);
+        if (ran.length > 0 && ran.every((name) => name === 'eventstats_stable_ids')) fromProcess++;
+      }
+      expect(fromProcess, 'moved windows answered with no statement but the probe').to.equal(3);
+      expect(cache.stats().hits.edge, 'their edges from the buckets held').to.be.greaterThan(0);
+      // A commit whose facts fall in the next read's leading edge.
+      await insertRun(db.pool, { ts: bodyOf(k + 1).timestamp_start + 500, jobs: 3, tenant: 'tenant-09' });
+      const after = await move('the read after a commit in its edge');
+      expect(ran, 'the probe found the new id: the edge was read').to.include('parts');
+      expect(after.meta.staleness_ms).to.equal(0);
+      for (let i = 0; i < 4; i++) await move(`moving on after the commit, read ${i}`);
+    });
+
+    it('is exact for windows that move while nothing is in flight (their edges from the edge buckets held): random shapes of every real-time query', async () => {
+      await refreshAll();
+      // Probed on every read: once two probes found nothing in flight, a window read again a few
+      // seconds later takes its edges from the buckets its first read held (src/read/edges.ts).
+      const cache = new PartsCache({ stateTtlMs: 600_000, probeIntervalMs: 0 });
+      const executor = createExecutor(db.pool, 1);
+      const now = Date.now();
+      const dims = ['tenant_id', 'source_app', 'environment', 'country'] as const;
+      const names = ['failed_jobs', 'failed_jobs_by_country', 'aggregation_by_catalog', 'job_status_trend'] as const;
+      const { rows: found } = await db.pool.query<{ d: string; v: string }>(
+        `SELECT DISTINCT d, v FROM ${TABLES.runs} r JOIN ${TABLES.runsJobs} j USING (event_id),
+                LATERAL (VALUES ('tenant_id', r.tenant_id), ('source_app', r.source_app), ('environment', r.environment), ('country', j.country)) x(d, v)
+          WHERE v IS NOT NULL`,
+      );
+      const valuesOf = (d: string) => found.filter((r) => r.d === d).map((r) => r.v).slice(0, 30);
+      const filtersArb = fc
+        .uniqueArray(fc.constantFrom(...dims), { maxLength: 1 })
+        .chain((ds) => fc.record(Object.fromEntries(ds.map((d) => [d, fc.uniqueArray(fc.constantFrom(...valuesOf(d)), { minLength: 1, maxLength: 4 })]))));
+      // Windows whose start (or end) lies a few seconds from a run's jobs, so that the moves carry
+      // facts into and out of the edges.
+      const { rows: runs } = await db.pool.query<{ ts: string }>(`SELECT timestamp_start::text AS ts FROM ${TABLES.runs} WHERE timestamp_start > $1 ORDER BY 1`, [now - 9 * DAY_MS]);
+      const near = fc.tuple(fc.constantFrom(...runs.map((r) => Number(r.ts))), fc.oneof({ weight: 3, arbitrary: fc.constantFrom(-1, 0, 1) }, { weight: 1, arbitrary: fc.integer({ min: -5_000, max: 1_000 }) })).map(([ts, d]) => ts + d);
+      const windowArb = fc
+        .record({ at: near, startsThere: fc.boolean(), length: fc.oneof(fc.integer({ min: 2 * HOUR_MS, max: 12 * HOUR_MS }), fc.integer({ min: 12 * HOUR_MS, max: 8 * DAY_MS })) })
+        .map(({ at, startsThere, length }) => (startsThere ? { timestamp_start: at, timestamp_end: at + length } : { timestamp_start: at - length, timestamp_end: at }));
+      const moves = fc.uniqueArray(fc.oneof(fc.constantFrom(0, 1, 2), fc.integer({ min: 0, max: 5_000 })), { minLength: 3, maxLength: 5 });
+      let withFacts = 0;
+      let cases = 0;
+      await fc.assert(
+        fc.asyncProperty(fc.constantFrom(...names), windowArb, filtersArb, fc.uniqueArray(fc.constantFrom(...dims), { minLength: 1, maxLength: 2 }), moves, async (name, w0, filters, groupBy, offsets) => {
+          const query = findQuery(RUNS, name)!;
+          // A first read holds the window's tail and edge buckets; the moves then read from them.
+          for (const d of [2_500, 0, ...offsets]) {
+            const w = { timestamp_start: w0.timestamp_start + d, timestamp_end: w0.timestamp_end + d };
+            const [body, req] =
+              name === 'job_status_trend'
+                ? [{ ...w, ...filters, bucket: 'hour' }, { bucket: 'hour' as const, filters }]
+                : name === 'aggregation_by_catalog'
+                  ? [{ ...w, ...filters, limit: 1000 }, { limit: 1000, filters }]
+                  : [{ ...w, ...filters, group_by: groupBy, limit: 1000 }, { group_by: groupBy, limit: 1000, filters }];
+            const answer = await prepareQuery(query, body, { kind: 'all' }, now).run(executor, cache, true);
+            expect(answer.meta.realtime, JSON.stringify(body)).to.equal(true);
+            const o = oracle(name, { start: w.timestamp_start, end: w.timestamp_end }, req);
+            const expected = (await db.pool.query(o.text, o.values as unknown[])).rows;
+            cases++;
+            if (expected.some((r) => Number(r.job_count ?? r.total ?? 0) > 0)) withFacts++;
+            expectSameRows(answer.data, expected, `${name} ${JSON.stringify(body)}`);
+          }
+        }),
+        propertyOptions(40),
+      );
+      expect(withFacts / cases, 'share of reads that compared answers with facts').to.be.at.least(0.5);
+      expect(cache.stats().hits.edge, 'edges taken from the buckets held').to.be.greaterThan(10);
     });
 
     it('never takes back a job a read counted: a commit one read saw before the next probe is in every read after it', async () => {
