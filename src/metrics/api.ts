@@ -31,7 +31,7 @@ function gaugeOf(registry: Registry, name: string, help: string, read: () => num
   });
 }
 
-/** Reports a parts cache's lookups by kind (segment, window, tail, answer), its evictions and its size. */
+/** Reports a parts cache's lookups by kind (segment, window, tail, answer, edge), its evictions and its size. */
 export function watchPartsCache(registry: Registry, cache: { stats(): PartsCacheStats }): void {
   const byKind = (name: string, help: string, of: (s: PartsCacheStats) => PartsCacheStats['hits']) =>
     new Counter({
@@ -45,7 +45,7 @@ export function watchPartsCache(registry: Registry, cache: { stats(): PartsCache
         for (const kind of PART_KINDS) this.inc({ kind }, counts[kind]);
       },
     });
-  byKind(PARTS_CACHE_METRICS.hits, 'Parts cache lookups that found the entry, by kind (segment, window, tail, answer).', (s) => s.hits);
+  byKind(PARTS_CACHE_METRICS.hits, 'Parts cache lookups that found the entry, by kind (segment, window, tail, answer, edge).', (s) => s.hits);
   byKind(PARTS_CACHE_METRICS.misses, 'Parts cache lookups that did not find the entry (it is read from the database), by kind.', (s) => s.misses);
   new Counter({
     name: PARTS_CACHE_METRICS.evictions,
