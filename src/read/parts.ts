@@ -243,8 +243,9 @@ async function readPlanned(
   const tailRows = (tail?.rows ?? 0) + fetched.tailRows;
   // Read while nothing was in flight, with a tail that is all stable and waits for no run: the next
   // poll of this window (one asked for before: a poll, not a window that moves) answers from it
-  // until a probe finds something new.
-  if (quiet && fetched.tailRows === 0 && result.cached && tail && tail.stableTo === quiet.stable && tail.pending.length === 0 && cache.askedBefore(answerKey)) {
+  // until a probe finds something new. A window ending at the request's now is never asked for
+  // again (concurrent requests within one millisecond would otherwise each keep a whole answer).
+  if (!req.window.relative && quiet && fetched.tailRows === 0 && result.cached && tail && tail.stableTo === quiet.stable && tail.pending.length === 0 && cache.askedBefore(answerKey)) {
     cache.setAnswer(answerKey, { stable: quiet.stable, cycle: quiet.cycle, changed, tailRows }, reader);
   }
   return settled ? { page, state, tailRows, stalenessMs: Math.max(0, Date.now() - quiet!.since) } : { page, state, tailRows };

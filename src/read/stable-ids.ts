@@ -109,9 +109,10 @@ export class StableIds {
 
   private async probe(executor: Executor): Promise<void> {
     const startedAt = Date.now();
-    // A probe that fails says nothing of what is in flight.
-    this.still = undefined;
-    const rows = await executor.query<{ last: string; holders: string[]; held: number; lsn: string; waiting: boolean; cycle: string | null }>({
+    // The last finding stands while this probe is under way (reads keep answering from it, their
+    // staleness_ms counting from when it began); a probe that fails says nothing of what is in flight.
+    const rows = await executor
+      .query<{ last: string; holders: string[]; held: number; lsn: string; waiting: boolean; cycle: string | null }>({
       name: 'eventstats_stable_ids',
       // The last value before the holders: the holders' subquery depends on it, so it is read after.
       text: `WITH l AS MATERIALIZED (SELECT coalesce(pg_sequence_last_value(${SEQUENCE}::regclass), 0) AS last)
@@ -125,7 +126,11 @@ export class StableIds {
                     (SELECT c.id::text FROM ${TABLES.refreshLog} c WHERE c.outcome = 'refreshed' ORDER BY c.id DESC LIMIT 1) AS cycle
                FROM l, LATERAL (SELECT count(*)::int AS held ${HOLDERS} AND k.virtualtransaction = ANY($1::text[]) OFFSET 0) h`,
       values: [this.candidate?.holders ?? []],
-    });
+    })
+      .catch((error: unknown) => {
+        this.still = undefined;
+        throw error;
+      });
     this.probedAt = Date.now();
     const row = rows[0]!;
     const last = Number(row.last);

@@ -41,6 +41,8 @@ export interface WindowInput {
 export interface TimeWindow {
   readonly start: number;
   readonly end: number;
+  /** Its end is the request's now (`days`, or no `timestamp_end`): the same window is never asked for twice. */
+  readonly relative?: boolean;
 }
 
 /** Returns the window, or the rule it breaks (the caller turns that into a 400). */
@@ -50,10 +52,10 @@ export function resolveWindow(input: WindowInput, now: number): TimeWindow | { e
     return { error: "'days' cannot be combined with 'timestamp_start' or 'timestamp_end'" };
   }
   let w: TimeWindow;
-  if (days !== undefined) w = { start: now - days * DAY_MS, end: now };
-  else if (s === undefined && e === undefined) w = { start: now - DEFAULT_WINDOW_DAYS * DAY_MS, end: now };
+  if (days !== undefined) w = { start: now - days * DAY_MS, end: now, relative: true };
+  else if (s === undefined && e === undefined) w = { start: now - DEFAULT_WINDOW_DAYS * DAY_MS, end: now, relative: true };
   else if (s === undefined) w = { start: e! - DEFAULT_WINDOW_DAYS * DAY_MS, end: e! };
-  else w = { start: s, end: e ?? now };
+  else w = e === undefined ? { start: s, end: now, relative: true } : { start: s, end: e };
   if (w.start > w.end) return { error: "'timestamp_start' must not be after 'timestamp_end'" };
   if (w.start < EPOCH_MS_MIN) return { error: `the window must not start before ${EPOCH_MS_MIN} (0001-01-01)` };
   if (w.end - w.start > MAX_WINDOW_DAYS * DAY_MS) return { error: `the window must not be longer than ${MAX_WINDOW_DAYS} days` };

@@ -254,6 +254,16 @@ describe('real-time answers', function () {
       }
       expect(fromProcess, 'moved windows answered with no statement but the probe').to.equal(3);
       expect(cache.stats().hits.edge, 'their edges from the buckets held').to.be.greaterThan(0);
+      // A window ending at the request's now keeps no answer, even asked again at the same millisecond
+      // (concurrent dashboards would otherwise each keep a whole answer nobody asks for again).
+      const answersBefore = cache.stats().hits.answer;
+      const at = Date.now();
+      for (let i = 0; i < 3; i++) {
+        await sleep(probeIntervalMs + 10);
+        const relative = await prepareQuery(q, { days: 9, group_by: ['tenant_id', 'environment'], limit: 1000 }, { kind: 'all' }, at).run(executor, cache, true);
+        expect(relative.meta.realtime).to.equal(true);
+      }
+      expect(cache.stats().hits.answer, 'no answer kept for a window ending now').to.equal(answersBefore);
       // A commit whose facts fall in the next read's leading edge.
       await insertRun(db.pool, { ts: bodyOf(k + 1).timestamp_start + 500, jobs: 3, tenant: 'tenant-09' });
       const after = await move('the read after a commit in its edge');

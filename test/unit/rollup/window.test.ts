@@ -6,13 +6,13 @@ const NOW = Date.UTC(2026, 10, 20, 13, 37, 21, 123);
 
 describe('resolveWindow', () => {
   it('defaults to the last 7 days up to now', () => {
-    expect(resolveWindow({}, NOW)).to.deep.equal({ start: NOW - 7 * DAY_MS, end: NOW });
+    expect(resolveWindow({}, NOW)).to.deep.equal({ start: NOW - 7 * DAY_MS, end: NOW, relative: true });
   });
   it('turns days into a window ending now', () => {
-    expect(resolveWindow({ days: 30 }, NOW)).to.deep.equal({ start: NOW - 30 * DAY_MS, end: NOW });
+    expect(resolveWindow({ days: 30 }, NOW)).to.deep.equal({ start: NOW - 30 * DAY_MS, end: NOW, relative: true });
   });
   it('ends an open window at now and starts a start-less one 7 days before its end', () => {
-    expect(resolveWindow({ timestamp_start: NOW - 3 * DAY_MS }, NOW)).to.deep.equal({ start: NOW - 3 * DAY_MS, end: NOW });
+    expect(resolveWindow({ timestamp_start: NOW - 3 * DAY_MS }, NOW)).to.deep.equal({ start: NOW - 3 * DAY_MS, end: NOW, relative: true });
     expect(resolveWindow({ timestamp_end: NOW - DAY_MS }, NOW)).to.deep.equal({ start: NOW - 8 * DAY_MS, end: NOW - DAY_MS });
   });
   it('rejects a start after the end, an over-long window, and days mixed with timestamps', () => {
