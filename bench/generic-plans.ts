@@ -6,6 +6,8 @@
  * PostgreSQL chooses by itself: pg_prepared_statements' generic_plans and custom_plans), then
  * EXPLAIN (ANALYZE, BUFFERS) 7 times under each plan_cache_mode (medians). One JSON line per statement:
  *   JOBS=1000000 flock -x /tmp/es-cpu.lock npx tsx bench/generic-plans.ts
+ * KEEP=1 with DATABASE_URL keeps the database (its URL on stderr) for EXPLAIN by hand; REUSE=<its name>
+ * measures it again without seeding. `named` is the generic plan as the API runs it (no parallel workers).
  */
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -15,6 +17,7 @@ import pg from 'pg';
 // @ts-expect-error pg ships no types for its utils
 import utils from 'pg/lib/utils.js';
 import { EmbeddedDatabase } from '../src/db/embedded.ts';
+import { GENERIC_PLANS, SESSION_PLANS } from '../src/db/prepared.ts';
 import { createExecutor } from '../src/db/executor.ts';
 import { SUPPORTED_QUERIES } from '../src/declarations/index.ts';
 import { prepareQuery } from '../src/read/execute.ts';
@@ -64,7 +67,14 @@ async function compare(url: string, end: number): Promise<void> {
           };
           const custom = await under('force_custom_plan');
           const generic = await under('force_generic_plan');
-          process.stdout.write(`${JSON.stringify({ query: q.name, realtime, chosen, custom, generic })}\n`);
+          // As the API runs a named statement (src/db/prepared.ts GENERIC_PLANS): no parallel workers
+          // either, from its first plan on (a generic plan, once made, is kept whatever changes after).
+          await c.query('DEALLOCATE eventstats_plans');
+          await c.query(GENERIC_PLANS);
+          await c.query(`PREPARE eventstats_plans AS ${statement.text}`);
+          const named = await under('force_generic_plan');
+          await c.query(SESSION_PLANS);
+          process.stdout.write(`${JSON.stringify({ query: q.name, realtime, chosen, custom, generic, named })}\n`);
         } finally {
           await c.query('DEALLOCATE eventstats_plans').catch(() => {});
           // The next statement's own choice is what `chosen` reports: the session's default again.
@@ -89,15 +99,20 @@ try {
     embedded = new EmbeddedDatabase({ dir, port: await freePort(), persistent: false, database: 'postgres' });
     admin = await embedded.start();
   }
-  const name = `eventstats_plans_${process.pid}`;
-  await withClient(admin, (c) => c.query(`CREATE DATABASE ${name}`));
+  // REUSE=<name> (with DATABASE_URL): a database an earlier KEEP=1 run left, measured again as it is.
+  const name = process.env.REUSE ?? `eventstats_plans_${process.pid}`;
+  if (!process.env.REUSE) await withClient(admin, (c) => c.query(`CREATE DATABASE ${name}`));
   const url = new URL(admin);
   url.pathname = `/${name}`;
   try {
-    const dataset = await prepareDataset(url.toString(), jobs, 42, () => {});
-    await compare(url.toString(), dataset.end);
+    const end = process.env.REUSE
+      ? await withClient(url.toString(), async (c) => Number((await c.query<{ end: string }>('SELECT max(timestamp_start)::text AS end FROM public_cps_za_runs')).rows[0]!.end))
+      : (await prepareDataset(url.toString(), jobs, 42, () => {})).end;
+    await compare(url.toString(), end);
   } finally {
-    await withClient(admin, (c) => c.query(`DROP DATABASE ${name} WITH (FORCE)`));
+    // KEEP=1 (with DATABASE_URL): the database stays, for EXPLAIN by hand; its URL goes to stderr.
+    if (process.env.KEEP && process.env.DATABASE_URL) process.stderr.write(`kept ${url.toString()}\n`);
+    else await withClient(admin, (c) => c.query(`DROP DATABASE ${name} WITH (FORCE)`));
   }
 } finally {
   await embedded?.stop();

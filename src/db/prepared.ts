@@ -29,8 +29,15 @@ export const PREPARED_PER_CONNECTION = 32;
 /** Statement names this module may put in a DEALLOCATE: the executor's callers only make these. */
 const NAME = /^[a-z][a-z0-9_]{0,62}$/;
 
-export const GENERIC_PLANS = 'SET plan_cache_mode = force_generic_plan';
-export const SESSION_PLANS = 'RESET plan_cache_mode';
+/**
+ * A named statement reads a window's edges (under an hour) and its real-time tail, so its generic
+ * plan's estimates are blind in one direction only: at 10M jobs on PostgreSQL 15 the edges' generic
+ * plan, estimated at 0.5% of the runs per edge (20,000 rows), gathered two parallel workers for 15
+ * rows, 4-5 ms of worker start-up against 0.2-0.5 ms without them (docs/BENCHMARKS.md). So named
+ * statements also run without parallel workers; every other statement keeps the session's settings.
+ */
+export const GENERIC_PLANS = 'SET plan_cache_mode = force_generic_plan; SET max_parallel_workers_per_gather = 0';
+export const SESSION_PLANS = 'RESET plan_cache_mode; RESET max_parallel_workers_per_gather';
 
 /** pg 8's record of what a connection has parsed (lib/query.js skips Parse for a name in it). */
 interface ParsedStatements {

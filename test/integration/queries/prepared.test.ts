@@ -72,6 +72,23 @@ describe('named statements per connection', function () {
     expect(custom).to.equal(0);
   });
 
+  it('runs them under generic plans without parallel workers, and every other statement under the session settings', async () => {
+    const config = loadConfig({ CONF_DIR: os.tmpdir(), DB_POOL_MAX: '1' });
+    const { pool, executor } = await createApiDatabase(config.db, await readerUrl(s.db.url), pino({ level: 'silent' }));
+    try {
+      const settings = `SELECT current_setting('plan_cache_mode') AS mode, current_setting('max_parallel_workers_per_gather') AS workers,
+                               (SELECT reset_val FROM pg_settings WHERE name = 'max_parallel_workers_per_gather') AS session_workers`;
+      type Settings = { mode: string; workers: string; session_workers: string };
+      const [named] = await executor.query<Settings>({ text: settings, values: [], name: 'es_settings_check' });
+      expect(named).to.include({ mode: 'force_generic_plan', workers: '0' });
+      const [unnamed] = await executor.query<Settings>({ text: `${settings} -- unnamed`, values: [] });
+      expect(unnamed!.mode).to.equal('auto');
+      expect(unnamed!.workers, 'the session setting again').to.equal(unnamed!.session_workers);
+    } finally {
+      await pool.end();
+    }
+  });
+
   it('keeps every shape without the bound (so the bound above is what held them down)', async () => {
     const unbounded = await readOnOneConnection(1_000);
     expect(unbounded.shaped).to.equal(unbounded.names);
