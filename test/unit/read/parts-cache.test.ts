@@ -17,11 +17,15 @@ describe('PartsCache stats', () => {
     cache.setWindow('w', { groups: new Map() } as MergedWindow);
     expect(cache.window('w')).not.to.equal(undefined);
     expect(cache.tail('w'), "a window's tail is an entry of its own").to.equal(undefined);
+    const edge = { stable: 9, cycle: '3', ts: [1, 2], rows: rows(2) };
+    expect(cache.edge('w'), "so is an edge bucket's").to.equal(undefined);
+    cache.setEdge('w', edge);
+    expect(cache.edge('w')).to.equal(edge);
     const stats = cache.stats();
-    expect(stats.hits).to.deep.equal({ segment: 2, window: 1, tail: 0, answer: 0 });
-    expect(stats.misses).to.deep.equal({ segment: 1, window: 1, tail: 1, answer: 0 });
+    expect(stats.hits).to.deep.equal({ segment: 2, window: 1, tail: 0, answer: 0, edge: 1 });
+    expect(stats.misses).to.deep.equal({ segment: 1, window: 1, tail: 1, answer: 0, edge: 1 });
     expect(stats.evictions).to.equal(0);
-    const bytes = partsEntryBytes('s', { version: '7', rows: rows(2) }) + partsEntryBytes('w', { groups: new Map() } as MergedWindow);
+    const bytes = partsEntryBytes('s', { version: '7', rows: rows(2) }) + partsEntryBytes('w', { groups: new Map() } as MergedWindow) + partsEntryBytes('edge|w', edge);
     expect(stats.bytes, 'each entry counted with its key').to.equal(bytes);
     expect(stats.ownedBytes, "the empty window is in the anonymous reader's share").to.equal(partsEntryBytes('w', { groups: new Map() } as MergedWindow));
   });
