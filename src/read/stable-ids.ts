@@ -111,11 +111,12 @@ export class StableIds {
     const startedAt = Date.now();
     // The last finding stands while this probe is under way (reads keep answering from it, their
     // staleness_ms counting from when it began); a probe that fails says nothing of what is in flight.
-    const rows = await executor
-      .query<{ last: string; holders: string[]; held: number; lsn: string; waiting: boolean; cycle: string | null }>({
-      name: 'eventstats_stable_ids',
-      // The last value before the holders: the holders' subquery depends on it, so it is read after.
-      text: `WITH l AS MATERIALIZED (SELECT coalesce(pg_sequence_last_value(${SEQUENCE}::regclass), 0) AS last)
+    let rows: { last: string; holders: string[]; held: number; lsn: string; waiting: boolean; cycle: string | null }[];
+    try {
+      rows = await executor.query({
+        name: 'eventstats_stable_ids',
+        // The last value before the holders: the holders' subquery depends on it, so it is read after.
+        text: `WITH l AS MATERIALIZED (SELECT coalesce(pg_sequence_last_value(${SEQUENCE}::regclass), 0) AS last)
              SELECT l.last::text AS last,
                     (SELECT coalesce(array_agg(DISTINCT k.virtualtransaction), '{}') ${HOLDERS} AND l.last IS NOT NULL) AS holders,
                     h.held,
@@ -125,12 +126,12 @@ export class StableIds {
                     EXISTS (SELECT 1 FROM ${ORPHAN_JOBS}) OR EXISTS (SELECT 1 FROM ${HELD_BACK_JOBS}) AS waiting,
                     (SELECT c.id::text FROM ${TABLES.refreshLog} c WHERE c.outcome = 'refreshed' ORDER BY c.id DESC LIMIT 1) AS cycle
                FROM l, LATERAL (SELECT count(*)::int AS held ${HOLDERS} AND k.virtualtransaction = ANY($1::text[]) OFFSET 0) h`,
-      values: [this.candidate?.holders ?? []],
-    })
-      .catch((error: unknown) => {
-        this.still = undefined;
-        throw error;
+        values: [this.candidate?.holders ?? []],
       });
+    } catch (error) {
+      this.still = undefined;
+      throw error;
+    }
     this.probedAt = Date.now();
     const row = rows[0]!;
     const last = Number(row.last);
