@@ -160,6 +160,13 @@ describe('real-time answers', function () {
       expectSameRows(answer.data, (await db.pool.query(o.text, o.values as unknown[])).rows, context);
       return answer;
     };
+    /** An executor on the test database that records every statement it runs, by name (the parts statement has none, or its shape's: es_...). */
+    const recordingExecutor = () => {
+      const real = createExecutor(db.pool, 1);
+      const ran: string[] = [];
+      const executor: Executor = { query: (sql) => (ran.push(sql.name === undefined || sql.name.startsWith('es_') ? 'parts' : sql.name), real.query(sql)) };
+      return { executor, ran };
+    };
     /** Reads until the process has probed twice since `from` (the stable id can only have moved by then). */
     const readAcrossProbes = async (executor: Executor, cache: PartsCache, body: ReturnType<typeof bodyAt>, context: string) => {
       for (let i = 0; i < 3; i++) {
@@ -200,10 +207,7 @@ describe('real-time answers', function () {
       await refreshAll();
       const probeIntervalMs = 50;
       const cache = new PartsCache({ stateTtlMs: 600_000, probeIntervalMs });
-      const real = createExecutor(db.pool, 1);
-      // Every statement a poll runs, by name (the parts statement has none, or its shape's: es_...).
-      const ran: string[] = [];
-      const executor: Executor = { query: (sql) => (ran.push(sql.name === undefined || sql.name.startsWith('es_') ? 'parts' : sql.name), real.query(sql)) };
+      const { executor, ran } = recordingExecutor();
       const body = bodyAt(Date.now());
       const poll = async (context: string) => {
         await sleep(probeIntervalMs + 10); // past the interval: each poll probes first
@@ -234,9 +238,7 @@ describe('real-time answers', function () {
       await refreshAll();
       const probeIntervalMs = 50;
       const cache = new PartsCache({ stateTtlMs: 600_000, probeIntervalMs });
-      const real = createExecutor(db.pool, 1);
-      const ran: string[] = [];
-      const executor: Executor = { query: (sql) => (ran.push(sql.name === undefined || sql.name.startsWith('es_') ? 'parts' : sql.name), real.query(sql)) };
+      const { executor, ran } = recordingExecutor();
       // Every read a second later than the last, within one hour: its whole hours (the level's finest
       // grain beyond the recent tier) stay, its edges move within their hour buckets.
       const t0 = Math.floor(Date.now() / HOUR_MS) * HOUR_MS + 10 * MINUTE_MS + 123;
