@@ -10,18 +10,23 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { summarize } from '../../bench/stats.ts';
 import { loadConfig } from '../../src/core/config.ts';
 import type { ServiceProcess } from '../helpers/service-process.ts';
 import type { ChaosCluster } from './cluster.ts';
-import { send, startLoad, type Sample } from './load.ts';
+import type { HeavyUserConfig, HeavyUserReport } from './heavy-user.ts';
+import { send, startLoad, startRateLoad, type Sample } from './load.ts';
 import { rssMb, scrapeGauge, serverPid } from './soak.ts';
 
-const DAY = 86_400_000;
-const HOUR = 3_600_000;
 const RUNS = '/stats/public.cps.za.runs';
 const MB = 1024 * 1024;
+const ROOT = path.join(import.meta.dirname, '../..');
+// tsx's own command line, run by the Node that runs the chaos stages (as test/helpers/service-process.ts does).
+const TSX = path.join(ROOT, 'node_modules/tsx/dist/cli.mjs');
+const HEAVY_USER = path.join(import.meta.dirname, 'heavy-user.ts');
 
 const r1 = (x: number) => Math.round(x * 10) / 10;
 const countBy = (xs: readonly Sample[]) => {
@@ -85,48 +90,56 @@ export async function filtersScenario(cluster: ChaosCluster, api: ServiceProcess
 interface Latency {
   readonly n: number;
   readonly errors: number;
+  /** The answers other than 200, by status and error type (`429 rate_limited`), when there were any. */
+  readonly errorsBy?: Record<string, number>;
   readonly p50: number;
   readonly p99: number;
+  /** The API's event loop delay over the phase (ms, prom-client's nodejs_eventloop_lag_*_seconds, which start again at each scrape). */
+  readonly apiLoopDelay: { readonly p99: number; readonly max: number };
 }
 
 export interface AdmissionReport {
   readonly seconds: number;
   readonly polite: boolean;
+  /** The second user's reads a second, sent on a schedule (absent: 4 closed-loop connections). */
+  readonly coveredRate?: number;
   /** N: the first user's load replaced by N processes spinning on a core each, outside the API (the floor on this machine). */
   readonly burners?: number;
   /** The second user's covered reads alone, and beside the first user's heavy load. */
   readonly coveredAlone: Latency;
   readonly coveredBeside: Latency;
   /** The first user's base-table reads: answers by status, and whether every 429 said when to retry. */
-  readonly heavy: { readonly byStatus: Record<string, number>; readonly every429HasRetryAfter: boolean };
+  readonly heavy: HeavyUserReport;
 }
 
-function latency(xs: readonly Sample[]): Latency {
+function latency(xs: readonly Sample[], apiLoopDelay: Latency['apiLoopDelay']): Latency {
   const ok = xs.filter((s) => s.status === 200).map((s) => s.ms);
   const st = summarize(ok.length ? ok : [NaN]);
-  return { n: xs.length, errors: xs.length - ok.length, p50: r1(st.p50), p99: r1(st.p99) };
+  const errors = xs.filter((s) => s.status !== 200);
+  const errorsBy: Record<string, number> = {};
+  for (const s of errors) errorsBy[`${s.status} ${s.type ?? ''}`.trim()] = (errorsBy[`${s.status} ${s.type ?? ''}`.trim()] ?? 0) + 1;
+  return { n: xs.length, errors: errors.length, ...(errors.length ? { errorsBy } : {}), p50: r1(st.p50), p99: r1(st.p99), apiLoopDelay };
 }
 
-/** Like startLoad, but each connection waits out a 429's Retry-After before its next request, as a well-behaved client does. */
-function startPoliteLoad(base: string, bearer: string, connections: number, next: (i: number) => { path: string; body?: unknown }) {
-  const samples: Sample[] = [];
-  let running = true;
-  let i = 0;
-  const loops = Array.from({ length: connections }, async () => {
-    while (running) {
-      const s = await send(base, bearer, next(i++));
-      samples.push({ ...s, body: undefined });
-      if (s.status === 429) {
-        const until = Date.now() + Number(s.retryAfter ?? 1) * 1000;
-        while (running && Date.now() < until) await delay(100);
-      }
-    }
-  });
+/** The API's event loop delay since the last scrape (ms); a scrape starts the count again. */
+async function loopDelay(base: string) {
+  const [p99, max] = await Promise.all([scrapeGauge(base, 'nodejs_eventloop_lag_p99_seconds'), scrapeGauge(base, 'nodejs_eventloop_lag_max_seconds')]);
+  return { p99: r1(p99 * 1000), max: r1(max * 1000) };
+}
+
+/** The first user as a client process of its own (heavy-user.ts), for `seconds`; its report when it exits. */
+function startHeavyUser(config: HeavyUserConfig): { stop(): Promise<HeavyUserReport> } {
+  const child = spawn(process.execPath, [TSX, HEAVY_USER, JSON.stringify(config)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
   return {
     async stop() {
-      running = false;
-      await Promise.all(loops);
-      return samples;
+      const [code, signal] = await exited;
+      if (code !== 0) throw new Error(`the heavy user's process exited with ${code ?? signal}: ${err.trim()}`);
+      return JSON.parse(out) as HeavyUserReport;
     },
   };
 }
@@ -139,10 +152,10 @@ function startPoliteLoad(base: string, bearer: string, connections: number, next
 function startBurners(n: number) {
   const children = Array.from({ length: n }, () => spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
   return {
-    async stop(): Promise<Sample[]> {
+    async stop(): Promise<HeavyUserReport> {
       for (const c of children) c.kill('SIGKILL');
       await Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
-      return [];
+      return { byStatus: {}, every429HasRetryAfter: true };
     },
   };
 }
@@ -151,8 +164,12 @@ function startBurners(n: number) {
  * `polite`: the first user's connections wait out each 429's Retry-After (a client following the
  * contract); otherwise they send their next request at once (closed loop, no back-off). `burners`:
  * instead of the first user, that many CPU-bound processes outside the API (startBurners).
+ * `coveredRate`: the second user sends that many reads a second on a schedule (open loop, many
+ * dashboards polling) instead of 4 connections each sending its next read when the last answered
+ * (closed loop, which on this machine takes every core the first user leaves, so that any work of
+ * theirs shows in the second user's latency).
  */
-export async function admissionScenario(cluster: ChaosCluster, base: string, seconds = 20, heavyConnections = 20, coveredConnections = 4, polite = false, burners = 0): Promise<AdmissionReport> {
+export async function admissionScenario(cluster: ChaosCluster, base: string, seconds = 20, heavyConnections = 20, coveredConnections = 4, polite = false, burners = 0, coveredRate?: number): Promise<AdmissionReport> {
   const carol = cluster.bearer('carol');
   const alice = cluster.bearer('alice');
   const covered = (i: number) => ({
@@ -160,26 +177,29 @@ export async function admissionScenario(cluster: ChaosCluster, base: string, sec
     body: i % 2 ? { days: 7, group_by: ['tenant_id'] } : { days: 3, bucket: 'hour' },
   });
   const now = Date.now();
-  const heavy = (i: number) =>
-    i % 2
-      ? { path: RUNS, body: { timestamp_start: now - 31 * DAY + 1, timestamp_end: now, limit: 1000 } }
-      : { path: `${RUNS}/query/aggregation_by_catalog`, body: { timestamp_start: now - 29 * DAY + 5 * HOUR + (i % 60) * 1000, timestamp_end: now - 20 * DAY - 5 * HOUR, limit: 1000 } };
   // Warm the caches, so both phases measure the same steady state.
   for (let i = 0; i < 20; i++) await send(base, carol, covered(i));
-  const alone = startLoad(base, carol, coveredConnections, covered);
+  const coveredLoad = () => (coveredRate === undefined ? startLoad(base, carol, coveredConnections, covered) : startRateLoad(base, carol, coveredRate, covered));
+  await loopDelay(base);
+  const alone = coveredLoad();
   await delay(seconds * 1000);
   const aloneSamples = await alone.stop();
-  const heavyLoad = burners > 0 ? startBurners(burners) : polite ? startPoliteLoad(base, alice, heavyConnections, heavy) : startLoad(base, alice, heavyConnections, heavy);
-  const beside = startLoad(base, carol, coveredConnections, covered);
+  const aloneLoop = await loopDelay(base);
+  // The first user is a process of its own (heavy-user.ts), as a client of the service is: parsing
+  // their 1,000-row pages must not delay the timers of this process, which times the second user.
+  const heavyLoad = burners > 0 ? startBurners(burners) : startHeavyUser({ base, bearer: alice, connections: heavyConnections, seconds, polite, now });
+  const beside = coveredLoad();
   await delay(seconds * 1000);
   const besideSamples = await beside.stop();
-  const heavySamples = await heavyLoad.stop();
+  const besideLoop = await loopDelay(base);
+  const heavy = await heavyLoad.stop();
   return {
     seconds,
     polite,
+    ...(coveredRate === undefined ? {} : { coveredRate }),
     ...(burners > 0 ? { burners } : {}),
-    coveredAlone: latency(aloneSamples),
-    coveredBeside: latency(besideSamples),
-    heavy: { byStatus: countBy(heavySamples), every429HasRetryAfter: heavySamples.filter((s) => s.status === 429).every((s) => s.retryAfter !== null && s.retryAfter !== undefined) },
+    coveredAlone: latency(aloneSamples, aloneLoop),
+    coveredBeside: latency(besideSamples, besideLoop),
+    heavy,
   };
 }

@@ -71,3 +71,39 @@ export function startLoad(base: string, bearer: string, connections: number, nex
     },
   };
 }
+
+/**
+ * Open-loop load: `rate` requests a second sent on a fixed schedule whatever the answers (as many
+ * dashboards polling do), each one's latency counted from when it was due, not from when it left, so
+ * a stalled process's delay counts against every request it held back (no coordinated omission).
+ */
+export function startRateLoad(base: string, bearer: string, rate: number, next: (i: number) => LoadRequest): Load {
+  const samples: Sample[] = [];
+  const pending = new Set<Promise<void>>();
+  let running = true;
+  const start = performance.now();
+  const loop = (async () => {
+    for (let i = 0; running; i++) {
+      const due = start + (i * 1000) / rate;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      if (!running) break;
+      const r = next(i);
+      const p = send(base, bearer, r).then((s) => {
+        const ms = performance.now() - due;
+        samples.push({ ...s, ms, body: undefined, request: s.status !== 200 || ms >= SLOW_MS ? r : undefined });
+        pending.delete(p);
+      });
+      pending.add(p);
+    }
+  })();
+  return {
+    samples,
+    async stop() {
+      running = false;
+      await loop;
+      await Promise.all(pending);
+      return samples;
+    },
+  };
+}

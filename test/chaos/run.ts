@@ -9,7 +9,8 @@
  *   soak       M minutes (10) of mixed reads by two users while the gateway writes: RSS and sessions
  *   filters    --filter-requests N (6,000) requests with 100 random 240-character filter values: RSS within the cache bound + 50 MB
  *   admission  a second user's covered reads alone, then beside the first user's 20 connections of base-table reads
- *              (--admission-polite: those wait out each 429's Retry-After); each --admission-env 'K=V K=V'
+ *              (--admission-polite: those wait out each 429's Retry-After; --admission-rate N: the second
+ *              user sends N reads a second on a schedule, not 4 closed-loop connections); each --admission-env 'K=V K=V'
  *              is a variant with its own API (the defaults when none), run --admission-repeat times (1);
  *              --admission-burners N adds a variant whose first user is N CPU-spinning processes
  *              outside the API (what the second user's p99 is at best beside that much work);
@@ -42,6 +43,7 @@ const { values } = parseArgs({
     'filter-requests': { type: 'string', default: '6000' },
     'admission-seconds': { type: 'string', default: '20' },
     'admission-polite': { type: 'boolean', default: false },
+    'admission-rate': { type: 'string' },
     'admission-env': { type: 'string', multiple: true },
     'admission-repeat': { type: 'string', default: '1' },
     'admission-burners': { type: 'string' },
@@ -183,7 +185,7 @@ try {
     for (const v of variants) {
       const abuse = await startAbuseApi(v.env, values['admission-profile']);
       for (let run = 1; run <= repeat; run++) {
-        const r = await admissionScenario(cluster, abuse.base, num('admission-seconds', values['admission-seconds']), 20, 4, values['admission-polite'], v.burners);
+        const r = await admissionScenario(cluster, abuse.base, num('admission-seconds', values['admission-seconds']), 20, 4, values['admission-polite'], v.burners, values['admission-rate'] === undefined ? undefined : num('admission-rate', values['admission-rate']));
         const stage = `admission (${v.name}, run ${run})`;
         check(stage, r.coveredBeside.errors === 0, "the second user's covered reads: 0 errors beside the heavy load");
         check(stage, r.coveredBeside.p99 <= 2 * r.coveredAlone.p99, "the second user's p99 within 2x of theirs alone");
