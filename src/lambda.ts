@@ -12,6 +12,7 @@ import serverless from 'serverless-http';
 import { createApp } from './app.ts';
 import { tokenRuleWarnings, type Config } from './core/config.ts';
 import { createLogger } from './core/log.ts';
+import { limitHeapGrowth } from './core/heap.ts';
 import { createApiRuntime, loadApiConfig } from './runtime.ts';
 
 type Handler = ReturnType<typeof serverless>;
@@ -32,6 +33,7 @@ export function lambdaConfig(env?: Record<string, string | undefined>): Config {
 async function build(): Promise<Built> {
   const config = lambdaConfig();
   if (!config.databaseUrl) throw new Error('DATABASE_URL is required in Lambda');
+  limitHeapGrowth(config.heapGrowingPercent);
   // Synchronous lines: Lambda freezes an instance between invocations and signals it at the end.
   const log = createLogger(config.logLevel, 'eventstats', { sync: true });
   for (const warning of tokenRuleWarnings(config)) log.warn(warning);

@@ -16,6 +16,7 @@ import { ConfigError, tokenRuleWarnings } from './core/config.ts';
 import { createHttpServer } from './http/http-server.ts';
 import { pageAssets } from './http/page-assets.ts';
 import { createLogger } from './core/log.ts';
+import { limitHeapGrowth } from './core/heap.ts';
 import type { LocalDatabase } from './local.ts';
 import { reportToPrimary } from './metrics/cluster.ts';
 import { startMetricsServer } from './http/metrics-server.ts';
@@ -31,6 +32,7 @@ const config = (() => {
     process.exit(2);
   }
 })();
+limitHeapGrowth(config.heapGrowingPercent);
 const log = createLogger(config.logLevel);
 // Once per start (the cluster's primary, or the one process): token checks a deployment leaves off.
 if (cluster.isPrimary) for (const warning of tokenRuleWarnings(config)) log.warn(warning);

@@ -64,6 +64,8 @@ const EnvSchema = z.object({
   PORT: int(0, 65535).default(3000),
   /** Folder holding config.json and access.json in the upstream gateway's formats. */
   CONF_DIR: z.string().min(1).default('conf'),
+  /** How far V8 grows the heap past what a full collection left live, in percent (src/core/heap.ts); 0: V8's own factor. */
+  HEAP_GROWING_PERCENT: int(0, 1000).default(50),
   /** pino level. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** `production` forbids the development signing key fallback. */
@@ -235,6 +237,8 @@ export interface Config {
   readonly webConcurrency: number;
   readonly confDir: string;
   readonly logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  /** HEAP_GROWING_PERCENT: the API process's heap growth step (src/core/heap.ts). */
+  readonly heapGrowingPercent: number;
   readonly production: boolean;
   readonly tokenPublicKeysUrl: string | undefined;
   /** The optional token claim checks (TOKEN_AUDIENCE, TOKEN_ISSUER, TOKEN_REQUIRE_EXP). */
@@ -384,6 +388,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     webConcurrency: e.WEB_CONCURRENCY,
     confDir: e.CONF_DIR,
     logLevel: e.LOG_LEVEL,
+    heapGrowingPercent: e.HEAP_GROWING_PERCENT,
     production: e.NODE_ENV === 'production',
     tokenPublicKeysUrl: keysUrl === undefined ? undefined : resolveConf(keysUrl),
     token: Object.freeze({

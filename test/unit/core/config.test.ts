@@ -12,7 +12,7 @@ describe('loadConfig', () => {
 
   it('applies the documented defaults', () => {
     const c = loadConfig({ CONF_DIR: confDir });
-    expect(c).to.include({ databaseUrl: undefined, port: 3000, logLevel: 'info', production: false, dataDir: '.data', embeddedPgPort: 54329 });
+    expect(c).to.include({ databaseUrl: undefined, port: 3000, logLevel: 'info', heapGrowingPercent: 50, production: false, dataDir: '.data', embeddedPgPort: 54329 });
     expect(c.db).to.deep.equal({ poolMax: 10, statementTimeoutMs: 5000, connectTimeoutMs: 3000, retryAfterSeconds: 5, pooler: 'auto', preparedMax: 32 });
     expect(c.partsCache).to.deep.equal({ stateTtlMs: 1000, maxBytes: 64 * 1024 * 1024, userMaxBytes: 8 * 1024 * 1024 });
     expect(c.verifiedTokensMaxBytes).to.equal(1024 * 1024);
@@ -86,6 +86,8 @@ describe('loadConfig', () => {
     [{ PORT: 'eighty' }, /PORT:/],
     [{ PORT: '70000' }, /PORT:/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL:/],
+    [{ HEAP_GROWING_PERCENT: '-1' }, /HEAP_GROWING_PERCENT:/],
+    [{ HEAP_GROWING_PERCENT: 'half' }, /HEAP_GROWING_PERCENT:/],
     [{ DB_POOL_MAX: '0' }, /DB_POOL_MAX:/],
     [{ VIEW_STATE_TTL_MS: '-1' }, /VIEW_STATE_TTL_MS:/],
     [{ PARTS_CACHE_MAX_BYTES: 'lots' }, /PARTS_CACHE_MAX_BYTES:/],
