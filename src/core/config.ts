@@ -65,7 +65,7 @@ const EnvSchema = z.object({
   /** Folder holding config.json and access.json in the upstream gateway's formats. */
   CONF_DIR: z.string().min(1).default('conf'),
   /** How far V8 grows the heap past what a full collection left live, in percent (src/core/heap.ts); 0: V8's own factor. */
-  HEAP_GROWING_PERCENT: int(0, 1000).default(50),
+  HEAP_GROWING_PERCENT: int(0, 1000).default(100),
   /** pino level. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** `production` forbids the development signing key fallback. */

@@ -4,8 +4,9 @@
  * Under load the API allocates a few hundred MB a second of short-lived objects; by default V8 grows
  * the old generation by a factor it picks from the collector's speed (up to 4x the live heap), so the
  * heap in use climbs to 110-160 MiB between full collections while 30-50 MiB is live, and RSS stays at
- * that high-water mark. A fixed factor of 1.5 (`--heap-growing-percent=50`) held the peak RSS of the
- * bench's loads at 176-181 MiB instead of 250 with the same requests per second (docs/BENCHMARKS.md).
+ * that high-water mark. A fixed factor of 2 (`--heap-growing-percent=100`, the default) held the peak
+ * RSS of the bench's loads at 1M jobs at 199 MiB instead of 263, for 6% fewer requests a second (more
+ * full collections); 1.5 (50) at 180 MiB for 8-13% fewer (docs/BENCHMARKS.md).
  * Unlike `--max-old-space-size` it is no limit: the heap still grows to whatever is live (a full parts
  * cache, a raw page in flight), only in smaller steps.
  *

@@ -12,7 +12,7 @@ describe('loadConfig', () => {
 
   it('applies the documented defaults', () => {
     const c = loadConfig({ CONF_DIR: confDir });
-    expect(c).to.include({ databaseUrl: undefined, port: 3000, logLevel: 'info', heapGrowingPercent: 50, production: false, dataDir: '.data', embeddedPgPort: 54329 });
+    expect(c).to.include({ databaseUrl: undefined, port: 3000, logLevel: 'info', heapGrowingPercent: 100, production: false, dataDir: '.data', embeddedPgPort: 54329 });
     expect(c.db).to.deep.equal({ poolMax: 10, statementTimeoutMs: 5000, connectTimeoutMs: 3000, retryAfterSeconds: 5, pooler: 'auto', preparedMax: 32 });
     expect(c.partsCache).to.deep.equal({ stateTtlMs: 1000, maxBytes: 64 * 1024 * 1024, userMaxBytes: 8 * 1024 * 1024 });
     expect(c.verifiedTokensMaxBytes).to.equal(1024 * 1024);
