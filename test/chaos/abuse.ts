@@ -117,7 +117,10 @@ function latency(xs: readonly Sample[], apiLoopDelay: Latency['apiLoopDelay']): 
   const st = summarize(ok.length ? ok : [NaN]);
   const errors = xs.filter((s) => s.status !== 200);
   const errorsBy: Record<string, number> = {};
-  for (const s of errors) errorsBy[`${s.status} ${s.type ?? ''}`.trim()] = (errorsBy[`${s.status} ${s.type ?? ''}`.trim()] ?? 0) + 1;
+  for (const s of errors) {
+    const kind = `${s.status} ${s.type ?? ''}`.trim();
+    errorsBy[kind] = (errorsBy[kind] ?? 0) + 1;
+  }
   return { n: xs.length, errors: errors.length, ...(errors.length ? { errorsBy } : {}), p50: r1(st.p50), p99: r1(st.p99), apiLoopDelay };
 }
 
