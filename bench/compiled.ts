@@ -73,7 +73,7 @@ interface QueryAnswer {
 }
 
 /** The statements the server runs for the benchmark request: on a cache miss, and once its segments are cached. */
-async function compiledStatements(query: CompiledQuery, pool: pg.Pool, now: number): Promise<{ cold: SqlQuery; warm?: SqlQuery }> {
+export async function compiledStatements(query: CompiledQuery, pool: pg.Pool, now: number): Promise<{ cold: SqlQuery; warm?: SqlQuery }> {
   const window = dashboardWindow(now);
   const body = { timestamp_start: window.start, timestamp_end: window.end };
   const plan = query.plan({ params: prepareQuery(query, body, { kind: 'all' }, now).params as never, window, access: { kind: 'all' } });
