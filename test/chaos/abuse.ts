@@ -19,7 +19,7 @@ import type { ServiceProcess } from '../helpers/service-process.ts';
 import type { ChaosCluster } from './cluster.ts';
 import type { HeavyUserConfig, HeavyUserReport } from './heavy-user.ts';
 import { send, startLoad, startRateLoad, type Sample } from './load.ts';
-import { rssMb, scrapeGauge, serverPid } from './soak.ts';
+import { rssMb, scrapeGauge, scrapeGauges, serverPid } from './soak.ts';
 
 const RUNS = '/stats/public.cps.za.runs';
 const MB = 1024 * 1024;
@@ -126,9 +126,8 @@ function latency(xs: readonly Sample[], apiLoopDelay: Latency['apiLoopDelay']): 
 
 /** The API's event loop delay since the last scrape (ms), both figures from one scrape: each scrape starts the count again. */
 async function loopDelay(base: string) {
-  const text = await (await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
-  const seconds = (name: string) => Number(text.split('\n').find((l) => l.startsWith(`${name} `))?.slice(name.length + 1) ?? NaN);
-  return { p99: r1(seconds('nodejs_eventloop_lag_p99_seconds') * 1000), max: r1(seconds('nodejs_eventloop_lag_max_seconds') * 1000) };
+  const g = await scrapeGauges(base, ['nodejs_eventloop_lag_p99_seconds', 'nodejs_eventloop_lag_max_seconds']);
+  return { p99: r1(g.nodejs_eventloop_lag_p99_seconds * 1000), max: r1(g.nodejs_eventloop_lag_max_seconds * 1000) };
 }
 
 /** The first user as a client process of its own (heavy-user.ts), for `seconds`; its report when it exits. */

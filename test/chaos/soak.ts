@@ -109,12 +109,21 @@ export function randomRequest(now: number, reader: Reader, rand: () => number = 
 /** The value of one unlabelled gauge in a Prometheus text exposition, or NaN. */
 export async function scrapeGauge(base: string, name: string): Promise<number> {
   try {
-    const text = await (await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
-    const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-    return line === undefined ? NaN : Number(line.slice(name.length + 1));
+    return (await scrapeGauges(base, [name]))[name]!;
   } catch {
     return NaN;
   }
+}
+
+/** Several unlabelled gauges from one scrape of /metrics (NaN for one it lacks); throws when the scrape fails. */
+export async function scrapeGauges<N extends string>(base: string, names: readonly N[]): Promise<Record<N, number>> {
+  const lines = (await (await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(5_000) })).text()).split('\n');
+  const out = {} as Record<N, number>;
+  for (const name of names) {
+    const line = lines.find((l) => l.startsWith(`${name} `));
+    out[name] = line === undefined ? NaN : Number(line.slice(name.length + 1));
+  }
+  return out;
 }
 
 function shapeOf(s: Sample): string {
