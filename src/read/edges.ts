@@ -76,7 +76,26 @@ export function edgesServe(ranges: readonly Range[]): boolean {
  * The partials of the facts within `ranges` (each within an edge bucket: edgesServe), from the edge
  * buckets this process holds for the same quiet finding, reading the others in one statement first.
  */
-export async function edgePartials(read: EdgeRead, ranges: readonly Range[], executor: Executor, cache: PartsCache): Promise<PartRow[]> {
+/** Each edge bucket as read (an edge read again is another, even under the same quiet finding). */
+const EDGE_IDS = new WeakMap<CachedEdge, number>();
+let edgesRead = 0;
+function edgeId(edge: CachedEdge): number {
+  let id = EDGE_IDS.get(edge);
+  if (id === undefined) EDGE_IDS.set(edge, (id = ++edgesRead));
+  return id;
+}
+
+export interface EdgePartials {
+  readonly rows: PartRow[];
+  /**
+   * Which rows those are: per range, the edge bucket as read and the index range of its rows it took.
+   * Two reads under the same quiet finding with the same signature took the same rows, so a window
+   * that moves without carrying a fact across an edge has the answer of its last read (src/read/parts.ts).
+   */
+  readonly signature: string;
+}
+
+export async function edgePartials(read: EdgeRead, ranges: readonly Range[], executor: Executor, cache: PartsCache): Promise<EdgePartials> {
   const buckets = ranges.map((r) => edgeBucket(r)!);
   const keyOf = (b: Range) => `${read.key}|${b.from}|${b.to}`;
   const held = new Map<string, CachedEdge>();
@@ -101,11 +120,15 @@ export async function edgePartials(read: EdgeRead, ranges: readonly Range[], exe
       cache.setEdge(keyOf(b), edge, read.reader);
     });
   }
-  const out: PartRow[] = [];
+  const rows: PartRow[] = [];
+  const taken: string[] = [];
   ranges.forEach((r, i) => {
-    const edge = held.get(keyOf(buckets[i]!))!;
+    const bucket = buckets[i]!;
+    const edge = held.get(keyOf(bucket))!;
+    const from = lowerBound(edge.ts, r.from);
     const end = lowerBound(edge.ts, r.to);
-    for (let j = lowerBound(edge.ts, r.from); j < end; j++) out.push(edge.rows[j]!);
+    for (let j = from; j < end; j++) rows.push(edge.rows[j]!);
+    taken.push(`${edgeId(edge)}:${from}-${end}`);
   });
-  return out;
+  return { rows, signature: taken.join(',') };
 }

@@ -39,6 +39,8 @@ export interface CachedAnswer {
   readonly cycle: string | null;
   readonly changed: ReadonlyMap<string, PartRow>;
   readonly tailRows: number;
+  /** A moving window's: the signature of the edge rows merged into `changed` (src/read/edges.ts EdgePartials). */
+  readonly edges?: string;
   /** The answer as last sent from it (src/http/answer.ts), counted in the entry's bytes. */
   readonly delivery?: Delivery;
 }

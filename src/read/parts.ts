@@ -168,15 +168,24 @@ async function readPlanned(
   const quiet = still && still.stable === stableNow ? still : undefined;
   const sameQuiet = (q: { stable: number; cycle: string | null } | undefined) => q !== undefined && quiet !== undefined && q.stable === quiet.stable && q.cycle === quiet.cycle;
   const settled = cachedTail && sameQuiet(cachedTail.quiet) && cachedTail.stableTo === quiet!.stable && cachedTail.pending.length === 0 ? cachedTail : undefined;
-  const answerKey = `${tailKey}|${plan.raw.map((r) => `${r.from}:${r.to}`).join(',')}`;
   // With the tail settled, the raw edges are all a statement would read for a cached window: while
   // nothing is in flight they come from the edge buckets this process holds (src/read/edges.ts).
   const edgeRead: EdgeRead | undefined = quiet && settled && cacheable && edgesServe(plan.raw) ? { spec, req, key: `${shape}|${source}`, quiet, reader } : undefined;
-  if (quiet && settled && window) {
+  // A window ending at the request's now (`days`) moves every millisecond, but its edges take new
+  // rows only when an edge passes a fact: its edges are taken first, and while they are the rows its
+  // last read took (their signature), that read's answer is its answer. One such answer is kept per
+  // window and shape, replaced as the edges move. A fixed window's answer is kept under its raw ranges.
+  const moving = req.window.relative === true;
+  const edges = moving && edgeRead && window ? await edgePartials(edgeRead, plan.raw, executor, cache) : undefined;
+  const answerKey = moving ? `${tailKey}|moving` : `${tailKey}|${plan.raw.map((r) => `${r.from}:${r.to}`).join(',')}`;
+  if (quiet && settled && window && (!moving || edges)) {
     const held = cache.answer(answerKey);
-    if (held && sameQuiet(held)) {
+    if (held && sameQuiet(held) && held.edges === edges?.signature) {
+      const stalenessMs = Math.max(0, Date.now() - quiet.since);
+      // A moving window's answer is never sent twice (its parameters differ): no delivery is kept.
+      if (moving) return { page: pageOf(window, held.changed, rank), state, tailRows: held.tailRows, stalenessMs };
       const deliveries: Deliveries = { held: held.delivery, keep: (delivery) => cache.setAnswer(answerKey, { ...held, delivery }, reader) };
-      return { page: pageOf(window, held.changed, rank), state, tailRows: held.tailRows, stalenessMs: Math.max(0, Date.now() - quiet.since), deliveries };
+      return { page: pageOf(window, held.changed, rank), state, tailRows: held.tailRows, stalenessMs, deliveries };
     }
   }
 
@@ -207,9 +216,9 @@ async function readPlanned(
   const read = async (): Promise<{ fetched: Fetched; window: MergedWindow; tail?: CachedTail; cached: boolean }> => {
     // A settled tail is not read again: the statement holds the raw edges and missing segments only.
     const tr = settled ? undefined : tailRead(cachedTail);
-    const edges = edgeRead ? await edgePartials(edgeRead, plan.raw, executor, cache) : undefined;
-    const fetched = await fetchParts(spec, executor, partsStatement(spec, edges ? { ...plan, raw: [] } : plan, req, missing, tr));
-    if (edges) fetched.raw.push(...edges);
+    const taken = edges ?? (edgeRead ? await edgePartials(edgeRead, plan.raw, executor, cache) : undefined);
+    const fetched = await fetchParts(spec, executor, partsStatement(spec, taken ? { ...plan, raw: [] } : plan, req, missing, tr));
+    if (taken) fetched.raw.push(...taken.rows);
     if (tr && fetched.tailRows > 0) cache.stableIds.disturbed();
     // A statement reading segments or a tail saw the version they belong to. Parts cached under
     // another one do not match them (a cycle absorbed some of the tail in between; or, with replicas,
@@ -242,11 +251,12 @@ async function readPlanned(
   if (!realtime || !realtimeCapable(spec)) return { page, state };
   const tailRows = (tail?.rows ?? 0) + fetched.tailRows;
   // Read while nothing was in flight, with a tail that is all stable and waits for no run: the next
-  // poll of this window (one asked for before: a poll, not a window that moves) answers from it
-  // until a probe finds something new. A window ending at the request's now is never asked for
-  // again (concurrent requests within one millisecond would otherwise each keep a whole answer).
-  if (!req.window.relative && quiet && fetched.tailRows === 0 && result.cached && tail && tail.stableTo === quiet.stable && tail.pending.length === 0 && cache.askedBefore(answerKey)) {
-    cache.setAnswer(answerKey, { stable: quiet.stable, cycle: quiet.cycle, changed, tailRows }, reader);
+  // poll of this window (one asked for before: a poll) answers from it until a probe finds something
+  // new; so does the next read of a moving window whose edges took the same rows (its one answer
+  // replaced, so concurrent requests within one millisecond keep no answer each).
+  const calm = quiet && fetched.tailRows === 0 && result.cached && tail && tail.stableTo === quiet.stable && tail.pending.length === 0;
+  if (calm && (moving ? edges !== undefined : cache.askedBefore(answerKey))) {
+    cache.setAnswer(answerKey, { stable: quiet.stable, cycle: quiet.cycle, changed, tailRows, ...(edges ? { edges: edges.signature } : {}) }, reader);
   }
   return settled ? { page, state, tailRows, stalenessMs: Math.max(0, Date.now() - quiet!.since) } : { page, state, tailRows };
 }

@@ -154,8 +154,11 @@ describe('real-time answers', function () {
     const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
     const q = findQuery(RUNS, 'failed_jobs')!;
     const bodyAt = (now: number) => ({ timestamp_start: now - 10 * DAY_MS, timestamp_end: now + HOUR_MS, group_by: ['tenant_id', 'environment'], limit: 1000 });
-    const expectExact = async (executor: Executor, cache: PartsCache, body: ReturnType<typeof bodyAt>, context: string) => {
-      const answer = await prepareQuery(q, body, { kind: 'all' }, body.timestamp_end).run(executor, cache, true);
+    /** `moving`: sent as a window ending at the request's now (no timestamp_end, now its end), as a `days` window is. */
+    const expectExact = async (executor: Executor, cache: PartsCache, body: ReturnType<typeof bodyAt>, context: string, moving = false) => {
+      const { timestamp_end: end, ...open } = body;
+      const answer = await prepareQuery(q, moving ? open : body, { kind: 'all' }, end).run(executor, cache, true);
+      expect(answer.params.timestamp_end, context).to.equal(end);
       const o = oracle('failed_jobs', { start: body.timestamp_start, end: body.timestamp_end }, { group_by: ['tenant_id', 'environment'], limit: 1000 });
       expectSameRows(answer.data, (await db.pool.query(o.text, o.values as unknown[])).rows, context);
       return answer;
@@ -234,7 +237,7 @@ describe('real-time answers', function () {
       expect(after.meta.staleness_ms).to.equal(0);
     });
 
-    it('answers a window that moves on every read (days) from the edge buckets while nothing is written, and counts a commit in an edge at the next read', async () => {
+    it('answers a window that moves on every read (ending now, as days) from the edge buckets while nothing is written, and counts a commit in an edge at the next read', async () => {
       await refreshAll();
       const probeIntervalMs = 50;
       const cache = new PartsCache({ stateTtlMs: 600_000, probeIntervalMs });
@@ -247,7 +250,7 @@ describe('real-time answers', function () {
       const move = async (context: string) => {
         await sleep(probeIntervalMs + 10); // past the interval: each read probes first
         ran.length = 0;
-        return expectExact(executor, cache, bodyOf(++k), `${context} (k ${k})`);
+        return expectExact(executor, cache, bodyOf(++k), `${context} (k ${k})`, true);
       };
       let fromProcess = 0;
       for (let i = 0; i < 30 && fromProcess < 3; i++) {
@@ -256,16 +259,22 @@ describe('real-time answers', function () {
       }
       expect(fromProcess, 'moved windows answered with no statement but the probe').to.equal(3);
       expect(cache.stats().hits.edge, 'their edges from the buckets held').to.be.greaterThan(0);
-      // A window ending at the request's now keeps no answer, even asked again at the same millisecond
-      // (concurrent dashboards would otherwise each keep a whole answer nobody asks for again).
+      // Moved by a millisecond, its edges take the same rows: answered from its last read's answer,
+      // which is replaced, not kept beside (concurrent dashboards would otherwise each keep a whole
+      // answer per millisecond that nobody asks for again).
       const answersBefore = cache.stats().hits.answer;
-      const at = Date.now();
-      for (let i = 0; i < 3; i++) {
+      const end = bodyOf(k).timestamp_end;
+      let bytes = 0;
+      for (let i = 1; i <= 4; i++) {
         await sleep(probeIntervalMs + 10);
-        const relative = await prepareQuery(q, { days: 9, group_by: ['tenant_id', 'environment'], limit: 1000 }, { kind: 'all' }, at).run(executor, cache, true);
+        ran.length = 0;
+        const relative = await prepareQuery(q, { days: 9, group_by: ['tenant_id', 'environment'], limit: 1000 }, { kind: 'all' }, end + i).run(executor, cache, true);
         expect(relative.meta.realtime).to.equal(true);
+        expect(ran, `a millisecond on (${i}): only the probe`).to.deep.equal(['eventstats_stable_ids']);
+        if (i === 2) bytes = cache.stats().bytes;
       }
-      expect(cache.stats().hits.answer, 'no answer kept for a window ending now').to.equal(answersBefore);
+      expect(cache.stats().hits.answer - answersBefore, 'answered from the answer kept for the window').to.be.at.least(3);
+      expect(cache.stats().bytes, 'one answer kept for the moving window, not one per millisecond').to.equal(bytes);
       // A commit whose facts fall in the next read's leading edge.
       await insertRun(db.pool, { ts: bodyOf(k + 1).timestamp_start + 500, jobs: 3, tenant: 'tenant-09' });
       const after = await move('the read after a commit in its edge');
@@ -302,19 +311,23 @@ describe('real-time answers', function () {
       const moves = fc.uniqueArray(fc.oneof(fc.constantFrom(0, 1, 2), fc.integer({ min: 0, max: 5_000 })), { minLength: 3, maxLength: 5 });
       let withFacts = 0;
       let cases = 0;
+      const answersBefore = cache.stats().hits.answer;
       await fc.assert(
-        fc.asyncProperty(fc.constantFrom(...names), windowArb, filtersArb, fc.uniqueArray(fc.constantFrom(...dims), { minLength: 1, maxLength: 2 }), moves, async (name, w0, filters, groupBy, offsets) => {
+        // `moving`: each read sent as a window ending at the request's now (no timestamp_end), as `days` is.
+        fc.asyncProperty(fc.constantFrom(...names), windowArb, filtersArb, fc.uniqueArray(fc.constantFrom(...dims), { minLength: 1, maxLength: 2 }), moves, fc.boolean(), async (name, w0, filters, groupBy, offsets, moving) => {
           const query = findQuery(RUNS, name)!;
           // A first read holds the window's tail and edge buckets; the moves then read from them.
           for (const d of [2_500, 0, ...offsets]) {
             const w = { timestamp_start: w0.timestamp_start + d, timestamp_end: w0.timestamp_end + d };
+            const sent = moving ? { timestamp_start: w.timestamp_start } : w;
             const [body, req] =
               name === 'job_status_trend'
-                ? [{ ...w, ...filters, bucket: 'hour' }, { bucket: 'hour' as const, filters }]
+                ? [{ ...sent, ...filters, bucket: 'hour' }, { bucket: 'hour' as const, filters }]
                 : name === 'aggregation_by_catalog'
-                  ? [{ ...w, ...filters, limit: 1000 }, { limit: 1000, filters }]
-                  : [{ ...w, ...filters, group_by: groupBy, limit: 1000 }, { group_by: groupBy, limit: 1000, filters }];
-            const answer = await prepareQuery(query, body, { kind: 'all' }, now).run(executor, cache, true);
+                  ? [{ ...sent, ...filters, limit: 1000 }, { limit: 1000, filters }]
+                  : [{ ...sent, ...filters, group_by: groupBy, limit: 1000 }, { group_by: groupBy, limit: 1000, filters }];
+            const answer = await prepareQuery(query, body, { kind: 'all' }, moving ? w.timestamp_end : now).run(executor, cache, true);
+            expect(answer.params.timestamp_end, JSON.stringify(body)).to.equal(w.timestamp_end);
             expect(answer.meta.realtime, JSON.stringify(body)).to.equal(true);
             const o = oracle(name, { start: w.timestamp_start, end: w.timestamp_end }, req);
             const expected = (await db.pool.query(o.text, o.values as unknown[])).rows;
@@ -327,6 +340,7 @@ describe('real-time answers', function () {
       );
       expect(withFacts / cases, 'share of reads that compared answers with facts').to.be.at.least(0.5);
       expect(cache.stats().hits.edge, 'edges taken from the buckets held').to.be.greaterThan(10);
+      expect(cache.stats().hits.answer - answersBefore, 'answers of moved windows whose edges took the same rows').to.be.greaterThan(5);
     });
 
     it('never takes back a job a read counted: a commit one read saw before the next probe is in every read after it', async () => {
