@@ -1,5 +1,5 @@
 /**
- * How the API's session settings (statement_timeout, read-only, and JIT off: JIT_SETTING below)
+ * How the API's session settings (statement_timeout, read-only, and the planner's: READ_PLANNER_SETTINGS below)
  * reach the server, which depends on what sits between the API and PostgreSQL:
  *   - `none` (a direct connection, or a session-mode pooler): the settings go in the startup packet
  *     (`options=-c ...`) once per connection, and the executor's hot statements are named prepared
@@ -35,9 +35,22 @@ export interface SessionSettings {
  */
 export const JIT_SETTING = 'jit=off';
 
+/**
+ * A random page read costed as little more than a sequential one (the default 4.0 models spinning
+ * disks). The API's statements read a few thousand rows by index out of tables of gigabytes (a
+ * view's bucket range, a history level's day segment), from memory or SSD; a row-count misestimate
+ * on one of them (106,643 rows estimated for a day segment of 30,000 at 10M jobs) then keeps its
+ * index scan instead of becoming a parallel sequential scan of the whole table: 1,134 ms -> 149 ms
+ * (docs/BENCHMARKS.md, issue 29). Only the API's read sessions run under it.
+ */
+export const RANDOM_PAGE_COST_SETTING = 'random_page_cost=1.1';
+
+/** The planner settings of the API's read sessions, as `name=value`. */
+export const READ_PLANNER_SETTINGS: readonly string[] = Object.freeze([JIT_SETTING, RANDOM_PAGE_COST_SETTING]);
+
 /** The `options` startup parameter carrying the settings (the `none` mode). */
 export function startupOptions(s: SessionSettings): string {
-  const settings = [`-c statement_timeout=${s.statementTimeoutMs}`, `-c ${JIT_SETTING}`];
+  const settings = [`-c statement_timeout=${s.statementTimeoutMs}`, ...READ_PLANNER_SETTINGS.map((p) => `-c ${p}`)];
   if (s.readOnly) settings.push('-c default_transaction_read_only=on');
   return settings.join(' ');
 }
@@ -49,7 +62,7 @@ export function startupOptions(s: SessionSettings): string {
  */
 export function beginStatement(s: SessionSettings): string {
   if (!Number.isSafeInteger(s.statementTimeoutMs) || s.statementTimeoutMs < 0) throw new Error(`bad statement timeout: ${s.statementTimeoutMs}`);
-  return `BEGIN${s.readOnly ? ' READ ONLY' : ''}; SET LOCAL statement_timeout = ${s.statementTimeoutMs}; SET LOCAL ${JIT_SETTING.replace('=', ' = ')}`;
+  return `BEGIN${s.readOnly ? ' READ ONLY' : ''}; SET LOCAL statement_timeout = ${s.statementTimeoutMs}; ${READ_PLANNER_SETTINGS.map((p) => `SET LOCAL ${p.replace('=', ' = ')}`).join('; ')}`;
 }
 
 /** Whether a connection runs under the settings the startup packet asked for (pg_settings gives the timeout in ms). */

@@ -67,15 +67,15 @@ describe('the PostgreSQL server the suite runs on', function () {
   });
 
   describe('JIT', () => {
-    it("is off in the API's sessions, with settings in the startup packet and with SET LOCAL behind a transaction pooler", async () => {
+    it("is off in the API's sessions, and random_page_cost 1.1, with settings in the startup packet and with SET LOCAL behind a transaction pooler", async () => {
       for (const startupSettings of [true, false]) {
         const settings = { statementTimeoutMs: 5_000, readOnly: true };
         const pool = createPool({ connectionString: db.url, max: 1, connectTimeoutMs: 5_000, applicationName: 'jit-test', startupSettings, ...settings });
         try {
           const session = new SessionMode(pool, startupSettings ? 'none' : 'transaction');
           const executor = createExecutor(pool, { retryAfterSeconds: 1, session, settings });
-          const [row] = await executor.query<{ jit: string }>({ text: `SELECT current_setting('jit') AS jit`, values: [] });
-          expect(row?.jit, startupSettings ? 'startup packet' : 'SET LOCAL').to.equal('off');
+          const [row] = await executor.query<{ jit: string; cost: string }>({ text: `SELECT current_setting('jit') AS jit, current_setting('random_page_cost') AS cost`, values: [] });
+          expect(row, startupSettings ? 'startup packet' : 'SET LOCAL').to.deep.equal({ jit: 'off', cost: '1.1' });
         } finally {
           await pool.end();
         }

@@ -120,7 +120,7 @@ describe('createExecutor', () => {
     const db = createExecutor(pool, { retryAfterSeconds: 1, session: new SessionMode(pool, 'transaction'), settings: SETTINGS });
     expect(await db.query(Q)).to.deep.equal([{ ok: 1 }]);
     expect(sent).to.deep.equal([
-      { on: 'client', text: 'BEGIN READ ONLY; SET LOCAL statement_timeout = 5000; SET LOCAL jit = off' },
+      { on: 'client', text: 'BEGIN READ ONLY; SET LOCAL statement_timeout = 5000; SET LOCAL jit = off; SET LOCAL random_page_cost = 1.1' },
       { on: 'client', text: Q.text },
       { on: 'client', text: 'COMMIT' },
     ]);
@@ -132,7 +132,7 @@ describe('createExecutor', () => {
     const db = createExecutor(pool, { retryAfterSeconds: 2, session: new SessionMode(pool, 'transaction'), settings: SETTINGS });
     const err = await db.query(Q).catch((e: unknown) => e);
     expect(err).to.be.instanceOf(DatabaseUnavailableError);
-    expect(sent.map((s) => s.text)).to.deep.equal(['BEGIN READ ONLY; SET LOCAL statement_timeout = 5000; SET LOCAL jit = off', Q.text, 'ROLLBACK']);
+    expect(sent.map((s) => s.text)).to.deep.equal(['BEGIN READ ONLY; SET LOCAL statement_timeout = 5000; SET LOCAL jit = off; SET LOCAL random_page_cost = 1.1', Q.text, 'ROLLBACK']);
     expect(released).to.deep.equal([undefined]);
   });
 
