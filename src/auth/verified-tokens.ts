@@ -12,7 +12,7 @@
  * and bounded in bytes (LRU, keys and users counted: src/core/cache-bytes.ts), so a flood of distinct
  * tokens costs verification, not memory.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { ENTRY_OVERHEAD_BYTES, stringBytes } from '../core/cache-bytes.ts';
 import { VERIFIED_TOKENS_MAX_BYTES } from '../core/config.ts';
@@ -74,4 +74,5 @@ export class VerifiedTokens {
   }
 }
 
-const digest = (token: string): string => createHash('sha256').update(token).digest('base64url');
+/** One call into the hash (no Hash object per request). */
+const digest = (token: string): string => hash('sha256', token, 'base64url');

@@ -183,9 +183,10 @@ async function readPlanned(
     if (held && sameQuiet(held) && held.edges === edges?.signature) {
       const stalenessMs = Math.max(0, Date.now() - quiet.since);
       // A moving window's answer is never sent twice (its parameters differ): no delivery is kept.
-      if (moving) return { page: pageOf(window, held.changed, rank), state, tailRows: held.tailRows, stalenessMs };
+      const page = pageOf(window, held.changed, rank, true);
+      if (moving) return { page, state, tailRows: held.tailRows, stalenessMs };
       const deliveries: Deliveries = { held: held.delivery, keep: (delivery) => cache.setAnswer(answerKey, { ...held, delivery }, reader) };
-      return { page: pageOf(window, held.changed, rank), state, tailRows: held.tailRows, stalenessMs, deliveries };
+      return { page, state, tailRows: held.tailRows, stalenessMs, deliveries };
     }
   }
 

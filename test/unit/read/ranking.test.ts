@@ -32,4 +32,20 @@ describe('ranking a merged window with the groups its raw edges changed', () => 
     expect(pageOf(window, new Map(), rank(2))).to.deep.equal({ rows: [row('a', 5), row('b', 3)], truncated: true });
     expect(window.ranked?.map(([k]) => k)).to.deep.equal(['a', 'b', 'c']);
   });
+
+  it('keeps the page of a kept map per window and limit, and makes it again for another window or limit', () => {
+    const changed = new Map([['c', row('c', 10)]]);
+    const window: MergedWindow = { groups };
+    const first = pageOf(window, changed, rank(2), true);
+    expect(first).to.deep.equal({ rows: [row('c', 10), row('a', 5)], truncated: true });
+    expect(pageOf(window, changed, rank(2), true), 'the same window and limit: the page kept').to.equal(first);
+    expect(pageOf(window, changed, rank(3), true)).to.deep.equal({ rows: [row('c', 10), row('a', 5), row('b', 3)], truncated: false });
+    // The window merged again (a cycle, a minute boundary) with other groups: its own page.
+    const other: MergedWindow = { groups: new Map([['b', row('b', 20)], ['c', row('c', 1)]]) };
+    expect(pageOf(other, changed, rank(2), true)).to.deep.equal({ rows: [row('b', 20), row('c', 10)], truncated: false });
+    // A map not kept gets a page of its own each time.
+    const fresh = pageOf(window, changed, rank(2));
+    expect(fresh).to.deep.equal(first);
+    expect(fresh).to.not.equal(first);
+  });
 });
