@@ -93,8 +93,9 @@ const ROW_TEXTS = new RowTexts();
  *
  * With the rows' merged rows known (`sources`, QueryPlan.rowwise) each row's text is taken from
  * `texts`, made once per merged row, and the body is the envelope's head (okBody puts data last)
- * and the rows: a `days` answer serialises only the rows its edges and tail changed. Its tag is
- * taken over the head and the rows' digests (weakEtagOfRows). Otherwise the rows are serialised
+ * and the rows: a `days` answer serialises only the rows its edges and tail changed, and a page
+ * kept with an answer (src/read/ranking.ts) is joined and digested once. Its tag is taken over the
+ * head and the digest of the rows' digests (weakEtagOfRows). Otherwise the rows are serialised
  * once (an answer of 100 rows is 16-24 kB): the body is the identity with its meta, which comes
  * before the data, serialised again alone, and the tag is the identity's SHA-256.
  */
@@ -112,12 +113,12 @@ export function jsonAnswer(
   }
   // okBody puts data last, so the envelope's JSON ends with the placeholder's `null}`.
   const head = (m: QueryResult['meta']) => JSON.stringify(okBody(null, { ...extra, meta: m })).slice(0, -'null}'.length);
-  const rows = sources.rows.map((source) => texts.of(source, sources.key, () => sources.row(source)));
-  const tail = `[${rows.map((r) => r.text).join(',')}]}`;
+  const rows = texts.ofRows(sources.rows, sources.key, sources.row as (source: object) => unknown);
+  const tail = `${rows.text}}`;
   const identityHead = head({ ...meta, staleness_ms: null });
   const identity = identityHead + tail;
   const body = meta.staleness_ms === null ? identity : head(meta) + tail;
-  return { body, identity, etag: weakEtagOfRows('json', identityHead, rows.map((r) => r.digest)) };
+  return { body, identity, etag: weakEtagOfRows('json', identityHead, rows.digest) };
 }
 
 /** A JSON answer's body from its identity: the envelope's meta, serialised alone, in place of the identity's. */

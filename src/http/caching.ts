@@ -84,14 +84,15 @@ export function weakEtag(format: Format, identity: Buffer): string {
 
 /**
  * A weak entity tag of a JSON answer given as its head (the envelope up to `"data":`) and the SHA-256
- * digests (base64url) of its rows' texts, in order: the SHA-256 of the format, the head and the
- * digests. The bytes of the identity (head, then the rows in brackets) decide it, and any byte that
- * changes changes the head or a row's digest, so it changes the tag; hashing 43 characters per row
- * instead of the row costs a fraction (a row's digest is made once with its text, src/http/row-texts.ts).
- * The head holds no raw newline (JSON escapes them) and a digest no comma: the parts cannot run together.
+ * (base64url) of its rows' digests, each the SHA-256 of a row's text, joined by commas in order
+ * (src/http/row-texts.ts RowsText): the SHA-256 of the format, the head and that digest. The bytes of
+ * the identity (head, then the rows in brackets) decide it, and any byte that changes changes the
+ * head or a row's digest, so it changes the tag; a row's digest is made once with its text, and the
+ * rows' digest once per page kept. The head holds no raw newline (JSON escapes them) and a digest
+ * no comma: the parts cannot run together.
  */
-export function weakEtagOfRows(format: Format, head: string, rowDigests: readonly string[]): string {
-  return `W/"${hash('sha256', `${format}\n${head}\n${rowDigests.join(',')}`, 'base64url')}"`;
+export function weakEtagOfRows(format: Format, head: string, rowsDigest: string): string {
+  return `W/"${hash('sha256', `${format}\n${head}\n${rowsDigest}`, 'base64url')}"`;
 }
 
 /** A strong entity tag: the SHA-256 of the format and the exact bytes of the body. */

@@ -27,6 +27,14 @@ export interface RowText {
   readonly digest: string;
 }
 
+/** An answer's rows as JSON (`[...]`) and the SHA-256 of their digests, in order. */
+export interface RowsText {
+  /** The rows' texts in brackets, comma-separated. */
+  readonly text: string;
+  /** SHA-256 (base64url) of the rows' digests joined by commas: decided by every byte of `text`. */
+  readonly digest: string;
+}
+
 export class RowTexts {
   private readonly texts: LRUCache<object, RowText>;
 
@@ -53,6 +61,22 @@ export class RowTexts {
     // generation (the API's peak RSS under a `days` load: docs/BENCHMARKS.md, issue 30).
     if (this.seen.has(source)) this.texts.set(source, made);
     else this.seen.add(source);
+    return made;
+  }
+
+  /**
+   * Rows arrays seen, with their text: a page an answer keeps (src/read/ranking.ts) is the same array
+   * on every read of it, and so is its text (weakly: gone with the array; never changed once made).
+   */
+  private readonly pages = new WeakMap<readonly object[], { readonly key: string; readonly made: RowsText }>();
+
+  /** The text of answer rows `row()` makes from merged rows `sources`, in order, by the row function `key`. */
+  ofRows(sources: readonly object[], key: string, row: (source: object) => unknown): RowsText {
+    const known = this.pages.get(sources);
+    if (known !== undefined && known.key === key) return known.made;
+    const texts = sources.map((source) => this.of(source, key, () => row(source)));
+    const made = { text: `[${texts.map((t) => t.text).join(',')}]`, digest: hash('sha256', texts.map((t) => t.digest).join(','), 'base64url') };
+    this.pages.set(sources, { key, made });
     return made;
   }
 

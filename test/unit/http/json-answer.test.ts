@@ -132,8 +132,11 @@ describe('jsonAnswer with rows made one per merged row (row texts reused)', () =
         const extra = { topic: 'public.cps.za.runs', query: name, params: result.params };
         const body = JSON.stringify(okBody(result.data, { ...extra, meta: result.meta }));
         const identity = JSON.stringify(okBody(result.data, { ...extra, meta: { ...result.meta, staleness_ms: null } }));
-        for (const round of ['made', 'made and kept', 'reused']) {
-          const answer = jsonAnswer('public.cps.za.runs', name, result, texts);
+        for (const round of ['made', 'made and kept', 'reused', 'the page kept']) {
+          // A page made anew from the same merged rows (a new array) until the last round, which
+          // reads the array of the round before again (a page kept with its answer).
+          const page = round === 'the page kept' ? result : { ...result, sources: { ...result.sources!, rows: [...result.sources!.rows] } };
+          const answer = jsonAnswer('public.cps.za.runs', name, page, texts);
           expect(answer.body, round).to.equal(body);
           expect(answer.identity, round).to.equal(identity);
         }
@@ -145,13 +148,14 @@ describe('jsonAnswer with rows made one per merged row (row texts reused)', () =
   it('takes a row text from the same merged row by the same row function only', () => {
     const texts = new RowTexts();
     const first = rowwiseResult('failed_jobs', ['tenant_id'], FAILED_ROWS, 1);
+    const anew = (r: QueryResult): QueryResult => ({ ...r, sources: { ...r.sources!, rows: [...r.sources!.rows] } });
     // Seen once: made, not kept (a row an answer's edges changed is new on every request).
-    jsonAnswer('public.cps.za.runs', 'failed_jobs', first, texts);
+    jsonAnswer('public.cps.za.runs', 'failed_jobs', anew(first), texts);
     expect(texts.bytes).to.equal(0);
-    jsonAnswer('public.cps.za.runs', 'failed_jobs', first, texts);
+    jsonAnswer('public.cps.za.runs', 'failed_jobs', anew(first), texts);
     expect(texts.bytes).to.be.greaterThan(0);
     // The same merged rows by the same row function: their texts are reused (the row function is not called again).
-    const again = { ...first, sources: { ...first.sources!, row: () => ({ never: 'serialised' }) } };
+    const again = anew({ ...first, sources: { ...first.sources!, row: () => ({ never: 'serialised' }) } });
     expect(jsonAnswer('public.cps.za.runs', 'failed_jobs', again, texts).body).to.equal(jsonAnswer('public.cps.za.runs', 'failed_jobs', first, new RowTexts()).body);
     // Another group_by over the same merged rows: another row function, made anew.
     const other = rowwiseResult('failed_jobs', ['source_app', 'tenant_id'], FAILED_ROWS, 1);
@@ -159,11 +163,31 @@ describe('jsonAnswer with rows made one per merged row (row texts reused)', () =
     expect(jsonAnswer('public.cps.za.runs', 'failed_jobs', other, texts).body).to.equal(JSON.stringify(okBody(other.data, { ...extra, meta: other.meta })));
   });
 
+  it('joins and digests the rows of one page once: read again, no row is made, until another row function reads it', () => {
+    const texts = new RowTexts();
+    const result = rowwiseResult('failed_jobs', ['tenant_id'], FAILED_ROWS, 1);
+    const expected = jsonAnswer('public.cps.za.runs', 'failed_jobs', result, new RowTexts());
+    let made = 0;
+    const counting = { ...result, sources: { ...result.sources!, row: (r: PartRow) => (made++, result.sources!.row(r)) } };
+    for (let i = 0; i < 3; i++) {
+      const answer = jsonAnswer('public.cps.za.runs', 'failed_jobs', counting, texts);
+      expect(answer.body).to.equal(expected.body);
+      expect(answer.etag).to.equal(expected.etag);
+    }
+    expect(made, 'each row made once, at the first read').to.equal(FAILED_ROWS.length);
+    // The same array under another row function (another group_by): made by it.
+    const other = rowwiseResult('failed_jobs', ['source_app', 'tenant_id'], FAILED_ROWS, 1);
+    const extra = { topic: 'public.cps.za.runs', query: 'failed_jobs', params: other.params };
+    expect(jsonAnswer('public.cps.za.runs', 'failed_jobs', { ...other, sources: { ...other.sources!, rows: result.sources!.rows } }, texts).body).to.equal(
+      JSON.stringify(okBody(other.data, { ...extra, meta: other.meta })),
+    );
+  });
+
   it('keeps the row texts within their bound in bytes', () => {
     const texts = new RowTexts(20_000);
     for (let i = 0; i < 500; i++) {
       const rows = [{ ...FAILED_ROWS[0]!, failed_count: i + 1 }];
-      for (let twice = 0; twice < 2; twice++) jsonAnswer('public.cps.za.runs', 'failed_jobs', rowwiseResult('failed_jobs', undefined, rows, 1), texts);
+      for (let twice = 0; twice < 2; twice++) jsonAnswer('public.cps.za.runs', 'failed_jobs', rowwiseResult('failed_jobs', undefined, [...rows], 1), texts);
     }
     expect(texts.bytes).to.be.within(1, 20_000);
   });
