@@ -7,6 +7,10 @@
  * is sampled every 100 ms under its loads, and its VmHWM read at the end.
  *   JOBS=1000000 BEFORE_DIST=dist-main flock -x /tmp/es-cpu.lock npx tsx bench/rows-beside.ts
  * DATABASE_URL: a server to create the database on (npm run pg:system); unset: an embedded PostgreSQL.
+ * WINDOWS: `days` (default: `days: 7`), `fixed` (the bench's fixed window, polled; the bare HTTP
+ * ceiling is then measured too), or both, comma-separated.
+ * REUSE_URL: a seeded, populated database to measure on as it is (`npm run bench -- --keep`), its
+ * newest run's start taken as the data's end; nothing is created, seeded or dropped.
  * One JSON line per measurement on stdout.
  */
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -25,6 +29,7 @@ import { freePort, peakRssBytes, Resources, spawnChild, waitForHttp, type Child 
 const JOBS = Number(process.env.JOBS ?? 1_000_000);
 const BEFORE = process.env.BEFORE_DIST ?? 'dist-main';
 const QUERIES = (process.env.QUERIES ?? 'failed_jobs,aggregation_by_catalog').split(',');
+const WINDOWS = (process.env.WINDOWS ?? 'days').split(',') as ('days' | 'fixed')[];
 const SETTINGS = { warmupS: 2, durationS: 5, connections: 16, flyRuns: 1 };
 const MIB = 1024 * 1024;
 
@@ -39,7 +44,9 @@ async function vmRss(pid: number): Promise<number | null> {
 const resources = new Resources();
 try {
   let url: string;
-  if (process.env.DATABASE_URL) {
+  if (process.env.REUSE_URL) {
+    url = process.env.REUSE_URL;
+  } else if (process.env.DATABASE_URL) {
     const name = `rows_beside_${JOBS}_${Date.now()}`;
     await withClient(process.env.DATABASE_URL, (c) => c.query(`CREATE DATABASE ${name}`));
     const u = new URL(process.env.DATABASE_URL);
@@ -58,7 +65,9 @@ try {
     u.pathname = '/rows_beside';
     url = u.toString();
   }
-  const ds = await prepareDataset(url, JOBS, 42, (line) => process.stderr.write(`${line}\n`));
+  const ds = process.env.REUSE_URL
+    ? { end: Number((await withClient(url, (c) => c.query<{ end: string }>('SELECT max(timestamp_start)::text AS end FROM public_cps_za_runs'))).rows[0]!.end) }
+    : await prepareDataset(url, JOBS, 42, (line) => process.stderr.write(`${line}\n`));
   const credentials = await createCredentials(resources);
   const w = dashboardWindow(ds.end);
   const server = (await withClient(url, (c) => c.query<{ v: string }>('SELECT version() AS v'))).rows[0]!.v;
@@ -86,27 +95,30 @@ try {
     return { heapUsedMiB: get('nodejs_heap_size_used_bytes'), heapTotalMiB: get('nodejs_heap_size_total_bytes'), externalMiB: get('nodejs_external_memory_bytes'), partsCacheMiB: get('eventstats_parts_cache_bytes') };
   };
 
-  const load = async (side: 'before' | 'after', name: string, connections: number) => {
+  const load = async (side: 'before' | 'after', name: string, connections: number, window: 'days' | 'fixed') => {
     const q = findQuery('public.cps.za.runs', name as never)!;
     const api = apis[side];
-    const target = { ...compiledTarget(api.base, `/stats/${q.topic}/query/${q.name}`, { timestamp_start: w.start, timestamp_end: w.end }, credentials.authorization), body: JSON.stringify({ days: 7 }) };
+    const fixed = compiledTarget(api.base, `/stats/${q.topic}/query/${q.name}`, { timestamp_start: w.start, timestamp_end: w.end }, credentials.authorization);
+    const target = window === 'fixed' ? fixed : { ...fixed, body: JSON.stringify({ days: 7 }) };
     const sampler = setInterval(() => void vmRss(api.child.pid).then((b) => b !== null && api.samples.push(b)), 100);
     try {
       const r = await measureLoad(target, connections, SETTINGS.warmupS, SETTINGS.durationS);
-      out({ side, query: name, connections, rps: Math.round(r.requestsPerSecond), p50: r.latencyMs.p50, p99: r.latencyMs.p99, non2xx: r.non2xx, errors: r.errors });
+      out({ side, query: name, window, connections, rps: Math.round(r.requestsPerSecond), p50: r.latencyMs.p50, p99: r.latencyMs.p99, non2xx: r.non2xx, errors: r.errors });
       return r;
     } finally {
       clearInterval(sampler);
     }
   };
 
-  for (const name of QUERIES) {
-    await load('before', name, 1);
-    await load('after', name, 1);
-    await load('before', name, SETTINGS.connections);
-    await load('after', name, SETTINGS.connections);
-    await load('after', name, SETTINGS.connections);
-    await load('before', name, SETTINGS.connections);
+  for (const window of WINDOWS) {
+    for (const name of QUERIES) {
+      await load('before', name, 1, window);
+      await load('after', name, 1, window);
+      await load('before', name, SETTINGS.connections, window);
+      await load('after', name, SETTINGS.connections, window);
+      await load('after', name, SETTINGS.connections, window);
+      await load('before', name, SETTINGS.connections, window);
+    }
   }
   for (const side of ['before', 'after'] as const) {
     const { child, samples } = apis[side];
@@ -127,6 +139,11 @@ try {
   await api.stop();
   const ceiling = await benchCeiling(resources, { query: q.name, path: queryPath, json, requestBody: JSON.stringify({ days: 7 }), headers }, SETTINGS, url);
   out({ side: 'one-statement ceiling', bodyOf: q.name, responseBytes: ceiling.responseBytes, rps1: Math.round(ceiling.oneConnection.requestsPerSecond), p50: ceiling.oneConnection.latencyMs.p50, rps: Math.round(ceiling.concurrent.requestsPerSecond) });
+  // The bare HTTP ceiling (no statement), which a fixed window's poll is judged against.
+  if (WINDOWS.includes('fixed')) {
+    const http = await benchCeiling(resources, { query: q.name, path: queryPath, json, requestBody: JSON.stringify({ days: 7 }), headers }, SETTINGS);
+    out({ side: 'HTTP ceiling', bodyOf: q.name, responseBytes: http.responseBytes, rps1: Math.round(http.oneConnection.requestsPerSecond), p50: http.oneConnection.latencyMs.p50, rps: Math.round(http.concurrent.requestsPerSecond) });
+  }
 } finally {
   await resources.release(() => {});
 }

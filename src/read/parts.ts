@@ -23,7 +23,7 @@ import { FACTS_COLUMN, PENDING_PART, realtimeCapable, STABLE_PART, TAIL_PART, VE
 import { pageOf } from './ranking.ts';
 import { type Page, type Ranking } from '../declarations/types.ts';
 import { type PartRow, type PartsRequest, type RollupSpec } from '../rollup/spec.ts';
-import { planParts, readsBeyondEdges, type PartsPlan, type Segment } from './plan.ts';
+import { plannedParts, readsBeyondEdges, type PartsPlan, type Segment } from './plan.ts';
 import { GRAIN_MS } from '../rollup/window.ts';
 import { edgePartials, edgesServe, type EdgeRead } from './edges.ts';
 
@@ -94,7 +94,7 @@ export async function readParts(
   admission?: Admission,
 ): Promise<PartsResult> {
   const { state, coverage, sizes, holds } = await cache.views.read(executor, spec);
-  const plan = planParts(spec, req, coverage, sizes);
+  const plan = plannedParts(spec, req, coverage, sizes);
   // A read of the base tables beyond the edges holds a connection for long: admitted within the
   // user's and the process's budget, or refused with 429 (src/core/admission.ts).
   const release = admission && readsBeyondEdges(plan) ? admission.enter(user ?? ANONYMOUS_OWNER) : undefined;

@@ -5,6 +5,7 @@
  * with its values as parameters. The model they
  * read (spec types, grains, layout) is src/rollup/; src/read/parts.ts reads, caches and merges them.
  */
+import { LRUCache } from 'lru-cache';
 import { scopeCondition } from '../auth/scope.ts';
 import type { Params } from '../db/sql.ts';
 import { floorExpr, relationsOf } from '../rollup/layout.ts';
@@ -88,6 +89,31 @@ export function planParts(spec: RollupSpec, req: PartsRequest, coverage: Coverag
   }
   if (!best) return { level: undefined, segments: [], raw: [{ from: req.window.start, to: req.window.end + 1 }] };
   return { level: best.level, segments: best.plan.buckets, raw: best.plan.raw };
+}
+
+/** Fixed windows' plans kept per view state (its coverage and sizes), per spec: at most this many each. */
+const PLANS_KEPT = 256;
+const NO_SIZES: LevelSizes = Object.freeze({ rows: new Map(), factsPerDay: 0 });
+const PLANS = new WeakMap<RollupSpec, WeakMap<Coverage, WeakMap<LevelSizes, LRUCache<string, PartsPlan>>>>();
+
+/**
+ * planParts, kept for a fixed window: a dashboard polls the same window, and its plan depends only
+ * on the spec, the dimensions needed, the output grain, the window and the view state (`coverage`
+ * and `sizes` are made anew with each version read, so a plan goes with the state it was made
+ * under). A window relative to now is new on every request and planned each time.
+ */
+export function plannedParts(spec: RollupSpec, req: PartsRequest, coverage: Coverage, sizes?: LevelSizes): PartsPlan {
+  if (req.window.relative) return planParts(spec, req, coverage, sizes);
+  let bySpec = PLANS.get(spec);
+  if (!bySpec) PLANS.set(spec, (bySpec = new WeakMap()));
+  let byCoverage = bySpec.get(coverage);
+  if (!byCoverage) bySpec.set(coverage, (byCoverage = new WeakMap()));
+  let plans = byCoverage.get(sizes ?? NO_SIZES);
+  if (!plans) byCoverage.set(sizes ?? NO_SIZES, (plans = new LRUCache({ max: PLANS_KEPT })));
+  const key = `${[...neededDims(req)].sort().join(',')}|${req.bucketGrain ?? ''}|${req.window.start}|${req.window.end}`;
+  let plan = plans.get(key);
+  if (!plan) plans.set(key, (plan = planParts(spec, req, coverage, sizes)));
+  return plan;
 }
 
 /** A raw range this long or longer is more than a window's edge: admission control counts its read. */
