@@ -110,7 +110,7 @@ export function plannedParts(spec: RollupSpec, req: PartsRequest, coverage: Cove
   if (!byCoverage) bySpec.set(coverage, (byCoverage = new WeakMap()));
   let plans = byCoverage.get(sizes ?? NO_SIZES);
   if (!plans) byCoverage.set(sizes ?? NO_SIZES, (plans = new LRUCache({ max: PLANS_KEPT })));
-  const key = `${[...neededDims(req)].sort().join(',')}|${req.bucketGrain ?? ''}|${req.window.start}|${req.window.end}`;
+  const key = `${neededDims(req).sort().join(',')}|${req.bucketGrain ?? ''}|${req.window.start}|${req.window.end}`;
   let plan = plans.get(key);
   if (!plan) plans.set(key, (plan = planParts(spec, req, coverage, sizes)));
   return plan;
