@@ -75,6 +75,9 @@ export function factsSql(spec: RollupSpec, sel: FactSelection): string {
 /** A measure combined over rows of a finer grain (sums of sums, maxima of maxima), in its column type. */
 export const rollupMeasure = (expr: string, m: Measure) => `(${m.combine}(${expr}))::${typeOf(m)}`;
 
+/** The null_mask bits of the spec's dimensions a level leaves out: set on every row of the level. */
+export const leftOutMask = (spec: RollupSpec, level: Level): number => spec.dims.reduce((mask, d, i) => (level.dims.includes(d) ? mask : mask | (1 << i)), 0);
+
 /**
  * One level's rows at every grain, from a relation `f` of facts. The facts are grouped once at the
  * level's finest grains (its recent grains from fine_from on, its finest other grain before), and
@@ -94,7 +97,7 @@ function levelSql(spec: RollupSpec, level: Level, fineFrom: string): { base: str
     `f.ts >= ${fineFrom} AS recent${dims.map((d) => `, ${d}`).join('')}` +
     m.map(([name, x]) => `, ${x.combine}(f.m_${name}) AS m_${name}`).join('') +
     `\n    FROM f GROUP BY 1, 2${dims.map((_, i) => `, ${i + 3}`).join('')}`;
-  const leftOut = spec.dims.reduce((mask, d, i) => (level.dims.includes(d) ? mask : mask | (1 << i)), 0);
+  const leftOut = leftOutMask(spec, level);
   const nullBits = level.dims.map((d) => ` | CASE WHEN b.d_${d} IS NULL THEN ${1 << spec.dims.indexOf(d)} ELSE 0 END`).join('');
   const stored = storedColumns(spec);
   const bucketPosition = stored.findIndex((c) => c.name === 'bucket') + 1;

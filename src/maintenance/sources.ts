@@ -32,7 +32,7 @@ import { TABLES } from '../db/tables.ts';
 import { countMeasure, type Dim, type Level, type RollupSpec, type SourceName } from '../rollup/spec.ts';
 import { DAY_MS, floorTo, GRAIN_MS, type Grain } from '../rollup/window.ts';
 import { boundSql, parseCapture, readCapture, type CaptureState } from './status-capture.ts';
-import { aggregateSql, mergeIntoHistorySql, rollupMeasure, type FactSelection } from './aggregate.ts';
+import { aggregateSql, leftOutMask, mergeIntoHistorySql, rollupMeasure, type FactSelection } from './aggregate.ts';
 import { DELETED_FACTS, floorExpr, HELD_BACK_JOBS, INVALIDATIONS, keyColumns, MAINTENANCE, ORPHAN_JOBS, relationsOf, STATUS_CHANGE_DELTAS } from '../rollup/layout.ts';
 
 export interface CycleContext {
@@ -482,8 +482,8 @@ interface Target {
   readonly grainMs: number;
 }
 
-/** A level's grains in a tier: its recent grains only in the recent tier (facts from fine_from on). */
-const keptIn = (level: Level, recentTier: boolean) => level.grains.filter((g) => recentTier || !(level.recent ?? []).includes(g)).map((g) => GRAIN_MS[g]);
+/** A level's grains in a tier, coarse to fine: its recent grains only in the recent tier (facts from fine_from on). */
+const keptIn = (level: Level, recentTier: boolean): Grain[] => level.grains.filter((g) => recentTier || !(level.recent ?? []).includes(g));
 
 /**
  * The level holding every dimension of the spec, when each other level's rows are sums of its rows:
@@ -536,42 +536,42 @@ async function recomputeTiers(ctx: CycleContext, times: readonly number[], root:
   for (const recentTier of [false, true]) {
     const tierTimes = times.filter((t) => t < ctx.sealedTo! && (t >= ctx.fineFrom) === recentTier);
     if (!tierTimes.length) continue;
+    // A level's finest grain below `below` (ms) recomputed, its coarser ones below it corrected.
     const own = async (level: Level, below: number) => {
-      const grains = keptIn(level, recentTier).filter((G) => G < below);
+      const grains = keptIn(level, recentTier).filter((G) => GRAIN_MS[G] < below);
       if (!grains.length) return 0;
-      const g = Math.min(...grains);
-      return recompute(ctx, level, g, tierTimes, grains.filter((G) => G > g).map((grainMs) => ({ level, grainMs })));
+      return recompute(ctx, level, grains.at(-1)!, tierTimes, grains.slice(0, -1).map((G) => ({ level, grainMs: GRAIN_MS[G] })));
     };
     if (!root) {
       for (const level of spec.levels) written += await own(level, Infinity);
       continue;
     }
-    const g = Math.min(...keptIn(root, recentTier));
+    const finest = keptIn(root, recentTier).at(-1)!;
+    const g = GRAIN_MS[finest];
     const targets: Target[] = [];
     for (const level of spec.levels) {
-      for (const G of keptIn(level, recentTier)) {
+      for (const G of keptIn(level, recentTier).map((k) => GRAIN_MS[k])) {
         if (G < g || (level === root && G === g)) continue;
         if (G % g !== 0) throw new Error(`${spec.view} lvl ${level.id}: grain ${G} ms is not a multiple of its root level's ${g} ms`);
         targets.push({ level, grainMs: G });
       }
     }
-    written += await recompute(ctx, root, g, tierTimes, targets);
+    written += await recompute(ctx, root, finest, tierTimes, targets);
     for (const level of spec.levels) if (level !== root) written += await own(level, g);
   }
   return written;
 }
 
-/** Recomputes `level`'s grain-g buckets holding `times` from the base table, correcting `targets` by the differences. */
-async function recompute(ctx: CycleContext, level: Level, g: number, times: readonly number[], targets: readonly Target[]): Promise<number> {
+/** Recomputes `level`'s `grain` buckets holding `times` (below sealed_to) from the base table, correcting `targets` by the differences. */
+async function recompute(ctx: CycleContext, level: Level, grain: Grain, times: readonly number[], targets: readonly Target[]): Promise<number> {
   const { spec } = ctx;
-  const sealedTo = ctx.sealedTo!;
-  const cells = [...new Set(times.filter((t) => t < sealedTo).map((t) => floorTo(t, g)))].sort((a, b) => a - b);
+  const g = GRAIN_MS[grain];
+  const cells = [...new Set(times.map((t) => floorTo(t, g)))].sort((a, b) => a - b);
   if (!cells.length) return 0;
   ctx.changed.from(cells[0]!);
   const p = new Params();
-  const grain = (Object.keys(GRAIN_MS) as Grain[]).find((k) => GRAIN_MS[k] === g)!;
   const fineLevel = { id: level.id, dims: level.dims, grains: [grain] };
-  const fresh = aggregateSql({ ...spec, levels: [fineLevel] }, { from: statusCells(p.add(cells), g, p.add(sealedTo)), where: [] }, `${p.add(ctx.fineFrom)}::bigint`);
+  const fresh = aggregateSql({ ...spec, levels: [fineLevel] }, { from: statusCells(p.add(cells), g, p.add(ctx.sealedTo!)), where: [] }, `${p.add(ctx.fineFrom)}::bigint`);
   return replaceBuckets(ctx, level.id, g, cells, fresh, p, targets);
 }
 
@@ -596,8 +596,8 @@ async function replaceBuckets(ctx: CycleContext, lvl: number, g: number, buckets
   const cols = [...key, ...measures];
   const dims = ['null_mask', ...spec.dims];
   const up = targets.map(({ level, grainMs: G }, i) => {
-    const leftOut = spec.dims.reduce((mask, d, b) => (level.dims.includes(d) ? mask : mask | (1 << b)), 0);
-    const kept = spec.dims.reduce((mask, d, b) => (level.dims.includes(d) ? mask | (1 << b) : mask), 0);
+    const leftOut = leftOutMask(spec, level);
+    const kept = ((1 << spec.dims.length) - 1) ^ leftOut;
     const values = [`(${leftOut} | (x.k_null_mask & ${kept}))`, ...spec.dims.map((d) => (level.dims.includes(d) ? `x.k_${d}` : `''::text`))];
     return `,
           c${i} AS (INSERT INTO ${history} AS h (${cols.join(', ')})
